@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { formatBytes, formatDuration } from './format.ts';
+import { toErrorInfo, UpframeError } from './errors.ts';
+
+describe('formatBytes', () => {
+  it('uses binary units with sensible precision', () => {
+    expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(1023)).toBe('1023 B');
+    expect(formatBytes(1536)).toBe('1.50 KiB');
+    expect(formatBytes(10 * 1024 * 1024 + 1)).toBe('10.0 MiB');
+    expect(formatBytes(3 * 1024 ** 3)).toBe('3.00 GiB');
+    expect(formatBytes(-1)).toBe('?');
+  });
+});
+
+describe('formatDuration', () => {
+  it('formats minutes and hours', () => {
+    expect(formatDuration(5)).toBe('0:05');
+    expect(formatDuration(65.4)).toBe('1:05');
+    expect(formatDuration(7325)).toBe('2:02:05');
+  });
+});
+
+describe('toErrorInfo', () => {
+  it('keeps the code of an UpframeError', () => {
+    expect(toErrorInfo(new UpframeError('NO_VIDEO_TRACK', 'x'))).toEqual({
+      code: 'NO_VIDEO_TRACK',
+      message: 'x',
+    });
+  });
+  it('keeps a code that crossed a structured clone', () => {
+    const cloned = structuredClone({ code: 'DEVICE_LOST', message: 'lost' });
+    expect(toErrorInfo(cloned)).toEqual({ code: 'DEVICE_LOST', message: 'lost' });
+  });
+  it('maps a quota error to DISK_FULL and unknowns to INTERNAL', () => {
+    const quota = Object.assign(new Error('quota'), { name: 'QuotaExceededError' });
+    expect(toErrorInfo(quota).code).toBe('DISK_FULL');
+    expect(toErrorInfo('boom')).toEqual({ code: 'INTERNAL', message: 'boom' });
+  });
+});
