@@ -1,0 +1,36 @@
+import { expect, screenshot, test } from './guard.ts';
+
+test('the page loads, finds a WebGPU adapter and accepts a picked file', async ({ page }) => {
+  const consoleErrors: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') consoleErrors.push(msg.text());
+  });
+  await page.goto('/');
+  await expect(page.getByRole('heading', { name: /Upframe/ })).toBeVisible();
+  const status = page.getByTestId('gpu-status');
+  await expect(status).toContainText('WebGPU ready', { timeout: 30_000 });
+  // SwiftShader in CI; a real GPU elsewhere. Either way an adapter is named.
+  await expect(status).not.toContainText('unknown adapter');
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+
+  const bytes = Buffer.alloc(3000, 7);
+  await page.getByTestId('file-input').setInputFiles({
+    name: 'holiday clip.mp4',
+    mimeType: 'video/mp4',
+    buffer: bytes,
+  });
+  await expect(page.getByTestId('source-name')).toHaveText('holiday clip.mp4');
+  await expect(page.getByTestId('source-size')).toHaveText('2.93 KiB');
+  await screenshot(page, 'app-loaded-with-file');
+  expect(consoleErrors).toEqual([]);
+});
+
+test('an empty file gets a sentence, not silence', async ({ page }) => {
+  await page.goto('/');
+  await page.getByTestId('file-input').setInputFiles({
+    name: 'empty.mp4',
+    mimeType: 'video/mp4',
+    buffer: Buffer.alloc(0),
+  });
+  await expect(page.getByTestId('source-error')).toContainText('is empty');
+});

@@ -1,0 +1,36 @@
+import { useState, type DragEvent, type ReactNode } from 'react';
+import { openSource } from '../state/actions.ts';
+
+/** The whole page accepts a dropped clip; an overlay says so while something is dragged over. */
+export function DropTarget({ children }: { children: ReactNode }) {
+  const [over, setOver] = useState(false);
+  const onDragOver = (event: DragEvent) => {
+    if (!event.dataTransfer.types.includes('Files')) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = 'copy';
+    setOver(true);
+  };
+  const onDrop = (event: DragEvent) => {
+    event.preventDefault();
+    setOver(false);
+    const file = event.dataTransfer.files[0];
+    if (file) openSource(file);
+  };
+  return (
+    <div
+      className="app"
+      onDragOver={onDragOver}
+      onDragLeave={(event) => {
+        if (event.currentTarget === event.target) setOver(false);
+      }}
+      onDrop={onDrop}
+    >
+      {children}
+      {over ? (
+        <div className="drop-overlay" aria-hidden="true">
+          Drop the clip to open it
+        </div>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,87 @@
+/**
+ * The page side of the worker protocol: `call(type, input)` returns a typed promise; events
+ * (progress, preview) go to subscribers.
+ */
+import { fromErrorInfo } from '../shared/errors.ts';
+import type {
+  FromWorker,
+  RequestInput,
+  RequestOutput,
+  RequestType,
+  ToWorker,
+  WorkerEvent,
+} from './protocol.ts';
+
+export interface WorkerLike {
+  postMessage(message: ToWorker, transfer?: Transferable[]): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent<FromWorker>) => void): void;
+  addEventListener(type: 'error', listener: (event: ErrorEvent) => void): void;
+  terminate(): void;
+}
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (reason: unknown) => void;
+}
+
+export class WorkerClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly listeners = new Set<(event: WorkerEvent) => void>();
+
+  constructor(private readonly worker: WorkerLike) {
+    worker.addEventListener('message', (event: MessageEvent<FromWorker>) => {
+      this.receive(event.data);
+    });
+    worker.addEventListener('error', (event: ErrorEvent) => {
+      const error = new Error(`The job worker failed: ${event.message || 'unknown error'}`);
+      for (const p of this.pending.values()) p.reject(error);
+      this.pending.clear();
+    });
+  }
+
+  call<T extends RequestType>(
+    type: T,
+    input: RequestInput<T>,
+    transfer: Transferable[] = [],
+  ): Promise<RequestOutput<T>> {
+    const id = this.nextId++;
+    return new Promise<RequestOutput<T>>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.worker.postMessage({ kind: 'request', id, type, input } as ToWorker, transfer);
+    });
+  }
+
+  subscribe(listener: (event: WorkerEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  terminate(): void {
+    this.worker.terminate();
+    for (const p of this.pending.values()) p.reject(new Error('The job worker was stopped.'));
+    this.pending.clear();
+  }
+
+  private receive(message: FromWorker): void {
+    if (message.kind === 'reply') {
+      const pending = this.pending.get(message.id);
+      if (!pending) return;
+      this.pending.delete(message.id);
+      if (message.ok) pending.resolve(message.out);
+      else pending.reject(fromErrorInfo(message.error));
+      return;
+    }
+    for (const listener of this.listeners) listener(message);
+  }
+}
+
+let shared: WorkerClient | undefined;
+
+/** The page's one job worker, started on first use. */
+export function jobWorker(): WorkerClient {
+  shared ??= new WorkerClient(
+    new Worker(new URL('./host.ts', import.meta.url), { type: 'module', name: 'upframe-job' }),
+  );
+  return shared;
+}
