@@ -1,0 +1,34 @@
+import type { TensorRange } from '../kernels/frame-tensor/frame-tensor.ts';
+
+/**
+ * What every enhancement pipeline offers the job: frames in, frames out, at a fixed output size.
+ * The worker's transcode loop owns the frames it passes in; `process` returns a NEW frame that the
+ * caller closes.
+ */
+export interface EnhancerStats {
+  readonly frames: number;
+  /** GPU-to-CPU copies since the enhancer was created (0 per frame on the zero-copy path). */
+  readonly readbacks: number;
+  /** GPU buffers created after the first frame (0 in the steady state). */
+  readonly allocationsAfterFirstFrame: number;
+  readonly gpuBytes: number;
+}
+
+export interface FrameEnhancer {
+  readonly name: string;
+  readonly backend: 'webgpu' | 'wasm';
+  readonly outputWidth: number;
+  readonly outputHeight: number;
+  process(frame: VideoFrame): Promise<VideoFrame>;
+  stats(): EnhancerStats;
+  close(): Promise<void>;
+}
+
+export interface SrModelSpec {
+  readonly name: string;
+  readonly scale: number;
+  readonly inputName: string;
+  readonly outputName: string;
+  readonly inputRange: TensorRange;
+  readonly outputRange: TensorRange;
+}

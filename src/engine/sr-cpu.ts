@@ -1,0 +1,123 @@
+/**
+ * The `sr` pipeline on ORT's wasm backend, for browsers without WebGPU (or when the user picks
+ * it): the same tile plan and blending as the GPU path, with the kernels' CPU implementations.
+ */
+import { rgbaToTensorRef, tensorToRgbaRef } from '../kernels/frame-tensor/frame-tensor.ref.ts';
+import { accumulateRef, resolveRef } from '../kernels/tile-blend/tile-blend.ref.ts';
+import { UpframeError } from '../shared/errors.ts';
+import type { EnhancerStats, FrameEnhancer, SrModelSpec } from './enhancer.ts';
+import { cpuTensor, tensorData, type Session } from './ort.ts';
+import type { TilePlan } from './tiling.ts';
+
+export class SrCpuEnhancer implements FrameEnhancer {
+  readonly backend = 'wasm' as const;
+  readonly outputWidth: number;
+  readonly outputHeight: number;
+  private readonly input: OffscreenCanvasRenderingContext2D;
+  private readonly output: OffscreenCanvasRenderingContext2D;
+  private readonly acc: Float32Array;
+  private readonly weight: Float32Array;
+  private frames = 0;
+
+  constructor(
+    private readonly session: Session,
+    private readonly spec: SrModelSpec,
+    private readonly plan: TilePlan,
+  ) {
+    this.outputWidth = plan.frameWidth * spec.scale;
+    this.outputHeight = plan.frameHeight * spec.scale;
+    const input = new OffscreenCanvas(plan.frameWidth, plan.frameHeight).getContext('2d', {
+      willReadFrequently: true,
+    });
+    const output = new OffscreenCanvas(this.outputWidth, this.outputHeight).getContext('2d');
+    if (!input || !output)
+      throw new UpframeError('INTERNAL', 'Internal error: no 2D canvas in this worker.');
+    this.input = input;
+    this.output = output;
+    this.acc = new Float32Array(3 * this.outputWidth * this.outputHeight);
+    this.weight = new Float32Array(this.outputWidth * this.outputHeight);
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  async process(frame: VideoFrame): Promise<VideoFrame> {
+    const { plan, spec } = this;
+    const s = spec.scale;
+    this.input.drawImage(frame, 0, 0, plan.frameWidth, plan.frameHeight);
+    const rgba = this.input.getImageData(0, 0, plan.frameWidth, plan.frameHeight).data;
+    const bytes = new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.byteLength);
+    const frameOut = { width: this.outputWidth, height: this.outputHeight };
+    this.acc.fill(0);
+    this.weight.fill(0);
+    let final: Float32Array | null = null;
+    for (const tile of plan.tiles) {
+      const region = { x: tile.x, y: tile.y, width: plan.tileWidth, height: plan.tileHeight };
+      const tensor = rgbaToTensorRef(
+        bytes,
+        plan.frameWidth,
+        plan.frameHeight,
+        region,
+        spec.inputRange,
+      );
+      const result = await this.session.run({
+        [spec.inputName]: cpuTensor(tensor, [1, 3, plan.tileHeight, plan.tileWidth]),
+      });
+      const out = result[spec.outputName];
+      if (!out)
+        throw new UpframeError(
+          'INTERNAL',
+          `Internal error: the model gave no "${spec.outputName}".`,
+        );
+      if (plan.tiles.length === 1) {
+        final = tensorData(out);
+        break;
+      }
+      accumulateRef(
+        3,
+        tensorData(out),
+        this.acc,
+        this.weight,
+        {
+          x: tile.x * s,
+          y: tile.y * s,
+          width: plan.tileWidth * s,
+          height: plan.tileHeight * s,
+          rampLeft: tile.rampLeft * s,
+          rampRight: tile.rampRight * s,
+          rampTop: tile.rampTop * s,
+          rampBottom: tile.rampBottom * s,
+        },
+        frameOut,
+      );
+      out.dispose();
+    }
+    final ??= resolveRef(3, this.acc, this.weight, frameOut);
+    const outRgba = tensorToRgbaRef(
+      final,
+      { x: 0, y: 0, ...frameOut },
+      frameOut.width,
+      frameOut.height,
+      spec.outputRange,
+    );
+    this.output.putImageData(
+      new ImageData(new Uint8ClampedArray(outRgba.buffer), frameOut.width, frameOut.height),
+      0,
+      0,
+    );
+    this.frames += 1;
+    return new VideoFrame(this.output.canvas, {
+      timestamp: frame.timestamp,
+      ...(frame.duration === null ? {} : { duration: frame.duration }),
+    });
+  }
+
+  stats(): EnhancerStats {
+    return { frames: this.frames, readbacks: 0, allocationsAfterFirstFrame: 0, gpuBytes: 0 };
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}
