@@ -23,7 +23,22 @@ export interface JobSlice {
 
 export type CompareMode = 'split' | 'side-by-side';
 
+/** One processed frame as the scrubber shows it; both bitmaps are at the enhanced size. */
+export interface ComparedFrame {
+  readonly frameIndex: number;
+  readonly timestampUs: number;
+  /** The original scaled to the output size by the browser's smooth filter. */
+  readonly beforeScaled: ImageBitmap;
+  readonly after: ImageBitmap;
+}
+
+/** Full-size frames kept for scrubbing; older ones are closed (a long clip must not grow memory). */
+export const MAX_COMPARED_FRAMES = 24;
+
 export interface CompareSlice {
+  readonly frames: readonly ComparedFrame[];
+  /** Which of `frames` is shown. */
+  readonly index: number;
   readonly mode: CompareMode;
   /** Divider position as a fraction of the width, 0..1. */
   readonly split: number;
@@ -50,7 +65,7 @@ export interface AppState {
 export const initialState: AppState = {
   source: { file: null, error: null },
   job: { phase: 'idle', framesDone: 0, framesTotal: 0, fps: 0, error: null },
-  compare: { mode: 'split', split: 0.5, zoom: 1, panX: 0, panY: 0 },
+  compare: { frames: [], index: 0, mode: 'split', split: 0.5, zoom: 1, panX: 0, panY: 0 },
   settings: { gpu: null, backend: 'webgpu', scale: 4, codec: 'avc' },
 };
 

@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
 import { probeGpu } from '../state/actions.ts';
+import { CompareView } from './compare-view.tsx';
 import { DropTarget } from './drop-target.tsx';
 import { GpuBadge } from './gpu-badge.tsx';
 import { SourcePanel } from './source-panel.tsx';
@@ -18,6 +19,7 @@ export function App() {
       </header>
       <main className="workspace">
         <SourcePanel />
+        <CompareView />
       </main>
     </DropTarget>
   );

@@ -1,0 +1,183 @@
+import { useEffect, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { setCompareMode, setSplit, setZoom, panBy, stepFrame } from '../state/actions.ts';
+import { useStore } from '../state/store.ts';
+import { drawCompare } from './draw-compare.ts';
+
+/**
+ * The before/after scrubber: a canvas showing the original (smoothly scaled to the output size)
+ * and the enhanced frame, split by a draggable divider or side by side, with synchronized zoom
+ * and pan. Keyboard: arrows move the divider, +/- zoom, [ and ] step frames.
+ */
+export function CompareView() {
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const [size, setSize] = useState({ width: 0, height: 0 });
+  const { compare, current, count, index } = useStore(
+    useShallow((s) => ({
+      compare: s.compare,
+      current: s.compare.frames[s.compare.index] ?? null,
+      count: s.compare.frames.length,
+      index: s.compare.index,
+    })),
+  );
+  const drag = useRef<{ mode: 'divider' | 'pan'; x: number; y: number } | null>(null);
+
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    if (!canvas) return;
+    const observer = new ResizeObserver(([entry]) => {
+      if (!entry) return;
+      const box = entry.contentRect;
+      setSize({ width: Math.round(box.width), height: Math.round(box.height) });
+    });
+    observer.observe(canvas);
+    return () => observer.disconnect();
+  }, []);
+
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    if (!canvas || size.width === 0) return;
+    const dpr = window.devicePixelRatio || 1;
+    canvas.width = Math.round(size.width * dpr);
+    canvas.height = Math.round(size.height * dpr);
+    const ctx = canvas.getContext('2d');
+    if (!ctx) return;
+    drawCompare(ctx, current, compare, dpr);
+  }, [current, compare, size]);
+
+  const fraction = (event: PointerEvent) => {
+    const rect = event.currentTarget.getBoundingClientRect();
+    return (event.clientX - rect.left) / rect.width;
+  };
+
+  const onPointerDown = (event: PointerEvent<HTMLCanvasElement>) => {
+    event.currentTarget.setPointerCapture(event.pointerId);
+    const nearDivider =
+      compare.mode === 'split' &&
+      Math.abs(fraction(event) - compare.split) * event.currentTarget.clientWidth < 24;
+    const mode = nearDivider || compare.zoom <= 1 ? 'divider' : 'pan';
+    drag.current = { mode, x: event.clientX, y: event.clientY };
+    if (mode === 'divider' && compare.mode === 'split') setSplit(fraction(event));
+  };
+  const onPointerMove = (event: PointerEvent<HTMLCanvasElement>) => {
+    const d = drag.current;
+    if (!d) return;
+    if (d.mode === 'divider') {
+      if (compare.mode === 'split') setSplit(fraction(event));
+    } else {
+      panBy(event.clientX - d.x, event.clientY - d.y);
+      d.x = event.clientX;
+      d.y = event.clientY;
+    }
+  };
+  const onPointerUp = () => {
+    drag.current = null;
+  };
+  const onKeyDown = (event: KeyboardEvent) => {
+    const step = event.shiftKey ? 0.1 : 0.02;
+    const handled = {
+      ArrowLeft: () => setSplit(compare.split - step),
+      ArrowRight: () => setSplit(compare.split + step),
+      Home: () => setSplit(0),
+      End: () => setSplit(1),
+      '+': () => setZoom(compare.zoom * 2),
+      '=': () => setZoom(compare.zoom * 2),
+      '-': () => setZoom(compare.zoom / 2),
+      '0': () => setZoom(1),
+      '[': () => stepFrame(-1),
+      ']': () => stepFrame(1),
+    }[event.key];
+    if (handled) {
+      event.preventDefault();
+      handled();
+    }
+  };
+
+  return (
+    <section className="panel compare" aria-label="Before and after comparison">
+      <div className="compare-toolbar">
+        <div role="group" aria-label="Comparison layout" className="segmented">
+          <button
+            type="button"
+            aria-pressed={compare.mode === 'split'}
+            onClick={() => setCompareMode('split')}
+          >
+            Split
+          </button>
+          <button
+            type="button"
+            aria-pressed={compare.mode === 'side-by-side'}
+            onClick={() => setCompareMode('side-by-side')}
+          >
+            Side by side
+          </button>
+        </div>
+        <div role="group" aria-label="Zoom" className="segmented">
+          <button type="button" onClick={() => setZoom(compare.zoom / 2)} aria-label="Zoom out">
+            −
+          </button>
+          <span className="zoom-level" data-testid="zoom-level">
+            {compare.zoom === 1 ? 'Fit' : `${compare.zoom}×`}
+          </span>
+          <button type="button" onClick={() => setZoom(compare.zoom * 2)} aria-label="Zoom in">
+            +
+          </button>
+        </div>
+        <div role="group" aria-label="Frames" className="segmented">
+          <button
+            type="button"
+            onClick={() => stepFrame(-1)}
+            disabled={index <= 0}
+            aria-label="Previous frame"
+          >
+            ‹
+          </button>
+          <span data-testid="frame-position">
+            {count === 0 ? 'No frames yet' : `Frame ${(current?.frameIndex ?? 0) + 1}`}
+          </span>
+          <button
+            type="button"
+            onClick={() => stepFrame(1)}
+            disabled={index >= count - 1}
+            aria-label="Next frame"
+          >
+            ›
+          </button>
+        </div>
+      </div>
+      <canvas
+        ref={canvasRef}
+        className="compare-canvas"
+        data-testid="compare-canvas"
+        tabIndex={0}
+        role="slider"
+        aria-label="Divider between original (left) and enhanced (right)"
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={Math.round(compare.split * 100)}
+        aria-valuetext={`${Math.round(compare.split * 100)}% original`}
+        onPointerDown={onPointerDown}
+        onPointerMove={onPointerMove}
+        onPointerUp={onPointerUp}
+        onPointerCancel={onPointerUp}
+        onKeyDown={onKeyDown}
+        onWheel={(event) => setZoom(event.deltaY < 0 ? compare.zoom * 2 : compare.zoom / 2)}
+      />
+      {count > 1 ? (
+        <input
+          type="range"
+          className="timeline"
+          aria-label="Processed frames"
+          min={0}
+          max={count - 1}
+          value={index}
+          onChange={(event) => stepFrame(Number(event.currentTarget.value) - index)}
+        />
+      ) : null}
+      <p className="hint legend">
+        <span>Original</span>
+        <span>Enhanced</span>
+      </p>
+    </section>
+  );
+}
