@@ -33,6 +33,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'browser',
+          globalSetup: ['test/media-fixtures-setup.ts'],
           include: ['src/kernels/**/*.test.ts', 'src/**/*.browser.test.ts'],
           testTimeout: 180_000,
           fileParallelism: false,

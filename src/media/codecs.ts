@@ -1,0 +1,101 @@
+/** Codec strings, names and the colour tables of ISO/IEC 23091-2 (what colr/vpcC store). */
+
+export function videoCodecName(codec: string): string {
+  const fourcc = codec.slice(0, 4).toLowerCase();
+  if (fourcc === 'avc1' || fourcc === 'avc3') return 'H.264';
+  if (fourcc === 'hvc1' || fourcc === 'hev1') return 'HEVC';
+  if (fourcc === 'vp09' || codec === 'vp9') return 'VP9';
+  if (fourcc === 'vp08' || codec === 'vp8') return 'VP8';
+  if (fourcc === 'av01') return 'AV1';
+  return codec;
+}
+
+export function audioCodecName(codec: string): string {
+  if (codec.startsWith('mp4a.40') || codec === 'aac') return 'AAC';
+  if (codec === 'mp4a.6b' || codec === 'mp4a.69' || codec === 'mp3') return 'MP3';
+  if (codec === 'opus' || codec === 'Opus') return 'Opus';
+  if (codec === 'vorbis') return 'Vorbis';
+  if (codec === 'flac' || codec === 'fLaC') return 'FLAC';
+  return codec;
+}
+
+export type MuxAudioCodec = 'aac' | 'opus' | 'mp3' | 'vorbis' | 'flac';
+
+export function muxAudioCodec(codec: string): MuxAudioCodec | null {
+  switch (audioCodecName(codec)) {
+    case 'AAC':
+      return 'aac';
+    case 'MP3':
+      return 'mp3';
+    case 'Opus':
+      return 'opus';
+    case 'Vorbis':
+      return 'vorbis';
+    case 'FLAC':
+      return 'flac';
+    default:
+      return null;
+  }
+}
+
+// TypeScript's DOM lib lists only the SDR values; Chromium accepts the rest (bt2020, pq, hlg...).
+const PRIMARIES: Record<number, string> = {
+  1: 'bt709',
+  5: 'bt470bg',
+  6: 'smpte170m',
+  9: 'bt2020',
+  12: 'smpte432',
+};
+const TRANSFER: Record<number, string> = {
+  1: 'bt709',
+  6: 'smpte170m',
+  8: 'linear',
+  13: 'iec61966-2-1',
+  16: 'pq',
+  18: 'hlg',
+};
+const MATRIX: Record<number, string> = {
+  0: 'rgb',
+  1: 'bt709',
+  5: 'bt470bg',
+  6: 'smpte170m',
+  9: 'bt2020-ncl',
+};
+
+/** Code 2 means "unspecified": leave that field out so the decoder keeps its own default. */
+export function colorSpaceFromCodes(
+  primaries: number,
+  transfer: number,
+  matrix: number,
+  fullRange: boolean,
+): VideoColorSpaceInit | null {
+  const out: VideoColorSpaceInit = { fullRange };
+  const p = PRIMARIES[primaries];
+  const t = TRANSFER[transfer];
+  const m = MATRIX[matrix];
+  if (p) out.primaries = p as VideoColorPrimaries;
+  if (t) out.transfer = t as VideoTransferCharacteristics;
+  if (m) out.matrix = m as VideoMatrixCoefficients;
+  return p || t || m ? out : null;
+}
+
+/** PQ/HLG or BT.2020 content: WebCodecs' HDR handling is incomplete, so the UI warns. */
+export function isHdr(color: VideoColorSpaceInit | null): boolean {
+  const transfer: string | null | undefined = color?.transfer;
+  const primaries: string | null | undefined = color?.primaries;
+  return transfer === 'pq' || transfer === 'hlg' || primaries === 'bt2020';
+}
+
+/**
+ * Channel count from an AAC AudioSpecificConfig: the stsd entry of an MP4 says 2 for mono AAC
+ * too (ffmpeg writes 2), so only the ASC is trusted. Returns null for escape/explicit layouts.
+ */
+export function aacChannels(asc: Uint8Array): number | null {
+  if (asc.length < 2) return null;
+  const objectType = asc[0]! >> 3;
+  const freqIndex = ((asc[0]! & 0x07) << 1) | (asc[1]! >> 7);
+  if (objectType === 31 || freqIndex === 15) return null;
+  const config = (asc[1]! >> 3) & 0x0f;
+  if (config === 0) return null;
+  return config === 7 ? 8 : config;
+}

@@ -1,0 +1,114 @@
+import { openAsBlob } from 'node:fs';
+import { ALL_FORMATS, BlobSource, EncodedPacketSink, Input } from 'mediabunny';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureMediaFixtures, fixturePath, type FixtureName } from '../../test/media-fixtures.ts';
+import { aacChannels } from './codecs.ts';
+import { avcLevel, codecCandidates } from './encoder-config.ts';
+import { openInput, sniffContainer } from './input.ts';
+import { editListShift, rotationFromMatrix } from './mp4-input.ts';
+
+// Container parsing runs in Node: mp4box and mediabunny need no browser, and ffmpeg makes the files.
+beforeAll(() => {
+  ensureMediaFixtures();
+}, 60_000);
+
+const blob = (name: FixtureName): Promise<Blob> => openAsBlob(fixturePath(name));
+
+describe('mp4box reader', () => {
+  it('applies the edit list: ffmpeg H.264 starts at 83 333 us before it, 0 after', async () => {
+    const input = await openInput(await blob('h264-aac.mp4'));
+    const ts = input.video!.packets.map((p) => p.timestampUs);
+    expect(Math.min(...ts)).toBe(0);
+    expect([...ts].sort((a, b) => a - b)).toEqual(ts.map((_, i) => Math.round((i * 1e6) / 24)));
+    // AAC priming: the first packet plays before t=0 and is kept (copied) as such.
+    expect(input.audio!.packets[0]!.timestampUs).toBe(Math.round((-1024 / 48000) * 1e6));
+    expect(input.audio!.channels).toBe(1);
+    expect(
+      editListShift({
+        edits: [
+          {
+            segment_duration: 2000,
+            media_time: 1024,
+            media_rate_integer: 1,
+            media_rate_fraction: 0,
+          },
+        ],
+        movie_timescale: 1000,
+      }),
+    ).toEqual({ shiftTicks: 1024, offsetUs: 0, note: null });
+    input.close();
+  });
+
+  it('gives the same packets, bytes and timestamps as mediabunny (an independent reader)', async () => {
+    for (const name of ['h264-aac.mp4', 'vfr-mp3.mp4', 'av1-opus.mp4'] as const) {
+      const file = await blob(name);
+      const ours = await openInput(file);
+      const theirs = new Input({ source: new BlobSource(file), formats: ALL_FORMATS });
+      for (const kind of ['video', 'audio'] as const) {
+        const track =
+          kind === 'video'
+            ? await theirs.getPrimaryVideoTrack()
+            : await theirs.getPrimaryAudioTrack();
+        const sink = new EncodedPacketSink(track!);
+        const ref: { t: number; bytes: number[] }[] = [];
+        for await (const p of sink.packets())
+          ref.push({ t: Math.round(p.timestamp * 1e6), bytes: Array.from(p.data.subarray(0, 16)) });
+        const got: { t: number; bytes: number[] }[] = [];
+        for await (const s of ours.read(kind))
+          got.push({ t: s.timestampUs, bytes: Array.from(s.data.subarray(0, 16)) });
+        expect(got.length).toBe(ref.length);
+        got.forEach((g, i) => {
+          expect(Math.abs(g.t - ref[i]!.t)).toBeLessThanOrEqual(1);
+          expect(g.bytes).toEqual(ref[i]!.bytes);
+        });
+      }
+      expect(ours.video!.rotation).toBe(await (await theirs.getPrimaryVideoTrack())!.getRotation());
+      theirs.dispose();
+      ours.close();
+    }
+  });
+
+  it('reads rotation from the tkhd matrix (clockwise degrees)', async () => {
+    const input = await openInput(await blob('rotated-90.mp4'));
+    expect(input.video!.rotation).toBe(270);
+    input.close();
+    expect(rotationFromMatrix([0, 65536, 0, -65536, 0, 0, 0, 0, 1 << 30])).toBe(90);
+    expect(rotationFromMatrix([-65536, 0, 0, 0, -65536, 0, 0, 0, 1 << 30])).toBe(180);
+  });
+});
+
+describe('sniffing and codec arithmetic', () => {
+  it('recognises containers by their first bytes', () => {
+    const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+    expect(sniffContainer(ascii('\0\0\0\x20ftypisom'))).toBe('mp4');
+    expect(sniffContainer(ascii('\0\0\0\x14ftypqt  '))).toBe('mov');
+    expect(sniffContainer(Uint8Array.from([0x1a, 0x45, 0xdf, 0xa3, ...ascii('....webm')]))).toBe(
+      'webm',
+    );
+    expect(sniffContainer(Uint8Array.from([0x1a, 0x45, 0xdf, 0xa3, ...ascii('matroska')]))).toBe(
+      'mkv',
+    );
+    expect(sniffContainer(ascii('RIFF....AVI '))).toBeNull();
+  });
+
+  it('picks the H.264 level from size and rate', () => {
+    expect(avcLevel(320, 180, 24)).toBe(0x1e);
+    expect(avcLevel(1280, 720, 30)).toBe(0x1f);
+    expect(avcLevel(1920, 1080, 30)).toBe(0x28);
+    expect(avcLevel(3840, 2160, 30)).toBe(0x33);
+    expect(avcLevel(3840, 2160, 60)).toBe(0x34);
+    expect(codecCandidates('avc', 3840, 2160, 30)).toEqual([
+      'avc1.640033',
+      'avc1.4d0033',
+      'avc1.42e033',
+    ]);
+    expect(codecCandidates('vp9', 1920, 1080, 30)).toEqual(['vp09.00.40.08']);
+    expect(codecCandidates('av1', 1920, 1080, 30)).toEqual(['av01.0.08M.08']);
+    expect(avcLevel(16384, 16384, 30)).toBeNull();
+  });
+
+  it('reads the channel count from an AAC AudioSpecificConfig', () => {
+    expect(aacChannels(Uint8Array.from([0x11, 0x88]))).toBe(1); // LC, 48 kHz, mono
+    expect(aacChannels(Uint8Array.from([0x11, 0x90]))).toBe(2);
+  });
+});

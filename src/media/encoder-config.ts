@@ -1,0 +1,178 @@
+/**
+ * Picks a VideoEncoderConfig the browser accepts: codec string with a level that covers the frame
+ * size and rate, probed over profiles and hardware/software. Facts: OpenH264 (Chromium's software
+ * H.264) goes to level 5.2; a level too low is refused for large frames; `prefer-hardware` with no
+ * hardware encoder fails late on Linux without falling back, so 'no-preference' is probed first.
+ */
+import { UpframeError } from '../shared/errors.ts';
+
+export type VideoCodecChoice = 'avc' | 'vp9' | 'av1';
+export type QualityChoice = 'low' | 'medium' | 'high' | { readonly bitrate: number };
+
+/** Bits per pixel per frame for H.264; VP9 and AV1 reach the same quality with about 30% less. */
+const BITS_PER_PIXEL: Record<'low' | 'medium' | 'high', number> = {
+  low: 0.05,
+  medium: 0.1,
+  high: 0.2,
+};
+
+export function bitrateFor(
+  quality: QualityChoice,
+  codec: VideoCodecChoice,
+  width: number,
+  height: number,
+  fps: number,
+): number {
+  if (typeof quality === 'object') {
+    if (!(quality.bitrate > 0) || !Number.isFinite(quality.bitrate)) {
+      throw new UpframeError(
+        'INVALID_OPTION',
+        `quality.bitrate must be a positive number of bits per second, got ${quality.bitrate}.`,
+      );
+    }
+    return Math.round(quality.bitrate);
+  }
+  const bpp = BITS_PER_PIXEL[quality] * (codec === 'avc' ? 1 : 0.7);
+  return Math.max(50_000, Math.round(bpp * width * height * Math.max(fps, 1)));
+}
+
+/** H.264 levels (Table A-1): max frame size in macroblocks, max macroblocks per second. */
+const AVC_LEVELS: readonly [idc: number, maxFs: number, maxMbps: number][] = [
+  [0x1e, 1620, 40500],
+  [0x1f, 3600, 108000],
+  [0x20, 5120, 216000],
+  [0x28, 8192, 245760],
+  [0x2a, 8704, 522240],
+  [0x32, 22080, 589824],
+  [0x33, 36864, 983040],
+  [0x34, 36864, 2073600],
+  [0x3c, 139264, 4177920],
+  [0x3d, 139264, 8355840],
+  [0x3e, 139264, 16711680],
+];
+
+export function avcLevel(width: number, height: number, fps: number): number | null {
+  const mbW = Math.ceil(width / 16);
+  const mbH = Math.ceil(height / 16);
+  const fs = mbW * mbH;
+  for (const [idc, maxFs, maxMbps] of AVC_LEVELS) {
+    // A side may not exceed sqrt(8 * MaxFS) macroblocks (A.3.1), which rules out extreme strips.
+    const side = Math.sqrt(8 * maxFs);
+    if (fs <= maxFs && mbW <= side && mbH <= side && fs * fps <= maxMbps) return idc;
+  }
+  return null;
+}
+
+/** VP9 levels by luma picture size and sample rate (vp9 levels table). */
+const VP9_LEVELS: readonly [level: number, maxPic: number, maxRate: number][] = [
+  [10, 36864, 829440],
+  [11, 73728, 2764800],
+  [20, 122880, 4608000],
+  [21, 245760, 9216000],
+  [30, 552960, 20736000],
+  [31, 983040, 36864000],
+  [40, 2228224, 83558400],
+  [41, 2228224, 160432128],
+  [50, 8912896, 311951360],
+  [51, 8912896, 588251136],
+  [52, 8912896, 1176502272],
+  [60, 35651584, 1176502272],
+];
+
+/** AV1 seq_level_idx by MaxPicSize and MaxDisplayRate (Annex A). */
+const AV1_LEVELS: readonly [idx: number, maxPic: number, maxRate: number][] = [
+  [0, 147456, 4423680],
+  [1, 278784, 8363520],
+  [4, 665856, 19975680],
+  [5, 1065024, 31950720],
+  [8, 2359296, 70778880],
+  [9, 2359296, 141557760],
+  [12, 8912896, 267386880],
+  [13, 8912896, 534773760],
+  [14, 8912896, 1069547520],
+  [16, 35651584, 1069547520],
+];
+
+function pickLevel(
+  table: readonly (readonly [number, number, number])[],
+  width: number,
+  height: number,
+  fps: number,
+): number | null {
+  const pic = width * height;
+  for (const [level, maxPic, maxRate] of table)
+    if (pic <= maxPic && pic * fps <= maxRate) return level;
+  return null;
+}
+
+/** Codec strings to try, best first. */
+export function codecCandidates(
+  codec: VideoCodecChoice,
+  width: number,
+  height: number,
+  fps: number,
+): string[] {
+  const hex = (n: number): string => n.toString(16).padStart(2, '0');
+  switch (codec) {
+    case 'avc': {
+      const level = avcLevel(width, height, fps);
+      if (level === null) return [];
+      // High, then Main, then Constrained Baseline (the profile every H.264 encoder has).
+      return ['6400', '4d00', '42e0'].map((profile) => `avc1.${profile}${hex(level)}`);
+    }
+    case 'vp9': {
+      const level = pickLevel(VP9_LEVELS, width, height, fps);
+      return level === null ? [] : [`vp09.00.${level}.08`];
+    }
+    case 'av1': {
+      const idx = pickLevel(AV1_LEVELS, width, height, fps);
+      return idx === null ? [] : [`av01.0.${String(idx).padStart(2, '0')}M.08`];
+    }
+  }
+}
+
+export interface EncoderChoice {
+  readonly config: VideoEncoderConfig;
+  /** What was tried and refused before this one, for logs and the report. */
+  readonly refused: readonly string[];
+}
+
+export async function chooseEncoderConfig(opts: {
+  codec: VideoCodecChoice;
+  width: number;
+  height: number;
+  fps: number;
+  bitrate: number;
+}): Promise<EncoderChoice> {
+  const { codec, width, height, fps, bitrate } = opts;
+  const refused: string[] = [];
+  const candidates = codecCandidates(codec, width, height, fps);
+  for (const codecString of candidates) {
+    for (const hardwareAcceleration of ['no-preference', 'prefer-software'] as const) {
+      const config: VideoEncoderConfig = {
+        codec: codecString,
+        width,
+        height,
+        bitrate,
+        framerate: fps,
+        bitrateMode: 'variable',
+        // 'realtime' may drop frames to hold the rate; an export must keep every frame.
+        latencyMode: 'quality',
+        hardwareAcceleration,
+      };
+      if (codec === 'avc') config.avc = { format: 'avc' };
+      const support = await VideoEncoder.isConfigSupported(config).catch(() => ({
+        supported: false,
+      }));
+      if (support.supported) return { config, refused };
+      refused.push(`${codecString}/${hardwareAcceleration}`);
+    }
+  }
+  const name = codec === 'avc' ? 'H.264' : codec.toUpperCase();
+  throw new UpframeError(
+    'RESOLUTION_TOO_LARGE',
+    `This browser cannot encode ${name} at ${width}x${height}` +
+      (candidates.length === 0 ? ' (beyond the largest level of the format)' : '') +
+      '. Choose a smaller output size or another codec.',
+  );
+}

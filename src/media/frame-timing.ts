@@ -1,0 +1,61 @@
+/** Presentation order, frame indices and rates from a track's packet table. */
+import type { PacketInfo } from './types.ts';
+
+export interface FrameTiming {
+  /** Presentation timestamps (us) of the shown frames, ascending; frame index = position here. */
+  readonly timestampsUs: readonly number[];
+  /** For each shown frame (by index), its packet's decode-order index. */
+  readonly decodeIndex: readonly number[];
+  readonly durationSeconds: number;
+  readonly averageFps: number;
+  readonly variableFrameRate: boolean;
+}
+
+/**
+ * Frames the edit list moves before t=0 are decoded (later frames may reference them) but never
+ * shown or counted.
+ */
+export function frameTiming(packets: readonly PacketInfo[]): FrameTiming {
+  const order = packets
+    .map((p, i) => ({ t: p.timestampUs, d: p.durationUs, i }))
+    .filter((x) => x.t >= 0)
+    .sort((a, b) => a.t - b.t);
+  const timestampsUs = order.map((x) => x.t);
+  const decodeIndex = order.map((x) => x.i);
+  const last = order[order.length - 1];
+  const first = order[0];
+  const durationSeconds = last && first ? (last.t + last.d - first.t) / 1e6 : 0;
+  const deltas: number[] = [];
+  for (let k = 1; k < timestampsUs.length; k++)
+    deltas.push(timestampsUs[k]! - timestampsUs[k - 1]!);
+  const sorted = [...deltas].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
+  // Microsecond rounding of 1/24 s etc. makes CFR deltas differ by 1 us; real VFR differs by far more.
+  const variableFrameRate = deltas.some((d) => Math.abs(d - median) > Math.max(2, median * 0.02));
+  return {
+    timestampsUs,
+    decodeIndex,
+    durationSeconds,
+    averageFps: durationSeconds > 0 ? order.length / durationSeconds : 0,
+    variableFrameRate,
+  };
+}
+
+/** Decode-order packet range that yields shown frames [start, end): from the key packet before. */
+export function decodeRangeFor(
+  packets: readonly PacketInfo[],
+  timing: FrameTiming,
+  start: number,
+  end: number,
+): { from: number; to: number } {
+  let dmin = Infinity;
+  let dmax = -1;
+  for (let f = start; f < end; f++) {
+    const d = timing.decodeIndex[f]!;
+    dmin = Math.min(dmin, d);
+    dmax = Math.max(dmax, d);
+  }
+  let from = dmin;
+  while (from > 0 && !packets[from]!.key) from--;
+  return { from, to: dmax + 1 };
+}

@@ -1,0 +1,16 @@
+/** media/: demux, decode, encode, mux. The job worker uses probe() and transcode(). */
+export { probe, type ProbeOptions } from './probe.ts';
+export {
+  transcode,
+  type StageTimings,
+  type TranscodeOptions,
+  type TranscodeProgress,
+  type TranscodeResult,
+} from './transcode.ts';
+export { FileStreamTarget, MemoryTarget, OpfsTarget, type OutputTarget } from './targets.ts';
+export { openInput } from './input.ts';
+export { VideoFrameSink } from './video-frame-sink.ts';
+export { DecodedFrame, openFrameCount, peakOpenFrameCount } from './frame.ts';
+export type { QualityChoice, VideoCodecChoice } from './encoder-config.ts';
+export type { OutputContainer } from './output.ts';
+export type { ContainerKind, Rotation, SourceSummary } from './types.ts';

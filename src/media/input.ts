@@ -1,0 +1,66 @@
+/** openInput: sniff the container, pick the reader, turn reader failures into person-facing errors. */
+import { UpframeError } from '../shared/errors.ts';
+import type { MediaInput } from './input-types.ts';
+import { MkvInput } from './mkv-input.ts';
+import { Mp4Input } from './mp4-input.ts';
+import type { ContainerKind } from './types.ts';
+
+const ISO_BOX_TYPES = new Set([
+  'ftyp',
+  'moov',
+  'mdat',
+  'free',
+  'skip',
+  'wide',
+  'pnot',
+  'uuid',
+  'styp',
+]);
+
+/** Container from the first bytes (never from the file name, which users rename freely). */
+export function sniffContainer(head: Uint8Array): ContainerKind | null {
+  const ascii = (from: number, to: number): string =>
+    String.fromCharCode(...head.subarray(from, Math.min(to, head.length)));
+  if (head.length >= 8 && ISO_BOX_TYPES.has(ascii(4, 8))) {
+    return ascii(4, 8) === 'ftyp' && ascii(8, 12) === 'qt  ' ? 'mov' : 'mp4';
+  }
+  if (head[0] === 0x1a && head[1] === 0x45 && head[2] === 0xdf && head[3] === 0xa3) {
+    return ascii(0, head.length).includes('webm') ? 'webm' : 'mkv';
+  }
+  return null;
+}
+
+export async function openInput(blob: Blob): Promise<MediaInput> {
+  if (blob.size === 0) {
+    throw new UpframeError(
+      'EMPTY_FILE',
+      'This file is empty (0 bytes): pick the video file again.',
+    );
+  }
+  const head = new Uint8Array(await blob.slice(0, 64).arrayBuffer());
+  const container = sniffContainer(head);
+  if (container === null) {
+    throw new UpframeError(
+      'UNSUPPORTED_CONTAINER',
+      'This is not a video file Upframe can open: use MP4, MOV, M4V, WebM or MKV.',
+    );
+  }
+  let input: MediaInput | null;
+  if (container === 'mp4' || container === 'mov') {
+    input = await Mp4Input.open(blob, container);
+    // Fragmented MP4 keeps its index in many moof boxes; mediabunny walks those.
+    input ??= await MkvInput.open(blob, container);
+  } else {
+    input = await MkvInput.open(blob, container);
+  }
+  if (!input.video || input.video.packets.length === 0) {
+    input.close();
+    throw new UpframeError(
+      'NO_VIDEO_TRACK',
+      input.audio
+        ? 'This file has sound but no picture: Upframe needs a video track.'
+        : 'This file has no video track.',
+    );
+  }
+  return input;
+}

@@ -1,0 +1,159 @@
+/**
+ * WebM/MKV (and fragmented MP4) reader on mediabunny, behind the same MediaInput interface as the
+ * mp4box reader. mediabunny's BlobSource reads the file lazily in slices.
+ */
+import {
+  ALL_FORMATS,
+  BlobSource,
+  EncodedPacketSink,
+  Input,
+  type EncodedPacket,
+  type InputAudioTrack,
+  type InputTrack,
+  type InputVideoTrack,
+} from 'mediabunny';
+import { UpframeError } from '../shared/errors.ts';
+import { audioCodecName, muxAudioCodec, videoCodecName } from './codecs.ts';
+import type { MediaInput, ReadRange } from './input-types.ts';
+import type {
+  AudioTrackInfo,
+  ContainerKind,
+  EncodedSample,
+  PacketInfo,
+  VideoTrackInfo,
+} from './types.ts';
+
+export class MkvInput implements MediaInput {
+  readonly warnings: string[] = [];
+
+  private constructor(
+    readonly blob: Blob,
+    readonly container: ContainerKind,
+    private readonly input: Input,
+    private readonly tracks: { video: InputVideoTrack | null; audio: InputAudioTrack | null },
+    readonly video: VideoTrackInfo | null,
+    readonly audio: AudioTrackInfo | null,
+  ) {}
+
+  static async open(blob: Blob, container: ContainerKind): Promise<MkvInput> {
+    const input = new Input({ source: new BlobSource(blob), formats: ALL_FORMATS });
+    try {
+      if (!(await input.canRead())) {
+        throw new UpframeError(
+          'CORRUPT_INPUT',
+          'This file looks damaged: its header could not be read.',
+        );
+      }
+      const vt = await input.getPrimaryVideoTrack();
+      const at = await input.getPrimaryAudioTrack();
+      const video = vt ? await videoInfo(vt) : null;
+      const audio = at ? await audioInfo(at) : null;
+      return new MkvInput(blob, container, input, { video: vt, audio: at }, video, audio);
+    } catch (err) {
+      input.dispose();
+      if (err instanceof UpframeError) throw err;
+      throw new UpframeError(
+        'CORRUPT_INPUT',
+        `This file looks damaged: ${err instanceof Error ? err.message : String(err)}.`,
+        { cause: err },
+      );
+    }
+  }
+
+  async *read(kind: 'video' | 'audio', range?: ReadRange): AsyncGenerator<EncodedSample> {
+    const track = this.tracks[kind];
+    const info = this[kind];
+    if (!track || !info) return;
+    const sink = new EncodedPacketSink(track);
+    const from = range?.from ?? 0;
+    const to = Math.min(range?.to ?? info.packets.length, info.packets.length);
+    if (from >= to) return;
+    let start: EncodedPacket | null;
+    if (from === 0) {
+      start = await sink.getFirstPacket();
+    } else {
+      const want = info.packets[from]!;
+      start = await sink.getKeyPacket(want.timestampUs / 1e6);
+    }
+    if (!start) return;
+    let index = from;
+    for await (const packet of sink.packets(start)) {
+      if (index >= to) break;
+      yield {
+        index,
+        data: packet.data.slice(),
+        timestampUs: Math.round(packet.timestamp * 1e6),
+        durationUs: Math.round(packet.duration * 1e6),
+        key: packet.type === 'key',
+        byteLength: packet.byteLength,
+      };
+      index++;
+    }
+    if (index < to) {
+      const at = info.packets[index]!;
+      throw new UpframeError(
+        'CORRUPT_INPUT',
+        `The file ends early: its ${kind} stops at packet ${index + 1} of ${info.packets.length} ` +
+          `(${(at.timestampUs / 1e6).toFixed(2)} s).`,
+      );
+    }
+  }
+
+  close(): void {
+    this.input.dispose();
+  }
+}
+
+/** One metadata-only pass over the track: timestamps and sizes, no payloads kept. */
+async function packetTable(track: InputTrack): Promise<PacketInfo[]> {
+  const sink = new EncodedPacketSink(track);
+  const out: PacketInfo[] = [];
+  const first = await sink.getFirstPacket({ metadataOnly: true });
+  if (!first) return out;
+  for await (const p of sink.packets(first, undefined, { metadataOnly: true })) {
+    out.push({
+      timestampUs: Math.round(p.timestamp * 1e6),
+      durationUs: Math.round(p.duration * 1e6),
+      key: p.type === 'key',
+      byteLength: p.byteLength,
+    });
+  }
+  return out;
+}
+
+async function videoInfo(track: InputVideoTrack): Promise<VideoTrackInfo> {
+  const config = await track.getDecoderConfig();
+  const codec = (await track.getCodecParameterString()) ?? (await track.getCodec()) ?? 'unknown';
+  const color = await track.getColorSpace();
+  const hasColor = color.primaries != null || color.transfer != null || color.matrix != null;
+  const width = await track.getCodedWidth();
+  const height = await track.getCodedHeight();
+  return {
+    kind: 'video',
+    codec,
+    codecName: videoCodecName(codec),
+    decoderConfig: config ?? { codec },
+    width,
+    height,
+    rotation: await track.getRotation(),
+    colorSpace: hasColor ? color : null,
+    packets: await packetTable(track),
+  };
+}
+
+async function audioInfo(track: InputAudioTrack): Promise<AudioTrackInfo> {
+  const config = await track.getDecoderConfig();
+  const codec = (await track.getCodecParameterString()) ?? (await track.getCodec()) ?? 'unknown';
+  const channels = await track.getNumberOfChannels();
+  const sampleRate = await track.getSampleRate();
+  return {
+    kind: 'audio',
+    codec,
+    muxCodec: muxAudioCodec((await track.getCodec()) ?? codec),
+    codecName: audioCodecName((await track.getCodec()) ?? codec),
+    channels,
+    sampleRate,
+    decoderConfig: config ?? { codec, numberOfChannels: channels, sampleRate },
+    packets: await packetTable(track),
+  };
+}

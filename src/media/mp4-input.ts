@@ -1,0 +1,394 @@
+/**
+ * MP4/MOV/M4V reader on mp4box. mp4box parses only the index (moov): we feed it the file in small
+ * slices, follow the positions it asks for (it skips over mdat), and then read each sample's bytes
+ * ourselves with Blob.slice. So the file is never in memory, and reading follows the decoder's pace.
+ */
+import {
+  createFile,
+  MP4BoxBuffer,
+  type ISOFile,
+  type Movie,
+  type Sample,
+  type Track,
+} from 'mp4box';
+import { UpframeError } from '../shared/errors.ts';
+import {
+  aacChannels,
+  audioCodecName,
+  colorSpaceFromCodes,
+  muxAudioCodec,
+  videoCodecName,
+} from './codecs.ts';
+import type {
+  AudioTrackInfo,
+  ContainerKind,
+  EncodedSample,
+  PacketInfo,
+  Rotation,
+  VideoTrackInfo,
+} from './types.ts';
+import type { MediaInput, ReadRange } from './input-types.ts';
+
+const INDEX_SLICE = 256 * 1024;
+const READ_SPAN = 1024 * 1024;
+
+interface BoxLike {
+  type?: string;
+  start?: number;
+  size?: number;
+  hdr_size?: number;
+}
+
+interface TrackTable {
+  readonly id: number;
+  readonly samples: readonly Sample[];
+  readonly packets: readonly PacketInfo[];
+}
+
+export class Mp4Input implements MediaInput {
+  readonly video: VideoTrackInfo | null;
+  readonly audio: AudioTrackInfo | null;
+  readonly warnings: string[] = [];
+  private readonly tables = new Map<'video' | 'audio', TrackTable>();
+
+  private constructor(
+    readonly blob: Blob,
+    readonly container: ContainerKind,
+    file: ISOFile,
+    info: Movie,
+    configs: Map<number, Uint8Array<ArrayBuffer>>,
+  ) {
+    const vt = info.videoTracks[0];
+    const at = info.audioTracks[0];
+    this.video = vt ? this.videoTrack(file, vt, configs.get(vt.id)) : null;
+    this.audio = at ? this.audioTrack(file, at) : null;
+  }
+
+  /** Parses the index; returns null for fragmented files, which the mediabunny reader handles. */
+  static async open(blob: Blob, container: ContainerKind): Promise<Mp4Input | null> {
+    const file = createFile(false);
+    // Set from mp4box callbacks; an object so TypeScript does not narrow it to its initial null.
+    const state: { info: Movie | null; error: string | null } = { info: null, error: null };
+    file.onReady = (movie) => {
+      state.info = movie;
+    };
+    file.onError = (_module, message) => {
+      state.error = message;
+    };
+    let pos = 0;
+    while (state.info === null && state.error === null && pos < blob.size) {
+      const ab = await blob.slice(pos, pos + INDEX_SLICE).arrayBuffer();
+      let next: number;
+      try {
+        next = file.appendBuffer(MP4BoxBuffer.fromArrayBuffer(ab, pos));
+      } catch (cause) {
+        throw corrupt(`its index could not be read (${String(cause)})`, cause);
+      }
+      // mp4box returns where it wants to read next; after the last slice it may point back.
+      pos = next > pos ? next : pos + ab.byteLength;
+    }
+    if (state.info === null) file.flush();
+    const movie = state.info;
+    if (state.error !== null) throw corrupt(`its index could not be read (${state.error})`);
+    if (movie === null || !movie.hasMoov) {
+      throw corrupt('it ends before its index (the moov box): it was probably cut short');
+    }
+    if (movie.isFragmented) return null;
+    const configs = new Map<number, Uint8Array<ArrayBuffer>>();
+    const vt = movie.videoTracks[0];
+    const box = vt ? configBox(file, vt.id) : undefined;
+    if (vt && box) configs.set(vt.id, await readBoxPayload(blob, box));
+    return new Mp4Input(blob, container, file, movie, configs);
+  }
+
+  private videoTrack(
+    file: ISOFile,
+    track: Track,
+    description: Uint8Array<ArrayBuffer> | undefined,
+  ): VideoTrackInfo {
+    const entry = sampleEntry(file, track.id);
+    const colr = entry?.['colr'] as
+      | {
+          colour_type: string;
+          colour_primaries: number;
+          transfer_characteristics: number;
+          matrix_coefficients: number;
+          full_range_flag: number;
+        }
+      | undefined;
+    const vpcc = entry?.['vpcC'] as
+      | {
+          colourPrimaries: number;
+          transferCharacteristics: number;
+          matrixCoefficients: number;
+          videoFullRangeFlag: number;
+        }
+      | undefined;
+    let colorSpace: VideoColorSpaceInit | null = null;
+    if (colr && (colr.colour_type === 'nclx' || colr.colour_type === 'nclc')) {
+      colorSpace = colorSpaceFromCodes(
+        colr.colour_primaries,
+        colr.transfer_characteristics,
+        colr.matrix_coefficients,
+        colr.full_range_flag === 1,
+      );
+    } else if (vpcc) {
+      colorSpace = colorSpaceFromCodes(
+        vpcc.colourPrimaries,
+        vpcc.transferCharacteristics,
+        vpcc.matrixCoefficients,
+        vpcc.videoFullRangeFlag === 1,
+      );
+    }
+    const width = track.video?.width ?? track.track_width;
+    const height = track.video?.height ?? track.track_height;
+    const table = this.table(file, track, 'video');
+    const config: VideoDecoderConfig = {
+      codec: track.codec,
+      codedWidth: width,
+      codedHeight: height,
+    };
+    // avcC/hvcC are required (length-prefixed NAL units); vpcC/av1C are optional and Chromium
+    // decodes from the codec string and in-band headers.
+    const fourcc = track.codec.slice(0, 4);
+    if (
+      description &&
+      (fourcc === 'avc1' ||
+        fourcc === 'avc3' ||
+        fourcc === 'hvc1' ||
+        fourcc === 'hev1' ||
+        fourcc === 'av01')
+    ) {
+      config.description = description;
+    }
+    if (colorSpace) config.colorSpace = colorSpace;
+    return {
+      kind: 'video',
+      codec: track.codec,
+      codecName: videoCodecName(track.codec),
+      decoderConfig: config,
+      width,
+      height,
+      rotation: rotationFromMatrix(Array.from(track.matrix as ArrayLike<number>)),
+      colorSpace,
+      packets: table.packets,
+    };
+  }
+
+  private audioTrack(file: ISOFile, track: Track): AudioTrackInfo {
+    const entry = sampleEntry(file, track.id);
+    let channels = track.audio?.channel_count ?? 2;
+    let sampleRate = track.audio?.sample_rate ?? track.timescale;
+    const decoderConfig: AudioDecoderConfig = {
+      codec: track.codec,
+      numberOfChannels: channels,
+      sampleRate,
+    };
+    const esds = entry?.['esds'] as
+      | {
+          esd: {
+            findDescriptor(
+              tag: number,
+            ): { findDescriptor(tag: number): { data?: Uint8Array } | undefined } | undefined;
+          };
+        }
+      | undefined;
+    const asc = esds?.esd.findDescriptor(4)?.findDescriptor(5)?.data;
+    if (asc) {
+      decoderConfig.description = new Uint8Array(asc);
+      channels = aacChannels(asc) ?? channels;
+      decoderConfig.numberOfChannels = channels;
+    }
+    const dops = entry?.['dOps'] as
+      | {
+          OutputChannelCount: number;
+          PreSkip: number;
+          InputSampleRate: number;
+          OutputGain: number;
+          ChannelMappingFamily: number;
+          StreamCount: number;
+          CoupledCount: number;
+          ChannelMapping?: number[];
+        }
+      | undefined;
+    if (dops) {
+      decoderConfig.description = opusHead(dops);
+      // Opus always decodes at 48 kHz; InputSampleRate is informational only.
+      sampleRate = 48000;
+      decoderConfig.sampleRate = sampleRate;
+    }
+    const codec = track.codec === 'Opus' ? 'opus' : track.codec;
+    decoderConfig.codec = codec;
+    return {
+      kind: 'audio',
+      codec,
+      muxCodec: muxAudioCodec(codec),
+      codecName: audioCodecName(codec),
+      channels,
+      sampleRate,
+      decoderConfig,
+      packets: this.table(file, track, 'audio').packets,
+    };
+  }
+
+  private table(file: ISOFile, track: Track, kind: 'video' | 'audio'): TrackTable {
+    const samples = file.getTrackSamplesInfo(track.id);
+    const { shiftTicks, offsetUs, note } = editListShift(track);
+    if (note) this.warnings.push(note);
+    const scale = 1e6 / track.timescale;
+    const packets = samples.map((s) => ({
+      timestampUs: Math.round((s.cts - shiftTicks) * scale + offsetUs),
+      durationUs: Math.round(s.duration * scale),
+      key: s.is_sync,
+      byteLength: s.size,
+    }));
+    const table = { id: track.id, samples, packets };
+    this.tables.set(kind, table);
+    return table;
+  }
+
+  async *read(kind: 'video' | 'audio', range?: ReadRange): AsyncGenerator<EncodedSample> {
+    const table = this.tables.get(kind);
+    if (!table) return;
+    const from = range?.from ?? 0;
+    const to = Math.min(range?.to ?? table.samples.length, table.samples.length);
+    let i = from;
+    while (i < to) {
+      const first = table.samples[i]!;
+      // Coalesce neighbouring samples into one slice read; interleaved audio bytes ride along.
+      let j = i + 1;
+      let end = first.offset + first.size;
+      while (j < to) {
+        const s = table.samples[j]!;
+        const e = Math.max(end, s.offset + s.size);
+        if (s.offset < first.offset || e - first.offset > READ_SPAN) break;
+        end = e;
+        j++;
+      }
+      const available = Math.min(end, this.blob.size);
+      const bytes = new Uint8Array(await this.blob.slice(first.offset, available).arrayBuffer());
+      for (let k = i; k < j; k++) {
+        const s = table.samples[k]!;
+        const p = table.packets[k]!;
+        if (s.offset + s.size > this.blob.size) {
+          throw truncatedAt(kind, k, table.samples.length, p.timestampUs);
+        }
+        const at = s.offset - first.offset;
+        yield { ...p, index: k, data: bytes.slice(at, at + s.size) };
+      }
+      i = j;
+    }
+  }
+
+  close(): void {
+    this.tables.clear();
+  }
+}
+
+function truncatedAt(
+  kind: string,
+  index: number,
+  total: number,
+  timestampUs: number,
+): UpframeError {
+  return new UpframeError(
+    'CORRUPT_INPUT',
+    `The file ends early: its ${kind} stops at packet ${index + 1} of ${total} ` +
+      `(${(timestampUs / 1e6).toFixed(2)} s). It was probably cut short while copying.`,
+  );
+}
+
+function corrupt(why: string, cause?: unknown): UpframeError {
+  return new UpframeError('CORRUPT_INPUT', `This file looks damaged: ${why}.`, { cause });
+}
+
+function trak(
+  file: ISOFile,
+  id: number,
+): { mdia: { minf: { stbl: { stsd: { entries: unknown[] } } } } } | undefined {
+  const moov = file.moov as unknown as { traks: { tkhd: { track_id: number } }[] } | undefined;
+  return moov?.traks.find((t) => t.tkhd.track_id === id) as ReturnType<typeof trak>;
+}
+
+function sampleEntry(file: ISOFile, id: number): Record<string, unknown> | undefined {
+  return trak(file, id)?.mdia.minf.stbl.stsd.entries[0] as Record<string, unknown> | undefined;
+}
+
+function configBox(file: ISOFile, id: number): BoxLike | undefined {
+  const entry = sampleEntry(file, id);
+  if (!entry) return undefined;
+  for (const type of ['avcC', 'hvcC', 'av1C', 'vpcC']) {
+    const box = entry[type] as BoxLike | undefined;
+    if (box?.start !== undefined) return box;
+  }
+  return undefined;
+}
+
+/** The box's bytes as stored (not re-serialised): exactly what the encoder wrote. */
+async function readBoxPayload(blob: Blob, box: BoxLike): Promise<Uint8Array<ArrayBuffer>> {
+  const start = box.start! + (box.hdr_size ?? 8);
+  return new Uint8Array(await blob.slice(start, box.start! + box.size!).arrayBuffer());
+}
+
+/**
+ * Only the first edit that maps media is honoured (what every phone and ffmpeg writes): its
+ * media_time says which composition time is shown at t=0 (ffmpeg's H.264 starts at 2 frames of
+ * B-frame delay, 83 333 us at 24 fps); a leading empty edit delays the whole track.
+ */
+export function editListShift(track: Pick<Track, 'edits' | 'movie_timescale'>): {
+  shiftTicks: number;
+  offsetUs: number;
+  note: string | null;
+} {
+  const edits = track.edits ?? [];
+  let offsetUs = 0;
+  let note: string | null = null;
+  for (let i = 0; i < edits.length; i++) {
+    const e = edits[i]!;
+    if (e.media_time === -1) {
+      offsetUs += (e.segment_duration / track.movie_timescale) * 1e6;
+      continue;
+    }
+    if (edits.slice(i + 1).some((x) => x.media_time !== -1)) {
+      note = 'This file has a multi-part edit list; only its first part is used.';
+    }
+    return { shiftTicks: e.media_time, offsetUs, note };
+  }
+  return { shiftTicks: 0, offsetUs, note };
+}
+
+/** tkhd matrix [a b u; c d v; x y w] in 16.16: a rotation by θ clockwise has a=cos θ, b=sin θ. */
+export function rotationFromMatrix(m: readonly number[]): Rotation {
+  const a = m[0] ?? 65536;
+  const b = m[1] ?? 0;
+  const deg = (Math.round((Math.atan2(b, a) * 180) / Math.PI / 90) * 90 + 360) % 360;
+  return deg as Rotation;
+}
+
+function opusHead(d: {
+  OutputChannelCount: number;
+  PreSkip: number;
+  InputSampleRate: number;
+  OutputGain: number;
+  ChannelMappingFamily: number;
+  StreamCount: number;
+  CoupledCount: number;
+  ChannelMapping?: number[];
+}): Uint8Array<ArrayBuffer> {
+  // dOps is OpusHead big-endian without the magic; WebCodecs wants the Ogg OpusHead (little-endian).
+  const mapping =
+    d.ChannelMappingFamily === 0
+      ? []
+      : [d.StreamCount, d.CoupledCount, ...(d.ChannelMapping ?? [])];
+  const out = new Uint8Array(19 + mapping.length);
+  const view = new DataView(out.buffer);
+  out.set([0x4f, 0x70, 0x75, 0x73, 0x48, 0x65, 0x61, 0x64], 0);
+  view.setUint8(8, 1);
+  view.setUint8(9, d.OutputChannelCount);
+  view.setUint16(10, d.PreSkip, true);
+  view.setUint32(12, d.InputSampleRate, true);
+  view.setInt16(16, d.OutputGain, true);
+  view.setUint8(18, d.ChannelMappingFamily);
+  out.set(mapping, 19);
+  return out;
+}

@@ -1,0 +1,182 @@
+/**
+ * MuxWriter: mediabunny's Output with an encoded-video source and the source's audio copied packet
+ * for packet. Audio is added just ahead of the video it plays with, so the muxer never holds more
+ * than a moment of either track (mediabunny buffers a track that runs ahead of the others).
+ */
+import {
+  EncodedAudioPacketSource,
+  EncodedPacket,
+  EncodedVideoPacketSource,
+  MkvOutputFormat,
+  Mp4OutputFormat,
+  Output,
+  StreamTarget,
+  WebMOutputFormat,
+  type OutputFormat,
+} from 'mediabunny';
+import { UpframeError } from '../shared/errors.ts';
+import type { VideoCodecChoice } from './encoder-config.ts';
+import type { MediaInput } from './input-types.ts';
+import type { OutputTarget } from './targets.ts';
+import type { EncodedSample, Rotation } from './types.ts';
+
+export type OutputContainer = 'mp4' | 'webm' | 'mkv';
+
+export interface AudioWindow {
+  /** Copy audio packets whose timestamps fall in [fromUs, toUs)... */
+  readonly fromUs: number;
+  readonly toUs: number;
+  /** ...and subtract this from their timestamps (the start of the exported frame range). */
+  readonly shiftUs: number;
+}
+
+function makeFormat(container: OutputContainer): OutputFormat {
+  switch (container) {
+    case 'mp4':
+      // Moov at the end: the mdat streams to disk and only the sample table stays in memory.
+      return new Mp4OutputFormat({ fastStart: false });
+    case 'webm':
+      return new WebMOutputFormat();
+    case 'mkv':
+      return new MkvOutputFormat();
+  }
+}
+
+/** MP4 unless a track cannot go there; an explicit choice that cannot carry the tracks is refused. */
+export function chooseContainer(
+  requested: OutputContainer | undefined,
+  video: VideoCodecChoice,
+  audio: string | null,
+): OutputContainer {
+  const fits = (c: OutputContainer): boolean => {
+    const f = makeFormat(c);
+    return (
+      f.getSupportedVideoCodecs().includes(video) &&
+      (audio === null || (f.getSupportedAudioCodecs() as string[]).includes(audio))
+    );
+  };
+  if (requested) {
+    if (!fits(requested)) {
+      throw new UpframeError(
+        'INVALID_OPTION',
+        `container '${requested}' cannot hold ${video} video` +
+          (audio ? ` with ${audio} audio` : '') +
+          '.',
+      );
+    }
+    return requested;
+  }
+  for (const c of ['mp4', 'webm', 'mkv'] as const) if (fits(c)) return c;
+  throw new UpframeError(
+    'INVALID_OPTION',
+    `No output container holds ${video} video with ${audio} audio.`,
+  );
+}
+
+export class MuxWriter {
+  readonly warnings: string[] = [];
+  private readonly output: Output;
+  private readonly videoSource: EncodedVideoPacketSource;
+  private readonly audioSource: EncodedAudioPacketSource | null = null;
+  private audioPackets: AsyncGenerator<EncodedSample> | null = null;
+  private pendingAudio: EncodedSample | null = null;
+  private audioConfigSent = false;
+  private audioDone = true;
+  private chain: Promise<void> = Promise.resolve();
+  audioPacketsCopied = 0;
+
+  constructor(
+    target: OutputTarget,
+    readonly container: OutputContainer,
+    codec: VideoCodecChoice,
+    rotation: Rotation,
+    private readonly input: MediaInput,
+    private readonly audioWindow: AudioWindow | null,
+  ) {
+    const format = makeFormat(container);
+    this.output = new Output({ format, target: new StreamTarget(target.open()) });
+    this.videoSource = new EncodedVideoPacketSource(codec);
+    const keepRotation = rotation !== 0 && format.supportsVideoRotationMetadata;
+    if (rotation !== 0 && !keepRotation) {
+      this.warnings.push(
+        `The ${container} format cannot store rotation; the video will appear unrotated.`,
+      );
+    }
+    this.output.addVideoTrack(this.videoSource, keepRotation ? { rotation } : {});
+    const audio = input.audio;
+    if (audio?.muxCodec && audioWindow) {
+      this.audioSource = new EncodedAudioPacketSource(audio.muxCodec);
+      this.output.addAudioTrack(this.audioSource);
+      this.audioPackets = input.read('audio');
+      this.audioDone = false;
+    }
+  }
+
+  start(): Promise<void> {
+    return this.output.start();
+  }
+
+  /** Queues one encoded video chunk; resolves when it (and the audio before it) is in the muxer. */
+  addVideo(
+    chunk: EncodedVideoChunk,
+    meta: EncodedVideoChunkMetadata | undefined,
+    shiftUs: number,
+  ): Promise<void> {
+    const packet = EncodedPacket.fromEncodedChunk(chunk);
+    const shifted =
+      shiftUs === 0 ? packet : packet.clone({ timestamp: packet.timestamp - shiftUs / 1e6 });
+    this.chain = this.chain.then(async () => {
+      await this.pumpAudio(chunk.timestamp);
+      await this.videoSource.add(shifted, meta);
+    });
+    return this.chain;
+  }
+
+  async finish(): Promise<void> {
+    await this.chain;
+    await this.pumpAudio(Infinity);
+    this.videoSource.close();
+    this.audioSource?.close();
+    await this.output.finalize();
+  }
+
+  async cancel(): Promise<void> {
+    await this.audioPackets?.return(undefined).catch(() => undefined);
+    if (this.output.state !== 'finalized' && this.output.state !== 'canceled') {
+      await this.output.cancel().catch(() => undefined);
+    }
+  }
+
+  /** Copies source audio packets up to (source) time `untilUs`, untouched. */
+  private async pumpAudio(untilUs: number): Promise<void> {
+    const source = this.audioSource;
+    const window = this.audioWindow;
+    if (!source || !window || this.audioDone) return;
+    for (;;) {
+      if (!this.pendingAudio) {
+        const next = await this.audioPackets!.next();
+        if (next.done) {
+          this.audioDone = true;
+          return;
+        }
+        this.pendingAudio = next.value;
+      }
+      const p = this.pendingAudio;
+      if (p.timestampUs > untilUs) return;
+      this.pendingAudio = null;
+      if (p.timestampUs < window.fromUs || p.timestampUs >= window.toUs) continue;
+      const packet = new EncodedPacket(
+        p.data,
+        p.key ? 'key' : 'delta',
+        (p.timestampUs - window.shiftUs) / 1e6,
+        p.durationUs / 1e6,
+      );
+      const meta = this.audioConfigSent
+        ? undefined
+        : { decoderConfig: this.input.audio!.decoderConfig };
+      this.audioConfigSent = true;
+      await source.add(packet, meta);
+      this.audioPacketsCopied++;
+    }
+  }
+}

@@ -1,0 +1,171 @@
+import { describe, expect, inject, it } from 'vitest';
+import { UpframeError, type ErrorCode } from '../shared/errors.ts';
+import { openFrameCount } from './frame.ts';
+import { openInput } from './input.ts';
+import { probe } from './probe.ts';
+import { VideoFrameSink } from './video-frame-sink.ts';
+
+const server = inject('mediaServer');
+
+async function fixture(name: string): Promise<Blob> {
+  const res = await fetch(`${server}/fixtures/${name}`);
+  if (!res.ok) throw new Error(`fixture ${name}: ${res.status}`);
+  return res.blob();
+}
+
+async function codeOf(p: Promise<unknown>): Promise<ErrorCode | 'resolved'> {
+  try {
+    await p;
+    return 'resolved';
+  } catch (err) {
+    if (err instanceof UpframeError) return err.code;
+    throw err;
+  }
+}
+
+describe('probe', () => {
+  it('summarises H.264 + AAC MP4 with display size, not coded size', async () => {
+    const s = await probe(await fixture('h264-aac.mp4'));
+    expect(s.container).toBe('mp4');
+    expect(s.video.codec).toMatch(/^avc1\.64/);
+    expect(s.video.codecName).toBe('H.264');
+    expect([s.video.width, s.video.height, s.video.displayWidth, s.video.displayHeight]).toEqual([
+      320, 180, 320, 180,
+    ]);
+    expect(s.video.rotation).toBe(0);
+    expect(s.video.colorSpace).toMatchObject({
+      primaries: 'bt709',
+      transfer: 'bt709',
+      matrix: 'bt709',
+      fullRange: false,
+    });
+    expect(s.video.frameCount).toBe(48);
+    expect(s.video.durationSeconds).toBeCloseTo(2, 3);
+    expect(s.video.averageFps).toBeCloseTo(24, 2);
+    expect(s.video.variableFrameRate).toBe(false);
+    expect(s.audio).toMatchObject({
+      codecName: 'AAC',
+      channels: 1,
+      sampleRate: 48000,
+      copyable: true,
+    });
+    expect(s.decodable).toBe(true);
+  });
+
+  it('reads VP9 + Opus WebM, AV1 + Opus MP4 and H.264 in MKV', async () => {
+    const vp9 = await probe(await fixture('vp9-opus.webm'));
+    expect([
+      vp9.container,
+      vp9.video.codecName,
+      vp9.video.frameCount,
+      vp9.audio?.codecName,
+    ]).toEqual(['webm', 'VP9', 48, 'Opus']);
+    const av1 = await probe(await fixture('av1-opus.mp4'));
+    expect([
+      av1.container,
+      av1.video.codecName,
+      av1.video.frameCount,
+      av1.audio?.codecName,
+    ]).toEqual(['mp4', 'AV1', 48, 'Opus']);
+    expect(av1.video.codec).toMatch(/^av01\.0\./);
+    const mkv = await probe(await fixture('h264-aac.mkv'));
+    expect([
+      mkv.container,
+      mkv.video.codecName,
+      mkv.video.frameCount,
+      mkv.audio?.codecName,
+    ]).toEqual(['mkv', 'H.264', 48, 'AAC']);
+  });
+
+  it('reports rotation (clockwise) and the rotated display size', async () => {
+    const s = await probe(await fixture('rotated-90.mp4'));
+    // ffmpeg 5.1's rotate=90 tag writes a tkhd matrix (b=-1, c=1) that turns the picture 90 degrees
+    // counter-clockwise (ffprobe reports +90 in its counter-clockwise convention). We report
+    // clockwise degrees, like WebCodecs and mediabunny (which also reads 270 here).
+    expect(s.video.rotation).toBe(270);
+    expect([s.video.width, s.video.height, s.video.displayWidth, s.video.displayHeight]).toEqual([
+      320, 180, 180, 320,
+    ]);
+  });
+
+  it('detects variable frame rate', async () => {
+    const s = await probe(await fixture('vfr-mp3.mp4'));
+    expect(s.video.frameCount).toBe(32);
+    expect(s.video.variableFrameRate).toBe(true);
+    // The last sample lasts 5/24 s in ffmpeg's file, so the clip ends at 1.875 + 0.2083 s.
+    expect(s.video.durationSeconds).toBeCloseTo(1.875 + 5 / 24, 3);
+    expect(s.audio?.codecName).toBe('MP3');
+  });
+
+  it('keeps odd-but-even sizes exact (322x182, not the 336x192 coded size)', async () => {
+    const s = await probe(await fixture('odd-322x182.mp4'));
+    expect([s.video.width, s.video.height]).toEqual([322, 182]);
+  });
+
+  it('ends each bad input in its error code', { timeout: 20_000 }, async () => {
+    expect(await codeOf(probe(await fixture('empty.mp4')))).toBe('EMPTY_FILE');
+    expect(await codeOf(probe(await fixture('random.bin')))).toBe('UNSUPPORTED_CONTAINER');
+    expect(await codeOf(probe(await fixture('truncated-header.mp4')))).toBe('CORRUPT_INPUT');
+    expect(await codeOf(probe(await fixture('audio-only.m4a')))).toBe('NO_VIDEO_TRACK');
+    const hevc = probe(await fixture('hevc.mp4'));
+    await expect(hevc).rejects.toThrow(/HEVC/);
+    expect(await codeOf(hevc)).toBe('UNSUPPORTED_CODEC');
+    const shown = await probe(await fixture('hevc.mp4'), { allowUndecodable: true });
+    expect([shown.decodable, shown.video.codecName, shown.video.frameCount]).toEqual([
+      false,
+      'HEVC',
+      48,
+    ]);
+  });
+});
+
+describe('VideoFrameSink', () => {
+  it('decodes every frame once, in order, at the source timestamps, with bounded frames open', async () => {
+    const input = await openInput(await fixture('vfr-mp3.mp4'));
+    try {
+      const sink = new VideoFrameSink(input);
+      const seen: number[] = [];
+      let maxOpen = 0;
+      for await (const f of sink.frames({ maxQueuedFrames: 2 })) {
+        using frame = f;
+        maxOpen = Math.max(maxOpen, openFrameCount());
+        expect([frame.frame.displayWidth, frame.frame.displayHeight]).toEqual([320, 180]);
+        seen.push(frame.timestampUs);
+        // Consumer slower than the decoder: the queue must not grow.
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const want = [...Array.from({ length: 24 }, (_, i) => i), 24, 27, 30, 33, 36, 39, 42, 45].map(
+        (n) => Math.round((n * 1e6) / 24),
+      );
+      expect(seen.length).toBe(want.length);
+      seen.forEach((t, i) => expect(Math.abs(t - want[i]!)).toBeLessThanOrEqual(1));
+      // 2 queued + what the decoder emits in one burst (its reorder depth with B-frames).
+      expect(maxOpen).toBeLessThanOrEqual(8);
+      expect(openFrameCount()).toBe(0);
+    } finally {
+      input.close();
+    }
+  });
+
+  it('decodes what a cut file holds, then fails with CORRUPT_INPUT naming where', async () => {
+    const input = await openInput(await fixture('truncated-body.mp4'));
+    let frames = 0;
+    try {
+      const sink = new VideoFrameSink(input);
+      for await (const f of sink.frames()) {
+        f.close();
+        frames++;
+      }
+      expect.unreachable('a cut file must not decode to the end');
+    } catch (err) {
+      expect(err).toBeInstanceOf(UpframeError);
+      expect((err as UpframeError).code).toBe('CORRUPT_INPUT');
+      expect((err as UpframeError).message).toMatch(/packet \d+ of 48 \(\d+\.\d\d s\)/);
+    } finally {
+      input.close();
+    }
+    expect(frames).toBeGreaterThan(10);
+    expect(frames).toBeLessThan(48);
+    expect(openFrameCount()).toBe(0);
+  });
+});

@@ -1,0 +1,78 @@
+/** probe: the instant summary the UI shows when a file is dropped. Reads the index, decodes nothing. */
+import { UpframeError } from '../shared/errors.ts';
+import { isHdr } from './codecs.ts';
+import { frameTiming } from './frame-timing.ts';
+import { openInput } from './input.ts';
+import type { SourceSummary, VideoTrackInfo } from './types.ts';
+
+export interface ProbeOptions {
+  /** Return `decodable: false` instead of throwing UNSUPPORTED_CODEC (to show what the file is). */
+  readonly allowUndecodable?: boolean;
+}
+
+export async function isDecodable(video: VideoTrackInfo): Promise<boolean> {
+  if (typeof VideoDecoder === 'undefined') return false;
+  try {
+    const support = await VideoDecoder.isConfigSupported(video.decoderConfig);
+    return support.supported === true;
+  } catch {
+    return false;
+  }
+}
+
+export function undecodableError(video: VideoTrackInfo): UpframeError {
+  return new UpframeError(
+    'UNSUPPORTED_CODEC',
+    `This browser cannot decode ${video.codecName} video (${video.codec}). ` +
+      'Convert the file to H.264, VP9 or AV1 first.',
+  );
+}
+
+export async function probe(file: Blob, options: ProbeOptions = {}): Promise<SourceSummary> {
+  const input = await openInput(file);
+  try {
+    const video = input.video!;
+    const decodable = await isDecodable(video);
+    if (!decodable && !options.allowUndecodable) throw undecodableError(video);
+    const timing = frameTiming(video.packets);
+    const rotated = video.rotation === 90 || video.rotation === 270;
+    const warnings = [...input.warnings];
+    if (isHdr(video.colorSpace)) {
+      warnings.push(
+        'This is HDR video; the browser may show and export it with washed-out colours.',
+      );
+    }
+    const audio = input.audio;
+    return {
+      container: input.container,
+      byteLength: file.size,
+      video: {
+        codec: video.codec,
+        codecName: video.codecName,
+        width: video.width,
+        height: video.height,
+        displayWidth: rotated ? video.height : video.width,
+        displayHeight: rotated ? video.width : video.height,
+        rotation: video.rotation,
+        colorSpace: video.colorSpace,
+        frameCount: timing.timestampsUs.length,
+        durationSeconds: timing.durationSeconds,
+        averageFps: timing.averageFps,
+        variableFrameRate: timing.variableFrameRate,
+      },
+      audio: audio
+        ? {
+            codec: audio.codec,
+            codecName: audio.codecName,
+            channels: audio.channels,
+            sampleRate: audio.sampleRate,
+            copyable: audio.muxCodec !== null,
+          }
+        : null,
+      decodable,
+      warnings,
+    };
+  } finally {
+    input.close();
+  }
+}

@@ -1,0 +1,187 @@
+import { describe, expect, inject, it } from 'vitest';
+import type { OutputReport } from '../../test/media-fixtures-setup.ts';
+import { UpframeError, type ErrorCode } from '../shared/errors.ts';
+import { openFrameCount, peakOpenFrameCount, resetPeakOpenFrameCount } from './frame.ts';
+import { MemoryTarget } from './targets.ts';
+import { transcode, type TranscodeOptions } from './transcode.ts';
+
+const server = inject('mediaServer');
+
+async function fixture(name: string): Promise<Blob> {
+  const res = await fetch(`${server}/fixtures/${name}`);
+  if (!res.ok) throw new Error(`fixture ${name}: ${res.status}`);
+  return res.blob();
+}
+
+/** ffprobe/ffmpeg's view of our output, computed in Node by tools that share no code with ours. */
+async function analyze(
+  bytes: Uint8Array<ArrayBuffer>,
+  ref: string,
+  opts: { psnr?: boolean; ext?: string } = {},
+): Promise<OutputReport> {
+  const q = new URLSearchParams({ ref, ext: opts.ext ?? 'mp4', psnr: opts.psnr ? '1' : '0' });
+  const res = await fetch(`${server}/analyze?${q.toString()}`, { method: 'POST', body: bytes });
+  if (!res.ok) throw new Error(`analyze: ${res.status} ${await res.text()}`);
+  return (await res.json()) as OutputReport;
+}
+
+async function run(name: string, opts: Partial<TranscodeOptions> = {}) {
+  const target = new MemoryTarget();
+  const result = await transcode({ input: await fixture(name), target, ...opts });
+  return { result, bytes: target.bytes() };
+}
+
+async function codeOf(p: Promise<unknown>): Promise<ErrorCode | 'resolved'> {
+  try {
+    await p;
+    return 'resolved';
+  } catch (err) {
+    if (err instanceof UpframeError) return err.code;
+    throw err;
+  }
+}
+
+const video = (r: OutputReport) => r.streams.find((s) => s.codec_type === 'video')!;
+
+/** A stand-in enhancer: a new frame it owns, drawn through a canvas (as the GPU path will). */
+function viaCanvas(): (frame: VideoFrame) => Promise<VideoFrame> {
+  return (frame) => {
+    const canvas = new OffscreenCanvas(frame.displayWidth, frame.displayHeight);
+    canvas.getContext('2d')!.drawImage(frame, 0, 0);
+    return Promise.resolve(new VideoFrame(canvas, { timestamp: frame.timestamp }));
+  };
+}
+
+describe('transcode', () => {
+  it('identity H.264: every frame, same timestamps, audio copied byte for byte, PSNR > 38 dB', async () => {
+    resetPeakOpenFrameCount();
+    const { result, bytes } = await run('h264-aac.mp4', { quality: 'high' });
+    expect(result).toMatchObject({
+      frames: 48,
+      container: 'mp4',
+      width: 320,
+      height: 180,
+      audioPacketsCopied: 95,
+    });
+    expect(result.codec).toMatch(/^avc1\.64001e$/);
+    expect(result.durationSeconds).toBeCloseTo(2, 3);
+    expect(result.bytes).toBe(bytes.byteLength);
+    const r = await analyze(bytes, 'h264-aac.mp4', { psnr: true });
+    expect(video(r)).toMatchObject({
+      codec_name: 'h264',
+      width: 320,
+      height: 180,
+      nb_frames: '48',
+    });
+    r.videoPtsSeconds.forEach((t, i) => expect(t).toBeCloseTo(i / 24, 3));
+    expect(r.audioPackets).toEqual(r.sourceAudioPackets);
+    expect(r.audioPackets.length).toBe(95);
+    expect(r.psnr).toBeGreaterThan(38);
+    // Decoded frames alive at once stay a handful, whatever the clip length.
+    expect(peakOpenFrameCount()).toBeLessThanOrEqual(8);
+    expect(openFrameCount()).toBe(0);
+  });
+
+  it('VP9 + Opus WebM through a process step into WebM, audio untouched', async () => {
+    const progress: number[] = [];
+    const { result, bytes } = await run('vp9-opus.webm', {
+      codec: 'vp9',
+      container: 'webm',
+      process: viaCanvas(),
+      onProgress: (p) => progress.push(p.framesDone),
+    });
+    expect(result).toMatchObject({ frames: 48, container: 'webm' });
+    expect(result.codec).toMatch(/^vp09\.00\./);
+    expect(result.processMs).toBeGreaterThan(0);
+    expect(progress).toEqual(Array.from({ length: 48 }, (_, i) => i + 1));
+    const r = await analyze(bytes, 'vp9-opus.webm', { ext: 'webm' });
+    expect(video(r)).toMatchObject({ codec_name: 'vp9', width: 320, height: 180 });
+    expect(r.videoPtsSeconds).toHaveLength(48);
+    expect(r.audioPackets).toEqual(r.sourceAudioPackets);
+    expect(openFrameCount()).toBe(0);
+  });
+
+  it('AV1 at twice the size from an AV1 + Opus MP4', async () => {
+    const { result, bytes } = await run('av1-opus.mp4', {
+      codec: 'av1',
+      outputSize: (w, h) => ({ width: 2 * w, height: 2 * h }),
+    });
+    expect(result).toMatchObject({ frames: 48, container: 'mp4', width: 640, height: 360 });
+    expect(result.codec).toMatch(/^av01\.0\.\d\dM\.08$/);
+    const r = await analyze(bytes, 'av1-opus.mp4');
+    expect(video(r)).toMatchObject({ codec_name: 'av1', width: 640, height: 360 });
+    expect(r.audioPackets).toEqual(r.sourceAudioPackets);
+  });
+
+  it('keeps rotation metadata and VFR timestamps', async () => {
+    const rotated = await run('rotated-90.mp4');
+    const rr = await analyze(rotated.bytes, 'rotated-90.mp4');
+    expect(video(rr).rotation).toBe(90); // ffprobe's convention, same as it reports for the source
+    expect([video(rr).width, video(rr).height]).toEqual([320, 180]);
+
+    const vfr = await run('vfr-mp3.mp4');
+    const rv = await analyze(vfr.bytes, 'vfr-mp3.mp4');
+    const want = [...Array.from({ length: 24 }, (_, i) => i), 24, 27, 30, 33, 36, 39, 42, 45];
+    expect(rv.videoPtsSeconds).toHaveLength(32);
+    rv.videoPtsSeconds.forEach((t, i) => expect(t).toBeCloseTo(want[i]! / 24, 3));
+    expect(rv.audioPackets).toEqual(rv.sourceAudioPackets);
+  });
+
+  it('exports a frame range starting at t=0 with the matching audio', async () => {
+    const { result, bytes } = await run('h264-aac.mp4', { frameRange: { start: 12, end: 36 } });
+    expect(result.frames).toBe(24);
+    expect(result.durationSeconds).toBeCloseTo(1, 3);
+    const r = await analyze(bytes, 'h264-aac.mp4');
+    r.videoPtsSeconds.forEach((t, i) => expect(t).toBeCloseTo(i / 24, 3));
+    // A contiguous run of the source's packets, about one second of them (1024 samples at 48 kHz).
+    const first = r.sourceAudioPackets.indexOf(r.audioPackets[0]!);
+    expect(first).toBeGreaterThan(0);
+    expect(r.audioPackets).toEqual(
+      r.sourceAudioPackets.slice(first, first + r.audioPackets.length),
+    );
+    expect(Math.abs(r.audioPackets.length - 47)).toBeLessThanOrEqual(1);
+  });
+
+  it(
+    'cancel rejects with EXPORT_CANCELED and leaves no finished file',
+    { timeout: 20_000 },
+    async () => {
+      const controller = new AbortController();
+      const target = new MemoryTarget();
+      const p = transcode({
+        input: await fixture('h264-aac.mp4'),
+        target,
+        signal: controller.signal,
+        onProgress: (q) => {
+          if (q.framesDone === 5) controller.abort();
+        },
+      });
+      expect(await codeOf(p)).toBe('EXPORT_CANCELED');
+      expect(() => target.bytes()).toThrow(/not finished/);
+      expect(openFrameCount()).toBe(0);
+    },
+  );
+
+  it('ends bad inputs and impossible sizes in their error codes', { timeout: 25_000 }, async () => {
+    const target = new MemoryTarget();
+    const cut = transcode({ input: await fixture('truncated-body.mp4'), target });
+    await expect(cut).rejects.toThrow(/ends early.*packet \d+ of 48/);
+    expect(() => target.bytes()).toThrow();
+    expect(
+      await codeOf(transcode({ input: await fixture('hevc.mp4'), target: new MemoryTarget() })),
+    ).toBe('UNSUPPORTED_CODEC');
+    const huge = transcode({
+      input: await fixture('h264-aac.mp4'),
+      target: new MemoryTarget(),
+      outputSize: () => ({ width: 16384, height: 16384 }),
+    });
+    expect(await codeOf(huge)).toBe('RESOLUTION_TOO_LARGE');
+    const badRange = transcode({
+      input: await fixture('h264-aac.mp4'),
+      target: new MemoryTarget(),
+      frameRange: { start: 5, end: 2 },
+    });
+    await expect(badRange).rejects.toThrow(/frameRange/);
+    expect(openFrameCount()).toBe(0);
+  });
+});

@@ -1,0 +1,296 @@
+/**
+ * transcode: the one call the job worker makes. Decode -> process (the enhancer) -> encode -> mux,
+ * with the source audio copied. Stages overlap: while `process` works on frame n, the decoder is
+ * already producing n+1 (VideoFrameSink runs ahead by a bounded queue) and the encoder is still
+ * working on n-1 (VideoEncoder is asynchronous; we wait only when its queue is full).
+ */
+import { toErrorInfo, UpframeError } from '../shared/errors.ts';
+import {
+  bitrateFor,
+  chooseEncoderConfig,
+  type QualityChoice,
+  type VideoCodecChoice,
+} from './encoder-config.ts';
+import { openInput } from './input.ts';
+import { chooseContainer, MuxWriter, type OutputContainer } from './output.ts';
+import { isDecodable, undecodableError } from './probe.ts';
+import { Wakeup } from './signal.ts';
+import type { OutputTarget } from './targets.ts';
+import { VideoFrameSink } from './video-frame-sink.ts';
+
+export interface StageTimings {
+  /** Time the pipeline waited for decoded frames (demux + decode not hidden behind other work). */
+  readonly decodeMs: number;
+  /** Time spent inside `process`. */
+  readonly processMs: number;
+  /** Time the pipeline waited on the encoder and muxer (backpressure, flush, finalize). */
+  readonly encodeMs: number;
+}
+
+export interface TranscodeProgress extends StageTimings {
+  readonly framesDone: number;
+  readonly framesTotal: number;
+}
+
+export interface TranscodeOptions {
+  readonly input: Blob;
+  readonly target: OutputTarget;
+  /** Default 'avc' (H.264). */
+  readonly codec?: VideoCodecChoice;
+  /** Default: MP4, or WebM/MKV when the audio cannot go into MP4. */
+  readonly container?: OutputContainer;
+  /** Default 'medium'. */
+  readonly quality?: QualityChoice;
+  /** Default 2. */
+  readonly keyframeIntervalSeconds?: number;
+  /** Shown-frame indices, end exclusive. Output timestamps then start at 0. */
+  readonly frameRange?: { readonly start: number; readonly end: number };
+  /** Output size from the visible source size (before rotation). Default identity. */
+  readonly outputSize?: (width: number, height: number) => { width: number; height: number };
+  /** Returns a NEW frame it owns; transcode closes both. Must keep the input's timestamp. */
+  readonly process?: (frame: VideoFrame, index: number) => Promise<VideoFrame>;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: TranscodeProgress) => void;
+}
+
+export interface TranscodeResult extends StageTimings {
+  readonly frames: number;
+  readonly durationSeconds: number;
+  readonly bytes: number;
+  /** WebCodecs codec string actually used, e.g. avc1.64001f. */
+  readonly codec: string;
+  readonly container: OutputContainer;
+  readonly width: number;
+  readonly height: number;
+  readonly audioPacketsCopied: number;
+  readonly warnings: readonly string[];
+}
+
+const MAX_ENCODE_QUEUE = 2;
+const MAX_MUX_PENDING = 4;
+
+function canceled(): UpframeError {
+  return new UpframeError('EXPORT_CANCELED', 'The export was canceled.');
+}
+
+function validate(opts: TranscodeOptions): void {
+  const bad = (name: string, why: string): UpframeError =>
+    new UpframeError('INVALID_OPTION', `Option ${name} ${why}.`);
+  if (!(opts.input instanceof Blob)) throw bad('input', 'must be a Blob or File');
+  if (opts.codec !== undefined && !['avc', 'vp9', 'av1'].includes(opts.codec)) {
+    throw bad('codec', `must be 'avc', 'vp9' or 'av1', not '${String(opts.codec)}'`);
+  }
+  const k = opts.keyframeIntervalSeconds;
+  if (k !== undefined && !(k > 0 && Number.isFinite(k))) {
+    throw bad('keyframeIntervalSeconds', `must be a positive number of seconds, not ${k}`);
+  }
+  const r = opts.frameRange;
+  if (
+    r &&
+    !(Number.isInteger(r.start) && Number.isInteger(r.end) && r.start >= 0 && r.end > r.start)
+  ) {
+    throw bad('frameRange', `must have integers 0 <= start < end, not ${r.start}..${r.end}`);
+  }
+}
+
+export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult> {
+  validate(opts);
+  const { target, signal } = opts;
+  if (signal?.aborted) throw canceled();
+  const codec = opts.codec ?? 'avc';
+  const input = await openInput(opts.input);
+  let mux: MuxWriter | null = null;
+  let encoder: VideoEncoder | null = null;
+  let frames: AsyncGenerator<unknown> | null = null;
+  try {
+    const video = input.video!;
+    if (!(await isDecodable(video))) throw undecodableError(video);
+    const sink = new VideoFrameSink(input);
+    const timing = sink.timing;
+    const total = timing.timestampsUs.length;
+    const start = opts.frameRange?.start ?? 0;
+    const end = Math.min(opts.frameRange?.end ?? total, total);
+    if (start >= total) {
+      throw new UpframeError(
+        'INVALID_OPTION',
+        `Option frameRange starts at frame ${start}, but the video has ${total} frames.`,
+      );
+    }
+    const size = opts.outputSize?.(video.width, video.height) ?? {
+      width: video.width,
+      height: video.height,
+    };
+    if (!(
+      Number.isInteger(size.width) &&
+      Number.isInteger(size.height) &&
+      size.width > 0 &&
+      size.height > 0
+    )) {
+      throw new UpframeError(
+        'INVALID_OPTION',
+        `Option outputSize must return positive integers, not ${size.width}x${size.height}.`,
+      );
+    }
+    const fps = timing.averageFps > 0 ? timing.averageFps : 30;
+    const bitrate = bitrateFor(opts.quality ?? 'medium', codec, size.width, size.height, fps);
+    const { config } = await chooseEncoderConfig({
+      codec,
+      width: size.width,
+      height: size.height,
+      fps,
+      bitrate,
+    });
+
+    const startUs = timing.timestampsUs[start]!;
+    const lastUs = timing.timestampsUs[end - 1]!;
+    const whole = start === 0 && end === total;
+    const shiftUs = whole ? 0 : startUs;
+    const endUs = end < total ? timing.timestampsUs[end]! : Infinity;
+    const audioMux = input.audio?.muxCodec ?? null;
+    const container = chooseContainer(opts.container, codec, audioMux);
+    mux = new MuxWriter(target, container, codec, video.rotation, input, {
+      fromUs: whole ? -Infinity : startUs,
+      toUs: whole ? Infinity : endUs,
+      shiftUs,
+    });
+    const warnings = [...input.warnings, ...mux.warnings];
+    if (input.audio && !audioMux)
+      warnings.push(`The ${input.audio.codecName} audio cannot be copied and was left out.`);
+    await mux.start();
+
+    const wake = new Wakeup();
+    // Written from codec callbacks; an object so TypeScript does not narrow it to null.
+    const fail: { error: Error | null } = { error: null };
+    let muxPending = 0;
+    const writer = mux;
+    encoder = new VideoEncoder({
+      output: (chunk, meta) => {
+        muxPending++;
+        writer.addVideo(chunk, meta, shiftUs).then(
+          () => {
+            muxPending--;
+            wake.notify();
+          },
+          (err: unknown) => {
+            fail.error ??= err instanceof Error ? err : new Error(String(err));
+            wake.notify();
+          },
+        );
+      },
+      error: (e) => {
+        fail.error ??= new UpframeError(
+          'ENCODER_FAILED',
+          `The video encoder failed: ${e.message}`,
+          {
+            cause: e,
+          },
+        );
+        wake.notify();
+      },
+    });
+    encoder.addEventListener('dequeue', () => wake.notify());
+    encoder.configure(config);
+    const enc = encoder;
+
+    const t = { decodeMs: 0, processMs: 0, encodeMs: 0 };
+    const keyIntervalUs = (opts.keyframeIntervalSeconds ?? 2) * 1e6;
+    let lastKeyUs = -Infinity;
+    let framesDone = 0;
+    const framesTotal = end - start;
+    const decodedFrames = sink.frames({ range: { start, end }, signal, maxQueuedFrames: 3 });
+    frames = decodedFrames;
+    for (;;) {
+      let t0 = performance.now();
+      const next = await decodedFrames.next();
+      t.decodeMs += performance.now() - t0;
+      if (next.done) break;
+      const decoded = next.value;
+      const timestamp = decoded.timestampUs;
+      const duration = decoded.frame.duration ?? undefined;
+      let out: VideoFrame;
+      try {
+        if (signal?.aborted) throw canceled();
+        if (opts.process) {
+          t0 = performance.now();
+          out = await opts.process(decoded.frame, decoded.index);
+          t.processMs += performance.now() - t0;
+          if (out === decoded.frame) {
+            throw new UpframeError(
+              'INTERNAL',
+              'Internal error: process() must return a new VideoFrame, not its input.',
+            );
+          }
+        } else {
+          out = decoded.detach();
+        }
+      } finally {
+        decoded.close();
+      }
+      if (out.timestamp !== timestamp) {
+        // Timestamps are the source's, always: VFR stays VFR and audio stays in sync.
+        const fixed = new VideoFrame(out, {
+          timestamp,
+          ...(duration !== undefined ? { duration } : {}),
+        });
+        out.close();
+        out = fixed;
+      }
+      t0 = performance.now();
+      try {
+        await wake.until(
+          () =>
+            fail.error !== null ||
+            signal?.aborted === true ||
+            (enc.encodeQueueSize < MAX_ENCODE_QUEUE && muxPending < MAX_MUX_PENDING),
+        );
+        if (signal?.aborted) throw canceled();
+        if (fail.error !== null) throw fail.error;
+        const keyFrame = timestamp - lastKeyUs >= keyIntervalUs - 1000;
+        if (keyFrame) lastKeyUs = timestamp;
+        enc.encode(out, { keyFrame });
+      } finally {
+        out.close();
+      }
+      t.encodeMs += performance.now() - t0;
+      framesDone++;
+      opts.onProgress?.({ framesDone, framesTotal, ...t });
+    }
+    const t0 = performance.now();
+    await enc.flush();
+    await wake.until(() => fail.error !== null || muxPending === 0);
+    if (fail.error !== null) throw fail.error;
+    if (signal?.aborted) throw canceled();
+    await mux.finish();
+    await target.commit();
+    t.encodeMs += performance.now() - t0;
+    const lastDur = video.packets[timing.decodeIndex[end - 1]!]!.durationUs;
+    return {
+      frames: framesDone,
+      durationSeconds: (lastUs + lastDur - startUs) / 1e6,
+      bytes: target.bytesWritten,
+      codec: config.codec,
+      container,
+      width: size.width,
+      height: size.height,
+      audioPacketsCopied: mux.audioPacketsCopied,
+      warnings,
+      ...t,
+    };
+  } catch (err) {
+    // Stops the decoder and closes the frames it still holds.
+    await frames?.return(undefined).catch(() => undefined);
+    if (encoder && encoder.state !== 'closed') encoder.close();
+    await mux?.cancel();
+    await target.abort(err);
+    throw asUpframeError(err);
+  } finally {
+    if (encoder && encoder.state !== 'closed') encoder.close();
+    input.close();
+  }
+}
+
+function asUpframeError(err: unknown): UpframeError {
+  if (err instanceof UpframeError) return err;
+  const info = toErrorInfo(err);
+  return new UpframeError(info.code, info.message, { cause: err });
+}

@@ -1,0 +1,87 @@
+/**
+ * The vocabulary of media/: an Input holds Tracks; a Sink reads a Track (packets or decoded frames);
+ * a Source feeds an Output, which writes to a Target. These are the plain data types they share.
+ */
+
+export type ContainerKind = 'mp4' | 'mov' | 'webm' | 'mkv';
+
+export type Rotation = 0 | 90 | 180 | 270;
+
+/** One coded packet as the demuxer knows it before reading its bytes. Times are presentation times
+ * in microseconds with the edit list already applied. */
+export interface PacketInfo {
+  readonly timestampUs: number;
+  readonly durationUs: number;
+  readonly key: boolean;
+  readonly byteLength: number;
+}
+
+/** A packet with its bytes, in decode order. `index` counts packets in decode order. */
+export interface EncodedSample extends PacketInfo {
+  readonly index: number;
+  readonly data: Uint8Array<ArrayBuffer>;
+}
+
+export interface VideoTrackInfo {
+  readonly kind: 'video';
+  /** WebCodecs codec string, e.g. avc1.64001f. */
+  readonly codec: string;
+  /** Person-facing name: H.264, HEVC, VP9, AV1, ... */
+  readonly codecName: string;
+  /** Everything VideoDecoder.configure needs, colour included when the file states it. */
+  readonly decoderConfig: VideoDecoderConfig;
+  /** Visible size of a decoded frame before rotation (not the coded size, which may be padded). */
+  readonly width: number;
+  readonly height: number;
+  /** Clockwise rotation the container asks players to apply. */
+  readonly rotation: Rotation;
+  readonly colorSpace: VideoColorSpaceInit | null;
+  /** Every packet in decode order. A few numbers per frame: fine for hours of video. */
+  readonly packets: readonly PacketInfo[];
+}
+
+export interface AudioTrackInfo {
+  readonly kind: 'audio';
+  readonly codec: string;
+  /** mediabunny's codec id, used when the packets are copied into an Output. */
+  readonly muxCodec: 'aac' | 'opus' | 'mp3' | 'vorbis' | 'flac' | null;
+  readonly codecName: string;
+  readonly channels: number;
+  readonly sampleRate: number;
+  readonly decoderConfig: AudioDecoderConfig;
+  readonly packets: readonly PacketInfo[];
+}
+
+/** What probe() tells the UI about a file, before any decoding. */
+export interface SourceSummary {
+  readonly container: ContainerKind;
+  readonly byteLength: number;
+  readonly video: {
+    readonly codec: string;
+    readonly codecName: string;
+    /** Visible frame size before rotation. */
+    readonly width: number;
+    readonly height: number;
+    /** Size as shown after rotation (width/height swapped for 90 and 270). */
+    readonly displayWidth: number;
+    readonly displayHeight: number;
+    readonly rotation: Rotation;
+    readonly colorSpace: VideoColorSpaceInit | null;
+    readonly frameCount: number;
+    readonly durationSeconds: number;
+    readonly averageFps: number;
+    readonly variableFrameRate: boolean;
+  };
+  readonly audio: {
+    readonly codec: string;
+    readonly codecName: string;
+    readonly channels: number;
+    readonly sampleRate: number;
+    /** Whether transcode can copy it into an MP4 (else the output is WebM/MKV). */
+    readonly copyable: boolean;
+  } | null;
+  /** VideoDecoder.isConfigSupported said yes for the track's exact configuration. */
+  readonly decodable: boolean;
+  /** Things a person should know that do not stop the job (e.g. the file ends early). */
+  readonly warnings: readonly string[];
+}

@@ -1,0 +1,143 @@
+/**
+ * VideoFrameSink: decodes a video track into DecodedFrames in presentation order, with bounded
+ * queues (real backpressure: the decoder's `dequeue` event and the consumer's pace gate the reads).
+ */
+import { UpframeError } from '../shared/errors.ts';
+import { DecodedFrame } from './frame.ts';
+import { decodeRangeFor, frameTiming, type FrameTiming } from './frame-timing.ts';
+import type { MediaInput } from './input-types.ts';
+import { isDecodable, undecodableError } from './probe.ts';
+import { Wakeup } from './signal.ts';
+import type { VideoTrackInfo } from './types.ts';
+
+export interface VideoFrameSinkOptions {
+  /** Shown-frame indices, end exclusive. */
+  readonly range?: { readonly start: number; readonly end: number };
+  /** Decoded frames waiting for the consumer (the decoder may hold a few more inside). */
+  readonly maxQueuedFrames?: number;
+  /** Chunks inside the decoder not yet decoded. */
+  readonly maxDecodeQueue?: number;
+  readonly signal?: AbortSignal;
+}
+
+export class VideoFrameSink {
+  readonly track: VideoTrackInfo;
+  readonly timing: FrameTiming;
+
+  constructor(private readonly input: MediaInput) {
+    if (!input.video) throw new UpframeError('NO_VIDEO_TRACK', 'This file has no video track.');
+    this.track = input.video;
+    this.timing = frameTiming(this.track.packets);
+  }
+
+  /** Yields each shown frame in [start, end); the consumer owns (and must close) each one. */
+  async *frames(options: VideoFrameSinkOptions = {}): AsyncGenerator<DecodedFrame> {
+    const total = this.timing.timestampsUs.length;
+    const start = options.range?.start ?? 0;
+    const end = Math.min(options.range?.end ?? total, total);
+    if (start >= end) return;
+    if (!(await isDecodable(this.track))) throw undecodableError(this.track);
+    const maxQueued = options.maxQueuedFrames ?? 3;
+    const maxDecodeQueue = options.maxDecodeQueue ?? 2;
+    const indexOf = new Map<number, number>();
+    this.timing.timestampsUs.forEach((t, i) => indexOf.set(t, i));
+
+    const queue: DecodedFrame[] = [];
+    const wake = new Wakeup();
+    // Written from codec callbacks; an object so TypeScript does not narrow it to null.
+    const fail: { error: Error | null } = { error: null };
+    let producerDone = false;
+    let stopped = false;
+    let lastFed = { index: -1, timestampUs: 0 };
+
+    const decoder = new VideoDecoder({
+      output: (frame) => {
+        const index = indexOf.get(frame.timestamp);
+        // Frames outside the range were only decoded as references (or are hidden by the edit list).
+        if (stopped || index === undefined || index < start || index >= end) {
+          frame.close();
+          return;
+        }
+        queue.push(new DecodedFrame(frame, index));
+        wake.notify();
+      },
+      error: (e) => {
+        fail.error ??= new UpframeError(
+          'CORRUPT_INPUT',
+          `The video could not be decoded near packet ${lastFed.index + 1} ` +
+            `(${(lastFed.timestampUs / 1e6).toFixed(2)} s): ${e.message}`,
+          { cause: e },
+        );
+        wake.notify();
+      },
+    });
+    decoder.addEventListener('dequeue', () => wake.notify());
+    const onAbort = (): void => {
+      fail.error ??= new UpframeError('EXPORT_CANCELED', 'The export was canceled.');
+      wake.notify();
+    };
+    options.signal?.addEventListener('abort', onAbort);
+    decoder.configure(this.track.decoderConfig);
+
+    const { from, to } = decodeRangeFor(this.track.packets, this.timing, start, end);
+    const produce = async (): Promise<void> => {
+      try {
+        for await (const sample of this.input.read('video', { from, to })) {
+          await wake.until(
+            () =>
+              stopped ||
+              fail.error !== null ||
+              (decoder.decodeQueueSize < maxDecodeQueue && queue.length < maxQueued),
+          );
+          if (stopped || fail.error !== null) return;
+          lastFed = sample;
+          decoder.decode(
+            new EncodedVideoChunk({
+              type: sample.key ? 'key' : 'delta',
+              timestamp: sample.timestampUs,
+              duration: sample.durationUs,
+              data: sample.data,
+            }),
+          );
+        }
+        if (!stopped && fail.error === null) await decoder.flush();
+      } catch (err) {
+        // A file cut short: what was fed still comes out (flush), then the error is reported.
+        if (decoder.state === 'configured' && fail.error === null) {
+          await decoder.flush().catch(() => undefined);
+        }
+        fail.error ??= err instanceof Error ? err : new Error(String(err));
+      } finally {
+        producerDone = true;
+        wake.notify();
+      }
+    };
+    const producer = produce();
+
+    try {
+      for (;;) {
+        await wake.until(() => queue.length > 0 || producerDone || fail.error !== null);
+        if (fail.error !== null && (queue.length === 0 || isCancel(fail.error))) throw fail.error;
+        const next = queue.shift();
+        if (next) {
+          wake.notify();
+          yield next;
+          continue;
+        }
+        if (producerDone) break;
+      }
+    } finally {
+      stopped = true;
+      wake.notify();
+      options.signal?.removeEventListener('abort', onAbort);
+      await producer;
+      for (const f of queue) f.close();
+      queue.length = 0;
+      if (decoder.state !== 'closed') decoder.close();
+    }
+  }
+}
+
+function isCancel(err: unknown): boolean {
+  return err instanceof UpframeError && err.code === 'EXPORT_CANCELED';
+}

@@ -1,0 +1,172 @@
+/**
+ * Media fixtures for src/media tests, made with ffmpeg at test time into .cache/fixtures/ (never
+ * committed). Each file is made only if missing, so a second run costs nothing.
+ */
+import { execFileSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { join, resolve } from 'node:path';
+import { mulberry32 } from '../src/shared/random.ts';
+
+export const FIXTURE_DIR = resolve(import.meta.dirname, '..', '.cache', 'fixtures');
+
+/** Facts about the fixtures the tests check against (they are what ffmpeg was asked to make). */
+export const FIXTURE_FACTS = {
+  fps: 24,
+  seconds: 2,
+  frames: 48,
+  width: 320,
+  height: 180,
+  /** vfr.mp4 keeps frames 0..23, then every third frame: 24 + 8 frames. */
+  vfrFrameIndices: [...Array.from({ length: 24 }, (_, i) => i), 24, 27, 30, 33, 36, 39, 42, 45],
+} as const;
+
+export type FixtureName =
+  | 'h264-aac.mp4'
+  | 'h264-aac.mkv'
+  | 'vp9-opus.webm'
+  | 'av1-opus.mp4'
+  | 'odd-322x182.mp4'
+  | 'rotated-90.mp4'
+  | 'vfr-mp3.mp4'
+  | 'hevc.mp4'
+  | 'audio-only.m4a'
+  | 'truncated-header.mp4'
+  | 'truncated-body.mp4'
+  | 'random.bin'
+  | 'empty.mp4';
+
+function ffmpeg(args: string[]): void {
+  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+}
+
+function hasEncoder(name: string): boolean {
+  const out = execFileSync('ffmpeg', ['-hide_banner', '-encoders'], { encoding: 'utf8' });
+  return new RegExp(`\\s${name}\\s`).test(out);
+}
+
+const video = (size = '320x180'): string[] => [
+  '-f',
+  'lavfi',
+  '-i',
+  `testsrc2=size=${size}:rate=24`,
+];
+const audio = ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'];
+const twoSeconds = ['-t', '2'];
+// BT.709 tagged in the stream and the container so colour tests have something to find.
+const bt709 = ['-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709'];
+const x264 = ['-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', ...bt709];
+
+type Maker = (out: string) => void;
+
+const makers: Record<FixtureName, Maker> = {
+  'h264-aac.mp4': (out) =>
+    ffmpeg([...video(), ...audio, ...twoSeconds, ...x264, '-c:a', 'aac', '-b:a', '96k', out]),
+  'h264-aac.mkv': (out) => ffmpeg(['-i', fixturePath('h264-aac.mp4'), '-c', 'copy', out]),
+  'vp9-opus.webm': (out) =>
+    ffmpeg([
+      ...video(),
+      ...audio,
+      ...twoSeconds,
+      '-c:v',
+      'libvpx-vp9',
+      '-deadline',
+      'realtime',
+      '-cpu-used',
+      '8',
+      '-b:v',
+      '500k',
+      '-c:a',
+      'libopus',
+      out,
+    ]),
+  'av1-opus.mp4': (out) => {
+    const av1 = hasEncoder('libsvtav1')
+      ? ['-c:v', 'libsvtav1', '-preset', '12']
+      : ['-c:v', 'libaom-av1', '-cpu-used', '8', '-row-mt', '1'];
+    ffmpeg([...video(), ...audio, ...twoSeconds, ...av1, '-b:v', '300k', '-c:a', 'libopus', out]);
+  },
+  'odd-322x182.mp4': (out) => ffmpeg([...video('322x182'), ...twoSeconds, ...x264, out]),
+  // ffmpeg 5.1 has no -display_rotation; the rotate tag writes the tkhd matrix.
+  'rotated-90.mp4': (out) =>
+    ffmpeg(['-i', fixturePath('h264-aac.mp4'), '-c', 'copy', '-metadata:s:v', 'rotate=90', out]),
+  'vfr-mp3.mp4': (out) =>
+    ffmpeg([
+      ...video(),
+      ...audio,
+      ...twoSeconds,
+      '-vf',
+      "select='lt(n\\,24)+not(mod(n\\,3))'",
+      '-fps_mode',
+      'passthrough',
+      ...x264,
+      '-c:a',
+      'libmp3lame',
+      out,
+    ]),
+  'hevc.mp4': (out) =>
+    ffmpeg([
+      ...video(),
+      ...twoSeconds,
+      '-c:v',
+      'libx265',
+      '-preset',
+      'ultrafast',
+      '-x265-params',
+      'log-level=error',
+      '-tag:v',
+      'hvc1',
+      out,
+    ]),
+  'audio-only.m4a': (out) => ffmpeg([...audio, ...twoSeconds, '-c:a', 'aac', out]),
+  // moov at the end (ffmpeg's default) and the tail cut off: the index is gone.
+  'truncated-header.mp4': (out) => writeFileSync(out, cutFile(fixturePath('h264-aac.mp4'), 0.6)),
+  // moov first, media data cut at 60%: the index promises frames the file no longer holds.
+  'truncated-body.mp4': (out) => {
+    const full = `${out}.full.mp4`;
+    ffmpeg([...video(), ...twoSeconds, ...x264, '-movflags', '+faststart', full]);
+    writeFileSync(out, cutFile(full, 0.6));
+    unlinkSync(full);
+  },
+  'random.bin': (out) => {
+    const rand = mulberry32(7);
+    writeFileSync(
+      out,
+      Uint8Array.from({ length: 4096 }, () => Math.floor(rand() * 256)),
+    );
+  },
+  'empty.mp4': (out) => writeFileSync(out, new Uint8Array(0)),
+};
+
+function cutFile(path: string, fraction: number): Uint8Array {
+  const bytes = readFileSync(path);
+  return bytes.subarray(0, Math.floor(bytes.length * fraction));
+}
+
+export function fixturePath(name: FixtureName): string {
+  return join(FIXTURE_DIR, name);
+}
+
+/** Makes every missing fixture (in dependency order); returns the directory. */
+export function ensureMediaFixtures(): string {
+  mkdirSync(FIXTURE_DIR, { recursive: true });
+  for (const [name, make] of Object.entries(makers) as [FixtureName, Maker][]) {
+    const out = fixturePath(name);
+    if (existsSync(out)) continue;
+    // Write under a temporary name so an interrupted run never leaves a half fixture behind.
+    const tmp = join(FIXTURE_DIR, `tmp-${name}`);
+    make(tmp);
+    renameSync(tmp, out);
+    if (name !== 'empty.mp4' && statSync(out).size === 0) throw new Error(`empty fixture ${name}`);
+  }
+  return FIXTURE_DIR;
+}
