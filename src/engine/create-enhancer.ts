@@ -8,7 +8,7 @@ import type { PackManifest } from './manifest.ts';
 import { Session, type Backend } from './ort.ts';
 import { packFile, type LoadedPack } from './packs.ts';
 import { SrCpuEnhancer } from './sr-cpu.ts';
-import { SrGpuEnhancer } from './sr-gpu.ts';
+import { outputModeFor, SrGpuEnhancer, type OutputMode } from './sr-gpu.ts';
 import { chooseTileSize, planTiles } from './tiling.ts';
 
 export interface EnhancerOptions {
@@ -18,6 +18,9 @@ export interface EnhancerOptions {
   readonly height: number;
   /** Input pixels per tile side; 0 or undefined = automatic. */
   readonly tileSize?: number;
+  /** How output frames leave the GPU; by default chosen from the adapter (see sr-gpu.ts). */
+  readonly outputMode?: OutputMode;
+  readonly adapterInfo?: { architecture: string; isFallbackAdapter: boolean };
 }
 
 export function srSpec(manifest: PackManifest): SrModelSpec {
@@ -93,7 +96,9 @@ export async function createSrEnhancer(
   if (options.backend === 'webgpu') {
     if (!options.device)
       throw new UpframeError('INTERNAL', 'Internal error: WebGPU backend without a device.');
-    return new SrGpuEnhancer(options.device, session, spec, plan);
+    const mode =
+      options.outputMode ?? (options.adapterInfo ? outputModeFor(options.adapterInfo) : 'readback');
+    return new SrGpuEnhancer(options.device, session, spec, plan, mode);
   }
   return new SrCpuEnhancer(session, spec, plan);
 }

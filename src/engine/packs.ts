@@ -211,10 +211,15 @@ export async function loadPack(
         onProgress,
       );
     case 'url': {
-      const base = source.url.endsWith('/')
-        ? source.url
-        : source.url.replace(/manifest\.json$/, '');
-      return loadFromBase(base.endsWith('/') ? base : `${base}/`, onProgress);
+      let url: URL;
+      try {
+        url = new URL(source.url, self.location.href);
+      } catch {
+        throw new UpframeError('MODEL_LOAD_FAILED', `"${source.url}" is not a valid address.`);
+      }
+      const path = url.pathname.replace(/manifest\.json$/, '');
+      url.pathname = path.endsWith('/') ? path : `${path}/`;
+      return loadFromBase(url.href, onProgress);
     }
     case 'files':
       return loadFromFiles(source.files);

@@ -2,9 +2,23 @@
  * The zero-copy `sr` pipeline on WebGPU: VideoFrame -> texture -> frame-tensor (per tile) ->
  * ORT on GPU buffers -> tile-blend -> frame-tensor inverse -> texture -> canvas -> VideoFrame.
  * Every buffer, texture and bind group is made once per job; a frame only encodes and submits.
+ *
+ * Output modes: 'canvas' hands the output texture to the encoder through a WebGPU canvas with
+ * no readback. 'readback' copies it to the CPU once per frame (one counted readback, buffers
+ * reused): on SwiftShader (Chromium 156) taking any snapshot of a WebGPU canvas destroys every
+ * device of the page, so software adapters must use it.
  */
+export type OutputMode = 'canvas' | 'readback';
+
+/** Which output mode an adapter can use (see above); a real GPU uses the zero-copy canvas. */
+export function outputModeFor(info: {
+  architecture: string;
+  isFallbackAdapter: boolean;
+}): OutputMode {
+  return info.isFallbackAdapter || info.architecture === 'swiftshader' ? 'readback' : 'canvas';
+}
 import { BufferPool } from '../gpu/pool.ts';
-import { readbackCount } from '../gpu/readback.ts';
+import { readbackCount, TextureReader } from '../gpu/readback.ts';
 import {
   prepareFromTensor,
   prepareToTensor,
@@ -34,8 +48,9 @@ export class SrGpuEnhancer implements FrameEnhancer {
   private readonly pool: BufferPool;
   private readonly inputTexture: GPUTexture;
   private readonly outputTexture: GPUTexture;
-  private readonly canvas: OffscreenCanvas;
-  private readonly context: GPUCanvasContext;
+  private readonly canvas: OffscreenCanvas | null = null;
+  private readonly context: GPUCanvasContext | null = null;
+  private readonly reader: TextureReader | null = null;
   private readonly slots: TileSlot[];
   private readonly finish: PreparedDispatch;
   private readonly resolve: { encode(e: GPUCommandEncoder): void; destroy(): void } | null;
@@ -51,6 +66,7 @@ export class SrGpuEnhancer implements FrameEnhancer {
     private readonly session: Session,
     private readonly spec: SrModelSpec,
     private readonly plan: TilePlan,
+    readonly outputMode: OutputMode,
   ) {
     const s = spec.scale;
     const { frameWidth: w, frameHeight: h, tileWidth: tw, tileHeight: th } = plan;
@@ -80,20 +96,25 @@ export class SrGpuEnhancer implements FrameEnhancer {
         GPUTextureUsage.COPY_SRC |
         GPUTextureUsage.TEXTURE_BINDING,
     });
-    this.canvas = new OffscreenCanvas(this.outputWidth, this.outputHeight);
-    const context = this.canvas.getContext('webgpu');
-    if (!context)
-      throw new UpframeError(
-        'WEBGPU_UNAVAILABLE',
-        'This browser cannot draw WebGPU output into a canvas.',
-      );
-    this.context = context;
-    this.context.configure({
-      device,
-      format: 'rgba8unorm',
-      usage: GPUTextureUsage.COPY_DST | GPUTextureUsage.RENDER_ATTACHMENT,
-      alphaMode: 'opaque',
-    });
+    if (outputMode === 'canvas') {
+      this.canvas = new OffscreenCanvas(this.outputWidth, this.outputHeight);
+      const context = this.canvas.getContext('webgpu');
+      if (!context) {
+        throw new UpframeError(
+          'WEBGPU_UNAVAILABLE',
+          'This browser cannot draw WebGPU output into a canvas.',
+        );
+      }
+      context.configure({
+        device,
+        format: 'rgba8unorm',
+        usage: GPUTextureUsage.COPY_DST | GPUTextureUsage.RENDER_ATTACHMENT,
+        alphaMode: 'opaque',
+      });
+      this.context = context;
+    } else {
+      this.reader = new TextureReader(device, this.outputWidth, this.outputHeight);
+    }
 
     const tileIn = this.pool.acquire(3 * tw * th * 4, STORAGE);
     const tileOut = this.pool.acquire(3 * tw * s * th * s * 4, STORAGE);
@@ -151,11 +172,19 @@ export class SrGpuEnhancer implements FrameEnhancer {
 
   async process(frame: VideoFrame): Promise<VideoFrame> {
     const { device } = this;
-    device.queue.copyExternalImageToTexture(
-      { source: frame },
-      { texture: this.inputTexture },
-      { width: this.plan.frameWidth, height: this.plan.frameHeight },
-    );
+    // Importing a VideoFrame straight into WebGPU (copyExternalImageToTexture or
+    // importExternalTexture) drops the whole GPU instance in Chromium 156 on SwiftShader; going
+    // through an ImageBitmap stays on the GPU where the frame is GPU-backed and works everywhere.
+    const bitmap = await createImageBitmap(frame);
+    try {
+      device.queue.copyExternalImageToTexture(
+        { source: bitmap },
+        { texture: this.inputTexture },
+        { width: this.plan.frameWidth, height: this.plan.frameHeight },
+      );
+    } finally {
+      bitmap.close();
+    }
     if (this.clearTargets.length > 0) {
       const encoder = device.createCommandEncoder();
       for (const target of this.clearTargets) encoder.clearBuffer(target);
@@ -176,16 +205,33 @@ export class SrGpuEnhancer implements FrameEnhancer {
     const encoder = device.createCommandEncoder();
     this.resolve?.encode(encoder);
     this.finish.encode(encoder);
-    encoder.copyTextureToTexture(
-      { texture: this.outputTexture },
-      { texture: this.context.getCurrentTexture() },
-      { width: this.outputWidth, height: this.outputHeight },
-    );
-    device.queue.submit([encoder.finish()]);
-    const out = new VideoFrame(this.canvas, {
+    const init = {
       timestamp: frame.timestamp,
       ...(frame.duration === null ? {} : { duration: frame.duration }),
-    });
+    };
+    let out: VideoFrame;
+    if (this.context && this.canvas) {
+      encoder.copyTextureToTexture(
+        { texture: this.outputTexture },
+        { texture: this.context.getCurrentTexture() },
+        { width: this.outputWidth, height: this.outputHeight },
+      );
+      device.queue.submit([encoder.finish()]);
+      out = new VideoFrame(this.canvas, init);
+    } else if (this.reader) {
+      this.reader.encodeCopy(encoder, this.outputTexture);
+      device.queue.submit([encoder.finish()]);
+      const rgba = await this.reader.read();
+      out = new VideoFrame(rgba, {
+        ...init,
+        format: 'RGBA',
+        codedWidth: this.outputWidth,
+        codedHeight: this.outputHeight,
+        layout: [{ offset: 0, stride: this.reader.bytesPerRow }],
+      });
+    } else {
+      throw new UpframeError('INTERNAL', 'Internal error: the enhancer has no output path.');
+    }
     this.frames += 1;
     if (this.frames === 1) this.allocationsAtFirstFrame = this.pool.stats().allocations;
     return out;
@@ -212,7 +258,8 @@ export class SrGpuEnhancer implements FrameEnhancer {
     }
     this.resolve?.destroy();
     this.finish.destroy();
-    this.context.unconfigure();
+    this.context?.unconfigure();
+    this.reader?.destroy();
     this.inputTexture.destroy();
     this.outputTexture.destroy();
     this.pool.destroy();

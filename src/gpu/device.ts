@@ -115,3 +115,26 @@ export async function acquireGpu(
   }
   return { adapter, device, info: describeAdapter(adapter, device.limits) };
 }
+
+let shared: Promise<AcquiredGpu> | null = null;
+
+/**
+ * The one device of this page or worker. ORT's WebGPU backend binds itself to the first device a
+ * session runs on and cannot move to another, so every job shares this device; after a device
+ * loss the worker is restarted (a new realm gets a new device).
+ */
+export function sharedGpu(gpu: GPU | undefined): Promise<AcquiredGpu> {
+  shared ??= acquireGpu(gpu).then(
+    (acquired) => {
+      void acquired.device.lost.then(() => {
+        shared = null;
+      });
+      return acquired;
+    },
+    (err: unknown) => {
+      shared = null;
+      throw err;
+    },
+  );
+  return shared;
+}

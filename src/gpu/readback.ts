@@ -78,3 +78,50 @@ export async function readTextureRgba8(
     padded.destroy();
   }
 }
+
+/**
+ * Reads a whole rgba8unorm texture every frame through buffers made once: the copy target and
+ * the mappable staging buffer are reused, so a steady stream of frames allocates nothing. Rows
+ * keep WebGPU's 256-byte padding; `bytesPerRow` says the stride.
+ */
+export class TextureReader {
+  readonly bytesPerRow: number;
+  private readonly staging: GPUBuffer;
+
+  constructor(
+    private readonly device: GPUDevice,
+    readonly width: number,
+    readonly height: number,
+  ) {
+    this.bytesPerRow = Math.ceil((width * 4) / 256) * 256;
+    this.staging = device.createBuffer({
+      size: this.bytesPerRow * height,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+  }
+
+  /** Encodes the copy into `encoder`; call `read` after submitting it. */
+  encodeCopy(encoder: GPUCommandEncoder, texture: GPUTexture): void {
+    encoder.copyTextureToBuffer(
+      { texture },
+      { buffer: this.staging, bytesPerRow: this.bytesPerRow },
+      { width: this.width, height: this.height },
+    );
+  }
+
+  /** Maps the staging buffer and copies it out (the one counted readback). */
+  async read(): Promise<Uint8Array<ArrayBuffer>> {
+    readbacks += 1;
+    readbackBytes += this.bytesPerRow * this.height;
+    await this.staging.mapAsync(GPUMapMode.READ);
+    try {
+      return new Uint8Array(this.staging.getMappedRange().slice(0));
+    } finally {
+      this.staging.unmap();
+    }
+  }
+
+  destroy(): void {
+    this.staging.destroy();
+  }
+}
