@@ -2,7 +2,7 @@ import { describe, expect, inject, it } from 'vitest';
 import type { OutputReport } from '../../test/media-fixtures-setup.ts';
 import { UpframeError, type ErrorCode } from '../shared/errors.ts';
 import { openFrameCount, peakOpenFrameCount, resetPeakOpenFrameCount } from './frame.ts';
-import { MemoryTarget } from './targets.ts';
+import { FileStreamTarget, MemoryTarget } from './targets.ts';
 import { transcode, type TranscodeOptions } from './transcode.ts';
 
 const server = inject('mediaServer');
@@ -77,6 +77,10 @@ describe('transcode', () => {
     expect(r.audioPackets).toEqual(r.sourceAudioPackets);
     expect(r.audioPackets.length).toBe(95);
     expect(r.psnr).toBeGreaterThan(38);
+    console.info(
+      `identity H.264 320x180x48: PSNR ${r.psnr} dB, ${result.bytes} bytes, waited ms: decode ` +
+        `${result.decodeMs.toFixed(0)}, process ${result.processMs.toFixed(0)}, encode ${result.encodeMs.toFixed(0)}`,
+    );
     // Decoded frames alive at once stay a handful, whatever the clip length.
     expect(peakOpenFrameCount()).toBeLessThanOrEqual(8);
     expect(openFrameCount()).toBe(0);
@@ -183,5 +187,32 @@ describe('transcode', () => {
     });
     await expect(badRange).rejects.toThrow(/frameRange/);
     expect(openFrameCount()).toBe(0);
+  });
+
+  it('streams into a FileSystemWritableFileStream; a canceled export leaves the file untouched', async () => {
+    const dir = await navigator.storage.getDirectory();
+    const handle = await dir.getFileHandle('upframe-media-test.mp4', { create: true });
+    const done = await transcode({
+      input: await fixture('h264-aac.mp4'),
+      target: new FileStreamTarget(await handle.createWritable()),
+    });
+    const file = await handle.getFile();
+    expect(file.size).toBe(done.bytes);
+    const r = await analyze(new Uint8Array(await file.arrayBuffer()), 'h264-aac.mp4');
+    expect(video(r).nb_frames).toBe('48');
+
+    const controller = new AbortController();
+    const canceled = transcode({
+      input: await fixture('h264-aac.mp4'),
+      target: new FileStreamTarget(await handle.createWritable()),
+      signal: controller.signal,
+      onProgress: (q) => {
+        if (q.framesDone === 10) controller.abort();
+      },
+    });
+    expect(await codeOf(canceled)).toBe('EXPORT_CANCELED');
+    // The earlier finished file is still there, whole: the aborted stream never replaced it.
+    expect((await handle.getFile()).size).toBe(done.bytes);
+    await dir.removeEntry('upframe-media-test.mp4');
   });
 });
