@@ -1,0 +1,337 @@
+import { describe, expect, it } from 'vitest';
+import { testDevice, withValidation } from '../../../test/gpu-device.ts';
+import { readFloat32 } from '../../gpu/readback.ts';
+import { UpframeError } from '../../shared/errors.ts';
+import { mulberry32, randomFloats } from '../../shared/random.ts';
+import {
+  CFR_MAX_TOPK,
+  cfrMemoryPlan,
+  prepareCfr,
+  prepareCfrAttention,
+  uploadCfrWeights,
+  type CfrDispatchParams,
+  type CfrKernelConfig,
+} from './cfr-attention.ts';
+import { cfrAttentionRef, cfrDenseRef, cfrRef, type Projections } from './cfr-attention.ref.ts';
+import { randomCfrWeights, type CfrConfig, type CfrWeights } from './cfr-weights.ts';
+
+function storage(device: GPUDevice, data: Float32Array<ArrayBuffer> | number): GPUBuffer {
+  const size = typeof data === 'number' ? data * 4 : data.byteLength;
+  const buffer = device.createBuffer({
+    size: Math.max(16, Math.ceil(size / 16) * 16),
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
+  });
+  if (typeof data !== 'number') device.queue.writeBuffer(buffer, 0, data);
+  return buffer;
+}
+
+function kernelConfig(weights: CfrWeights, topK: number | 'all'): CfrKernelConfig {
+  const { inChannels, heads, headDim } = weights.config;
+  return { inChannels, heads, headDim, topK };
+}
+
+async function gpuCfr(
+  current: Float32Array<ArrayBuffer>,
+  reference: Float32Array<ArrayBuffer>,
+  weights: CfrWeights,
+  topK: number | 'all',
+  params: CfrDispatchParams,
+  prepareFor: CfrDispatchParams = params,
+): Promise<Float32Array> {
+  const device = await testDevice();
+  return withValidation(device, async () => {
+    const count = weights.config.inChannels * params.width * params.height;
+    const capacity = weights.config.inChannels * prepareFor.width * prepareFor.height;
+    const buffers = {
+      current: storage(device, current),
+      reference: storage(device, reference),
+      weights: uploadCfrWeights(device, weights),
+      output: storage(device, capacity),
+    };
+    const cfr = prepareCfr(device, buffers, kernelConfig(weights, topK), prepareFor);
+    if (prepareFor !== params) cfr.update(params);
+    const encoder = device.createCommandEncoder();
+    cfr.encode(encoder);
+    device.queue.submit([encoder.finish()]);
+    const out = await readFloat32(device, buffers.output, count);
+    cfr.destroy();
+    for (const b of Object.values(buffers)) b.destroy();
+    return out;
+  });
+}
+
+async function gpuAttention(
+  proj: Projections,
+  weights: CfrWeights,
+  topK: number | 'all',
+  params: CfrDispatchParams,
+): Promise<Float32Array> {
+  const device = await testDevice();
+  return withValidation(device, async () => {
+    const buffers = {
+      q: storage(device, proj.q),
+      k: storage(device, proj.k),
+      v: storage(device, proj.v),
+      weights: uploadCfrWeights(device, weights),
+      output: storage(device, proj.q.length),
+    };
+    const attn = prepareCfrAttention(device, buffers, kernelConfig(weights, topK), params);
+    const encoder = device.createCommandEncoder();
+    attn.encode(encoder);
+    device.queue.submit([encoder.finish()]);
+    const out = await readFloat32(device, buffers.output, proj.q.length);
+    attn.destroy();
+    for (const b of Object.values(buffers)) b.destroy();
+    return out;
+  });
+}
+
+/**
+ * GPU vs reference, scaled by what the attention adds (fused - current), so a small attention
+ * term under temperature 3000 is still checked rather than hidden by the residual.
+ */
+function expectFusedClose(gpu: Float32Array, ref: Float32Array, current: Float32Array): void {
+  expect(gpu.length).toBe(ref.length);
+  let scale = 0;
+  let err = 0;
+  for (let i = 0; i < ref.length; i++) {
+    scale = Math.max(scale, Math.abs(ref[i]! - current[i]!));
+    err = Math.max(err, Math.abs(gpu[i]! - ref[i]!));
+  }
+  expect(scale).toBeGreaterThan(0);
+  expect(err).toBeLessThanOrEqual(2e-5 * scale + 4e-7 * 8);
+}
+
+function randomCase(config: CfrConfig, w: number, h: number, seed: number) {
+  const n = config.inChannels * w * h;
+  return {
+    weights: randomCfrWeights(config, seed),
+    current: randomFloats(n, seed + 1, -1, 1),
+    reference: randomFloats(n, seed + 2, -1, 1),
+  };
+}
+
+const SMALL: CfrConfig = { inChannels: 4, heads: 2, headDim: 8, temperature: 0.25 };
+
+describe('cfr-attention kernel: GPU vs CPU reference', () => {
+  it.each([
+    [1, undefined],
+    [7, undefined],
+    [7, 3],
+    ['all', undefined],
+    ['all', 2],
+  ] as const)('random 37x23, 2 heads x 8, k=%s, radius=%s', async (topK, radius) => {
+    const [w, h] = [37, 23];
+    const { weights, current, reference } = randomCase(SMALL, w, h, 31);
+    const params = { width: w, height: h, temperature: SMALL.temperature, radius };
+    const ref = cfrRef(current, reference, weights, { ...params, topK });
+    const gpu = await gpuCfr(current, reference, weights, topK, params);
+    expectFusedClose(gpu, ref, current);
+  });
+
+  it('k = H * W (851 > the top-k limit) is accepted and equals the dense released-code reference', async () => {
+    const [w, h] = [37, 23];
+    const { weights, current, reference } = randomCase(SMALL, w, h, 5);
+    const params = { width: w, height: h, temperature: SMALL.temperature };
+    const dense = cfrDenseRef(current, reference, weights, params);
+    // the streamed top-k reference at k = HW is the dense one, bit for bit
+    expect(Array.from(cfrRef(current, reference, weights, { ...params, topK: w * h }))).toEqual(
+      Array.from(dense),
+    );
+    expectFusedClose(await gpuCfr(current, reference, weights, w * h, params), dense, current);
+  });
+
+  it.each([16, 'all'] as const)(
+    '9 heads x 64 (DLoRAL sizes), 13x11, T=3000, k=%s',
+    async (topK) => {
+      const config = { inChannels: 4, heads: 9, headDim: 64, temperature: 3000 };
+      const [w, h] = [13, 11];
+      const { weights, current, reference } = randomCase(config, w, h, 77);
+      const params = { width: w, height: h, temperature: 3000 };
+      const ref =
+        topK === 'all'
+          ? cfrDenseRef(current, reference, weights, params)
+          : cfrRef(current, reference, weights, { ...params, topK });
+      expectFusedClose(await gpuCfr(current, reference, weights, topK, params), ref, current);
+    },
+  );
+
+  it('prepared for a full tile, updated to a smaller edge tile', async () => {
+    const { weights, current, reference } = randomCase(SMALL, 11, 9, 3);
+    const params = { width: 11, height: 9, temperature: 0.5, radius: 4 };
+    const full = { width: 24, height: 16, temperature: 0.5 };
+    const ref = cfrRef(current, reference, weights, { ...params, topK: 5 });
+    expectFusedClose(await gpuCfr(current, reference, weights, 5, params, full), ref, current);
+  });
+});
+
+/**
+ * Inputs where the selection is visible: V is one-hot (V[h, j, q] = 1 iff j = q, so headDim >=
+ * HW), Q and K are non-zero only in channel 0, so sim[h, p, q] = Q0[h, p] * K0[h, q] / sqrt(d)
+ * and out[h, j, p] is the weight of key j if it was selected, else 0.
+ */
+function selectionCase(w: number, h: number, seed: number, ties: boolean) {
+  const hw = w * h;
+  const heads = 2;
+  const d = 32;
+  expect(d).toBeGreaterThanOrEqual(hw);
+  const rand = mulberry32(seed);
+  const q = new Float32Array(heads * d * hw);
+  const k = new Float32Array(heads * d * hw);
+  const v = new Float32Array(heads * d * hw);
+  for (let head = 0; head < heads; head++) {
+    // a shuffled ranking of the keys, unrelated to their index or position
+    const rank = Array.from({ length: hw }, (_, i) => i);
+    for (let i = hw - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [rank[i], rank[j]] = [rank[j]!, rank[i]!];
+    }
+    for (let key = 0; key < hw; key++) {
+      k[head * d * hw + key] = ties ? Math.floor(rank[key]! / 3) : rank[key]!;
+      v[(head * d + key) * hw + key] = 1;
+    }
+    // queries alternate in sign, so half of them rank the keys the other way round
+    for (let p = 0; p < hw; p++) q[head * d * hw + p] = p % 2 === 0 ? 1 : -0.5;
+  }
+  const weights = randomCfrWeights({ inChannels: 1, heads, headDim: d, temperature: 1 }, seed);
+  weights.tensors['tau.weight'].fill(0);
+  weights.tensors['tau.bias'][0] = -100; // every key above the threshold
+  return { proj: { q, k, v }, weights, heads, d };
+}
+
+/** The keys whose weight the GPU put in out[h, :, p]. */
+function selectedKeys(out: Float32Array, h: number, p: number, d: number, hw: number): number[] {
+  const keys: number[] = [];
+  for (let j = 0; j < hw; j++) if (out[(h * d + j) * hw + p] !== 0) keys.push(j);
+  return keys;
+}
+
+describe('cfr-attention kernel: top-k selection', () => {
+  it.each([
+    [1, false],
+    [7, false],
+    [7, true],
+  ])('returns exactly the k best keys (k=%i, ties=%s)', async (topK, ties) => {
+    const [w, h] = [6, 5];
+    const hw = w * h;
+    const { proj, weights, heads, d } = selectionCase(w, h, 12 + topK, ties);
+    const params = { width: w, height: h, temperature: 1 };
+    const gpu = await gpuAttention(proj, weights, topK, params);
+    const ref = cfrAttentionRef(proj, weights, { ...params, topK });
+    let differsFromFirst = false;
+    let differsFromNearest = false;
+    for (let head = 0; head < heads; head++) {
+      for (let p = 0; p < hw; p++) {
+        // the k best by construction: order by sim, ties to the lower key index
+        const sim = (key: number) => proj.q[head * d * hw + p]! * proj.k[head * d * hw + key]!;
+        const byRank = Array.from({ length: hw }, (_, i) => i).sort(
+          (a, b) => sim(b) - sim(a) || a - b,
+        );
+        const best = byRank.slice(0, topK).sort((a, b) => a - b);
+        expect(ref.selected[head * hw + p]).toEqual(best);
+        expect(selectedKeys(gpu, head, p, d, hw)).toEqual(best);
+        const first = Array.from({ length: topK }, (_, i) => i);
+        const [px, py] = [p % w, Math.floor(p / w)];
+        const dist = (key: number) => Math.hypot((key % w) - px, Math.floor(key / w) - py);
+        const nearest = Array.from({ length: hw }, (_, i) => i)
+          .sort((a, b) => dist(a) - dist(b) || a - b)
+          .slice(0, topK)
+          .sort((a, b) => a - b);
+        differsFromFirst ||= first.join() !== best.join();
+        differsFromNearest ||= nearest.join() !== best.join();
+      }
+    }
+    // the case must be able to catch a kernel that keeps the first or the nearest keys
+    expect(differsFromFirst && differsFromNearest).toBe(true);
+    for (let i = 0; i < gpu.length; i++) expect(gpu[i]).toBeCloseTo(ref.out[i]!, 4);
+  });
+
+  it('keys under tau never count, even among the k best', async () => {
+    const [w, h] = [6, 5];
+    const hw = w * h;
+    const { proj, weights, heads, d } = selectionCase(w, h, 40, false);
+    // sim = Q0 * rank / sqrt(32): for Q0 = 1 only ranks 27..29 clear a tau of 26.5 / sqrt(32)
+    weights.tensors['tau.bias'][0] = 26.5 / Math.sqrt(32);
+    const params = { width: w, height: h, temperature: 1 };
+    const gpu = await gpuAttention(proj, weights, 7, params);
+    const ref = cfrAttentionRef(proj, weights, { ...params, topK: 7 });
+    for (let head = 0; head < heads; head++) {
+      for (let p = 0; p < hw; p += 2) {
+        expect(selectedKeys(gpu, head, p, d, hw)).toHaveLength(3);
+      }
+      for (let p = 1; p < hw; p += 2) expect(selectedKeys(gpu, head, p, d, hw)).toHaveLength(0);
+    }
+    for (let i = 0; i < gpu.length; i++) expect(gpu[i]).toBeCloseTo(ref.out[i]!, 4);
+  });
+
+  it.each([1, 2])('never takes a key outside the search radius (r=%i)', async (radius) => {
+    const [w, h] = [6, 5];
+    const hw = w * h;
+    const { proj, weights, heads, d } = selectionCase(w, h, 9, false);
+    const params = { width: w, height: h, temperature: 1, radius };
+    const topK = 4;
+    const gpu = await gpuAttention(proj, weights, topK, params);
+    const ref = cfrAttentionRef(proj, weights, { ...params, topK });
+    let clipped = 0;
+    for (let head = 0; head < heads; head++) {
+      for (let p = 0; p < hw; p++) {
+        const keys = selectedKeys(gpu, head, p, d, hw);
+        for (const key of keys) {
+          expect(Math.abs((key % w) - (p % w))).toBeLessThanOrEqual(radius);
+          expect(Math.abs(Math.floor(key / w) - Math.floor(p / w))).toBeLessThanOrEqual(radius);
+        }
+        expect(keys).toEqual(ref.selected[head * hw + p]);
+        // how often the radius changed the answer (the unrestricted best lay outside)
+        const all = cfrAttentionRef(proj, weights, { ...params, topK, radius: undefined });
+        if (all.selected[head * hw + p]!.join() !== keys.join()) clipped++;
+      }
+    }
+    expect(clipped).toBeGreaterThan(hw / 2);
+  });
+});
+
+describe('cfr-attention descriptor', () => {
+  it('refuses a top-k over the limit unless it is every key', async () => {
+    const device = await testDevice();
+    const weights = randomCfrWeights(SMALL, 1);
+    const buffers = {
+      current: storage(device, 4 * 100),
+      reference: storage(device, 4 * 100),
+      weights: uploadCfrWeights(device, weights),
+      output: storage(device, 4 * 100),
+    };
+    const params = { width: 10, height: 10, temperature: 1 };
+    const attempt = (topK: number) => () =>
+      prepareCfr(device, buffers, kernelConfig(weights, topK), params).destroy();
+    expect(attempt(CFR_MAX_TOPK + 1)).toThrow(UpframeError);
+    expect(attempt(CFR_MAX_TOPK + 1)).toThrow(/top-k 33 .* k = H \* W = 100/);
+    expect(attempt(0)).toThrow(UpframeError);
+    expect(attempt(100)).not.toThrow();
+    expect(attempt(CFR_MAX_TOPK)).not.toThrow();
+    for (const b of Object.values(buffers)) b.destroy();
+  });
+
+  it('plans O(C * HW) buffers for a 96x96 tile, 9 x 64: nothing HW x HW', () => {
+    for (const topK of [16, 'all'] as const) {
+      const plan = cfrMemoryPlan({
+        width: 96,
+        height: 96,
+        inChannels: 4,
+        heads: 9,
+        headDim: 64,
+        topK,
+      });
+      const mib = (b: number) => (b / 2 ** 20).toFixed(2);
+      console.log(
+        `CFR 96x96 9x64 k=${topK}: buffers ${plan.buffers.map((b) => `${b.name} ${mib(b.bytes)} MiB`).join(', ')}; ` +
+          `total ${mib(plan.totalBufferBytes)} MiB; workgroup ${plan.workgroupBytes} B; ` +
+          `private ${plan.privateBytesPerQuery} B/query; released dense fp16 sim ${mib(plan.denseSimilarityFp16Bytes)} MiB`,
+      );
+      const largest = Math.max(...plan.buffers.map((b) => b.bytes));
+      expect(largest).toBe(576 * 96 * 96 * 4);
+      expect(plan.totalBufferBytes).toBeLessThan(90e6);
+      expect(plan.denseSimilarityFp16Bytes).toBe(9 * 9216 * 9216 * 2);
+      expect(plan.workgroupBytes).toBeLessThanOrEqual(32768);
+    }
+  });
+});
