@@ -115,13 +115,10 @@ const SYMBOL_DIM_RE = /^[a-z][a-z0-9_]*(?:\*[1-9][0-9]*)?$/;
 
 /** Collects the location of a value so every error names the field that is wrong. */
 class Reader {
-  constructor(
-    private readonly file: string,
-    private readonly code: 'MODEL_LOAD_FAILED',
-  ) {}
+  constructor(private readonly file: string) {}
 
   fail(field: string, what: string): never {
-    throw new UpframeError(this.code, `${this.file}: ${field} ${what}`);
+    throw new UpframeError('MODEL_LOAD_FAILED', `${this.file}: ${field} ${what}`);
   }
 
   object(value: unknown, field: string): Record<string, unknown> {
@@ -263,7 +260,7 @@ function uniqueBy<T>(r: Reader, items: readonly T[], key: (t: T) => string, fiel
  * the message says which manifest is broken; every message names the offending field.
  */
 export function parseManifest(json: unknown, where: string): PackManifest {
-  const r = new Reader(`${where}/manifest.json`, 'MODEL_LOAD_FAILED');
+  const r = new Reader(`${where}/manifest.json`);
   const o = r.object(json, 'manifest');
   if (o['format'] !== PACK_FORMAT) {
     r.fail('format', `must be "${PACK_FORMAT}" (found ${JSON.stringify(o['format'])})`);
@@ -308,7 +305,7 @@ export function parseManifest(json: unknown, where: string): PackManifest {
 
 /** Validates `index.json`, the list of built-in packs; exactly one entry is the default. */
 export function parsePackIndex(json: unknown, where: string): PackIndex {
-  const r = new Reader(`${where}/index.json`, 'MODEL_LOAD_FAILED');
+  const r = new Reader(`${where}/index.json`);
   const o = r.object(json, 'index');
   if (o['format'] !== PACK_INDEX_FORMAT) {
     r.fail('format', `must be "${PACK_INDEX_FORMAT}" (found ${JSON.stringify(o['format'])})`);
