@@ -113,7 +113,50 @@ function randomCase(config: CfrConfig, w: number, h: number, seed: number) {
 
 const SMALL: CfrConfig = { inChannels: 4, heads: 2, headDim: 8, temperature: 0.25 };
 
+/** Inputs of the PyTorch fixture below, from the same formula as the script that made it. */
+function fixtureValues(n: number, salt: number): Float32Array<ArrayBuffer> {
+  return Float32Array.from({ length: n }, (_, i) => (((i * 7 + salt * 13) % 19) - 9) / 16);
+}
+
+function fixtureCase() {
+  const config = { inChannels: 2, heads: 2, headDim: 3, temperature: 0.5 };
+  const [c, cin, d, hw] = [6, 2, 3, 12];
+  const tensors = {
+    'q.weight': fixtureValues(c * cin, 3),
+    'q.bias': fixtureValues(c, 4),
+    'k.weight': fixtureValues(c * cin, 5),
+    'k.bias': fixtureValues(c, 6),
+    'v.weight': fixtureValues(c * cin, 7),
+    'v.bias': fixtureValues(c, 8),
+    'tau.weight': fixtureValues(d, 9),
+    'tau.bias': Float32Array.of(0.125),
+    'out.weight': fixtureValues(cin * c, 11),
+    'out.bias': fixtureValues(cin, 12),
+  };
+  return {
+    weights: { config, tensors },
+    current: fixtureValues(cin * hw, 1),
+    reference: fixtureValues(cin * hw, 2),
+  };
+}
+
+// Made with torch 1.13 (/usr/bin/python3) by the released module's own ops on the inputs above:
+// Conv2d 1x1 for Q/K/V, view [1, heads, d, HW], sim = matmul(Q^T, K) / sqrt(d), tau = Linear(d, 1)
+// on Q^T, attn = relu((sim - tau) / T), out = matmul(attn, V^T), fused = cur + Conv2d(out).
+// 3 x 4 tile, 2 heads x 3, T = 0.5; 20 % of the (query, key) weights are non-zero.
+// prettier-ignore
+const TORCH_CFR = [-0.0625, -1.0458192825317383, -0.8260412216186523, 0.0625, -1.0326178073883057, -0.7366837859153748, 0.1875, -0.9522812962532043, -0.08591023087501526, -1.029754400253296, -0.8681212067604065, 0.0, -0.3125, -0.1870722621679306, 0.23590931296348572, -0.1875, -0.022722691297531128, 0.33667317032814026, -0.0625, 0.08249843120574951, -0.41162264347076416, -0.29060477018356323, 0.18477235734462738, -0.25];
+
 describe('cfr-attention kernel: GPU vs CPU reference', () => {
+  it('the dense reference and the kernel (k = all) match the released PyTorch code', async () => {
+    const { weights, current, reference } = fixtureCase();
+    const params = { width: 4, height: 3, temperature: 0.5 };
+    const dense = cfrDenseRef(current, reference, weights, params);
+    for (let i = 0; i < dense.length; i++) expect(dense[i]).toBeCloseTo(TORCH_CFR[i]!, 6);
+    const gpu = await gpuCfr(current, reference, weights, 'all', params);
+    for (let i = 0; i < gpu.length; i++) expect(gpu[i]).toBeCloseTo(TORCH_CFR[i]!, 5);
+  });
+
   it.each([
     [1, undefined],
     [7, undefined],

@@ -80,6 +80,9 @@ function checkConfig(config: CfrKernelConfig): void {
     const v = config[key];
     if (!Number.isInteger(v) || v < 1) invalid(`${key} must be a positive integer, got ${v}.`);
   }
+  if (config.heads * config.headDim > 65535) {
+    invalid(`heads x head size ${config.heads * config.headDim} is over one dispatch row (65535).`);
+  }
   if (config.headDim > CFR_MAX_HEAD_DIM) {
     invalid(`head size ${config.headDim} is over the kernel's limit of ${CFR_MAX_HEAD_DIM}.`);
   }
