@@ -32,7 +32,8 @@ const HEADERS = {
 };
 
 /**
- * @param {{ port?: number, host?: string, dir?: string, quiet?: boolean }} [options]
+ * @param {{ port?: number, host?: string, dir?: string, quiet?: boolean, mounts?: Record<string, string> }} [options]
+ *   `mounts` maps URL prefixes (like "/user-pack/") to extra folders, e.g. a model pack on disk.
  * @returns {Promise<{ url: string, close: () => Promise<void> }>}
  */
 export function startServer(options = {}) {
@@ -41,12 +42,24 @@ export function startServer(options = {}) {
   if (!existsSync(join(dir, 'index.html'))) {
     throw new Error(`No build in ${dir}: run "npm run build" first.`);
   }
+  const mounts = Object.entries(options.mounts ?? {}).map(([prefix, folder]) => [
+    prefix,
+    resolve(folder),
+  ]);
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     let path = decodeURIComponent(url.pathname);
+    let base = dir;
+    for (const [prefix, folder] of mounts) {
+      if (path.startsWith(prefix)) {
+        base = folder;
+        path = `/${path.slice(prefix.length)}`;
+        break;
+      }
+    }
     if (path.endsWith('/')) path += 'index.html';
-    const file = normalize(join(dir, path));
-    if (!file.startsWith(dir + sep) || !existsSync(file) || !statSync(file).isFile()) {
+    const file = normalize(join(base, path));
+    if (!file.startsWith(base + sep) || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404, { ...HEADERS, 'Content-Type': 'text/plain' });
       res.end('Not found');
       return;

@@ -60,11 +60,15 @@ describe('WorkerClient', () => {
 
   it('delivers events to subscribers and stops after unsubscribe', async () => {
     const event: WorkerEvent = {
-      kind: 'progress',
+      kind: 'job-progress',
       jobId: 1,
       framesDone: 3,
       framesTotal: 9,
       fps: 2,
+      paused: false,
+      decodeMs: 1,
+      processMs: 2,
+      encodeMs: 3,
     };
     const client = new WorkerClient(
       fakeWorker((m) => [event, { kind: 'reply', id: m.id, ok: true, out: { echo: '', at: 0 } }]),

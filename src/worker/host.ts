@@ -3,26 +3,65 @@
  * The job worker's entry: one dispatcher with one try/catch. Everything heavy (demux, decode,
  * enhance, encode, mux) runs here so the page only draws.
  */
-import { acquireGpu } from '../gpu/device.ts';
+import { loadBuiltinIndex } from '../engine/packs.ts';
+import { sharedGpu } from '../gpu/device.ts';
+import { probe } from '../media/index.ts';
 import { toErrorInfo } from '../shared/errors.ts';
-import type { FromWorker, RequestInput, RequestOutput, RequestType, ToWorker } from './protocol.ts';
+import { controlJob, previewFrame, runJob } from './job.ts';
+import type {
+  FromWorker,
+  RequestInput,
+  RequestOutput,
+  RequestType,
+  ToWorker,
+  WorkerEvent,
+} from './protocol.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
 
-type Handlers = { [T in RequestType]: (input: RequestInput<T>) => Promise<RequestOutput<T>> };
+type Reply<T extends RequestType> = { out: RequestOutput<T>; transfer?: Transferable[] };
+type Handlers = { [T in RequestType]: (input: RequestInput<T>) => Promise<Reply<T>> };
+
+function emit(event: WorkerEvent, transfer: Transferable[] = []): void {
+  post(event, transfer);
+}
 
 const handlers: Handlers = {
   async 'gpu.probe'() {
     try {
-      const { device, info } = await acquireGpu(self.navigator.gpu);
-      device.destroy();
-      return { available: true, info };
+      const { info } = await sharedGpu(self.navigator.gpu);
+      return { out: { available: true, info } };
     } catch (err) {
-      return { available: false, error: toErrorInfo(err) };
+      return { out: { available: false, error: toErrorInfo(err) } };
     }
   },
   ping(input) {
-    return Promise.resolve({ echo: input.echo, at: Date.now() });
+    return Promise.resolve({ out: { echo: input.echo, at: Date.now() } });
+  },
+  async 'source.probe'(input) {
+    return { out: await probe(input.file, { allowUndecodable: true }) };
+  },
+  async 'packs.list'() {
+    return { out: await loadBuiltinIndex() };
+  },
+  async 'preview.frame'(input) {
+    return { out: await previewFrame(input.file, input.frameIndex, input.settings, emit) };
+  },
+  async 'job.start'(input) {
+    const started = performance.now();
+    const outcome = await runJob(input.jobId, input.file, input.settings, input.output, emit);
+    const out = {
+      transcode: outcome.result,
+      bytes: outcome.bytes,
+      readbacksPerFrame: outcome.readbacksPerFrame,
+      enhancer: outcome.enhancer,
+      backend: outcome.backend,
+      seconds: (performance.now() - started) / 1000,
+    };
+    return { out, transfer: outcome.bytes ? [outcome.bytes.buffer] : [] };
+  },
+  'job.control'(input) {
+    return Promise.resolve({ out: { applied: controlJob(input.jobId, input.action) } });
   },
 };
 
@@ -34,9 +73,9 @@ self.addEventListener('message', (event: MessageEvent<ToWorker>) => {
   const request = event.data;
   void (async () => {
     try {
-      const handler = handlers[request.type] as (input: unknown) => Promise<unknown>;
-      const out = await handler(request.input);
-      post({ kind: 'reply', id: request.id, ok: true, out });
+      const handler = handlers[request.type] as (input: unknown) => Promise<Reply<RequestType>>;
+      const { out, transfer } = await handler(request.input);
+      post({ kind: 'reply', id: request.id, ok: true, out }, transfer);
     } catch (err) {
       post({ kind: 'reply', id: request.id, ok: false, error: toErrorInfo(err) });
     }

@@ -4,7 +4,10 @@
  * Progress and preview are their own message kinds, not replies.
  */
 import type { GpuInfo } from '../gpu/device.ts';
+import type { PackIndex } from '../engine/manifest.ts';
+import type { SourceSummary, TranscodeResult } from '../media/index.ts';
 import type { ErrorInfo } from '../shared/errors.ts';
+import type { JobSettings } from './settings.ts';
 
 export type Backend = 'webgpu' | 'wasm';
 
@@ -14,9 +17,39 @@ export interface GpuStatus {
   readonly error?: ErrorInfo;
 }
 
+/** Where the finished file goes. */
+export type JobOutput =
+  | { readonly type: 'handle'; readonly handle: FileSystemFileHandle }
+  | { readonly type: 'opfs'; readonly name: string }
+  | { readonly type: 'memory' };
+
+export interface JobResult {
+  readonly transcode: TranscodeResult;
+  /** The file itself for 'memory' outputs (transferred). */
+  readonly bytes: Uint8Array<ArrayBuffer> | null;
+  readonly readbacksPerFrame: number;
+  readonly enhancer: string | null;
+  readonly backend: Backend | null;
+  readonly seconds: number;
+}
+
 export interface RequestTable {
   'gpu.probe': { input: Record<string, never>; output: GpuStatus };
   ping: { input: { echo: string }; output: { echo: string; at: number } };
+  'source.probe': { input: { file: File }; output: SourceSummary };
+  'packs.list': { input: Record<string, never>; output: PackIndex };
+  'preview.frame': {
+    input: { file: File; frameIndex: number; settings: JobSettings };
+    output: { frameIndex: number; ms: number; width: number; height: number };
+  };
+  'job.start': {
+    input: { jobId: number; file: File; settings: JobSettings; output: JobOutput };
+    output: JobResult;
+  };
+  'job.control': {
+    input: { jobId: number; action: 'pause' | 'resume' | 'cancel' };
+    output: { applied: boolean };
+  };
 }
 
 export type RequestType = keyof RequestTable;
@@ -36,15 +69,29 @@ export type WorkerReply =
   | { readonly kind: 'reply'; readonly id: number; readonly ok: true; readonly out: unknown }
   | { readonly kind: 'reply'; readonly id: number; readonly ok: false; readonly error: ErrorInfo };
 
-export interface ProgressEvent {
-  readonly kind: 'progress';
+export interface JobProgressEvent {
+  readonly kind: 'job-progress';
   readonly jobId: number;
   readonly framesDone: number;
   readonly framesTotal: number;
   readonly fps: number;
+  readonly paused: boolean;
+  readonly decodeMs: number;
+  readonly processMs: number;
+  readonly encodeMs: number;
 }
 
-export type WorkerEvent = ProgressEvent;
+/** A processed frame for the scrubber: both bitmaps at the enhanced size (jobId 0 = preview). */
+export interface PreviewEvent {
+  readonly kind: 'preview';
+  readonly jobId: number;
+  readonly frameIndex: number;
+  readonly timestampUs: number;
+  readonly before: ImageBitmap;
+  readonly after: ImageBitmap;
+}
+
+export type WorkerEvent = JobProgressEvent | PreviewEvent;
 
 export type FromWorker = WorkerReply | WorkerEvent;
 export type ToWorker = WorkerRequest;

@@ -1,0 +1,62 @@
+/**
+ * Turns the person's model choice into a FrameEnhancer for a clip of a given size, on the chosen
+ * backend. The GPU device is the worker's shared one (ORT cannot change device mid-life).
+ */
+import { createSrEnhancer } from '../engine/create-enhancer.ts';
+import type { FrameEnhancer } from '../engine/enhancer.ts';
+import { loadBuiltinIndex, loadPack, type LoadProgress, type PackSource } from '../engine/packs.ts';
+import { sharedGpu } from '../gpu/device.ts';
+import { UpframeError } from '../shared/errors.ts';
+import type { Backend } from './protocol.ts';
+import type { ModelChoice } from './settings.ts';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+export async function packSourceFor(model: ModelChoice): Promise<PackSource | null> {
+  switch (model.type) {
+    case 'none':
+      return null;
+    case 'default': {
+      const index = await loadBuiltinIndex();
+      const found = index.packs.find((p) => p.default) ?? index.packs[0];
+      if (!found) throw new UpframeError('MODEL_LOAD_FAILED', 'No built-in model is installed.');
+      return { type: 'builtin', name: found.name };
+    }
+    case 'builtin':
+      return { type: 'builtin', name: model.name };
+    case 'url':
+      return { type: 'url', url: model.url };
+    case 'files':
+      return { type: 'files', files: model.files };
+  }
+}
+
+export async function createEnhancer(
+  model: ModelChoice,
+  backend: Backend,
+  size: { width: number; height: number },
+  tileSize: number,
+  onProgress?: (p: LoadProgress) => void,
+): Promise<FrameEnhancer | null> {
+  const source = await packSourceFor(model);
+  if (!source) return null;
+  const pack = await loadPack(source, onProgress);
+  if (pack.manifest.kind !== 'sr') {
+    throw new UpframeError(
+      'MODEL_LOAD_FAILED',
+      `${pack.manifest.title} is a "${pack.manifest.kind}" pack, which this version cannot run yet.`,
+    );
+  }
+  if (backend === 'webgpu') {
+    const gpu = await sharedGpu(self.navigator.gpu);
+    return createSrEnhancer(pack, {
+      backend,
+      device: gpu.device,
+      adapterInfo: gpu.info,
+      width: size.width,
+      height: size.height,
+      tileSize,
+    });
+  }
+  return createSrEnhancer(pack, { backend, width: size.width, height: size.height, tileSize });
+}

@@ -1,0 +1,271 @@
+/**
+ * A job in the worker: the person's clip through the chosen enhancer into the chosen target, with
+ * progress, preview bitmaps, pause/resume and cancel. Also the single-frame preview that lets a
+ * person judge the model before committing to the whole clip.
+ */
+import type { FrameEnhancer } from '../engine/enhancer.ts';
+import {
+  MemoryTarget,
+  openInput,
+  OpfsTarget,
+  FileStreamTarget,
+  transcode,
+  VideoFrameSink,
+  type OutputTarget,
+  type TranscodeResult,
+} from '../media/index.ts';
+import { UpframeError } from '../shared/errors.ts';
+import { createEnhancer } from './enhancers.ts';
+import type { Backend, JobOutput, JobProgressEvent, PreviewEvent } from './protocol.ts';
+import type { JobSettings, ModelChoice } from './settings.ts';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+type Emit = (event: JobProgressEvent | PreviewEvent, transfer?: Transferable[]) => void;
+
+/** One enhancer kept warm between the preview and the render of the same clip and settings. */
+let warm: { key: string; enhancer: FrameEnhancer } | null = null;
+
+function modelKey(model: ModelChoice): string {
+  return model.type === 'files'
+    ? `files:${model.files.map((f) => `${f.name}:${f.size}`).join(',')}`
+    : JSON.stringify(model);
+}
+
+async function enhancerFor(
+  model: ModelChoice,
+  backend: Backend,
+  size: { width: number; height: number },
+  tileSize: number,
+): Promise<FrameEnhancer | null> {
+  if (model.type === 'none') return null;
+  const key = `${modelKey(model)}|${backend}|${size.width}x${size.height}|${tileSize}`;
+  if (warm?.key === key) return warm.enhancer;
+  if (warm) {
+    const old = warm.enhancer;
+    warm = null;
+    await old.close();
+  }
+  const enhancer = await createEnhancer(model, backend, size, tileSize);
+  if (enhancer) warm = { key, enhancer };
+  return enhancer;
+}
+
+async function targetFor(output: JobOutput): Promise<OutputTarget> {
+  switch (output.type) {
+    case 'memory':
+      return new MemoryTarget();
+    case 'handle':
+      return new FileStreamTarget(await output.handle.createWritable());
+    case 'opfs': {
+      const root = await self.navigator.storage.getDirectory();
+      return new OpfsTarget(await root.getFileHandle(output.name, { create: true }));
+    }
+  }
+}
+
+class Gate {
+  private paused: { promise: Promise<void>; release: () => void } | null = null;
+
+  pause(): void {
+    if (this.paused) return;
+    let release = () => {};
+    const promise = new Promise<void>((resolve) => (release = resolve));
+    this.paused = { promise, release };
+  }
+
+  resume(): void {
+    this.paused?.release();
+    this.paused = null;
+  }
+
+  get isPaused(): boolean {
+    return this.paused !== null;
+  }
+
+  async pass(signal: AbortSignal): Promise<void> {
+    while (this.paused && !signal.aborted) {
+      await Promise.race([
+        this.paused.promise,
+        new Promise<void>((resolve) =>
+          signal.addEventListener('abort', () => resolve(), { once: true }),
+        ),
+      ]);
+    }
+  }
+}
+
+export interface RunningJob {
+  readonly id: number;
+  readonly gate: Gate;
+  readonly abort: AbortController;
+}
+
+let running: RunningJob | null = null;
+
+export function controlJob(id: number, action: 'pause' | 'resume' | 'cancel'): boolean {
+  if (!running || running.id !== id) return false;
+  if (action === 'pause') running.gate.pause();
+  else if (action === 'resume') running.gate.resume();
+  else {
+    running.gate.resume();
+    running.abort.abort();
+  }
+  return true;
+}
+
+export interface JobOutcome {
+  readonly result: TranscodeResult;
+  readonly bytes: Uint8Array<ArrayBuffer> | null;
+  readonly readbacksPerFrame: number;
+  readonly enhancer: string | null;
+  readonly backend: Backend | null;
+}
+
+const PREVIEW_INTERVAL_MS = 800;
+const PROGRESS_INTERVAL_MS = 250;
+
+export async function runJob(
+  id: number,
+  file: File,
+  settings: JobSettings,
+  output: JobOutput,
+  emit: Emit,
+): Promise<JobOutcome> {
+  if (running)
+    throw new UpframeError('INVALID_OPTION', 'Another render is already running in this tab.');
+  const job: RunningJob = { id, gate: new Gate(), abort: new AbortController() };
+  running = job;
+  try {
+    const input = await openInput(file);
+    const video = input.video;
+    input.close();
+    if (!video) throw new UpframeError('NO_VIDEO_TRACK', `"${file.name}" has no video track.`);
+    const size = { width: video.width, height: video.height };
+    const enhancer = await enhancerFor(settings.model, settings.backend, size, settings.tileSize);
+    const scaleX = enhancer ? enhancer.outputWidth / size.width : 1;
+    const target = await targetFor(output);
+    const started = performance.now();
+    let lastPreview = -Infinity;
+    let lastProgress = -Infinity;
+    const readbacksBefore = enhancer?.stats().readbacks ?? 0;
+    const result = await transcode({
+      input: file,
+      target,
+      codec: settings.codec,
+      quality: settings.quality,
+      ...(settings.frameRange ? { frameRange: settings.frameRange } : {}),
+      ...(settings.container ? { container: settings.container } : {}),
+      outputSize: (w, h) => ({ width: Math.round(w * scaleX), height: Math.round(h * scaleX) }),
+      signal: job.abort.signal,
+      ...(enhancer
+        ? {
+            process: async (frame: VideoFrame, index: number) => {
+              await job.gate.pass(job.abort.signal);
+              const out = await enhancer.process(frame);
+              const now = performance.now();
+              if (now - lastPreview >= PREVIEW_INTERVAL_MS) {
+                lastPreview = now;
+                await emitPreview(emit, id, index, frame, out);
+              }
+              return out;
+            },
+          }
+        : {}),
+      onProgress: (p) => {
+        const now = performance.now();
+        if (now - lastProgress < PROGRESS_INTERVAL_MS && p.framesDone < p.framesTotal) return;
+        lastProgress = now;
+        const seconds = (now - started) / 1000;
+        emit({
+          kind: 'job-progress',
+          jobId: id,
+          framesDone: p.framesDone,
+          framesTotal: p.framesTotal,
+          fps: seconds > 0 ? p.framesDone / seconds : 0,
+          paused: job.gate.isPaused,
+          decodeMs: p.decodeMs,
+          processMs: p.processMs,
+          encodeMs: p.encodeMs,
+        });
+      },
+    });
+    const frames = Math.max(1, result.frames);
+    return {
+      result,
+      bytes: target instanceof MemoryTarget ? target.bytes() : null,
+      readbacksPerFrame: enhancer ? (enhancer.stats().readbacks - readbacksBefore) / frames : 0,
+      enhancer: enhancer?.name ?? null,
+      backend: enhancer?.backend ?? null,
+    };
+  } finally {
+    running = null;
+  }
+}
+
+async function emitPreview(
+  emit: Emit,
+  jobId: number,
+  frameIndex: number,
+  before: VideoFrame,
+  after: VideoFrame,
+): Promise<void> {
+  const [beforeScaled, afterBitmap] = await Promise.all([
+    createImageBitmap(before, {
+      resizeWidth: after.displayWidth,
+      resizeHeight: after.displayHeight,
+      resizeQuality: 'high',
+    }),
+    createImageBitmap(after),
+  ]);
+  emit(
+    {
+      kind: 'preview',
+      jobId,
+      frameIndex,
+      timestampUs: before.timestamp,
+      before: beforeScaled,
+      after: afterBitmap,
+    },
+    [beforeScaled, afterBitmap],
+  );
+}
+
+/** Enhances one frame of the clip so a person can judge the model before the full render. */
+export async function previewFrame(
+  file: File,
+  frameIndex: number,
+  settings: JobSettings,
+  emit: Emit,
+): Promise<{ frameIndex: number; ms: number; width: number; height: number }> {
+  const input = await openInput(file);
+  try {
+    const sink = new VideoFrameSink(input);
+    const total = sink.timing.timestampsUs.length;
+    const index = Math.min(Math.max(0, Math.floor(frameIndex)), Math.max(0, total - 1));
+    const size = { width: sink.track.width, height: sink.track.height };
+    const enhancer = await enhancerFor(settings.model, settings.backend, size, settings.tileSize);
+    for await (const decoded of sink.frames({ range: { start: index, end: index + 1 } })) {
+      const frame = decoded.detach();
+      try {
+        const started = performance.now();
+        const out = enhancer ? await enhancer.process(frame) : frame.clone();
+        const ms = performance.now() - started;
+        try {
+          await emitPreview(emit, 0, index, frame, out);
+          return { frameIndex: index, ms, width: out.displayWidth, height: out.displayHeight };
+        } finally {
+          out.close();
+        }
+      } finally {
+        frame.close();
+      }
+    }
+    throw new UpframeError(
+      'CORRUPT_INPUT',
+      `Frame ${index + 1} of "${file.name}" could not be decoded.`,
+    );
+  } finally {
+    input.close();
+  }
+}

@@ -1,0 +1,33 @@
+/** Job settings shared by the UI, the harness and the worker (plain data, cloneable). */
+import type { OutputContainer, QualityChoice, VideoCodecChoice } from '../media/index.ts';
+import type { Backend } from './protocol.ts';
+
+export type ModelChoice =
+  | { readonly type: 'none' }
+  | { readonly type: 'default' }
+  | { readonly type: 'builtin'; readonly name: string }
+  | { readonly type: 'url'; readonly url: string }
+  | { readonly type: 'files'; readonly files: readonly File[] };
+
+export interface JobSettings {
+  readonly model: ModelChoice;
+  readonly backend: Backend;
+  readonly codec: VideoCodecChoice;
+  readonly quality: QualityChoice;
+  /** Input pixels per tile side; 0 = automatic. */
+  readonly tileSize: number;
+  /** Shown-frame indices, end exclusive; null = the whole clip. */
+  readonly frameRange: { readonly start: number; readonly end: number } | null;
+  /** Output container; null = MP4 unless the audio needs WebM/MKV. */
+  readonly container: OutputContainer | null;
+}
+
+export const DEFAULT_SETTINGS: JobSettings = {
+  model: { type: 'default' },
+  backend: 'webgpu',
+  codec: 'avc',
+  quality: 'high',
+  tileSize: 0,
+  frameRange: null,
+  container: null,
+};
