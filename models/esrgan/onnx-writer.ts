@@ -150,6 +150,22 @@ export function floatInitializer(
   return { name, dims, dataType: DataType.FLOAT, raw };
 }
 
+/** An INT64 tensor (shapes, axes, slice bounds for Reshape, Slice, Unsqueeze). */
+export function int64Initializer(
+  name: string,
+  dims: readonly number[],
+  values: readonly number[],
+): OnnxInitializer {
+  const count = dims.reduce((a, b) => a * b, 1);
+  if (count !== values.length) {
+    throw new Error(`initializer ${name}: ${values.length} ints for dims [${dims.join(', ')}]`);
+  }
+  const raw = new Uint8Array(values.length * 8);
+  const view = new DataView(raw.buffer);
+  for (let i = 0; i < values.length; i++) view.setBigInt64(i * 8, BigInt(values[i]!), true);
+  return { name, dims, dataType: DataType.INT64, raw };
+}
+
 function writeAttribute(w: ProtoWriter, name: string, attr: AttrValue): void {
   w.string(1, name);
   switch (attr.kind) {

@@ -1,0 +1,112 @@
+import * as ort from 'onnxruntime-web';
+import { describe, expect, it } from 'vitest';
+import { dloralExtra, planDloralMemory } from '../../src/engine/dloral-pack.ts';
+import { parseManifest } from '../../src/engine/manifest.ts';
+import { parseCfrPack } from '../../src/kernels/cfr-attention/cfr-weights.ts';
+import { generateTinyDloral } from './generate.ts';
+
+// Plain Node has no crossOriginIsolated `self`, so ORT would pick 1 thread anyway; say it.
+ort.env.wasm.numThreads = 1;
+
+const pack = generateTinyDloral();
+
+async function run(
+  path: string,
+  feeds: Record<string, ort.Tensor>,
+): Promise<Record<string, ort.Tensor>> {
+  const session = await ort.InferenceSession.create(pack.files.get(path)!, {
+    executionProviders: ['wasm'],
+  });
+  try {
+    return await session.run(feeds);
+  } finally {
+    await session.release();
+  }
+}
+
+function smooth(count: number, k: number): Float32Array {
+  return Float32Array.from({ length: count }, (_, i) => 0.8 * Math.sin(i * k));
+}
+
+function std(a: Float32Array): number {
+  const m = a.reduce((s, v) => s + v, 0) / a.length;
+  return Math.sqrt(a.reduce((s, v) => s + (v - m) ** 2, 0) / a.length);
+}
+
+describe('tiny dloral pack', () => {
+  it('is deterministic: two generations give the same bytes', () => {
+    const again = generateTinyDloral();
+    expect(again.manifest.files.map((f) => f.sha256)).toEqual(
+      pack.manifest.files.map((f) => f.sha256),
+    );
+    // and another seed really changes the weights
+    const other = generateTinyDloral(7);
+    expect(other.manifest.files[0]!.sha256).not.toBe(pack.manifest.files[0]!.sha256);
+  });
+
+  it('has a valid manifest with the dloral contract', () => {
+    const json: unknown = JSON.parse(new TextDecoder().decode(pack.files.get('manifest.json')));
+    const manifest = parseManifest(json, 'tiny-dloral');
+    const extra = dloralExtra(manifest);
+    expect(extra.unet.inputs.map((t) => t.name)).toEqual([
+      'sample',
+      'timestep',
+      'encoder_hidden_states',
+    ]);
+    expect(extra.unet.inputs[0]!.shape).toEqual([1, 8, 'h', 'w']);
+    expect(extra.prompt.shape).toEqual([1, 77, 1024]);
+    const cfr = parseCfrPack(
+      new TextDecoder().decode(pack.files.get('cfr.json')),
+      pack.files.get('cfr.bin')!,
+    );
+    expect(cfr.config.inChannels).toBe(4);
+    for (const f of manifest.files) expect(pack.files.get(f.path)!.byteLength).toBe(f.bytes);
+    const plan = planDloralMemory(
+      manifest,
+      { width: 16, height: 16 },
+      {
+        maxBufferSize: 2 ** 30,
+        maxStorageBufferBindingSize: 2 ** 30,
+      },
+    );
+    expect(plan.latentTiles.tiles.length).toBe(1);
+    expect(plan.geometry.latentWidth).toBe(8);
+  });
+
+  it('runs on ORT wasm with the contract shapes, at even and odd latent sizes', async () => {
+    const image = smooth(3 * 64 * 48, 0.013);
+    const enc = await run('vae_encoder.onnx', {
+      image: new ort.Tensor('float32', image, [1, 3, 48, 64]),
+    });
+    const latent = enc['latent']!;
+    expect(latent.dims).toEqual([1, 4, 6, 8]);
+    const z = latent.data as Float32Array;
+    // latents in the SD range after the 0.18215 scaling: order one, not tiny, not huge
+    expect(std(z)).toBeGreaterThan(0.2);
+    expect(std(z)).toBeLessThan(3);
+    const prompt = pack.files.get('prompt.bin')!;
+    const context = new Float32Array(prompt.slice().buffer);
+    for (const [h, w] of [
+      [6, 8],
+      [5, 7],
+    ] as const) {
+      const sample = smooth(8 * h * w, 0.37);
+      const out = await run('unet.onnx', {
+        sample: new ort.Tensor('float32', sample, [1, 8, h, w]),
+        timestep: new ort.Tensor('float32', new Float32Array([1]), [1]),
+        encoder_hidden_states: new ort.Tensor('float32', context, [1, 77, 1024]),
+      });
+      expect(out['out_sample']!.dims).toEqual([1, 4, h, w]);
+      const u = out['out_sample']!.data as Float32Array;
+      expect(std(u)).toBeGreaterThan(0.05);
+      expect(u.every(Number.isFinite)).toBe(true);
+    }
+    const dec = await run('vae_decoder.onnx', { latent });
+    const img = dec['image']!;
+    expect(img.dims).toEqual([1, 3, 48, 64]);
+    const pixels = img.data as Float32Array;
+    expect(Math.min(...pixels)).toBeGreaterThanOrEqual(-1);
+    expect(Math.max(...pixels)).toBeLessThanOrEqual(1);
+    expect(std(pixels)).toBeGreaterThan(0.1);
+  });
+});

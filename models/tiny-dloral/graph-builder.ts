@@ -1,0 +1,266 @@
+/**
+ * A small builder of ONNX graphs from the ops SD's UNet and VAE export to (opset 17): Conv,
+ * GroupNorm as Reshape -> InstanceNormalization -> Reshape -> scale/shift (opset 17 has no
+ * GroupNormalization), SiLU as x * Sigmoid(x), MatMul attention with Softmax, Resize, Concat.
+ * Weights are seeded uniform with a chosen gain so activations keep a sensible scale.
+ */
+import {
+  floatInitializer,
+  int64Initializer,
+  type AttrValue,
+  type OnnxInitializer,
+  type OnnxNode,
+} from '../esrgan/onnx-writer.ts';
+import { mulberry32 } from '../../src/shared/random.ts';
+
+export interface Activation {
+  /** Channels of this tensor and its spatial size relative to the graph input (1, 1/2, 8...). */
+  readonly channels: number;
+  readonly scale: number;
+}
+
+export class GraphBuilder {
+  readonly nodes: OnnxNode[] = [];
+  readonly initializers: OnnxInitializer[] = [];
+  /** Every 4-D activation made, for the memory estimate. */
+  readonly activations: Activation[] = [];
+  /** Extra per-pixel-independent tensors (attention scores etc.) in floats per input pixel. */
+  readonly flatActivations: number[] = [];
+  private count = 0;
+  private readonly rand: () => number;
+  private readonly ints = new Map<string, string>();
+
+  constructor(
+    readonly prefix: string,
+    seed: number,
+  ) {
+    this.rand = mulberry32(seed);
+  }
+
+  private id(kind: string): string {
+    this.count += 1;
+    return `${kind}_${this.count}`;
+  }
+
+  op(opType: string, inputs: readonly string[], attributes?: Record<string, AttrValue>): string {
+    const out = this.id(opType.toLowerCase());
+    this.nodes.push({
+      opType,
+      name: `${out}_node`,
+      inputs,
+      outputs: [out],
+      ...(attributes ? { attributes } : {}),
+    });
+    return out;
+  }
+
+  /** Names the output of the last node (graph outputs need fixed names). */
+  rename(from: string, to: string): string {
+    const node = this.nodes.find((n) => n.outputs.includes(from));
+    if (!node) throw new Error(`no node makes ${from}`);
+    const index = this.nodes.indexOf(node);
+    this.nodes[index] = { ...node, outputs: node.outputs.map((o) => (o === from ? to : o)) };
+    for (let i = index + 1; i < this.nodes.length; i++) {
+      const n = this.nodes[i]!;
+      this.nodes[i] = { ...n, inputs: n.inputs.map((x) => (x === from ? to : x)) };
+    }
+    return to;
+  }
+
+  uniform(name: string, dims: readonly number[], bound: number, center = 0): string {
+    const n = dims.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(n);
+    for (let i = 0; i < n; i++) data[i] = center + (this.rand() * 2 - 1) * bound;
+    const full = `${this.prefix}.${name}`;
+    this.initializers.push(floatInitializer(full, dims, data));
+    return full;
+  }
+
+  constFloat(name: string, dims: readonly number[], values: readonly number[]): string {
+    const full = `${this.prefix}.${name}`;
+    this.initializers.push(floatInitializer(full, dims, Float32Array.from(values)));
+    return full;
+  }
+
+  constInts(values: readonly number[]): string {
+    const key = values.join(',');
+    const known = this.ints.get(key);
+    if (known) return known;
+    const name = `${this.prefix}.ints_${this.ints.size}`;
+    this.initializers.push(int64Initializer(name, [values.length], values));
+    this.ints.set(key, name);
+    return name;
+  }
+
+  track(channels: number, scale: number): void {
+    this.activations.push({ channels, scale });
+  }
+
+  /** Conv with weights uniform in +-gain * sqrt(3 / fan_in): output variance ~ gain^2. */
+  conv(
+    x: string,
+    cin: number,
+    cout: number,
+    k: number,
+    options: { stride?: number; pads?: readonly number[]; gain?: number; scale: number },
+  ): string {
+    const name = this.id('conv');
+    const gain = options.gain ?? 1;
+    const w = this.uniform(
+      `${name}.weight`,
+      [cout, cin, k, k],
+      gain * Math.sqrt(3 / (cin * k * k)),
+    );
+    const b = this.uniform(`${name}.bias`, [cout], 0.05);
+    const p = (k - 1) / 2;
+    const out = this.op('Conv', [x, w, b], {
+      kernel_shape: { kind: 'ints', value: [k, k] },
+      strides: { kind: 'ints', value: [options.stride ?? 1, options.stride ?? 1] },
+      pads: { kind: 'ints', value: options.pads ?? [p, p, p, p] },
+    });
+    this.track(cout, options.scale);
+    return out;
+  }
+
+  groupNorm(x: string, channels: number, groups: number, scale: number): string {
+    const name = this.id('gn');
+    const shape = this.op('Shape', [x]);
+    const grouped = this.op('Reshape', [x, this.constInts([0, groups, -1])]);
+    const ones = this.constFloat(`${name}.ones`, [groups], new Array<number>(groups).fill(1));
+    const zeros = this.constFloat(`${name}.zeros`, [groups], new Array<number>(groups).fill(0));
+    const normed = this.op('InstanceNormalization', [grouped, ones, zeros], {
+      epsilon: { kind: 'float', value: 1e-5 },
+    });
+    const back = this.op('Reshape', [normed, shape]);
+    const gamma = this.uniform(`${name}.weight`, [channels, 1, 1], 0.1, 1);
+    const beta = this.uniform(`${name}.bias`, [channels, 1, 1], 0.1);
+    this.track(channels, scale);
+    return this.op('Add', [this.op('Mul', [back, gamma]), beta]);
+  }
+
+  silu(x: string): string {
+    return this.op('Mul', [x, this.op('Sigmoid', [x])]);
+  }
+
+  /** x [.., in] @ W [in, out] + b. */
+  linear(x: string, cin: number, cout: number, gain = 1): string {
+    const name = this.id('linear');
+    const w = this.uniform(`${name}.weight`, [cin, cout], gain * Math.sqrt(3 / cin));
+    const b = this.uniform(`${name}.bias`, [cout], 0.05);
+    return this.op('Add', [this.op('MatMul', [x, w]), b]);
+  }
+
+  /** SD's ResnetBlock2D: GN, SiLU, conv, (+ time embedding), GN, SiLU, conv, + shortcut. */
+  resBlock(
+    x: string,
+    cin: number,
+    cout: number,
+    scale: number,
+    temb?: { readonly value: string; readonly channels: number },
+  ): string {
+    let h = this.conv(this.silu(this.groupNorm(x, cin, Math.min(4, cin), scale)), cin, cout, 3, {
+      scale,
+    });
+    if (temb) {
+      const t = this.linear(this.silu(temb.value), temb.channels, cout, 0.5);
+      h = this.op('Add', [h, this.op('Reshape', [t, this.constInts([1, cout, 1, 1])])]);
+    }
+    h = this.conv(this.silu(this.groupNorm(h, cout, Math.min(4, cout), scale)), cout, cout, 3, {
+      scale,
+      gain: 0.5,
+    });
+    const skip = cin === cout ? x : this.conv(x, cin, cout, 1, { scale });
+    return this.op('Add', [h, skip]);
+  }
+
+  /**
+   * Cross-attention of every position to a [1, tokens, width] context (one head): GN, Q from the
+   * features, K and V from the context, softmax(QK^T / sqrt(d)) V, out projection, + residual.
+   */
+  crossAttention(
+    x: string,
+    channels: number,
+    context: { readonly value: string; readonly tokens: number; readonly width: number },
+    dim: number,
+    scale: number,
+  ): string {
+    const shape = this.op('Shape', [x]);
+    const h = this.groupNorm(x, channels, Math.min(4, channels), scale);
+    const seq = this.op('Transpose', [this.op('Reshape', [h, this.constInts([0, channels, -1])])], {
+      perm: { kind: 'ints', value: [0, 2, 1] },
+    });
+    const name = this.id('attn');
+    const wq = this.uniform(`${name}.to_q`, [channels, dim], Math.sqrt(3 / channels));
+    const wk = this.uniform(`${name}.to_k`, [context.width, dim], Math.sqrt(3 / context.width));
+    const wv = this.uniform(`${name}.to_v`, [context.width, dim], Math.sqrt(3 / context.width));
+    const q = this.op('MatMul', [seq, wq]);
+    const k = this.op('MatMul', [context.value, wk]);
+    const v = this.op('MatMul', [context.value, wv]);
+    const kt = this.op('Transpose', [k], { perm: { kind: 'ints', value: [0, 2, 1] } });
+    const scores = this.op('Mul', [
+      this.op('MatMul', [q, kt]),
+      this.constFloat(`${name}.scale`, [], [1 / Math.sqrt(dim)]),
+    ]);
+    this.flatActivations.push(context.tokens * scale * scale);
+    const attn = this.op('MatMul', [
+      this.op('Softmax', [scores], { axis: { kind: 'int', value: -1 } }),
+      v,
+    ]);
+    const out = this.linear(attn, dim, channels, 0.5);
+    const back = this.op('Reshape', [
+      this.op('Transpose', [out], { perm: { kind: 'ints', value: [0, 2, 1] } }),
+      shape,
+    ]);
+    return this.op('Add', [x, back]);
+  }
+
+  /** Nearest resize of x to the spatial size of `like` (odd sizes round as in diffusers). */
+  upsampleLike(x: string, channels: number, like: string): string {
+    const hw = this.op('Slice', [
+      this.op('Shape', [like]),
+      this.constInts([2]),
+      this.constInts([4]),
+      this.constInts([0]),
+    ]);
+    const sizes = this.op('Concat', [this.constInts([1, channels]), hw], {
+      axis: { kind: 'int', value: 0 },
+    });
+    return this.op('Resize', [x, '', '', sizes], {
+      mode: { kind: 'string', value: 'nearest' },
+      coordinate_transformation_mode: { kind: 'string', value: 'asymmetric' },
+      nearest_mode: { kind: 'string', value: 'floor' },
+    });
+  }
+
+  /** Nearest x2 (SD's Upsample2D before its conv). */
+  upsample2x(x: string): string {
+    const scales = this.constFloat(`${this.id('up')}.scales`, [4], [1, 1, 2, 2]);
+    return this.op('Resize', [x, '', scales], {
+      mode: { kind: 'string', value: 'nearest' },
+      coordinate_transformation_mode: { kind: 'string', value: 'asymmetric' },
+      nearest_mode: { kind: 'string', value: 'floor' },
+    });
+  }
+
+  weightStats(): { bytes: number; largest: number } {
+    let bytes = 0;
+    let largest = 0;
+    for (const t of this.initializers) {
+      bytes += t.raw.byteLength;
+      largest = Math.max(largest, t.raw.byteLength);
+    }
+    return { bytes, largest };
+  }
+
+  /**
+   * Memory per graph-input pixel: the largest activation, and a peak estimate (the sum of the
+   * two largest activations plus the attention scores, as a conv reads one and writes another).
+   */
+  activationCost(): { largest: number; peak: number } {
+    const per = this.activations.map((a) => a.channels * a.scale * a.scale * 4);
+    per.push(...this.flatActivations.map((f) => f * 4));
+    per.sort((a, b) => b - a);
+    const largest = per[0] ?? 0;
+    return { largest, peak: largest + (per[1] ?? 0) + (per[2] ?? 0) };
+  }
+}

@@ -1,0 +1,594 @@
+/**
+ * The `dloral` pack contract (DESIGN.md "The DLoRAL pipeline"): what `manifest.extra.dloral`
+ * holds, its validation, the frame geometry of the released code, the latent tile grid with its
+ * Gaussian weights, and the memory plan made before a job starts. Pure data and arithmetic (no
+ * GPU, no ORT), so the pack generator, the exporter's tests, both pipelines and the UI share it.
+ */
+import { UpframeError } from '../shared/errors.ts';
+import type { PackManifest } from './manifest.ts';
+import { axisStarts } from './tiling.ts';
+
+export const DLORAL_FORMAT = 'upframe-dloral-1';
+
+/** A tensor of one graph: any rank; symbolic dims are names such as "H" or "h". */
+export interface DloralTensor {
+  readonly name: string;
+  readonly shape: readonly (number | string)[];
+  readonly dtype: 'float32' | 'float16';
+  /** '-1,1' for images, 'latent' for scaled SD latents, 'any' for other values. */
+  readonly range: string;
+}
+
+/**
+ * Memory of one graph at a given input size, fitted by the generator or exporter as
+ * bytes = linear * P + quadratic * P^2 for P input pixels of the graph (quadratic terms come from
+ * self-attention score matrices).
+ */
+export interface DloralCost {
+  readonly linear: number;
+  readonly quadratic: number;
+}
+
+export interface DloralGraph {
+  readonly path: string;
+  readonly inputs: readonly DloralTensor[];
+  readonly outputs: readonly DloralTensor[];
+  /** Bytes of weights the graph keeps on the device. */
+  readonly weightBytes: number;
+  /** The largest single weight tensor (it must fit one storage binding). */
+  readonly largestWeightBytes: number;
+  /** The largest single activation tensor, per input pixel of this graph. */
+  readonly largestActivation: DloralCost;
+  /** All activations alive at the worst moment of one run, per input pixel. */
+  readonly peakActivation: DloralCost;
+}
+
+export interface DloralExtra {
+  readonly format: typeof DLORAL_FORMAT;
+  readonly latentChannels: number;
+  /** SD's scaling factor (0.18215). */
+  readonly latentScale: number;
+  /** The encoder graph returns mean * latentScale (not the raw mean). */
+  readonly encoderOutputScaled: true;
+  /** The decoder graph divides its input by latentScale itself. */
+  readonly decoderInputScaled: true;
+  /** The decoder graph clamps its output to [-1, 1]. */
+  readonly decoderClamps: true;
+  /** Released `process_size`: frames whose short side is under processSize / scale are enlarged. */
+  readonly processSize: number;
+  readonly timestep: number;
+  readonly latentTile: { readonly size: number; readonly overlap: number };
+  /** Released defaults: VAE encoder tiles in pixels, decoder tiles in latent pixels. */
+  readonly vaeEncoderTile: number;
+  readonly vaeDecoderTile: number;
+  readonly cfr: {
+    readonly json: string;
+    readonly bin: string;
+    readonly topK: number | 'all';
+    /** heads x head size (576 in DLoRAL), for the memory plan. */
+    readonly channels: number;
+  };
+  readonly prompt: {
+    readonly path: string;
+    readonly text: string;
+    readonly shape: readonly [1, number, number];
+  };
+  readonly spynet?: DloralGraph;
+  readonly vaeEncoder: DloralGraph;
+  readonly unet: DloralGraph;
+  readonly vaeDecoder: DloralGraph;
+}
+
+function fail(where: string, what: string): never {
+  throw new UpframeError('MODEL_LOAD_FAILED', `${where}: extra.dloral.${what}`);
+}
+
+function num(o: Record<string, unknown>, key: string, where: string, min = 0): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min)
+    fail(where, `${key} must be >= ${min}`);
+  return v;
+}
+
+function obj(v: unknown, field: string, where: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    fail(where, `${field} must be an object`);
+  return v as Record<string, unknown>;
+}
+
+function str(o: Record<string, unknown>, key: string, where: string): string {
+  const v = o[key];
+  if (typeof v !== 'string' || v === '') fail(where, `${key} must be a non-empty string`);
+  return v;
+}
+
+function readTensor(v: unknown, field: string, where: string): DloralTensor {
+  const o = obj(v, field, where);
+  const shape = o['shape'];
+  if (
+    !Array.isArray(shape) ||
+    !shape.every(
+      (d) => (typeof d === 'number' && Number.isInteger(d) && d > 0) || typeof d === 'string',
+    )
+  ) {
+    fail(where, `${field}.shape must list positive integers or symbols`);
+  }
+  const dtype = o['dtype'];
+  if (dtype !== 'float32' && dtype !== 'float16')
+    fail(where, `${field}.dtype must be float32 or float16`);
+  return {
+    name: str(o, 'name', where),
+    shape: shape as (number | string)[],
+    dtype,
+    range: str(o, 'range', where),
+  };
+}
+
+function readCost(v: unknown, field: string, where: string): DloralCost {
+  const o = obj(v, field, where);
+  return { linear: num(o, 'linear', where), quadratic: num(o, 'quadratic', where) };
+}
+
+function readGraph(v: unknown, field: string, where: string): DloralGraph {
+  const o = obj(v, field, where);
+  const list = (key: 'inputs' | 'outputs') => {
+    const a = o[key];
+    if (!Array.isArray(a) || a.length === 0)
+      fail(where, `${field}.${key} must be a non-empty array`);
+    return a.map((t, i) => readTensor(t, `${field}.${key}[${i}]`, where));
+  };
+  return {
+    path: str(o, 'path', where),
+    inputs: list('inputs'),
+    outputs: list('outputs'),
+    weightBytes: num(o, 'weightBytes', where),
+    largestWeightBytes: num(o, 'largestWeightBytes', where),
+    largestActivation: readCost(o['largestActivation'], `${field}.largestActivation`, where),
+    peakActivation: readCost(o['peakActivation'], `${field}.peakActivation`, where),
+  };
+}
+
+/** Reads and checks `manifest.extra.dloral`; every failure names the field. */
+export function dloralExtra(manifest: PackManifest): DloralExtra {
+  const where = `${manifest.name}/manifest.json`;
+  if (manifest.kind !== 'dloral') fail(where, `kind is "${manifest.kind}", not "dloral"`);
+  const o = obj(manifest.extra?.['dloral'], 'dloral', where);
+  if (o['format'] !== DLORAL_FORMAT) fail(where, `format must be "${DLORAL_FORMAT}"`);
+  for (const key of ['encoderOutputScaled', 'decoderInputScaled', 'decoderClamps']) {
+    if (o[key] !== true) fail(where, `${key} must be true (the pipeline relies on it)`);
+  }
+  const tile = obj(o['latentTile'], 'latentTile', where);
+  const cfr = obj(o['cfr'], 'cfr', where);
+  const topK = cfr['topK'];
+  if (topK !== 'all' && !(typeof topK === 'number' && Number.isInteger(topK) && topK > 0)) {
+    fail(where, 'cfr.topK must be "all" or a positive integer');
+  }
+  const prompt = obj(o['prompt'], 'prompt', where);
+  const pshape = prompt['shape'];
+  if (!Array.isArray(pshape) || pshape.length !== 3 || pshape[0] !== 1) {
+    fail(where, 'prompt.shape must be [1, tokens, width]');
+  }
+  const extra: DloralExtra = {
+    format: DLORAL_FORMAT,
+    latentChannels: num(o, 'latentChannels', where, 1),
+    latentScale: num(o, 'latentScale', where),
+    encoderOutputScaled: true,
+    decoderInputScaled: true,
+    decoderClamps: true,
+    processSize: num(o, 'processSize', where, 8),
+    timestep: num(o, 'timestep', where),
+    latentTile: { size: num(tile, 'size', where, 8), overlap: num(tile, 'overlap', where) },
+    vaeEncoderTile: num(o, 'vaeEncoderTile', where, 64),
+    vaeDecoderTile: num(o, 'vaeDecoderTile', where, 8),
+    cfr: {
+      json: str(cfr, 'json', where),
+      bin: str(cfr, 'bin', where),
+      topK: topK,
+      channels: num(cfr, 'channels', where, 1),
+    },
+    prompt: {
+      path: str(prompt, 'path', where),
+      text: typeof prompt['text'] === 'string' ? prompt['text'] : '',
+      shape: pshape as [1, number, number],
+    },
+    vaeEncoder: readGraph(o['vaeEncoder'], 'vaeEncoder', where),
+    unet: readGraph(o['unet'], 'unet', where),
+    vaeDecoder: readGraph(o['vaeDecoder'], 'vaeDecoder', where),
+  };
+  if (o['spynet'] !== undefined)
+    return { ...extra, spynet: readGraph(o['spynet'], 'spynet', where) };
+  return extra;
+}
+
+/** The first input/output name of a graph (the pipelines feed graphs by these names). */
+export function ioName(graph: DloralGraph, side: 'inputs' | 'outputs', index = 0): string {
+  const t = graph[side][index];
+  if (!t) throw new UpframeError('MODEL_LOAD_FAILED', `${graph.path}: no ${side}[${index}]`);
+  return t.name;
+}
+
+/**
+ * Frame sizes as the released test script computes them. A frame whose side is under
+ * processSize / scale is first enlarged so its short side reaches it (int() of the float size),
+ * then upscaled by `scale`, then cut to a multiple of 8. Here the three resizes are one bicubic
+ * resize to that final size; the enhanced frame is resized back to scale x the input whenever the
+ * processed size differs (the released code does so only for enlarged frames, and otherwise keeps
+ * a frame up to 4 pixels smaller; we keep every output frame exactly scale x the input).
+ */
+export interface DloralGeometry {
+  readonly inputWidth: number;
+  readonly inputHeight: number;
+  /** Processed (upsampled) size, a multiple of 8. */
+  readonly width: number;
+  readonly height: number;
+  readonly latentWidth: number;
+  readonly latentHeight: number;
+  readonly outputWidth: number;
+  readonly outputHeight: number;
+  readonly enlarged: boolean;
+  /** The output needs a final resize from width x height to outputWidth x outputHeight. */
+  readonly resizeBack: boolean;
+}
+
+export function dloralGeometry(
+  inputWidth: number,
+  inputHeight: number,
+  scale: number,
+  processSize: number,
+): DloralGeometry {
+  if (
+    !Number.isInteger(inputWidth) ||
+    !Number.isInteger(inputHeight) ||
+    inputWidth < 1 ||
+    inputHeight < 1
+  ) {
+    throw new UpframeError(
+      'INVALID_OPTION',
+      `Frame size ${inputWidth}x${inputHeight} is not valid.`,
+    );
+  }
+  const minSide = Math.floor(processSize / scale);
+  let w = inputWidth;
+  let h = inputHeight;
+  const enlarged = w < minSide || h < minSide;
+  if (enlarged) {
+    const s = minSide / Math.min(w, h);
+    w = Math.floor(s * w);
+    h = Math.floor(s * h);
+  }
+  const width = w * scale - ((w * scale) % 8);
+  const height = h * scale - ((h * scale) % 8);
+  const outputWidth = inputWidth * scale;
+  const outputHeight = inputHeight * scale;
+  return {
+    inputWidth,
+    inputHeight,
+    width,
+    height,
+    latentWidth: width / 8,
+    latentHeight: height / 8,
+    outputWidth,
+    outputHeight,
+    enlarged,
+    resizeBack: width !== outputWidth || height !== outputHeight,
+  };
+}
+
+export interface LatentTile {
+  readonly x: number;
+  readonly y: number;
+}
+
+export interface LatentTilePlan {
+  readonly width: number;
+  readonly height: number;
+  readonly tileWidth: number;
+  readonly tileHeight: number;
+  readonly tiles: readonly LatentTile[];
+  /** [tileHeight * tileWidth] blending weights (all equal to one for a single tile). */
+  readonly weights: Float32Array<ArrayBuffer>;
+}
+
+/**
+ * The released latent tiling of CFR + UNet: the whole latent in one pass when w * h <= size^2;
+ * otherwise square tiles of min(size, h, w), stepping by size - overlap, the last row and column
+ * flush with the edge, blended with `gaussianWeights`.
+ */
+export function planLatentTiles(
+  width: number,
+  height: number,
+  size: number,
+  overlap: number,
+): LatentTilePlan {
+  if (width * height <= size * size) {
+    return {
+      width,
+      height,
+      tileWidth: width,
+      tileHeight: height,
+      tiles: [{ x: 0, y: 0 }],
+      weights: new Float32Array(width * height).fill(1),
+    };
+  }
+  const t = Math.min(size, width, height);
+  const step = t - overlap;
+  if (step <= 0) {
+    throw new UpframeError(
+      'INVALID_OPTION',
+      `Latent tile ${t} is not larger than its overlap ${overlap}.`,
+    );
+  }
+  const count = (length: number): number => {
+    let n = 0;
+    let cur = 0;
+    while (cur < length) {
+      cur = Math.max(n * t - overlap * n, 0) + t;
+      n += 1;
+    }
+    return n;
+  };
+  const starts = (length: number): number[] => {
+    const n = count(length);
+    return Array.from({ length: n }, (_, i) => (i === n - 1 ? length - t : i * step));
+  };
+  const xs = starts(width);
+  const ys = starts(height);
+  const tiles: LatentTile[] = [];
+  for (const x of xs) for (const y of ys) tiles.push({ x, y });
+  return { width, height, tileWidth: t, tileHeight: t, tiles, weights: gaussianWeights(t, t) };
+}
+
+/**
+ * The released `_gaussian_weights` (var 0.01; note the x midpoint (w - 1) / 2 and the y midpoint
+ * h / 2, kept as released), without the constant 1 / sqrt(2 pi var) factor, which cancels when
+ * the blend divides by the summed weights.
+ */
+export function gaussianWeights(tileWidth: number, tileHeight: number): Float32Array<ArrayBuffer> {
+  const variance = 0.01;
+  const mx = (tileWidth - 1) / 2;
+  const my = tileHeight / 2;
+  const xs = Array.from({ length: tileWidth }, (_, x) =>
+    Math.exp(-((x - mx) * (x - mx)) / (tileWidth * tileWidth) / (2 * variance)),
+  );
+  const ys = Array.from({ length: tileHeight }, (_, y) =>
+    Math.exp(-((y - my) * (y - my)) / (tileHeight * tileHeight) / (2 * variance)),
+  );
+  const out = new Float32Array(tileWidth * tileHeight);
+  for (let y = 0; y < tileHeight; y++)
+    for (let x = 0; x < tileWidth; x++) out[y * tileWidth + x] = ys[y]! * xs[x]!;
+  return out;
+}
+
+/** A VAE tile grid in latent pixels: equal tiles, last ones flush, feathered overlaps. */
+export interface VaeTilePlan {
+  readonly tileWidth: number;
+  readonly tileHeight: number;
+  readonly tiles: readonly {
+    readonly x: number;
+    readonly y: number;
+    readonly rampLeft: number;
+    readonly rampRight: number;
+    readonly rampTop: number;
+    readonly rampBottom: number;
+  }[];
+}
+
+export function planVaeTiles(
+  latentWidth: number,
+  latentHeight: number,
+  tile: number,
+  overlap: number,
+): VaeTilePlan {
+  const tw = Math.min(tile, latentWidth);
+  const th = Math.min(tile, latentHeight);
+  const ov = Math.min(overlap, Math.floor(Math.min(tw, th) / 2));
+  const xs = axisStarts(latentWidth, tw, ov);
+  const ys = axisStarts(latentHeight, th, ov);
+  const tiles: VaeTilePlan['tiles'][number][] = [];
+  for (let j = 0; j < ys.length; j++)
+    for (let i = 0; i < xs.length; i++) {
+      const x = xs[i]!;
+      const y = ys[j]!;
+      tiles.push({
+        x,
+        y,
+        rampLeft: i > 0 ? xs[i - 1]! + tw - x : 0,
+        rampRight: i < xs.length - 1 ? x + tw - xs[i + 1]! : 0,
+        rampTop: j > 0 ? ys[j - 1]! + th - y : 0,
+        rampBottom: j < ys.length - 1 ? y + th - ys[j + 1]! : 0,
+      });
+    }
+  return { tileWidth: tw, tileHeight: th, tiles };
+}
+
+/** Overlaps of the VAE tiles, in latent pixels (the encoder's 32 px context, about 11 for the decoder). */
+export const VAE_ENCODER_OVERLAP = 4;
+export const VAE_DECODER_OVERLAP = 8;
+
+export interface DloralLimits {
+  readonly maxBufferSize: number;
+  readonly maxStorageBufferBindingSize: number;
+  /**
+   * What the device may hold in total, when known (a user setting or a measured budget);
+   * WebGPU does not report it, so without it only the per-buffer limits are checked.
+   */
+  readonly memoryBudgetBytes?: number;
+}
+
+export interface DloralTileOverrides {
+  /** Force smaller tiles (tests, or a user's tile setting), in latent pixels. */
+  readonly latentTile?: number;
+  readonly vaeEncoderTile?: number;
+  readonly vaeDecoderTile?: number;
+}
+
+export interface DloralMemoryPlan {
+  readonly geometry: DloralGeometry;
+  /** CFR + UNet tiles, and the VAE tiles (all in latent pixels). */
+  readonly latentTiles: LatentTilePlan;
+  readonly encoderTiles: VaeTilePlan;
+  readonly decoderTiles: VaeTilePlan;
+  /** The pipeline's own GPU buffers for this frame size, with their sizes. */
+  readonly buffers: readonly { readonly name: string; readonly bytes: number }[];
+  readonly pipelineBytes: number;
+  readonly weightBytes: number;
+  /** The largest graph activation peak (graphs run one after another). */
+  readonly activationBytes: number;
+  readonly peakBytes: number;
+}
+
+/** The released overlap (32 of 96); smaller tiles keep the same one-third proportion. */
+export function latentOverlap(extra: DloralExtra, tile: number): number {
+  return tile >= extra.latentTile.size
+    ? extra.latentTile.overlap
+    : Math.min(extra.latentTile.overlap, Math.floor(tile / 3));
+}
+
+const costAt = (c: DloralCost, pixels: number): number =>
+  c.linear * pixels + c.quadratic * pixels * pixels;
+
+function oom(message: string): never {
+  throw new UpframeError('OUT_OF_MEMORY', message);
+}
+
+const mb = (bytes: number): string => `${Math.ceil(bytes / 2 ** 20)} MB`;
+
+/** Largest tile side (latent pixels, a multiple of `step`, at most `max`) whose tensors fit. */
+function fitTile(max: number, step: number, fits: (t: number) => boolean): number {
+  for (let t = Math.max(step, Math.floor(max / step) * step); t >= step; t -= step)
+    if (fits(t)) return t;
+  return 0;
+}
+
+/**
+ * Everything a job will hold on the device for frames of `frameWidth` x `frameHeight`, the tile
+ * sizes chosen so every tensor fits one storage binding, and an OUT_OF_MEMORY error with a
+ * sentence BEFORE any work when the adapter cannot hold the model at all.
+ */
+export function planDloralMemory(
+  manifest: PackManifest,
+  frame: { readonly width: number; readonly height: number },
+  limits: DloralLimits,
+  overrides: DloralTileOverrides = {},
+): DloralMemoryPlan {
+  const extra = dloralExtra(manifest);
+  const g = dloralGeometry(frame.width, frame.height, manifest.scale, extra.processSize);
+  const binding = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+  const graphs = [
+    extra.vaeEncoder,
+    extra.unet,
+    extra.vaeDecoder,
+    ...(extra.spynet ? [extra.spynet] : []),
+  ];
+  for (const graph of graphs) {
+    if (graph.largestWeightBytes > binding) {
+      oom(
+        `This GPU cannot hold the model ${manifest.title}: one weight of ${graph.path} needs ${mb(graph.largestWeightBytes)} but the GPU allows ${mb(binding)} per buffer.`,
+      );
+    }
+  }
+  const weightBytes = graphs.reduce((a, b) => a + b.weightBytes, 0);
+  const lc = extra.latentChannels;
+  const cfrChannels = extra.cfr.channels;
+  const lw = g.latentWidth;
+  const lh = g.latentHeight;
+
+  // CFR + UNet tile: the UNet input is 8 latent channels; the CFR keeps 4 projections of 576.
+  const latentFits = (t: number): boolean => {
+    const p = t * t;
+    return costAt(extra.unet.largestActivation, p) <= binding && cfrChannels * p * 4 <= binding;
+  };
+  const forced = overrides.latentTile;
+  const latentTile =
+    forced !== undefined
+      ? latentFits(forced)
+        ? forced
+        : 0
+      : fitTile(extra.latentTile.size, 8, latentFits);
+  if (latentTile === 0) {
+    oom(
+      `This GPU's buffers (${mb(binding)} each) are too small for even the smallest diffusion tile of ${manifest.title}.`,
+    );
+  }
+  const encMax =
+    Math.min(overrides.vaeEncoderTile ?? extra.vaeEncoderTile, extra.vaeEncoderTile) / 8;
+  const vaeEncoderTile = fitTile(
+    encMax,
+    8,
+    (t) => costAt(extra.vaeEncoder.largestActivation, t * t * 64) <= binding,
+  );
+  const decMax = Math.min(overrides.vaeDecoderTile ?? extra.vaeDecoderTile, extra.vaeDecoderTile);
+  const vaeDecoderTile = fitTile(
+    decMax,
+    8,
+    (t) => costAt(extra.vaeDecoder.largestActivation, t * t) <= binding,
+  );
+  if (vaeEncoderTile === 0 || vaeDecoderTile === 0) {
+    oom(
+      `This GPU's buffers (${mb(binding)} each) are too small for even the smallest VAE tile of ${manifest.title}.`,
+    );
+  }
+  const lt = planLatentTiles(lw, lh, latentTile, latentOverlap(extra, latentTile));
+  const ltp = lt.tileWidth * lt.tileHeight;
+  const enc = planVaeTiles(lw, lh, vaeEncoderTile, VAE_ENCODER_OVERLAP);
+  const dec = planVaeTiles(lw, lh, vaeDecoderTile, VAE_DECODER_OVERLAP);
+  const encP = enc.tileWidth * enc.tileHeight;
+  const decP = dec.tileWidth * dec.tileHeight;
+  const plane = g.width * g.height;
+  const latent = lw * lh;
+  const f4 = 4;
+  const buffers = [
+    { name: 'input frame (RGBA)', bytes: g.inputWidth * g.inputHeight * 4 },
+    { name: 'LQ tensor', bytes: 3 * g.inputWidth * g.inputHeight * f4 },
+    { name: 'upsampled LQ', bytes: 3 * plane * f4 },
+    { name: 'flow frames (current, previous)', bytes: 2 * 3 * latent * f4 },
+    { name: 'flow', bytes: 2 * latent * f4 },
+    { name: 'latents (current, previous, warped)', bytes: 3 * lc * latent * f4 },
+    { name: 'x0 accumulator and weights', bytes: (lc + 1) * latent * f4 },
+    { name: 'x0', bytes: lc * latent * f4 },
+    { name: 'CFR + UNet tile (inputs, fused, UNet in/out)', bytes: (4 * lc + 2 * lc) * ltp * f4 },
+    { name: 'CFR projections', bytes: 4 * cfrChannels * ltp * f4 },
+    { name: 'VAE encoder tile in/out', bytes: (3 * 64 + lc) * encP * f4 },
+    { name: 'VAE decoder tile in/out', bytes: (lc + 3 * 64) * decP * f4 },
+    {
+      name: 'decoded image (+ accumulator)',
+      bytes: (enc.tiles.length > 1 || dec.tiles.length > 1 ? 7 : 3) * plane * f4,
+    },
+    { name: 'colour-fixed image', bytes: 3 * plane * f4 },
+    {
+      name: 'output (resize, RGBA texture, readback)',
+      bytes: g.outputWidth * g.outputHeight * (3 * f4 + 8),
+    },
+    { name: 'prompt context', bytes: extra.prompt.shape[1] * extra.prompt.shape[2] * f4 },
+  ];
+  const largestBuffer = Math.max(...buffers.map((b) => b.bytes));
+  if (largestBuffer > binding) {
+    oom(
+      `Frames of ${frame.width}x${frame.height} are too large for this GPU: one ${mb(largestBuffer)} buffer is over its ${mb(binding)} limit. Use a shorter side or a smaller clip.`,
+    );
+  }
+  const pipelineBytes = buffers.reduce((a, b) => a + b.bytes, 0);
+  const activationBytes = Math.max(
+    costAt(extra.vaeEncoder.peakActivation, encP * 64),
+    costAt(extra.unet.peakActivation, ltp),
+    costAt(extra.vaeDecoder.peakActivation, decP),
+    extra.spynet ? costAt(extra.spynet.peakActivation, latent) : 0,
+  );
+  const peakBytes = weightBytes + activationBytes + pipelineBytes;
+  if (limits.memoryBudgetBytes !== undefined && peakBytes > limits.memoryBudgetBytes) {
+    oom(
+      `${manifest.title} needs about ${mb(peakBytes)} of GPU memory for ${frame.width}x${frame.height} frames (${mb(weightBytes)} of weights), more than the ${mb(limits.memoryBudgetBytes)} available.`,
+    );
+  }
+  return {
+    geometry: g,
+    latentTiles: lt,
+    encoderTiles: enc,
+    decoderTiles: dec,
+    buffers,
+    pipelineBytes,
+    weightBytes,
+    activationBytes,
+    peakBytes,
+  };
+}
