@@ -79,7 +79,8 @@ export function parseArgs(argv: readonly string[]): Args {
     output: resolve(output),
     model: flags.get('model') ?? 'default',
     scale: scaleText === undefined ? null : (Number(scaleText) as 2 | 4),
-    codec: pick('codec', ['avc', 'vp9', 'av1'] as const, 'avc'),
+    // WebM cannot hold H.264: a .webm output defaults to VP9
+    codec: pick('codec', ['avc', 'vp9', 'av1'] as const, /\.webm$/i.test(output) ? 'vp9' : 'avc'),
     backend: pick('backend', ['webgpu', 'wasm'] as const, 'webgpu'),
     frames,
     quality: pick('quality', ['low', 'medium', 'high'] as const, 'high'),
@@ -204,6 +205,8 @@ async function main(): Promise<void> {
       container: containerFor(args.output),
     };
     const download = page.waitForEvent('download', { timeout: 0 });
+    // on failure no download comes and the browser closes under the wait: that is expected
+    download.catch(() => undefined);
     const outcome: HarnessOutcome = await page.evaluate(
       ([s, name]) => window.upframe!.enhance(s, name),
       [settings, basename(args.output)] as const,

@@ -12,8 +12,12 @@ const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const REPORTS = join(ROOT, 'test-results', 'reports');
 const CHROMIUM = process.env.UPFRAME_CHROMIUM ?? '/usr/bin/chromium';
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-/** Debian packages the tests need: the browser and ffmpeg (fixtures are made at test time). */
-const APT_PACKAGES = ['chromium', 'ffmpeg'];
+/**
+ * Debian packages the tests need: the browser, ffmpeg (fixtures are made at test time) and a few
+ * real photographs (CC-BY wallpapers) for the test that degrades a photo and upscales it.
+ */
+const APT_PACKAGES = ['chromium', 'ffmpeg', 'lomiri-wallpapers-16.04'];
+const PHOTO = '/usr/share/backgrounds/Wine_by_Jakkub_Mede.jpg';
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const stageLines = [];
@@ -26,6 +30,7 @@ function ensureTools() {
   const missing = [];
   if (!existsSync(CHROMIUM)) missing.push('chromium');
   if (!has('ffmpeg') || !has('ffprobe')) missing.push('ffmpeg');
+  if (!existsSync(PHOTO)) missing.push('lomiri-wallpapers-16.04');
   if (missing.length === 0) return;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!isRoot) {

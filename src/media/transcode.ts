@@ -206,7 +206,13 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
       if (next.done) break;
       const decoded = next.value;
       const timestamp = decoded.timestampUs;
-      const duration = decoded.frame.duration ?? undefined;
+      // The decoder invents durations from its own guesses (on a VFR clip the last frame came out
+      // five frames long); the container's presentation times are the truth.
+      const i = decoded.index;
+      const duration =
+        i + 1 < total
+          ? timing.timestampsUs[i + 1]! - timing.timestampsUs[i]!
+          : video.packets[timing.decodeIndex[i]!]!.durationUs;
       let out: VideoFrame;
       try {
         if (signal?.aborted) throw canceled();
@@ -226,12 +232,9 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
       } finally {
         decoded.close();
       }
-      if (out.timestamp !== timestamp) {
+      if (out.timestamp !== timestamp || out.duration !== duration) {
         // Timestamps are the source's, always: VFR stays VFR and audio stays in sync.
-        const fixed = new VideoFrame(out, {
-          timestamp,
-          ...(duration !== undefined ? { duration } : {}),
-        });
+        const fixed = new VideoFrame(out, { timestamp, duration });
         out.close();
         out = fixed;
       }

@@ -1,0 +1,158 @@
+/**
+ * `npm run enhance` on ffmpeg-made fixtures, checked with ffprobe/ffmpeg: the media path must keep
+ * frame count, duration, display size, rotation and the audio packets, and bad input must end in
+ * its error code quickly.
+ */
+import { expect, test } from '@playwright/test';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ensureMediaFixtures, fixturePath, type FixtureName } from '../test/media-fixtures.ts';
+import { audioMd5, ffmpeg, framePts, psnr, videoFacts } from './media-tools.ts';
+
+const OUT = resolve('test-results', 'enhance-cli');
+
+function enhance(input: string, output: string, ...flags: string[]) {
+  const started = Date.now();
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/enhance.ts', input, output, ...flags],
+    {
+      encoding: 'utf8',
+      timeout: 600_000,
+    },
+  );
+  return {
+    status: r.status,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    seconds: (Date.now() - started) / 1000,
+  };
+}
+
+test.beforeAll(() => {
+  ensureMediaFixtures();
+  rmSync(OUT, { recursive: true, force: true });
+  mkdirSync(OUT, { recursive: true });
+});
+
+const IDENTITY_CASES: [FixtureName, string][] = [
+  ['h264-aac.mp4', 'out.mp4'],
+  ['vp9-opus.webm', 'out.mp4'],
+  ['av1-opus.mp4', 'out.mp4'],
+  ['odd-322x182.mp4', 'out.mp4'],
+  ['rotated-90.mp4', 'out.mp4'],
+  ['vfr-mp3.mp4', 'out.mp4'],
+];
+
+for (const [fixture, outName] of IDENTITY_CASES) {
+  test(`identity transcode keeps ${fixture}`, async () => {
+    const input = fixturePath(fixture);
+    const output = join(OUT, `${fixture}.${outName}`);
+    const r = enhance(input, output, '--model', 'none');
+    expect(r.status, r.stderr).toBe(0);
+    const src = videoFacts(input);
+    const out = videoFacts(output);
+    expect(out.frames).toBe(src.frames);
+    expect([out.width, out.height, out.rotation]).toEqual([src.width, src.height, src.rotation]);
+    // every frame keeps its presentation time (VFR stays VFR), to the millisecond
+    const srcPts = framePts(input);
+    const outPts = framePts(output);
+    expect(outPts.length).toBe(srcPts.length);
+    for (let i = 0; i < srcPts.length; i++)
+      expect(Math.abs(outPts[i]! - srcPts[i]!)).toBeLessThan(1e-3);
+    const frame = src.durationSeconds / src.frames;
+    if (fixture !== 'vfr-mp3.mp4') {
+      expect(Math.abs(out.durationSeconds - src.durationSeconds)).toBeLessThanOrEqual(frame + 1e-3);
+    } else {
+      // This file's own tables disagree: its edit list says 1.75 s while its sample table gives
+      // the last frame (at 1.875 s) 0.208 s. Upframe keeps the sample table's times, so the
+      // output ends where the source's last frame ends by its sample table.
+      expect(out.durationSeconds).toBeCloseTo(1.875 + 0.208333, 3);
+    }
+    expect(out.hasAudio).toBe(src.hasAudio);
+    if (src.hasAudio) expect(audioMd5(output)).toBe(audioMd5(input));
+    expect(psnr(output, input)).toBeGreaterThan(38);
+  });
+}
+
+const BAD_INPUTS: [FixtureName, string][] = [
+  ['empty.mp4', 'EMPTY_FILE'],
+  ['random.bin', 'UNSUPPORTED_CONTAINER'],
+  ['truncated-header.mp4', 'CORRUPT_INPUT'],
+  ['truncated-body.mp4', 'CORRUPT_INPUT'],
+  ['audio-only.m4a', 'NO_VIDEO_TRACK'],
+  ['hevc.mp4', 'UNSUPPORTED_CODEC'],
+];
+
+for (const [fixture, code] of BAD_INPUTS) {
+  test(`${fixture} ends in ${code} without leaving an output`, async () => {
+    if (!existsSync(fixturePath(fixture))) test.skip(true, `ffmpeg here cannot make ${fixture}`);
+    const output = join(OUT, `${fixture}.bad.mp4`);
+    const r = enhance(fixturePath(fixture), output, '--model', 'none');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${code}:`);
+    expect(existsSync(output)).toBe(false);
+    // the command itself (browser start included) ends well within 30 s
+    expect(r.seconds).toBeLessThan(30);
+  });
+}
+
+test('bad options are refused with a sentence', async () => {
+  const r = enhance(fixturePath('h264-aac.mp4'), join(OUT, 'x.mp4'), '--scale', '3');
+  expect(r.status).toBe(2);
+  expect(r.stderr).toContain('--scale must be 2 or 4');
+});
+
+test('the default x4 model beats bilinear on a degraded real photograph', async () => {
+  // wood, fabric and brick: texture where super-resolution matters (not sky)
+  const photo = '/usr/share/backgrounds/Wine_by_Jakkub_Mede.jpg';
+  test.skip(!existsSync(photo), 'needs Debian lomiri-wallpapers-16.04 (npm test installs it)');
+  const hr = join(OUT, 'photo-hr.mp4');
+  const lq = join(OUT, 'photo-lq.mp4');
+  // 4 frames of a slow pan over the photograph, lossless, then the degraded x4-smaller input
+  ffmpeg([
+    '-loop',
+    '1',
+    '-i',
+    photo,
+    '-vf',
+    "scale=1280:-2,crop=640:360:'400+t*60':'200+t*30',format=yuv420p",
+    '-r',
+    '12',
+    '-frames:v',
+    '4',
+    '-c:v',
+    'libx264',
+    '-qp',
+    '0',
+    hr,
+  ]);
+  ffmpeg([
+    '-i',
+    hr,
+    '-vf',
+    'gblur=sigma=0.6,scale=160:90:flags=area',
+    '-c:v',
+    'libx264',
+    '-crf',
+    '20',
+    lq,
+  ]);
+  const out = join(OUT, 'photo-x4.mp4');
+  const r = enhance(lq, out, '--backend', 'wasm', '--model', 'default', '--scale', '4');
+  expect(r.status, r.stderr).toBe(0);
+  const facts = videoFacts(out);
+  expect([facts.width, facts.height, facts.frames]).toEqual([640, 360, 4]);
+  const size = { width: 640, height: 360 };
+  const ours = psnr(out, hr);
+  const bilinear = psnr(lq, hr, { ...size, flags: 'bilinear' });
+  const vsBicubic = psnr(lq, out, { ...size, flags: 'bicubic' });
+  test.info().annotations.push({
+    type: 'psnr',
+    description: `ours ${ours.toFixed(2)} dB, bilinear ${bilinear.toFixed(2)} dB, ours vs bicubic ${vsBicubic.toFixed(2)} dB`,
+  });
+  expect(ours).toBeGreaterThanOrEqual(bilinear);
+  // the model really changed the picture: it is not a bicubic upscale
+  expect(vsBicubic).toBeLessThan(45);
+});

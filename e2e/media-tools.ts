@@ -1,0 +1,126 @@
+/**
+ * Node-side checks of output files with ffmpeg/ffprobe, tools that share no code with Upframe.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+
+export interface VideoFacts {
+  readonly frames: number;
+  readonly width: number;
+  readonly height: number;
+  readonly rotation: number;
+  readonly durationSeconds: number;
+  readonly codec: string;
+  readonly hasAudio: boolean;
+}
+
+interface ProbeJson {
+  streams: {
+    codec_type: string;
+    codec_name: string;
+    width?: number;
+    height?: number;
+    nb_read_packets?: string;
+    duration?: string;
+    side_data_list?: { rotation?: number }[];
+  }[];
+  format: { duration?: string };
+}
+
+export function videoFacts(path: string): VideoFacts {
+  const json = JSON.parse(
+    execFileSync('ffprobe', [
+      '-v',
+      'error',
+      '-count_packets',
+      '-show_entries',
+      'stream=codec_type,codec_name,width,height,nb_read_packets,duration:stream_side_data=rotation:format=duration',
+      '-of',
+      'json',
+      path,
+    ]).toString(),
+  ) as ProbeJson;
+  const video = json.streams.find((s) => s.codec_type === 'video');
+  if (!video) throw new Error(`${path} has no video stream`);
+  const rotation = video.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? 0;
+  return {
+    frames: Number(video.nb_read_packets ?? 0),
+    width: video.width ?? 0,
+    height: video.height ?? 0,
+    rotation: ((rotation % 360) + 360) % 360,
+    durationSeconds: Number(video.duration ?? json.format.duration ?? 0),
+    codec: video.codec_name,
+    hasAudio: json.streams.some((s) => s.codec_type === 'audio'),
+  };
+}
+
+/** md5 of the audio packets as stored (a stream copy), or null without audio. */
+export function audioMd5(path: string): string | null {
+  const r = spawnSync('ffmpeg', [
+    '-v',
+    'error',
+    '-i',
+    path,
+    '-map',
+    '0:a',
+    '-c',
+    'copy',
+    '-f',
+    'md5',
+    '-',
+  ]);
+  const out = r.stdout.toString().trim();
+  return r.status === 0 && out.startsWith('MD5=') ? out : null;
+}
+
+/** Average PSNR (dB) of `a` against `b`, after scaling `a` to `b`'s size if asked. */
+export function psnr(
+  a: string,
+  b: string,
+  scaleTo?: { width: number; height: number; flags: string },
+): number {
+  // pair frames by index (timestamps are checked elsewhere; WebM's millisecond rounding would
+  // otherwise make ffmpeg pair neighbouring frames)
+  const scale = scaleTo ? `,scale=${scaleTo.width}:${scaleTo.height}:flags=${scaleTo.flags}` : '';
+  const filter = `[0:v]setpts=N/(25*TB)${scale}[a];[1:v]setpts=N/(25*TB)[b];[a][b]psnr`;
+  const r = spawnSync('ffmpeg', [
+    '-hide_banner',
+    '-i',
+    a,
+    '-i',
+    b,
+    '-lavfi',
+    filter,
+    '-f',
+    'null',
+    '-',
+  ]);
+  const m = /average:([0-9.]+|inf)/.exec(r.stderr.toString());
+  if (!m) throw new Error(`ffmpeg psnr failed: ${r.stderr.toString().slice(-400)}`);
+  return m[1] === 'inf' ? Infinity : Number(m[1]);
+}
+
+export function ffmpeg(args: string[]): void {
+  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+}
+
+/** Presentation times (s) of the video packets, ascending. */
+export function framePts(path: string): number[] {
+  const csv = execFileSync('ffprobe', [
+    '-v',
+    'error',
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'packet=pts_time',
+    '-of',
+    'csv=p=0',
+    path,
+  ]).toString();
+  return csv
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map(Number)
+    .sort((a, b) => a - b);
+}
