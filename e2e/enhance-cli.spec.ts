@@ -46,7 +46,7 @@ const IDENTITY_CASES: [FixtureName, string][] = [
 ];
 
 for (const [fixture, outName] of IDENTITY_CASES) {
-  test(`identity transcode keeps ${fixture}`, async () => {
+  test(`identity transcode keeps ${fixture}`, () => {
     const input = fixturePath(fixture);
     const output = join(OUT, `${fixture}.${outName}`);
     const r = enhance(input, output, '--model', 'none');
@@ -86,7 +86,7 @@ const BAD_INPUTS: [FixtureName, string][] = [
 ];
 
 for (const [fixture, code] of BAD_INPUTS) {
-  test(`${fixture} ends in ${code} without leaving an output`, async () => {
+  test(`${fixture} ends in ${code} without leaving an output`, () => {
     if (!existsSync(fixturePath(fixture))) test.skip(true, `ffmpeg here cannot make ${fixture}`);
     const output = join(OUT, `${fixture}.bad.mp4`);
     const r = enhance(fixturePath(fixture), output, '--model', 'none');
@@ -98,13 +98,13 @@ for (const [fixture, code] of BAD_INPUTS) {
   });
 }
 
-test('bad options are refused with a sentence', async () => {
+test('bad options are refused with a sentence', () => {
   const r = enhance(fixturePath('h264-aac.mp4'), join(OUT, 'x.mp4'), '--scale', '3');
   expect(r.status).toBe(2);
   expect(r.stderr).toContain('--scale must be 2 or 4');
 });
 
-test('the default x4 model beats bilinear on a degraded real photograph', async () => {
+test('the default x4 model beats bilinear on a degraded real photograph', () => {
   // wood, fabric and brick: texture where super-resolution matters (not sky)
   const photo = '/usr/share/backgrounds/Wine_by_Jakkub_Mede.jpg';
   test.skip(!existsSync(photo), 'needs Debian lomiri-wallpapers-16.04 (npm test installs it)');
