@@ -1,0 +1,269 @@
+"""Exports a trained Upframe-lite checkpoint to the pack format (models/lite/pack/):
+encoder.onnx, generator.onnx (opset 17, float32, NCHW, dynamic h/w), cfr.json + cfr.bin
+(format upframe-cfr-1, read by src/kernels/cfr-attention/cfr-weights.ts) and manifest.json
+(upframe-pack-1, kind "lite"). Also writes models/lite/reference.{json,bin}: one small input
+and what PyTorch computes at every step, for models/lite/check-manifest.test.ts.
+
+Usage: /usr/bin/python3 models/lite/export.py [--ckpt .cache/lite/run/best.pt]
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import struct
+import sys
+
+import numpy as np
+import onnx
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import data as D  # noqa: E402
+import model as M  # noqa: E402
+
+PACK = os.path.join(HERE, 'pack')
+CFR_NAMES = ['q.weight', 'q.bias', 'k.weight', 'k.bias', 'v.weight', 'v.bias', 'tau.weight',
+             'tau.bias', 'out.weight', 'out.bias']
+
+
+class GeneratorExport(torch.nn.Module):
+    def __init__(self, gen):
+        super().__init__()
+        self.gen = gen
+
+    def forward(self, fused, lq):
+        return self.gen(fused, lq).clamp(0.0, 1.0)
+
+
+def cfr_tensors(cfr):
+    c = M.HEADS * M.HEAD_DIM
+    t = {
+        'q.weight': cfr.q.weight.reshape(c, M.FEAT), 'q.bias': cfr.q.bias,
+        'k.weight': cfr.k.weight.reshape(c, M.FEAT), 'k.bias': cfr.k.bias,
+        'v.weight': cfr.v.weight.reshape(c, M.FEAT), 'v.bias': cfr.v.bias,
+        'tau.weight': cfr.tau.weight.reshape(1, M.HEAD_DIM), 'tau.bias': cfr.tau.bias,
+        'out.weight': cfr.out.weight.reshape(M.FEAT, c), 'out.bias': cfr.out.bias,
+    }
+    return {k: v.detach().float().contiguous().numpy() for k, v in t.items()}
+
+
+def write_cfr(cfr, folder):
+    tensors = cfr_tensors(cfr)
+    desc, chunks, offset = {}, [], 0
+    for name in CFR_NAMES:
+        arr = tensors[name].astype('<f4')
+        desc[name] = {'offset': offset, 'shape': list(arr.shape)}
+        chunks.append(arr.tobytes())
+        offset += arr.nbytes
+    meta = {
+        'format': 'upframe-cfr-1', 'inChannels': M.FEAT, 'heads': M.HEADS,
+        'headDim': M.HEAD_DIM, 'temperature': M.TEMPERATURE, 'dtype': 'float32',
+        'topK': M.TOP_K, 'radius': M.RADIUS, 'tensors': desc,
+    }
+    with open(os.path.join(folder, 'cfr.json'), 'w') as fh:
+        json.dump(meta, fh, indent=2)
+        fh.write('\n')
+    with open(os.path.join(folder, 'cfr.bin'), 'wb') as fh:
+        fh.write(b''.join(chunks))
+
+
+def export_onnx(module, args, path, inputs, outputs, axes):
+    torch.onnx.export(module, args, path, opset_version=17, input_names=inputs,
+                      output_names=outputs, dynamic_axes=axes, do_constant_folding=True)
+    m = onnx.load(path)
+    onnx.checker.check_model(m, full_check=True)
+
+
+def file_entry(folder, name, role):
+    raw = open(os.path.join(folder, name), 'rb').read()
+    return {'path': name, 'bytes': len(raw), 'sha256': hashlib.sha256(raw).hexdigest(),
+            'role': role}
+
+
+def write_reference(net, folder):
+    """Two LQ frames from a held-out clip (non-square on purpose), the GT flow, and every
+    intermediate PyTorch computes for frame 1."""
+    val = np.load(os.path.join('.cache/lite', 'val.npz'))
+    h, w = 20, 28
+    lq = torch.from_numpy(val['lq'][3, :2, 10:10 + h, 6:6 + w]).permute(0, 3, 1, 2).float() / 255
+    flow = torch.from_numpy(val['flow'][3, 1, :, 10:10 + h, 6:6 + w]).float()[None]
+    with torch.no_grad():
+        feats = net.encoder(lq)
+        prev, cur = feats[:1], feats[1:]
+        warped = M.warp(prev, flow)
+        fused = net.cfr(cur, warped)
+        hr = GeneratorExport(net.generator)(fused, lq[1:])
+    arrays = [('lqPrevious', lq[:1]), ('lq', lq[1:]), ('flow', flow), ('featuresPrevious', prev),
+              ('features', cur), ('warpedReference', warped), ('fused', fused), ('hr', hr)]
+    desc, chunks, offset = {}, [], 0
+    for name, t in arrays:
+        arr = t.numpy().astype('<f4')
+        desc[name] = {'offset': offset, 'shape': list(arr.shape)}
+        chunks.append(arr.tobytes())
+        offset += arr.nbytes
+    with open(os.path.join(folder, 'reference.json'), 'w') as fh:
+        json.dump({'width': w, 'height': h, 'tensors': desc}, fh, indent=1)
+        fh.write('\n')
+    with open(os.path.join(folder, 'reference.bin'), 'wb') as fh:
+        fh.write(b''.join(chunks))
+
+
+def flops_per_input_pixel(net):
+    """Multiply-adds x2 per LQ pixel: convs at input resolution, CFR's projections, window
+    similarity over (2r+1)^2 keys, top-k weighted sum, bilinear residual ignored."""
+    macs = 0
+    for mod in list(net.encoder.modules()) + list(net.generator.modules()):
+        if isinstance(mod, torch.nn.Conv2d):
+            macs += mod.weight.numel()
+    c = M.HEADS * M.HEAD_DIM
+    win = (2 * M.RADIUS + 1) ** 2
+    macs += 3 * c * M.FEAT + M.HEADS * M.HEAD_DIM + win * c + M.TOP_K * c + M.FEAT * c
+    return 2 * macs
+
+
+def command(a):
+    train = (f"/usr/bin/python3 models/lite/train.py --seed {a.get('seed', 0)} "
+             f"--iters {a.get('iters')} --max-minutes {a.get('max_minutes')}")
+    return (f"/usr/bin/python3 models/lite/data.py --seed 0 && {train} && /usr/bin/python3 "
+            "models/lite/evaluate.py && /usr/bin/python3 models/lite/export.py")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--ckpt', default='.cache/lite/run/best.pt')
+    ap.add_argument('--eval', default=os.path.join(HERE, 'eval-results.json'))
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    state = torch.load(args.ckpt, map_location='cpu')
+    net = M.Lite()
+    net.load_state_dict(state['model'])
+    net.eval()
+    os.makedirs(PACK, exist_ok=True)
+
+    dummy = torch.rand(1, 3, 24, 32)
+    export_onnx(net.encoder, (dummy,), os.path.join(PACK, 'encoder.onnx'), ['lq'], ['features'],
+                {'lq': {2: 'h', 3: 'w'}, 'features': {2: 'h', 3: 'w'}})
+    fused = torch.randn(1, M.FEAT, 24, 32)
+    export_onnx(GeneratorExport(net.generator), (fused, dummy),
+                os.path.join(PACK, 'generator.onnx'), ['fused', 'lq'], ['hr'],
+                {'fused': {2: 'h', 3: 'w'}, 'lq': {2: 'h', 3: 'w'}, 'hr': {2: 'h4', 3: 'w4'}})
+    write_cfr(net.cfr, PACK)
+    write_reference(net, HERE)
+
+    hist_path = os.path.join(os.path.dirname(args.ckpt), 'history.json')
+    hist = json.load(open(hist_path)) if os.path.exists(hist_path) else {}
+    evaluation = json.load(open(args.eval)) if os.path.exists(args.eval) else None
+    files = [file_entry(PACK, 'encoder.onnx', 'model'), file_entry(PACK, 'generator.onnx', 'model'),
+             file_entry(PACK, 'cfr.json', 'data'), file_entry(PACK, 'cfr.bin', 'weights')]
+    photos = {**D.TRAIN_PHOTOS, **D.VAL_PHOTOS}
+    lq_spec = {'name': 'lq', 'dtype': 'float32', 'shape': [1, 3, 'h', 'w'], 'layout': 'NCHW',
+               'range': '0,1'}
+    manifest = {
+        'format': 'upframe-pack-1',
+        'name': 'upframe-lite-x4',
+        'title': 'Upframe-lite x4 (CFR, trained here)',
+        'kind': 'lite',
+        'scale': 4,
+        'licence': 'MIT',
+        'source': 'Upframe models/lite (trained by the project: models/lite/train.py)',
+        'description': (
+            'Compact video SR with DLoRAL\'s structure minus diffusion: a conv encoder on the LQ '
+            'frame, Cross-Frame Retrieval against the flow-warped previous frame\'s features '
+            '(run by the WGSL cfr-attention kernel from cfr.json/cfr.bin), and a conv generator '
+            'with a pixel-shuffle x4 tail over a bilinear residual. Trained on synthetic clips '
+            'with known motion from Debian photos, degraded with blur, resizing, noise, JPEG and '
+            'H.264.'),
+        'files': files,
+        'inputs': [lq_spec],
+        'outputs': [{'name': 'hr', 'dtype': 'float32', 'shape': [1, 3, 'h*4', 'w*4'],
+                     'layout': 'NCHW', 'range': '0,1'}],
+        'tile': {'multiple': 1, 'minSize': 16, 'preferred': 128,
+                 'overlap': 16},
+        'cost': {'params': M.count_params(net),
+                 'flopsPerInputPixel': flops_per_input_pixel(net)},
+        'extra': {
+            'architecture': 'upframe-lite-1',
+            'params': {'encoder': M.count_params(net.encoder), 'cfr': M.count_params(net.cfr),
+                       'generator': M.count_params(net.generator)},
+            'pipeline': [
+                {'step': 1, 'what': 'encoder', 'file': 'encoder.onnx',
+                 'inputs': {'lq': 'float32 [1, 3, h, w] NCHW, RGB in [0, 1] (the LQ frame)'},
+                 'outputs': {'features': f'float32 [1, {M.FEAT}, h, w] NCHW, unbounded'},
+                 'note': 'Keep features of frame n as featuresPrevious for frame n + 1.'},
+                {'step': 2, 'what': 'flow', 'kernel': 'src/kernels/flow',
+                 'outputs': {'flow': 'float32 [2, h, w]: flow(current -> previous) at the LQ '
+                             'resolution in LQ pixels, plane 0 = dx, plane 1 = dy'},
+                 'note': 'Computed on the LQ frames n and n - 1. Not needed for frame 0.'},
+                {'step': 3, 'what': 'warp', 'kernel': 'src/kernels/warp',
+                 'inputs': {'featuresPrevious': f'[{M.FEAT}, h, w]', 'flow': '[2, h, w]'},
+                 'outputs': {'warpedReference': f'float32 [{M.FEAT}, h, w]'},
+                 'note': 'warpedReference[p] = featuresPrevious[p + flow[p]], bilinear, zeros '
+                         'outside, grid_sample align_corners=True. Frame 0: warpedReference = '
+                         'its own features (no warp).'},
+                {'step': 4, 'what': 'cfr', 'kernel': 'src/kernels/cfr-attention',
+                 'weights': ['cfr.json', 'cfr.bin'],
+                 'inputs': {'current': f'features [{M.FEAT}, h, w]',
+                            'reference': f'warpedReference [{M.FEAT}, h, w]'},
+                 'outputs': {'fused': f'float32 [{M.FEAT}, h, w]'},
+                 'params': {'topK': M.TOP_K, 'radius': M.RADIUS,
+                            'temperature': M.TEMPERATURE, 'heads': M.HEADS,
+                            'headDim': M.HEAD_DIM},
+                 'note': 'fused = current + out(sum over the topK keys of highest sim within '
+                         '|dx|, |dy| <= radius of ReLU((sim - tau) / T) * V); sim = <Q, K> / '
+                         'sqrt(headDim), tau = Linear(headDim -> 1)(Q) per head.'},
+                {'step': 5, 'what': 'generator', 'file': 'generator.onnx',
+                 'inputs': {'fused': f'float32 [1, {M.FEAT}, h, w] NCHW',
+                            'lq': 'float32 [1, 3, h, w] NCHW, RGB in [0, 1] (same frame as step 1)'},
+                 'outputs': {'hr': 'float32 [1, 3, 4h, 4w] NCHW, RGB in [0, 1] (clamped in the '
+                                   'graph)'}},
+            ],
+            'cfr': {'inChannels': M.FEAT, 'heads': M.HEADS, 'headDim': M.HEAD_DIM,
+                    'topK': M.TOP_K, 'radius': M.RADIUS, 'temperature': M.TEMPERATURE,
+                    'firstFrame': 'reference = its own features (zero flow)'},
+            'flow': {'direction': 'current -> previous', 'resolution': 'LQ (input)',
+                     'units': 'LQ pixels', 'channels': ['dx', 'dy'],
+                     'warp': 'bilinear, zeros outside, align_corners=True',
+                     'trainedWith': 'ground-truth flow perturbed: 50% box-blurred 5x5, plus '
+                                    'low-frequency noise (sigma up to 0.5 px), 5% zero flow'},
+            'receptiveRadius': 3 + (1 + M.GEN_BLOCKS + 1) + M.RADIUS,
+            'trainingData': {
+                'package': D.PHOTO_PACKAGE,
+                'photos': [{'file': f'/usr/share/backgrounds/{k}', 'licence': v,
+                            'use': 'validation' if k in D.VAL_PHOTOS else 'training'}
+                           for k, v in sorted(photos.items())],
+                'clips': 'synthetic: affine pan/zoom/rotation over a photo plus a moving '
+                         'object cropped from another photo; exact flow',
+                'degradation': 'Real-ESRGAN-like second order: Gaussian iso/aniso blur, random '
+                               'resize (area/bicubic/bilinear), Gaussian or Poisson noise, JPEG '
+                               '30-95, blur, resize to x1/4, noise, then per-frame JPEG 30-95 or '
+                               'H.264 (libx264 CRF 23-35, yuv420p) of the whole clip',
+            },
+            'training': {
+                'command': command(state.get('args', {})),
+                'seed': state.get('args', {}).get('seed'),
+                'iters': state.get('args', {}).get('iters'),
+                'checkpointIter': state.get('iter'),
+                'itersDone': hist.get('itersDone'),
+                'stoppedEarly': hist.get('stoppedEarly'),
+                'seconds': hist.get('seconds'),
+                'hardware': '2 shared CPU cores, torch 1.13 (Debian), 2 threads',
+                'phases': 'consistency (encoder + CFR + generator; Charbonnier + flow '
+                          'consistency) then detail (encoder + CFR frozen; Charbonnier + '
+                          'gradient L1 + small consistency), weights crossing linearly over '
+                          '10% of the run around 45%',
+                'valPsnr': state.get('valPsnr'),
+                'valBicubicPsnr': state.get('valBicubic'),
+            },
+            'evaluation': evaluation,
+        },
+    }
+    with open(os.path.join(PACK, 'manifest.json'), 'w') as fh:
+        json.dump(manifest, fh, indent=2)
+        fh.write('\n')
+    print(json.dumps({f['path']: f['bytes'] for f in files}), 'params', M.count_params(net))
+
+
+if __name__ == '__main__':
+    main()
