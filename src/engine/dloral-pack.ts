@@ -5,7 +5,9 @@
  * GPU, no ORT), so the pack generator, the exporter's tests, both pipelines and the UI share it.
  */
 import { UpframeError } from '../shared/errors.ts';
+import { parseCfrPack, type CfrWeights } from '../kernels/cfr-attention/cfr-weights.ts';
 import type { PackManifest } from './manifest.ts';
+import type { LoadedPack } from './packs.ts';
 import { axisStarts } from './tiling.ts';
 
 export const DLORAL_FORMAT = 'upframe-dloral-1';
@@ -514,13 +516,13 @@ export function planDloralMemory(
     Math.min(overrides.vaeEncoderTile ?? extra.vaeEncoderTile, extra.vaeEncoderTile) / 8;
   const vaeEncoderTile = fitTile(
     encMax,
-    8,
+    Math.min(8, encMax),
     (t) => costAt(extra.vaeEncoder.largestActivation, t * t * 64) <= binding,
   );
   const decMax = Math.min(overrides.vaeDecoderTile ?? extra.vaeDecoderTile, extra.vaeDecoderTile);
   const vaeDecoderTile = fitTile(
     decMax,
-    8,
+    Math.min(8, decMax),
     (t) => costAt(extra.vaeDecoder.largestActivation, t * t) <= binding,
   );
   if (vaeEncoderTile === 0 || vaeDecoderTile === 0) {
@@ -591,4 +593,40 @@ export function planDloralMemory(
     activationBytes,
     peakBytes,
   };
+}
+
+export interface DloralParts {
+  readonly extra: DloralExtra;
+  readonly cfr: CfrWeights;
+  readonly prompt: Float32Array<ArrayBuffer>;
+  file(path: string): Uint8Array;
+}
+
+/** The pack's files resolved and checked: CFR weights parsed, prompt context as floats. */
+export function readDloralPack(pack: LoadedPack): DloralParts {
+  const extra = dloralExtra(pack.manifest);
+  const file = (path: string): Uint8Array => {
+    const bytes = pack.files.get(path);
+    if (!bytes) {
+      throw new UpframeError('MODEL_LOAD_FAILED', `${pack.manifest.name}: ${path} is missing.`);
+    }
+    return bytes;
+  };
+  const cfr = parseCfrPack(new TextDecoder().decode(file(extra.cfr.json)), file(extra.cfr.bin));
+  if (cfr.config.inChannels !== extra.latentChannels) {
+    throw new UpframeError(
+      'MODEL_LOAD_FAILED',
+      `${pack.manifest.name}: CFR works on ${cfr.config.inChannels} channels, the latents have ${extra.latentChannels}.`,
+    );
+  }
+  const raw = file(extra.prompt.path);
+  const [, tokens, width] = extra.prompt.shape;
+  if (raw.byteLength !== tokens * width * 4) {
+    throw new UpframeError(
+      'MODEL_LOAD_FAILED',
+      `${pack.manifest.name}: ${extra.prompt.path} has ${raw.byteLength} bytes, expected ${tokens * width * 4} (float32 [1, ${tokens}, ${width}]).`,
+    );
+  }
+  const prompt = new Float32Array(raw.slice().buffer);
+  return { extra, cfr, prompt, file };
 }

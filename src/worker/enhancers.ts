@@ -3,6 +3,7 @@
  * backend. The GPU device is the worker's shared one (ORT cannot change device mid-life).
  */
 import { createSrEnhancer } from '../engine/create-enhancer.ts';
+import { createDloralEnhancer } from '../engine/dloral-create.ts';
 import type { FrameEnhancer } from '../engine/enhancer.ts';
 import { loadBuiltinIndex, loadPack, type LoadProgress, type PackSource } from '../engine/packs.ts';
 import { sharedGpu } from '../gpu/device.ts';
@@ -41,6 +42,25 @@ export async function createEnhancer(
   const source = await packSourceFor(model);
   if (!source) return null;
   const pack = await loadPack(source, onProgress);
+  if (pack.manifest.kind === 'dloral') {
+    if (backend === 'webgpu') {
+      const gpu = await sharedGpu(self.navigator.gpu);
+      return createDloralEnhancer(pack, {
+        backend,
+        device: gpu.device,
+        adapterInfo: gpu.info,
+        width: size.width,
+        height: size.height,
+        tileSize,
+      });
+    }
+    return createDloralEnhancer(pack, {
+      backend,
+      width: size.width,
+      height: size.height,
+      tileSize,
+    });
+  }
   if (pack.manifest.kind !== 'sr') {
     throw new UpframeError(
       'MODEL_LOAD_FAILED',

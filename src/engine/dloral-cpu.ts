@@ -1,0 +1,369 @@
+/**
+ * The DLoRAL pipeline on the CPU: ORT's wasm backend for the three graphs and the kernels' CPU
+ * references for everything else. It runs where WebGPU is missing, and it is the reference the
+ * WebGPU pipeline (dloral-gpu.ts) must match frame by frame: the same steps in the same order,
+ * DESIGN.md "The DLoRAL pipeline, per frame n".
+ */
+import { adainRef } from '../kernels/adain/adain.ref.ts';
+import { bicubicRef } from '../kernels/bicubic/bicubic.ref.ts';
+import { cfrRef } from '../kernels/cfr-attention/cfr-attention.ref.ts';
+import { flowRef } from '../kernels/flow/flow.ref.ts';
+import { rgbaToTensorRef, tensorToRgbaRef } from '../kernels/frame-tensor/frame-tensor.ref.ts';
+import { accumulateDiffRef } from '../kernels/latent-blend/latent-blend.ref.ts';
+import { accumulateRef, resolveRef } from '../kernels/tile-blend/tile-blend.ref.ts';
+import { warpRef } from '../kernels/warp/warp.ref.ts';
+import { UpframeError } from '../shared/errors.ts';
+import {
+  ioName,
+  readDloralPack,
+  type DloralMemoryPlan,
+  type DloralParts,
+  type VaeTilePlan,
+} from './dloral-pack.ts';
+import type { EnhancerStats, FrameEnhancer } from './enhancer.ts';
+import { cpuTensor, Session, tensorData } from './ort.ts';
+import type { LoadedPack } from './packs.ts';
+
+/** LK flow settings for frames in [-1, 1] at latent size (lambda scaled by 4 for the range). */
+export const DLORAL_FLOW = { channels: 3, lambda: 4e-3 } as const;
+
+/** Copies a [C, th, tw] window at (x, y) out of a planar [C, H, W] tensor. */
+export function cropPlanar(
+  src: Float32Array,
+  channels: number,
+  width: number,
+  height: number,
+  x: number,
+  y: number,
+  tw: number,
+  th: number,
+): Float32Array<ArrayBuffer> {
+  const out = new Float32Array(channels * tw * th);
+  for (let c = 0; c < channels; c++)
+    for (let j = 0; j < th; j++) {
+      const from = (c * height + y + j) * width + x;
+      out.set(src.subarray(from, from + tw), (c * th + j) * tw);
+    }
+  return out;
+}
+
+export interface DloralSessions {
+  readonly encoder: Session;
+  readonly unet: Session;
+  readonly decoder: Session;
+}
+
+export async function createDloralSessions(
+  parts: DloralParts,
+  options: {
+    backend: 'webgpu' | 'wasm';
+    device?: GPUDevice;
+    plan: DloralMemoryPlan;
+  },
+): Promise<DloralSessions> {
+  const { extra } = parts;
+  const { plan } = options;
+  const device = options.device ? { device: options.device } : {};
+  const make = (path: string, name: string, dims: Record<string, number>) =>
+    Session.create(parts.file(path), {
+      backend: options.backend,
+      name,
+      freeDimensions: dims,
+      ...device,
+    });
+  const enc = plan.encoderTiles;
+  const dec = plan.decoderTiles;
+  const lt = plan.latentTiles;
+  return {
+    encoder: await make(extra.vaeEncoder.path, 'VAE encoder', {
+      H: enc.tileHeight * 8,
+      W: enc.tileWidth * 8,
+      h: enc.tileHeight,
+      w: enc.tileWidth,
+    }),
+    unet: await make(extra.unet.path, 'UNet', { h: lt.tileHeight, w: lt.tileWidth }),
+    decoder: await make(extra.vaeDecoder.path, 'VAE decoder', {
+      h: dec.tileHeight,
+      w: dec.tileWidth,
+      H: dec.tileHeight * 8,
+      W: dec.tileWidth * 8,
+    }),
+  };
+}
+
+function output(result: Record<string, { dispose(): void }>, name: string): Float32Array {
+  const t = result[name];
+  if (!t) throw new UpframeError('INTERNAL', `Internal error: the model gave no "${name}".`);
+  return tensorData(t as Parameters<typeof tensorData>[0]);
+}
+
+/** One frame's tensors, exposed so tests can compare stages. */
+export interface DloralCpuFrame {
+  readonly latent: Float32Array;
+  readonly x0: Float32Array;
+  /** [3, outputHeight, outputWidth] in [-1, 1] (before 8-bit quantisation). */
+  readonly image: Float32Array;
+}
+
+/** The per-frame math, independent of VideoFrame (Node tests and the enhancer share it). */
+export class DloralCpuCore {
+  private previousLatent: Float32Array | null = null;
+  private previousSmall: Float32Array | null = null;
+
+  constructor(
+    private readonly parts: DloralParts,
+    private readonly sessions: DloralSessions,
+    readonly plan: DloralMemoryPlan,
+  ) {}
+
+  private async runTiled(
+    session: Session,
+    inputName: string,
+    outputName: string,
+    src: Float32Array,
+    srcChannels: number,
+    outChannels: number,
+    tiles: VaeTilePlan,
+    srcScale: number,
+    outScale: number,
+  ): Promise<Float32Array> {
+    const g = this.plan.geometry;
+    const lw = g.latentWidth;
+    const lh = g.latentHeight;
+    const frame = { width: lw * outScale, height: lh * outScale };
+    const { tileWidth: tw, tileHeight: th } = tiles;
+    const acc = new Float32Array(outChannels * frame.width * frame.height);
+    const weight = new Float32Array(frame.width * frame.height);
+    for (const tile of tiles.tiles) {
+      const input = cropPlanar(
+        src,
+        srcChannels,
+        lw * srcScale,
+        lh * srcScale,
+        tile.x * srcScale,
+        tile.y * srcScale,
+        tw * srcScale,
+        th * srcScale,
+      );
+      const result = await session.run({
+        [inputName]: cpuTensor(input, [1, srcChannels, th * srcScale, tw * srcScale]),
+      });
+      const out = output(result, outputName);
+      if (tiles.tiles.length === 1) return out;
+      const s = outScale;
+      accumulateRef(
+        outChannels,
+        out,
+        acc,
+        weight,
+        {
+          x: tile.x * s,
+          y: tile.y * s,
+          width: tw * s,
+          height: th * s,
+          rampLeft: tile.rampLeft * s,
+          rampRight: tile.rampRight * s,
+          rampTop: tile.rampTop * s,
+          rampBottom: tile.rampBottom * s,
+        },
+        frame,
+      );
+    }
+    return resolveRef(outChannels, acc, weight, frame);
+  }
+
+  /** `lq` is the input frame as planar RGB in [-1, 1]. */
+  async process(lq: Float32Array): Promise<DloralCpuFrame> {
+    const { extra, cfr, prompt } = this.parts;
+    const g = this.plan.geometry;
+    const lc = extra.latentChannels;
+    const lw = g.latentWidth;
+    const lh = g.latentHeight;
+    // 1. bicubic upsample in [-1, 1] to the processed size
+    const up = bicubicRef(lq, {
+      channels: 3,
+      inWidth: g.inputWidth,
+      inHeight: g.inputHeight,
+      outWidth: g.width,
+      outHeight: g.height,
+    });
+    // 2. VAE encoder (mean x 0.18215 inside the graph)
+    const latent = await this.runTiled(
+      this.sessions.encoder,
+      ioName(extra.vaeEncoder, 'inputs'),
+      ioName(extra.vaeEncoder, 'outputs'),
+      up,
+      3,
+      lc,
+      this.plan.encoderTiles,
+      8,
+      1,
+    );
+    // 3. flow(current -> previous) on the upsampled frames at latent size; frame 0 is its own
+    // reference
+    const small = bicubicRef(up, {
+      channels: 3,
+      inWidth: g.width,
+      inHeight: g.height,
+      outWidth: lw,
+      outHeight: lh,
+    });
+    const flow = flowRef(small, this.previousSmall ?? small, {
+      width: lw,
+      height: lh,
+      ...DLORAL_FLOW,
+    });
+    // 4. warp z_{n-1}
+    const warped = warpRef(this.previousLatent ?? latent, flow, {
+      width: lw,
+      height: lh,
+      channels: lc,
+    });
+    // 5-7. CFR + UNet per latent tile, x0 = fused - UNet output, Gaussian blend
+    const lt = this.plan.latentTiles;
+    const t = { width: lt.tileWidth, height: lt.tileHeight };
+    const tp = t.width * t.height;
+    const acc = new Float32Array(lc * lw * lh);
+    const weight = new Float32Array(lw * lh);
+    const timestep = new Float32Array([extra.timestep]);
+    const [, tokens, width] = extra.prompt.shape;
+    for (const tile of lt.tiles) {
+      const cur = cropPlanar(latent, lc, lw, lh, tile.x, tile.y, t.width, t.height);
+      const ref = cropPlanar(warped, lc, lw, lh, tile.x, tile.y, t.width, t.height);
+      const fused = cfrRef(cur, ref, cfr, {
+        width: t.width,
+        height: t.height,
+        temperature: cfr.config.temperature,
+        topK: extra.cfr.topK,
+      });
+      const sample = new Float32Array(2 * lc * tp);
+      sample.set(ref, 0);
+      sample.set(fused, lc * tp);
+      const [sampleName, timestepName, contextName] = extra.unet.inputs.map((i) => i.name);
+      const result = await this.sessions.unet.run({
+        [sampleName!]: cpuTensor(sample, [1, 2 * lc, t.height, t.width]),
+        [timestepName!]: cpuTensor(timestep, [1]),
+        [contextName!]: cpuTensor(prompt, [1, tokens, width]),
+      });
+      const u = output(result, ioName(extra.unet, 'outputs'));
+      accumulateDiffRef(
+        lc,
+        fused,
+        u,
+        lt.weights,
+        acc,
+        weight,
+        { ...tile, ...t },
+        {
+          width: lw,
+          height: lh,
+        },
+      );
+    }
+    const x0 = resolveRef(lc, acc, weight, { width: lw, height: lh });
+    // 8. VAE decoder (divides by 0.18215 and clamps inside the graph)
+    const decoded = await this.runTiled(
+      this.sessions.decoder,
+      ioName(extra.vaeDecoder, 'inputs'),
+      ioName(extra.vaeDecoder, 'outputs'),
+      x0,
+      lc,
+      3,
+      this.plan.decoderTiles,
+      1,
+      8,
+    );
+    // 9. AdaIN colour fix against the upsampled LQ frame
+    let image = adainRef(decoded, up, { channels: 3, width: g.width, height: g.height });
+    if (g.resizeBack) {
+      image = bicubicRef(image, {
+        channels: 3,
+        inWidth: g.width,
+        inHeight: g.height,
+        outWidth: g.outputWidth,
+        outHeight: g.outputHeight,
+      });
+    }
+    this.previousLatent = latent;
+    this.previousSmall = small;
+    return { latent, x0, image };
+  }
+
+  async release(): Promise<void> {
+    await this.sessions.encoder.release();
+    await this.sessions.unet.release();
+    await this.sessions.decoder.release();
+  }
+}
+
+/** The wasm FrameEnhancer around DloralCpuCore. */
+export class DloralCpuEnhancer implements FrameEnhancer {
+  readonly backend = 'wasm' as const;
+  readonly outputWidth: number;
+  readonly outputHeight: number;
+  private readonly input: OffscreenCanvasRenderingContext2D;
+  private readonly output: OffscreenCanvasRenderingContext2D;
+  private frames = 0;
+
+  constructor(
+    readonly name: string,
+    private readonly core: DloralCpuCore,
+  ) {
+    const g = core.plan.geometry;
+    this.outputWidth = g.outputWidth;
+    this.outputHeight = g.outputHeight;
+    const input = new OffscreenCanvas(g.inputWidth, g.inputHeight).getContext('2d', {
+      willReadFrequently: true,
+    });
+    const out = new OffscreenCanvas(g.outputWidth, g.outputHeight).getContext('2d');
+    if (!input || !out)
+      throw new UpframeError('INTERNAL', 'Internal error: no 2D canvas in this worker.');
+    this.input = input;
+    this.output = out;
+  }
+
+  async process(frame: VideoFrame): Promise<VideoFrame> {
+    const g = this.core.plan.geometry;
+    this.input.drawImage(frame, 0, 0, g.inputWidth, g.inputHeight);
+    const rgba = this.input.getImageData(0, 0, g.inputWidth, g.inputHeight).data;
+    const bytes = new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.byteLength);
+    const region = { x: 0, y: 0, width: g.inputWidth, height: g.inputHeight };
+    const { image } = await this.core.process(
+      rgbaToTensorRef(bytes, g.inputWidth, g.inputHeight, region, '-1,1'),
+    );
+    const out = tensorToRgbaRef(
+      image,
+      { x: 0, y: 0, width: g.outputWidth, height: g.outputHeight },
+      g.outputWidth,
+      g.outputHeight,
+      '-1,1',
+    );
+    this.output.putImageData(
+      new ImageData(new Uint8ClampedArray(out.buffer), g.outputWidth, g.outputHeight),
+      0,
+      0,
+    );
+    this.frames += 1;
+    return new VideoFrame(this.output.canvas, {
+      timestamp: frame.timestamp,
+      ...(frame.duration === null ? {} : { duration: frame.duration }),
+    });
+  }
+
+  stats(): EnhancerStats {
+    return { frames: this.frames, readbacks: 0, allocationsAfterFirstFrame: 0, gpuBytes: 0 };
+  }
+
+  async close(): Promise<void> {
+    await this.core.release();
+  }
+}
+
+export async function createDloralCpuCore(
+  pack: LoadedPack,
+  plan: DloralMemoryPlan,
+): Promise<DloralCpuCore> {
+  const parts = readDloralPack(pack);
+  const sessions = await createDloralSessions(parts, { backend: 'wasm', plan });
+  return new DloralCpuCore(parts, sessions, plan);
+}
