@@ -1,0 +1,116 @@
+"""Tests of the exporter's parts that need no real weights:
+/usr/bin/python3 -m unittest models/dloral/test_export.py"""
+import json
+import os
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+sys.path.insert(0, os.path.dirname(__file__))
+import export  # noqa: E402
+
+
+class LoraMerge(unittest.TestCase):
+    def test_merged_weights_equal_the_lora_forward(self):
+        torch.manual_seed(0)
+        lin = nn.Linear(6, 5)
+        conv = nn.Conv2d(3, 4, 3, padding=1)
+        r, alpha = 2, 8.0
+        state = {'lin.base_layer.weight': lin.weight.detach().clone(),
+                 'lin.base_layer.bias': lin.bias.detach().clone(),
+                 'conv.base_layer.weight': conv.weight.detach().clone(),
+                 'conv.base_layer.bias': conv.bias.detach().clone()}
+        lora = {}
+        for ad in ['quality', 'consistency']:
+            la, lb = torch.randn(r, 6), torch.randn(5, r)
+            ca, cb = torch.randn(r, 3, 3, 3), torch.randn(4, r, 1, 1)
+            state[f'lin.lora_A.{ad}.weight'] = la
+            state[f'lin.lora_B.{ad}.weight'] = lb
+            state[f'conv.lora_A.{ad}.weight'] = ca
+            state[f'conv.lora_B.{ad}.weight'] = cb
+            lora[ad] = (la, lb, ca, cb)
+        merged = export.merge_lora_state_dict(state, alpha)
+        self.assertFalse(any('lora' in k for k in merged))
+        x = torch.randn(7, 6)
+        want = lin(x) + sum((alpha / r) * (x @ la.T) @ lb.T for la, lb, _, _ in lora.values())
+        got = x @ merged['lin.weight'].T + merged['lin.bias']
+        self.assertLess((want - got).abs().max().item(), 1e-4)
+        img = torch.randn(1, 3, 8, 8)
+        want = conv(img)
+        for _, _, ca, cb in lora.values():
+            want = want + (alpha / r) * nn.functional.conv2d(
+                nn.functional.conv2d(img, ca, padding=1), cb)
+        got = nn.functional.conv2d(img, merged['conv.weight'], merged['conv.bias'], padding=1)
+        self.assertLess((want - got).abs().max().item(), 1e-4)
+
+    def test_adapter_filter_and_missing_base(self):
+        state = {'a.base_layer.weight': torch.zeros(2, 2), 'a.lora_A.x.weight': torch.ones(1, 2),
+                 'a.lora_B.x.weight': torch.ones(2, 1)}
+        self.assertEqual(export.merge_lora_state_dict(state, 8, ['y'])['a.weight'].sum().item(), 0)
+        self.assertEqual(export.merge_lora_state_dict(state, 8)['a.weight'].sum().item(), 32)
+        with self.assertRaises(KeyError):
+            export.merge_lora_state_dict({'a.lora_A.x.weight': torch.ones(1, 2),
+                                          'a.lora_B.x.weight': torch.ones(2, 1)}, 8)
+
+
+class CfrAndManifest(unittest.TestCase):
+    def test_cfr_pack_layout(self):
+        rng = np.random.default_rng(1)
+        heads, dim, cin = 2, 4, 4
+        c = heads * dim
+        t = {'q.weight': rng.normal(size=(c, cin, 1, 1)), 'q.bias': rng.normal(size=c),
+             'k.weight': rng.normal(size=(c, cin, 1, 1)), 'k.bias': rng.normal(size=c),
+             'v.weight': rng.normal(size=(c, cin, 1, 1)), 'v.bias': rng.normal(size=c),
+             'tau.weight': rng.normal(size=(1, dim)), 'tau.bias': rng.normal(size=1),
+             'out.weight': rng.normal(size=(cin, c, 1, 1)), 'out.bias': rng.normal(size=cin)}
+        with tempfile.TemporaryDirectory() as d:
+            self.assertEqual(export.write_cfr(t, heads, dim, 3000, d), c)
+            with open(os.path.join(d, 'cfr.json')) as f:
+                meta = json.load(f)
+            blob = np.fromfile(os.path.join(d, 'cfr.bin'), dtype='<f4')
+            self.assertEqual(meta['format'], 'upframe-cfr-1')
+            self.assertEqual(meta['inChannels'], cin)
+            off = meta['tensors']['out.weight']['offset'] // 4
+            np.testing.assert_allclose(blob[off:off + cin * c],
+                                       t['out.weight'].reshape(-1).astype(np.float32))
+            self.assertEqual(blob.size, sum(np.prod(v['shape']) for v in meta['tensors'].values()))
+
+    def test_manifest_lists_files_with_sha256(self):
+        with tempfile.TemporaryDirectory() as d:
+            for name in ['unet.onnx', 'prompt.bin']:
+                with open(os.path.join(d, name), 'wb') as f:
+                    f.write(name.encode())
+            costs = {'weightBytes': 10, 'largestWeightBytes': 5, 'largest': 1, 'peak': 2}
+            g = export.graph_entry('unet.onnx', [export.tensor('sample', [1, 8, 'h', 'w'],
+                                                               'latent')],
+                                   [export.tensor('out_sample', [1, 4, 'h', 'w'], 'latent')],
+                                   costs, quadratic=20)
+            m = export.write_manifest(d, {'unet': g}, 576, 'a prompt',
+                                      [('unet.onnx', 'model'), ('prompt.bin', 'data')])
+            self.assertEqual(m['kind'], 'dloral')
+            self.assertEqual(m['files'][0]['sha256'], export.sha256_file(os.path.join(d, 'unet.onnx')))
+            self.assertEqual(m['files'][0]['bytes'], len('unet.onnx'))
+            ex = m['extra']['dloral']
+            self.assertTrue(ex['encoderOutputScaled'] and ex['decoderClamps'])
+            self.assertEqual(ex['unet']['largestActivation']['quadratic'], 20)
+
+
+class SpyNetGraph(unittest.TestCase):
+    def test_exports_and_keeps_sizes(self):
+        torch.manual_seed(0)
+        bpp = {f'spynet.{k.replace(".0.", ".conv.", 1) if ".basic_module." in k else k}': v
+               for k, v in export.SpyNetExport().state_dict().items()}
+        net = export.load_spynet(bpp)
+        cur, prev = torch.rand(1, 3, 24, 40) * 2 - 1, torch.rand(1, 3, 24, 40) * 2 - 1
+        flow = net(cur, prev)
+        self.assertEqual(tuple(flow.shape), (1, 2, 24, 40))
+        # identical frames give (nearly) the flow of the untrained residual only, same both runs
+        self.assertTrue(torch.equal(net(cur, prev), flow))
+
+
+if __name__ == '__main__':
+    unittest.main()
