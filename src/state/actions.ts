@@ -21,17 +21,6 @@ export async function probeGpu(): Promise<void> {
   }
 }
 
-export function openSource(file: File): void {
-  if (file.size === 0) {
-    updateSlice('source', {
-      file,
-      error: { code: 'EMPTY_FILE', message: `"${file.name}" is empty (0 bytes).` },
-    });
-    return;
-  }
-  updateSlice('source', { file, error: null });
-}
-
 export function setSplit(fraction: number): void {
   const split = Math.min(1, Math.max(0, fraction));
   if (split !== useStore.getState().compare.split) updateSlice('compare', { split });

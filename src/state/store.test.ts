@@ -1,16 +1,56 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { addComparedFrame, openSource, setSplit, setZoom, stepFrame } from './actions.ts';
+import { addComparedFrame, setSplit, setZoom, stepFrame } from './actions.ts';
+import { jobSettings, outputName, resolveModel } from './job-actions.ts';
 import { MAX_COMPARED_FRAMES, resetStore, useStore, type ComparedFrame } from './store.ts';
 
 describe('store actions', () => {
   beforeEach(resetStore);
 
-  it('opens a file and refuses an empty one with EMPTY_FILE', () => {
-    openSource(new File([new Uint8Array(10)], 'clip.mp4'));
-    expect(useStore.getState().source.file?.name).toBe('clip.mp4');
-    expect(useStore.getState().source.error).toBeNull();
-    openSource(new File([], 'empty.mp4'));
-    expect(useStore.getState().source.error?.code).toBe('EMPTY_FILE');
+  it('turns settings into job settings: scale picks the default family, frames are 1-based', () => {
+    const packs = [
+      {
+        name: 'esrgan-medium-x2',
+        title: '',
+        kind: 'sr' as const,
+        scale: 2,
+        bytes: 1,
+        default: false,
+      },
+      {
+        name: 'esrgan-medium-x4',
+        title: '',
+        kind: 'sr' as const,
+        scale: 4,
+        bytes: 1,
+        default: true,
+      },
+      {
+        name: 'esrgan-slim-x2',
+        title: '',
+        kind: 'sr' as const,
+        scale: 2,
+        bytes: 1,
+        default: false,
+      },
+    ];
+    const base = { ...useStore.getState().settings, packs };
+    expect(resolveModel({ ...base, scale: 4 })).toEqual({ type: 'default' });
+    expect(resolveModel({ ...base, scale: 2 })).toEqual({
+      type: 'builtin',
+      name: 'esrgan-medium-x2',
+    });
+    const picked = { type: 'builtin' as const, name: 'esrgan-slim-x2' };
+    expect(resolveModel({ ...base, model: picked, scale: 4 })).toEqual(picked);
+    expect(jobSettings({ ...base, frameFrom: 3, frameTo: 10 }, 48).frameRange).toEqual({
+      start: 2,
+      end: 10,
+    });
+    expect(jobSettings({ ...base, frameFrom: 1, frameTo: 48 }, 48).frameRange).toBeNull();
+    const file = new File([new Uint8Array(4)], 'Holiday clip.MOV');
+    expect(outputName(file, { ...base, scale: 2, codec: 'avc' })).toBe(
+      'Holiday clip.upframe-x2.mp4',
+    );
+    expect(outputName(file, { ...base, codec: 'vp9' })).toBe('Holiday clip.upframe-x4.webm');
   });
 
   it('clamps the divider to the frame and leaves other slices alone', () => {

@@ -3,21 +3,37 @@
  * that call setState, so they work outside components and in tests.
  */
 import { create } from 'zustand';
-import type { GpuStatus } from '../worker/protocol.ts';
+import type { GpuStatus, JobResult } from '../worker/protocol.ts';
+import type { PackIndexEntry, SourceSummary } from '../worker/protocol.ts';
+import type { ModelChoice } from '../worker/settings.ts';
 import type { ErrorInfo } from '../shared/errors.ts';
 
 export interface SourceSlice {
   readonly file: File | null;
+  readonly summary: SourceSummary | null;
+  readonly probing: boolean;
   readonly error: ErrorInfo | null;
 }
 
-export type JobPhase = 'idle' | 'running' | 'paused' | 'done' | 'failed' | 'canceled';
+export type JobPhase =
+  'idle' | 'previewing' | 'running' | 'paused' | 'done' | 'failed' | 'canceled';
+
+/** Where a finished render went: a file the person chose, or a download link we offer. */
+export type SavedOutput =
+  | { readonly kind: 'file'; readonly name: string }
+  | { readonly kind: 'download'; readonly name: string; readonly url: string };
 
 export interface JobSlice {
   readonly phase: JobPhase;
+  readonly jobId: number;
   readonly framesDone: number;
   readonly framesTotal: number;
   readonly fps: number;
+  /** Seconds left at the current speed, or null before it is known. */
+  readonly etaSeconds: number | null;
+  readonly result: Omit<JobResult, 'bytes'> | null;
+  readonly saved: SavedOutput | null;
+  readonly previewMs: number | null;
   readonly error: ErrorInfo | null;
 }
 
@@ -50,9 +66,19 @@ export interface CompareSlice {
 
 export interface SettingsSlice {
   readonly gpu: GpuStatus | null;
+  readonly packs: readonly PackIndexEntry[];
+  readonly model: ModelChoice;
   readonly backend: 'webgpu' | 'wasm';
   readonly scale: 2 | 4;
   readonly codec: 'avc' | 'vp9' | 'av1';
+  readonly quality: 'low' | 'medium' | 'high';
+  /** Input pixels per tile side; 0 = automatic. */
+  readonly tileSize: number;
+  /** First and last frame (1-based, inclusive) as typed; null = whole clip. */
+  readonly frameFrom: number | null;
+  readonly frameTo: number | null;
+  /** 1-based frame the preview enhances. */
+  readonly previewFrame: number;
 }
 
 export interface AppState {
@@ -63,10 +89,33 @@ export interface AppState {
 }
 
 export const initialState: AppState = {
-  source: { file: null, error: null },
-  job: { phase: 'idle', framesDone: 0, framesTotal: 0, fps: 0, error: null },
+  source: { file: null, summary: null, probing: false, error: null },
+  job: {
+    phase: 'idle',
+    jobId: 0,
+    framesDone: 0,
+    framesTotal: 0,
+    fps: 0,
+    etaSeconds: null,
+    result: null,
+    saved: null,
+    previewMs: null,
+    error: null,
+  },
   compare: { frames: [], index: 0, mode: 'split', split: 0.5, zoom: 1, panX: 0, panY: 0 },
-  settings: { gpu: null, backend: 'webgpu', scale: 4, codec: 'avc' },
+  settings: {
+    gpu: null,
+    packs: [],
+    model: { type: 'default' },
+    backend: 'webgpu',
+    scale: 4,
+    codec: 'avc',
+    quality: 'high',
+    tileSize: 0,
+    frameFrom: null,
+    frameTo: null,
+    previewFrame: 1,
+  },
 };
 
 export const useStore = create<AppState>()(() => initialState);

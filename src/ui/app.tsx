@@ -1,13 +1,18 @@
 import { useEffect } from 'react';
 import { probeGpu } from '../state/actions.ts';
+import { listenToWorker, loadPacks } from '../state/job-actions.ts';
 import { CompareView } from './compare-view.tsx';
 import { DropTarget } from './drop-target.tsx';
 import { GpuBadge } from './gpu-badge.tsx';
+import { RenderPanel } from './render-panel.tsx';
+import { SettingsPanel } from './settings-panel.tsx';
 import { SourcePanel } from './source-panel.tsx';
 
 export function App() {
   useEffect(() => {
+    listenToWorker();
     void probeGpu();
+    void loadPacks();
   }, []);
   return (
     <DropTarget>
@@ -18,8 +23,14 @@ export function App() {
         <GpuBadge />
       </header>
       <main className="workspace">
-        <SourcePanel />
-        <CompareView />
+        <div className="sidebar">
+          <SourcePanel />
+          <SettingsPanel />
+        </div>
+        <div className="main-column">
+          <CompareView />
+          <RenderPanel />
+        </div>
       </main>
     </DropTarget>
   );

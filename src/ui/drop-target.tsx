@@ -1,5 +1,5 @@
 import { useState, type DragEvent, type ReactNode } from 'react';
-import { openSource } from '../state/actions.ts';
+import { openSource } from '../state/job-actions.ts';
 
 /** The whole page accepts a dropped clip; an overlay says so while something is dragged over. */
 export function DropTarget({ children }: { children: ReactNode }) {
@@ -14,7 +14,7 @@ export function DropTarget({ children }: { children: ReactNode }) {
     event.preventDefault();
     setOver(false);
     const file = event.dataTransfer.files[0];
-    if (file) openSource(file);
+    if (file) void openSource(file);
   };
   return (
     <div

@@ -1,14 +1,21 @@
 import { useId } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { formatBytes } from '../shared/format.ts';
-import { openSource } from '../state/actions.ts';
+import { formatBytes, formatDuration } from '../shared/format.ts';
+import { openSource } from '../state/job-actions.ts';
 import { useStore } from '../state/store.ts';
+import { ErrorMessage } from './error-message.tsx';
 
 export function SourcePanel() {
   const inputId = useId();
-  const { file, error } = useStore(
-    useShallow((s) => ({ file: s.source.file, error: s.source.error })),
+  const { file, summary, probing, error } = useStore(
+    useShallow((s) => ({
+      file: s.source.file,
+      summary: s.source.summary,
+      probing: s.source.probing,
+      error: s.source.error,
+    })),
   );
+  const v = summary?.video;
   return (
     <section className="panel source-panel" aria-labelledby={`${inputId}-title`}>
       <h2 id={`${inputId}-title`}>Your clip</h2>
@@ -18,6 +25,30 @@ export function SourcePanel() {
           <dd data-testid="source-name">{file.name}</dd>
           <dt>Size</dt>
           <dd data-testid="source-size">{formatBytes(file.size)}</dd>
+          {v && summary ? (
+            <>
+              <dt>Video</dt>
+              <dd data-testid="source-video">
+                {v.codecName} {v.displayWidth}×{v.displayHeight}
+                {v.rotation ? ` (rotated ${v.rotation}°)` : ''}
+              </dd>
+              <dt>Frames</dt>
+              <dd data-testid="source-frames">
+                {v.frameCount} at {v.averageFps.toFixed(v.averageFps % 1 ? 2 : 0)} fps
+                {v.variableFrameRate ? ' (variable)' : ''}
+              </dd>
+              <dt>Length</dt>
+              <dd>{formatDuration(v.durationSeconds)}</dd>
+              <dt>Audio</dt>
+              <dd data-testid="source-audio">
+                {summary.audio
+                  ? `${summary.audio.codecName}, ${summary.audio.channels} ch, ${summary.audio.sampleRate} Hz (kept as is)`
+                  : 'none'}
+              </dd>
+              <dt>Container</dt>
+              <dd>{summary.container.toUpperCase()}</dd>
+            </>
+          ) : null}
         </dl>
       ) : (
         <p className="hint">
@@ -25,12 +56,14 @@ export function SourcePanel() {
           uploaded.
         </p>
       )}
-      {error ? (
-        <p className="error" role="alert" data-testid="source-error">
-          {error.message}
+      {probing ? <p className="hint">Reading the file…</p> : null}
+      {summary?.warnings.map((w) => (
+        <p key={w} className="hint warning">
+          {w}
         </p>
-      ) : null}
-      <label className="button" htmlFor={inputId}>
+      ))}
+      {error ? <ErrorMessage error={error} testId="source-error" /> : null}
+      <label className="button secondary" htmlFor={inputId}>
         {file ? 'Pick another clip…' : 'Pick a clip…'}
       </label>
       <input
@@ -41,7 +74,7 @@ export function SourcePanel() {
         accept="video/*,.mp4,.mov,.m4v,.webm,.mkv"
         onChange={(event) => {
           const picked = event.currentTarget.files?.[0];
-          if (picked) openSource(picked);
+          if (picked) void openSource(picked);
           event.currentTarget.value = '';
         }}
       />

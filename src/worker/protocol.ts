@@ -4,8 +4,10 @@
  * Progress and preview are their own message kinds, not replies.
  */
 import type { GpuInfo } from '../gpu/device.ts';
-import type { PackIndex } from '../engine/manifest.ts';
+import type { PackIndex, PackIndexEntry } from '../engine/manifest.ts';
 import type { SourceSummary, TranscodeResult } from '../media/index.ts';
+
+export type { PackIndex, PackIndexEntry, SourceSummary };
 import type { ErrorInfo } from '../shared/errors.ts';
 import type { JobSettings } from './settings.ts';
 

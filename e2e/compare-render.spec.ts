@@ -1,0 +1,176 @@
+/**
+ * What a person does in the page: drop a clip, read its summary, preview a frame, compare with the
+ * divider and zoom, render the whole clip and save it, and meet a clear error for a broken file.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Locator, Page } from '@playwright/test';
+import { expect, screenshot, test } from './guard.ts';
+import { ffmpeg, videoFacts } from './media-tools.ts';
+
+const DIR = resolve('test-results', 'ui');
+const CLIP = join(DIR, 'tiny clip.mp4');
+
+test.beforeAll(() => {
+  mkdirSync(DIR, { recursive: true });
+  // 64x36, 12 frames with sharp edges (so an upscaler and a smooth scaler differ) and AAC audio
+  ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=64x36:rate=12',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=48000',
+    '-t',
+    '1',
+    '-c:v',
+    'libx264',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-shortest',
+    CLIP,
+  ]);
+});
+
+interface Pixels {
+  readonly width: number;
+  readonly height: number;
+  at(x: number, y: number, c: number): number;
+}
+
+/** What the canvas shows, read from its backing store after the next paint. */
+async function canvasPixels(canvas: Locator): Promise<Pixels> {
+  const { width, height, data } = await canvas.evaluate(async (el: HTMLCanvasElement) => {
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const ctx = el.getContext('2d')!;
+    const img = ctx.getImageData(0, 0, el.width, el.height);
+    return { width: img.width, height: img.height, data: Array.from(img.data) };
+  });
+  return { width, height, at: (x, y, c) => data[(y * width + x) * 4 + c]! };
+}
+
+function regionDiff(a: Pixels, b: Pixels, x0: number, x1: number): number {
+  let sum = 0;
+  let n = 0;
+  for (let y = 0; y < a.height; y++)
+    for (let x = x0; x < x1; x++)
+      for (let c = 0; c < 3; c++) {
+        sum += Math.abs(a.at(x, y, c) - b.at(x, y, c));
+        n++;
+      }
+  return sum / n;
+}
+
+async function openClip(page: Page, path: string): Promise<void> {
+  // no native save dialog in automation: the app falls back to render-then-download
+  await page.addInitScript(() => {
+    delete (window as { showSaveFilePicker?: unknown }).showSaveFilePicker;
+  });
+  await page.goto('/');
+  await expect(page.getByTestId('gpu-status')).toContainText(/WebGPU ready|unavailable/, {
+    timeout: 30_000,
+  });
+  await page.getByTestId('file-input').setInputFiles(path);
+}
+
+test('drop, preview, compare, zoom, render and save', async ({ page }) => {
+  test.setTimeout(300_000);
+  await openClip(page, CLIP);
+  await expect(page.getByTestId('source-video')).toContainText('H.264 64×36');
+  await expect(page.getByTestId('source-frames')).toContainText('12 at 12 fps');
+  await expect(page.getByTestId('source-audio')).toContainText('AAC');
+  await screenshot(page, '1-summary');
+
+  // CPU backend and x2 keep this fast on a CPU-only test machine
+  await page.getByTestId('backend-select').selectOption('wasm');
+  await page.getByTestId('scale-select').selectOption('2');
+  await page.getByTestId('preview-button').click();
+  await expect(page.getByTestId('preview-time')).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByTestId('frame-position')).toHaveText('Frame 1');
+  await screenshot(page, '2-preview');
+
+  const canvas = page.getByTestId('compare-canvas');
+  await canvas.focus();
+  await page.keyboard.press('End'); // divider at the right edge: all original
+  const before = await canvasPixels(canvas);
+  await page.keyboard.press('Home'); // divider at the left edge: all enhanced
+  const after = await canvasPixels(canvas);
+  const w = before.width;
+  expect(regionDiff(before, after, 0, w)).toBeGreaterThan(1); // the two really differ
+
+  // drag the divider to about the middle with the mouse
+  const box = (await canvas.boundingBox())!;
+  await page.mouse.move(box.x + 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2, { steps: 5 });
+  await page.mouse.up();
+  const split = Number(await canvas.getAttribute('aria-valuenow'));
+  expect(split).toBeGreaterThanOrEqual(45);
+  expect(split).toBeLessThanOrEqual(55);
+  const mixed = await canvasPixels(canvas);
+  await screenshot(page, '3-split');
+  const left = [Math.round(w * 0.05), Math.round(w * 0.4)] as const;
+  const right = [Math.round(w * 0.6), Math.round(w * 0.95)] as const;
+  // left of the divider is the original, right of it the enhanced frame
+  expect(regionDiff(mixed, before, ...left)).toBeLessThan(0.5);
+  expect(regionDiff(mixed, after, ...right)).toBeLessThan(0.5);
+  expect(regionDiff(mixed, after, ...left)).toBeGreaterThan(1);
+  expect(regionDiff(mixed, before, ...right)).toBeGreaterThan(1);
+
+  // keyboard moves the divider too
+  await page.keyboard.press('ArrowRight');
+  expect(Number(await canvas.getAttribute('aria-valuenow'))).toBe(split + 2);
+
+  // zoom in 8x: nearest-neighbour, so each enhanced pixel is a block of identical screen pixels
+  await page.keyboard.press('Home');
+  for (let i = 0; i < 3; i++) await page.keyboard.press('+');
+  await expect(page.getByTestId('zoom-level')).toHaveText('8×');
+  const zoomed = await canvasPixels(canvas);
+  await screenshot(page, '4-zoom');
+  const y = Math.floor(zoomed.height / 2);
+  let runs = 0;
+  let longest = 0;
+  let run = 1;
+  for (let x = 1; x < zoomed.width; x++) {
+    const same = [0, 1, 2].every((c) => zoomed.at(x, y, c) === zoomed.at(x - 1, y, c));
+    if (same) run++;
+    else {
+      runs++;
+      longest = Math.max(longest, run);
+      run = 1;
+    }
+  }
+  expect(runs).toBeGreaterThan(5); // there is detail on this row
+  expect(longest).toBeGreaterThanOrEqual(8); // and it comes in whole-pixel blocks
+  await page.keyboard.press('0');
+
+  // the full render, then save
+  await page.getByTestId('render-button').click();
+  await expect(page.getByTestId('render-done')).toBeVisible({ timeout: 240_000 });
+  await expect(page.getByTestId('render-status')).toContainText('12 / 12 frames (100%)');
+  await screenshot(page, '5-done');
+  const download = page.waitForEvent('download');
+  await page.getByTestId('download-link').click();
+  const saved = join(DIR, 'saved.mp4');
+  await (await download).saveAs(saved);
+  expect((await download).suggestedFilename()).toBe('tiny clip.upframe-x2.mp4');
+  const facts = videoFacts(saved);
+  expect([facts.frames, facts.width, facts.height, facts.hasAudio]).toEqual([12, 128, 72, true]);
+});
+
+test('a broken file gets a sentence and a next step', async ({ page }) => {
+  const bad = join(DIR, 'not a video.mp4');
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(bad, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 37) & 255)));
+  await openClip(page, bad);
+  const error = page.getByTestId('source-error');
+  await expect(error).toBeVisible({ timeout: 20_000 });
+  await expect(error).toHaveAttribute('data-code', 'UNSUPPORTED_CONTAINER');
+  await expect(error).toContainText('MP4');
+  await expect(page.getByTestId('render-button')).toBeDisabled();
+  await screenshot(page, '6-error');
+});

@@ -1,0 +1,246 @@
+/**
+ * The actions behind the page's flow: open a clip (probe it in the worker), preview one frame,
+ * render the whole clip into a file, pause/resume/cancel. All heavy work happens in the worker;
+ * these only post requests and fold replies and events into the store.
+ */
+import { toErrorInfo, type ErrorInfo } from '../shared/errors.ts';
+import { jobWorker } from '../worker/client.ts';
+import type { JobOutput, WorkerEvent } from '../worker/protocol.ts';
+import type { JobSettings, ModelChoice } from '../worker/settings.ts';
+import { addComparedFrame, clearComparedFrames } from './actions.ts';
+import { initialState, updateSlice, useStore, type SettingsSlice } from './store.ts';
+
+let subscribed = false;
+
+function onWorkerEvent(event: WorkerEvent): void {
+  if (event.kind === 'preview') {
+    const { jobId, phase } = useStore.getState().job;
+    // previews of a job that is no longer the current one are dropped (and their bitmaps freed)
+    if (event.jobId !== 0 && event.jobId !== jobId) {
+      event.before.close();
+      event.after.close();
+      return;
+    }
+    addComparedFrame(
+      {
+        frameIndex: event.frameIndex,
+        timestampUs: event.timestampUs,
+        beforeScaled: event.before,
+        after: event.after,
+      },
+      event.jobId === 0 || phase === 'running',
+    );
+    return;
+  }
+  const job = useStore.getState().job;
+  if (event.jobId !== job.jobId || (job.phase !== 'running' && job.phase !== 'paused')) return;
+  const left = event.framesTotal - event.framesDone;
+  updateSlice('job', {
+    framesDone: event.framesDone,
+    framesTotal: event.framesTotal,
+    fps: event.fps,
+    etaSeconds: event.fps > 0 ? left / event.fps : null,
+  });
+}
+
+export function listenToWorker(): void {
+  if (subscribed) return;
+  subscribed = true;
+  jobWorker().subscribe(onWorkerEvent);
+}
+
+export async function loadPacks(): Promise<void> {
+  try {
+    const index = await jobWorker().call('packs.list', {});
+    updateSlice('settings', { packs: index.packs });
+  } catch (err) {
+    updateSlice('settings', { packs: [] });
+    updateSlice('job', { error: toErrorInfo(err) });
+  }
+}
+
+export function setSettings(patch: Partial<SettingsSlice>): void {
+  updateSlice('settings', patch);
+}
+
+export async function openSource(file: File): Promise<void> {
+  clearComparedFrames();
+  updateSlice('job', { ...initialState.job });
+  if (file.size === 0) {
+    updateSlice('source', {
+      file,
+      summary: null,
+      probing: false,
+      error: { code: 'EMPTY_FILE', message: `"${file.name}" is empty (0 bytes).` },
+    });
+    return;
+  }
+  updateSlice('source', { file, summary: null, probing: true, error: null });
+  try {
+    const summary = await jobWorker().call('source.probe', { file });
+    if (useStore.getState().source.file !== file) return;
+    updateSlice('source', { summary, probing: false });
+    if (!summary.decodable) {
+      updateSlice('source', {
+        error: {
+          code: 'UNSUPPORTED_CODEC',
+          message: `This browser cannot decode ${summary.video.codecName} video (${summary.video.codec}).`,
+        },
+      });
+    }
+    updateSlice('settings', { frameFrom: null, frameTo: null, previewFrame: 1 });
+  } catch (err) {
+    if (useStore.getState().source.file !== file) return;
+    updateSlice('source', { probing: false, error: toErrorInfo(err) });
+  }
+}
+
+/** The model the settings mean: the default family at the chosen scale, or what was picked. */
+export function resolveModel(settings: SettingsSlice): ModelChoice {
+  const { model, packs, scale } = settings;
+  if (model.type !== 'default') return model;
+  const def = packs.find((p) => p.default);
+  if (!def || def.scale === scale) return model;
+  const family = def.name.replace(/-x\d+$/, '');
+  const same =
+    packs.find((p) => p.name === `${family}-x${scale}`) ?? packs.find((p) => p.scale === scale);
+  return same ? { type: 'builtin', name: same.name } : model;
+}
+
+export function jobSettings(settings: SettingsSlice, frameCount: number): JobSettings {
+  const from = settings.frameFrom ?? 1;
+  const to = settings.frameTo ?? frameCount;
+  const whole = from <= 1 && to >= frameCount;
+  return {
+    model: resolveModel(settings),
+    backend: settings.backend,
+    codec: settings.codec,
+    quality: settings.quality,
+    tileSize: settings.tileSize,
+    frameRange: whole ? null : { start: Math.max(0, from - 1), end: Math.min(frameCount, to) },
+    container: null,
+  };
+}
+
+function fail(error: ErrorInfo): void {
+  updateSlice('job', {
+    phase: error.code === 'EXPORT_CANCELED' ? 'canceled' : 'failed',
+    error: error.code === 'EXPORT_CANCELED' ? null : error,
+  });
+}
+
+export async function previewFrame(): Promise<void> {
+  const { source, settings, job } = useStore.getState();
+  if (!source.file || !source.summary || job.phase === 'running' || job.phase === 'paused') return;
+  updateSlice('job', { phase: 'previewing', error: null, previewMs: null });
+  try {
+    const out = await jobWorker().call('preview.frame', {
+      file: source.file,
+      frameIndex: settings.previewFrame - 1,
+      settings: jobSettings(settings, source.summary.video.frameCount),
+    });
+    updateSlice('job', { phase: 'idle', previewMs: out.ms });
+  } catch (err) {
+    fail(toErrorInfo(err));
+  }
+}
+
+export function outputName(file: File, settings: SettingsSlice): string {
+  const base = file.name.replace(/\.[^.]+$/, '') || 'video';
+  const ext = settings.codec === 'avc' ? 'mp4' : 'webm';
+  return `${base}.upframe-x${settings.scale}.${ext}`;
+}
+
+type SavePicker = (options: {
+  suggestedName: string;
+  types: { description: string; accept: Record<string, string[]> }[];
+}) => Promise<FileSystemFileHandle>;
+
+/** Asks where to save when the browser can (the file streams there); else renders to OPFS. */
+async function chooseOutput(name: string): Promise<{ output: JobOutput; label: string } | null> {
+  const picker = (window as unknown as { showSaveFilePicker?: SavePicker }).showSaveFilePicker;
+  if (picker) {
+    try {
+      const handle = await picker({
+        suggestedName: name,
+        types: [
+          {
+            description: 'Video',
+            accept: name.endsWith('.webm')
+              ? { 'video/webm': ['.webm'] }
+              : { 'video/mp4': ['.mp4'] },
+          },
+        ],
+      });
+      return { output: { type: 'handle', handle }, label: handle.name };
+    } catch (err) {
+      if ((err as { name?: string }).name === 'AbortError') return null;
+      throw err;
+    }
+  }
+  return { output: { type: 'opfs', name: `render-${Date.now()}-${name}` }, label: name };
+}
+
+let nextJobId = 1;
+
+export async function startRender(): Promise<void> {
+  const { source, settings, job } = useStore.getState();
+  if (!source.file || !source.summary || job.phase === 'running' || job.phase === 'paused') return;
+  const name = outputName(source.file, settings);
+  let chosen: Awaited<ReturnType<typeof chooseOutput>>;
+  try {
+    chosen = await chooseOutput(name);
+  } catch (err) {
+    fail(toErrorInfo(err));
+    return;
+  }
+  if (!chosen) return;
+  const previous = useStore.getState().job.saved;
+  if (previous?.kind === 'download') URL.revokeObjectURL(previous.url);
+  const jobId = nextJobId++;
+  const js = jobSettings(settings, source.summary.video.frameCount);
+  const total = js.frameRange
+    ? js.frameRange.end - js.frameRange.start
+    : source.summary.video.frameCount;
+  updateSlice('job', {
+    ...initialState.job,
+    phase: 'running',
+    jobId,
+    framesTotal: total,
+  });
+  try {
+    const result = await jobWorker().call('job.start', {
+      jobId,
+      file: source.file,
+      settings: js,
+      output: chosen.output,
+    });
+    const { bytes: _bytes, ...rest } = result;
+    let saved: (typeof initialState.job)['saved'];
+    if (chosen.output.type === 'opfs') {
+      const root = await navigator.storage.getDirectory();
+      const file = await (await root.getFileHandle(chosen.output.name)).getFile();
+      saved = { kind: 'download', name, url: URL.createObjectURL(file) };
+    } else {
+      saved = { kind: 'file', name: chosen.label };
+    }
+    updateSlice('job', {
+      phase: 'done',
+      result: rest,
+      saved,
+      framesDone: result.transcode.frames,
+      framesTotal: result.transcode.frames,
+      etaSeconds: 0,
+    });
+  } catch (err) {
+    fail(toErrorInfo(err));
+  }
+}
+
+export async function controlRender(action: 'pause' | 'resume' | 'cancel'): Promise<void> {
+  const { jobId, phase } = useStore.getState().job;
+  if (phase !== 'running' && phase !== 'paused') return;
+  if (action === 'pause') updateSlice('job', { phase: 'paused' });
+  if (action === 'resume') updateSlice('job', { phase: 'running' });
+  await jobWorker().call('job.control', { jobId, action });
+}

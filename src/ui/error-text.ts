@@ -1,0 +1,26 @@
+import type { ErrorCode, ErrorInfo } from '../shared/errors.ts';
+
+/** What a person can do next, for each error code (the message says what happened). */
+const NEXT_STEP: Partial<Record<ErrorCode, string>> = {
+  EMPTY_FILE: 'Pick the clip again; the file may not have finished copying.',
+  UNSUPPORTED_CONTAINER:
+    'Upframe reads MP4, MOV, M4V, WebM and MKV files. Convert the clip to MP4 first.',
+  UNSUPPORTED_CODEC:
+    'This browser cannot decode that codec. Convert the clip to H.264, VP9 or AV1 and try again.',
+  CORRUPT_INPUT: 'The file looks damaged or incomplete. Try the original file again.',
+  NO_VIDEO_TRACK: 'Pick a file that contains video.',
+  RESOLUTION_TOO_LARGE: 'Choose a smaller scale or a smaller frame range.',
+  WEBGPU_UNAVAILABLE:
+    'Switch the backend to "CPU (wasm)" in the settings: slower, but it works everywhere.',
+  DEVICE_LOST: 'The GPU was reset. Press Render again to resume from the start of the range.',
+  OUT_OF_MEMORY: 'Choose a smaller tile size or a smaller model, or close other GPU-heavy tabs.',
+  MODEL_LOAD_FAILED: 'Pick another model, or check the model address or folder.',
+  MODEL_INTEGRITY: 'The model files do not match their checksums. Download the model pack again.',
+  DISK_FULL: 'Free some disk space, then render again.',
+  ENCODER_FAILED: 'Try another output codec (H.264 is the most widely supported).',
+  INVALID_OPTION: 'Check the settings and try again.',
+};
+
+export function nextStep(error: ErrorInfo): string {
+  return NEXT_STEP[error.code] ?? 'Try again; if it keeps failing, reload the page.';
+}

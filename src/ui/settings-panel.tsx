@@ -1,0 +1,230 @@
+import { useId, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { resolveModel, setSettings } from '../state/job-actions.ts';
+import { useStore, type SettingsSlice } from '../state/store.ts';
+
+function modelValue(model: ReturnType<typeof useStore.getState>['settings']['model']): string {
+  switch (model.type) {
+    case 'builtin':
+      return `builtin:${model.name}`;
+    case 'url':
+      return 'url';
+    case 'files':
+      return 'files';
+    default:
+      return model.type;
+  }
+}
+
+export function SettingsPanel() {
+  const id = useId();
+  const s = useStore(useShallow((state) => state.settings));
+  const frames = useStore((state) => state.source.summary?.video.frameCount ?? 0);
+  const [url, setUrl] = useState('');
+  const gpuOk = s.gpu?.available === true;
+  const adapter = s.gpu?.info
+    ? [s.gpu.info.vendor, s.gpu.info.architecture].filter(Boolean).join(' ')
+    : '';
+  const packsAtScale = s.packs.filter((p) => p.scale === s.scale);
+  return (
+    <section className="panel settings" aria-labelledby={`${id}-title`}>
+      <h2 id={`${id}-title`}>Settings</h2>
+      <div className="field">
+        <label htmlFor={`${id}-model`}>Model</label>
+        <select
+          id={`${id}-model`}
+          data-testid="model-select"
+          value={modelValue(s.model)}
+          onChange={(event) => {
+            const v = event.currentTarget.value;
+            if (v === 'default') setSettings({ model: { type: 'default' } });
+            else if (v.startsWith('builtin:'))
+              setSettings({ model: { type: 'builtin', name: v.slice(8) } });
+            else if (v === 'url') setSettings({ model: { type: 'url', url } });
+          }}
+        >
+          <option value="default">Recommended ({recommendedTitle(s)})</option>
+          {packsAtScale.map((p) => (
+            <option key={p.name} value={`builtin:${p.name}`}>
+              {p.title}
+            </option>
+          ))}
+          <option value="url">From a web address…</option>
+          {s.model.type === 'files' ? <option value="files">From a folder</option> : null}
+        </select>
+      </div>
+      {s.model.type === 'url' ? (
+        <div className="field">
+          <label htmlFor={`${id}-url`}>Model pack address (folder with manifest.json)</label>
+          <input
+            id={`${id}-url`}
+            type="url"
+            value={url}
+            placeholder="/packs/esrgan-thick-x4/"
+            onChange={(event) => {
+              setUrl(event.currentTarget.value);
+              setSettings({ model: { type: 'url', url: event.currentTarget.value } });
+            }}
+          />
+        </div>
+      ) : null}
+      <div className="field">
+        <label htmlFor={`${id}-folder`}>Or load a model pack folder</label>
+        <input
+          id={`${id}-folder`}
+          type="file"
+          // a folder picker: the pack's manifest.json and its files
+          {...{ webkitdirectory: '' }}
+          onChange={(event) => {
+            const files = [...(event.currentTarget.files ?? [])];
+            if (files.length > 0) setSettings({ model: { type: 'files', files } });
+          }}
+        />
+      </div>
+      <div className="field-row">
+        <div className="field">
+          <label htmlFor={`${id}-scale`}>Scale</label>
+          <select
+            id={`${id}-scale`}
+            data-testid="scale-select"
+            value={s.scale}
+            onChange={(event) => {
+              const scale = Number(event.currentTarget.value) === 2 ? 2 : 4;
+              const keep =
+                s.model.type !== 'builtin' ||
+                s.packs.find((p) => p.name === (s.model as { name: string }).name)?.scale === scale;
+              setSettings({ scale, ...(keep ? {} : { model: { type: 'default' } }) });
+            }}
+          >
+            <option value={2}>2×</option>
+            <option value={4}>4×</option>
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-backend`}>Run on</label>
+          <select
+            id={`${id}-backend`}
+            data-testid="backend-select"
+            value={s.backend}
+            onChange={(event) =>
+              setSettings({ backend: event.currentTarget.value === 'wasm' ? 'wasm' : 'webgpu' })
+            }
+          >
+            <option value="webgpu" disabled={!gpuOk}>
+              GPU (WebGPU{adapter ? `: ${adapter}` : ''})
+            </option>
+            <option value="wasm">CPU (wasm)</option>
+          </select>
+        </div>
+      </div>
+      <div className="field-row">
+        <div className="field">
+          <label htmlFor={`${id}-tile`}>Tile size</label>
+          <select
+            id={`${id}-tile`}
+            value={s.tileSize}
+            onChange={(event) => setSettings({ tileSize: Number(event.currentTarget.value) })}
+          >
+            <option value={0}>Automatic</option>
+            <option value={64}>64 px</option>
+            <option value={128}>128 px</option>
+            <option value={256}>256 px</option>
+            <option value={512}>512 px</option>
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-codec`}>Output codec</label>
+          <select
+            id={`${id}-codec`}
+            data-testid="codec-select"
+            value={s.codec}
+            onChange={(event) =>
+              setSettings({ codec: event.currentTarget.value as 'avc' | 'vp9' | 'av1' })
+            }
+          >
+            <option value="avc">H.264 (MP4)</option>
+            <option value="vp9">VP9 (WebM)</option>
+            <option value="av1">AV1 (WebM)</option>
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-quality`}>Quality</label>
+          <select
+            id={`${id}-quality`}
+            value={s.quality}
+            onChange={(event) =>
+              setSettings({ quality: event.currentTarget.value as 'low' | 'medium' | 'high' })
+            }
+          >
+            <option value="high">High</option>
+            <option value="medium">Medium</option>
+            <option value="low">Small file</option>
+          </select>
+        </div>
+      </div>
+      <fieldset className="field-row" disabled={frames === 0}>
+        <legend>Frames (1–{frames || '…'})</legend>
+        <div className="field">
+          <label htmlFor={`${id}-from`}>From</label>
+          <input
+            id={`${id}-from`}
+            data-testid="frame-from"
+            type="number"
+            min={1}
+            max={frames || undefined}
+            value={s.frameFrom ?? 1}
+            onChange={(event) =>
+              setSettings({ frameFrom: clampFrame(event.currentTarget.value, frames) })
+            }
+          />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-to`}>To</label>
+          <input
+            id={`${id}-to`}
+            data-testid="frame-to"
+            type="number"
+            min={1}
+            max={frames || undefined}
+            value={s.frameTo ?? (frames || '')}
+            onChange={(event) =>
+              setSettings({ frameTo: clampFrame(event.currentTarget.value, frames) })
+            }
+          />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-preview`}>Preview frame</label>
+          <input
+            id={`${id}-preview`}
+            data-testid="preview-frame"
+            type="number"
+            min={1}
+            max={frames || undefined}
+            value={s.previewFrame}
+            onChange={(event) =>
+              setSettings({ previewFrame: clampFrame(event.currentTarget.value, frames) ?? 1 })
+            }
+          />
+        </div>
+      </fieldset>
+      <div className="field checkbox">
+        <input id={`${id}-temporal`} type="checkbox" disabled checked={false} readOnly />
+        <label htmlFor={`${id}-temporal`}>
+          Temporal fusion <span className="muted">(not available for this model yet)</span>
+        </label>
+      </div>
+    </section>
+  );
+}
+
+function recommendedTitle(s: SettingsSlice): string {
+  const model = resolveModel({ ...s, model: { type: 'default' } });
+  const name = model.type === 'builtin' ? model.name : s.packs.find((p) => p.default)?.name;
+  return s.packs.find((p) => p.name === name)?.title ?? 'built-in';
+}
+
+function clampFrame(text: string, frames: number): number | null {
+  const n = Math.round(Number(text));
+  if (!Number.isFinite(n) || text.trim() === '') return null;
+  return Math.min(Math.max(1, n), Math.max(1, frames));
+}
