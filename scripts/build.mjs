@@ -26,6 +26,14 @@ if (existsSync(converter)) {
     'models/packs',
   ]);
 }
+const tinyDloral = join(ROOT, 'models', 'tiny-dloral', 'generate.ts');
+if (existsSync(tinyDloral)) {
+  step('generating the tiny DLoRAL test pack', join(BIN, 'tsx'), [
+    tinyDloral,
+    '--out',
+    'models/packs/tiny-dloral',
+  ]);
+}
 step('building the app', join(BIN, 'vite'), ['build', '--logLevel', 'warn']);
 const packs = join(ROOT, 'models', 'packs');
 if (existsSync(packs)) {
