@@ -1,0 +1,288 @@
+/** The JSON shape `npm run bench` writes, and the Markdown tables it prints (also for README). */
+import type { Outcome, PipelineRequest } from '../../src/bench/api.ts';
+import type {
+  CfrCaseResult,
+  EnvInfo,
+  LongClipResult,
+  PeerCaseResult,
+  PipelineCaseResult,
+} from '../../src/bench/types.ts';
+
+export type BenchCase =
+  | {
+      name: string;
+      kind: 'pipeline';
+      note: string;
+      request: PipelineRequest;
+      outcome: Outcome<PipelineCaseResult>;
+    }
+  | { name: string; kind: 'cfr'; outcome: Outcome<CfrCaseResult> }
+  | {
+      name: string;
+      kind: 'cfr-plan';
+      size: number;
+      topK: number;
+      gpuBytes: number;
+      denseSimilarityFp16Bytes: number;
+    }
+  | { name: string; kind: 'long'; outcome: Outcome<LongClipResult> }
+  | { name: string; kind: 'peer'; outcome: Outcome<PeerCaseResult> }
+  | { name: string; kind: 'skipped'; note: string };
+
+export interface BenchReport {
+  date: string;
+  command: string;
+  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string };
+  env: EnvInfo;
+  foreignRequests: string[];
+  cases: BenchCase[];
+}
+
+const MiB = 2 ** 20;
+
+function fmt(value: number | null | undefined, digits = 1): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
+  return value.toFixed(digits);
+}
+
+function mib(bytes: number | null | undefined): string {
+  return bytes === null || bytes === undefined ? '–' : (bytes / MiB).toFixed(1);
+}
+
+function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+export function adapterLine(env: EnvInfo): string {
+  const g = env.gpu;
+  const adapter = g
+    ? `${g.vendor || '?'} / ${g.architecture || '?'}${g.description ? ` (${g.description})` : ''}${g.isFallbackAdapter ? ', fallback adapter' : ''}`
+    : `none (${env.gpuError ?? 'no WebGPU'})`;
+  return `WebGPU adapter: ${adapter}. ${env.userAgent.match(/Chrom(e|ium)\/[\d.]+/)?.[0] ?? env.userAgent}, ${env.hardwareConcurrency} logical cores, crossOriginIsolated ${env.crossOriginIsolated}, heap figures from ${env.memorySource}.`;
+}
+
+export function renderTables(
+  report: BenchReport,
+  median: (v: readonly number[]) => number,
+): string {
+  const out: string[] = [];
+  out.push(
+    `${report.date.slice(0, 10)}, ${report.machine.cpus} x ${report.machine.cpuModel}, ${report.machine.memoryGiB} GiB, Node ${report.machine.node}.`,
+  );
+  out.push(adapterLine(report.env));
+  out.push('');
+  const rows: string[][] = [];
+  const fpsOf = new Map<string, number>();
+  const notes: string[] = [];
+  for (const c of report.cases) {
+    if (c.kind === 'skipped') {
+      rows.push([c.name, c.note, '', '', '', '', '', '', '', '', '', '']);
+      continue;
+    }
+    if (c.kind !== 'pipeline') continue;
+    if (!c.outcome.ok) {
+      rows.push([
+        c.name,
+        `failed: ${c.outcome.error.message}`,
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+      ]);
+      continue;
+    }
+    const r = c.outcome.value;
+    const runs = r.runs;
+    const fps = median(runs.map((x) => x.fps));
+    fpsOf.set(c.name, fps);
+    const stage = (k: 'decode' | 'enhance' | 'encode') =>
+      fmt(median(runs.map((x) => x.stageMs[k])));
+    const heap = Math.max(...runs.map((x) => x.peakHeapBytes ?? 0));
+    notes.push(`- ${c.name}: ${c.note}.`);
+    rows.push([
+      c.name,
+      c.request.pipeline === 'naive'
+        ? 'naive round trips'
+        : r.enhancer
+          ? (r.enhancer ?? '')
+          : 'identity',
+      r.backend ?? '–',
+      `${r.inputWidth}x${r.inputHeight} → ${r.outputWidth}x${r.outputHeight}`,
+      r.tiles ? `${r.tiles} x ${r.tileSize}px` : '–',
+      `${runs[0]?.frames ?? 0} x ${runs.length}`,
+      fmt(fps, fps < 1 ? 3 : 1),
+      stage('decode'),
+      stage('enhance'),
+      stage('encode'),
+      fmt(median(runs.map((x) => x.readbacks)), 2),
+      mib(heap),
+      r.backend === 'webgpu' ? mib(r.gpuBytes) : '0',
+    ]);
+  }
+  out.push(
+    '**Pipelines** (fps: median over runs; ms per frame per stage; one untimed warm-up frame first)',
+  );
+  out.push('');
+  out.push(
+    table(
+      [
+        'case',
+        'pipeline',
+        'backend',
+        'input → output',
+        'tiles',
+        'frames x runs',
+        'fps',
+        'demux+decode ms',
+        'enhance ms',
+        'encode+mux ms',
+        'readbacks/frame',
+        'peak JS heap MiB',
+        'GPU MiB (app)',
+      ],
+      rows,
+    ),
+  );
+  out.push('');
+  out.push(...notes);
+  const zero = fpsOf.get('sr-webgpu');
+  const naive = fpsOf.get('naive-webgpu');
+  if (zero && naive) out.push(`- zero-copy / naive WebGPU fps: **${(zero / naive).toFixed(2)}x**.`);
+
+  const cfr = report.cases.filter((c) => c.kind === 'cfr' || c.kind === 'cfr-plan');
+  if (cfr.length) {
+    out.push('');
+    out.push(
+      '**CFR fusion kernel** (4 → 9 heads x 64; ms from submit to done, median; a 96x96 tile does not finish on SwiftShader, so its row is the memory plan only)',
+    );
+    out.push('');
+    out.push(
+      table(
+        [
+          'tile',
+          'k',
+          'ms per tile',
+          'first run ms (compile)',
+          'GPU buffers MiB',
+          'dense HW x HW fp16 MiB (released code)',
+          'dense / ours',
+        ],
+        cfr.map((c) => {
+          if (c.kind === 'cfr-plan') {
+            return [
+              `${c.size}x${c.size}`,
+              c.topK === c.size * c.size ? `${c.topK} (= HW)` : String(c.topK),
+              'not run',
+              'not run',
+              mib(c.gpuBytes),
+              mib(c.denseSimilarityFp16Bytes),
+              `${(c.denseSimilarityFp16Bytes / c.gpuBytes).toFixed(0)}x`,
+            ];
+          }
+          if (!c.outcome.ok)
+            return [c.name, `failed: ${c.outcome.error.message}`, '', '', '', '', ''];
+          const v = c.outcome.value;
+          return [
+            `${v.width}x${v.height}`,
+            v.topK === v.width * v.height ? `${v.topK} (= HW)` : String(v.topK),
+            fmt(v.msPerTile, 0),
+            fmt(v.compileMs, 0),
+            mib(v.gpuBytes),
+            mib(v.denseSimilarityFp16Bytes),
+            `${(v.denseSimilarityFp16Bytes / v.gpuBytes).toFixed(1)}x`,
+          ];
+        }),
+      ),
+    );
+  }
+
+  for (const c of report.cases) {
+    if (c.kind === 'long') {
+      out.push('');
+      out.push('**Long clip** (identity transcode, 160x96, JS heap of the page)');
+      out.push('');
+      if (!c.outcome.ok) {
+        out.push(`failed: ${c.outcome.error.message}`);
+        continue;
+      }
+      const pts = c.outcome.value.checkpoints;
+      out.push(
+        table(
+          [
+            'after frames',
+            'peak JS heap MiB',
+            'JS heap after GC MiB',
+            'decoded frames open (peak)',
+          ],
+          pts.map((p) => [
+            String(p.frames),
+            mib(p.peakHeapBytes),
+            mib(p.heapAfterGcBytes),
+            `${p.openFrames} (${p.peakOpenFrames})`,
+          ]),
+        ),
+      );
+      const [a, b] = [pts[0], pts[pts.length - 1]];
+      if (a && b && a.peakHeapBytes && b.peakHeapBytes) {
+        const after =
+          a.heapAfterGcBytes && b.heapAfterGcBytes
+            ? `, after GC ${(b.heapAfterGcBytes / a.heapAfterGcBytes).toFixed(2)}`
+            : '';
+        out.push('');
+        out.push(
+          `Ratio ${b.frames} / ${a.frames} frames: peak ${(b.peakHeapBytes / a.peakHeapBytes).toFixed(2)}${after} (${fmt(c.outcome.value.fps, 0)} fps).`,
+        );
+      }
+    }
+    if (c.kind === 'peer') {
+      out.push('');
+      out.push(
+        '**Peer: UpscalerJS 1.0 (TF.js 4.11), same esrgan-medium x4 weights, same frames** (whole frame in one piece on both sides; per-frame time = pixels in to pixels out)',
+      );
+      out.push('');
+      if (!c.outcome.ok) {
+        out.push(`failed: ${c.outcome.error.message}`);
+        continue;
+      }
+      const p = c.outcome.value;
+      out.push(
+        table(
+          [
+            'size',
+            'frames',
+            'ours',
+            'fps ours',
+            'UpscalerJS',
+            'fps UpscalerJS',
+            'ours / peer',
+            'max pixel diff',
+            'samples differing',
+            'mean abs diff',
+          ],
+          [
+            [
+              `${p.width}x${p.height} → ${p.width * 4}x${p.height * 4}`,
+              String(p.frames),
+              `ORT ${p.oursBackend}`,
+              fmt(p.oursFps, 3),
+              `TF.js ${p.peerBackend}`,
+              fmt(p.peerFps, 3),
+              `${(p.oursFps / p.peerFps).toFixed(2)}x`,
+              String(p.maxPixelDiff),
+              `${(100 * p.differingFraction).toFixed(2)} %`,
+              fmt(p.meanAbsDiff, 4),
+            ],
+          ],
+        ),
+      );
+    }
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,247 @@
+/**
+ * `npm run bench -- [--json FILE] [--quick] [--only NAME,...]`
+ *
+ * Speed and memory of the built app in headless Chromium (dist/bench.html, src/bench/): the media
+ * path alone, the `sr` engine on wasm and on WebGPU, the naive WebGPU pipeline with CPU round
+ * trips, the CFR kernels at DLoRAL's latent tile, the tiny DLoRAL pack when it is built, a long
+ * clip's memory, and UpscalerJS with the same weights side by side. Prints a table and writes
+ * JSON (default .cache/bench/latest.json). Figures measured on a software adapter (SwiftShader)
+ * say nothing about a real GPU; the table names the adapter.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { BenchApi, Outcome, PipelineRequest } from '../../src/bench/api.ts';
+import type { EnvInfo } from '../../src/bench/types.ts';
+import { openBenchPage, ROOT, type BenchSession } from './browser.ts';
+import { CLIP_DIR, testClip } from './clips.ts';
+import { renderTables, type BenchCase, type BenchReport } from './report.ts';
+
+interface Args {
+  json: string;
+  quick: boolean;
+  only: Set<string> | null;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  let json = join(ROOT, '.cache', 'bench', 'latest.json');
+  let quick = false;
+  let only: Set<string> | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--quick') quick = true;
+    else if (arg === '--json') json = resolve(argv[++i] ?? '');
+    else if (arg === '--only') only = new Set((argv[++i] ?? '').split(','));
+    else {
+      console.error(`Unknown option ${arg}. Usage: npm run bench -- [--json FILE] [--quick]`);
+      process.exit(2);
+    }
+  }
+  return { json, quick, only };
+}
+
+const DEFAULT_PACK = { type: 'builtin' as const, name: 'esrgan-medium-x4' };
+const TINY_DLORAL = join(ROOT, 'models', 'packs', 'tiny-dloral');
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  return n % 2 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
+}
+
+type Api = BenchApi;
+
+async function call<K extends keyof Api>(
+  session: BenchSession,
+  method: K,
+  ...args: Parameters<Api[K]>
+): Promise<Awaited<ReturnType<Api[K]>>> {
+  return (await session.page.evaluate(
+    ([m, a]) => {
+      const api = window.upframeBench!;
+      return (api[m] as (...x: unknown[]) => Promise<unknown>)(...a);
+    },
+    [method, args] as const,
+  )) as Awaited<ReturnType<Api[K]>>;
+}
+
+function clipUrl(path: string): string {
+  return `/bench-media/${basename(path)}`;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const q = args.quick;
+  const want = (name: string): boolean => args.only === null || args.only.has(name);
+  const clips = {
+    hd: testClip(1280, 720, q ? 24 : 72),
+    sr: testClip(320, 180, 4),
+    small: testClip(32, 32, 4),
+    long: testClip(160, 96, 1000),
+  };
+  const mounts: Record<string, string> = {
+    '/bench-media/': CLIP_DIR,
+    '/peer-model/': join(ROOT, 'node_modules', '@upscalerjs', 'esrgan-medium', 'models', 'x4'),
+    '/tfjs-wasm/': join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist'),
+  };
+  const dloralBuilt = existsSync(join(TINY_DLORAL, 'manifest.json'));
+  if (dloralBuilt) mounts['/tiny-dloral/'] = TINY_DLORAL;
+
+  const session = await openBenchPage(mounts);
+  const cases: BenchCase[] = [];
+  const started = Date.now();
+  let env: EnvInfo;
+  try {
+    env = await session.page.evaluate(() => window.upframeBench!.env());
+    const log = (text: string): void =>
+      console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${text}`);
+
+    const pipeline = async (
+      name: string,
+      note: string,
+      request: PipelineRequest,
+    ): Promise<void> => {
+      if (!want(name)) return;
+      log(`${name}: ${note}`);
+      const outcome: Outcome<unknown> = await call(session, 'pipeline', request);
+      cases.push({ name, note, kind: 'pipeline', request, outcome } as BenchCase);
+      if (!outcome.ok) log(`${name} failed: ${outcome.error.code}: ${outcome.error.message}`);
+    };
+
+    await pipeline('identity-720p', 'media path alone: demux, decode, encode, mux (no model)', {
+      clipUrl: clipUrl(clips.hd),
+      pack: null,
+      pipeline: 'sr',
+      backend: 'wasm',
+      tileSize: 0,
+      runs: 3,
+      frames: 0,
+    });
+    await pipeline('sr-wasm', 'default pack (esrgan-medium-x4) on ORT wasm, automatic tiles', {
+      clipUrl: clipUrl(clips.sr),
+      pack: DEFAULT_PACK,
+      pipeline: 'sr',
+      backend: 'wasm',
+      tileSize: 0,
+      runs: q ? 1 : 2,
+      frames: 2,
+    });
+    await pipeline(
+      'sr-webgpu',
+      'default pack on ORT WebGPU, zero-copy path; 32x32 because SwiftShader runs ORT WebGPU ~100x slower than wasm (320x180 would take minutes per frame)',
+      {
+        clipUrl: clipUrl(clips.small),
+        pack: DEFAULT_PACK,
+        pipeline: 'sr',
+        backend: 'webgpu',
+        tileSize: 0,
+        runs: q ? 1 : 2,
+        frames: 1,
+      },
+    );
+    await pipeline(
+      'naive-webgpu',
+      'same pack and size on ORT WebGPU with CPU round trips per frame (pixels to CPU, CPU tensor, upload, run, read back)',
+      {
+        clipUrl: clipUrl(clips.small),
+        pack: DEFAULT_PACK,
+        pipeline: 'naive',
+        backend: 'webgpu',
+        tileSize: 0,
+        runs: q ? 1 : 2,
+        frames: 1,
+      },
+    );
+    if (dloralBuilt) {
+      await pipeline('tiny-dloral', 'tiny DLoRAL pack (random weights, real layout) on WebGPU', {
+        clipUrl: clipUrl(clips.small),
+        pack: { type: 'url', url: '/tiny-dloral/' },
+        pipeline: 'app',
+        backend: 'webgpu',
+        tileSize: 0,
+        runs: 1,
+        frames: 2,
+      });
+    } else if (want('tiny-dloral')) {
+      cases.push({ name: 'tiny-dloral', kind: 'skipped', note: 'skipped: not built' });
+      log('tiny-dloral: skipped: not built (models/packs/tiny-dloral/manifest.json is missing)');
+    }
+
+    // One 96x96 tile does not finish on SwiftShader: Chromium killed the page after about 7
+    // minutes of a single k = 16 dispatch. The kernel runs at smaller tiles (its cost grows as
+    // (HW)^2) and the 96x96 buffers come from the same memory plan the kernel allocates by.
+    for (const size of q ? [24] : [24, 32]) {
+      for (const topK of [16, 'all'] as const) {
+        const name = `cfr-${size}-k${topK === 'all' ? 'HW' : topK}`;
+        if (!want(name) && !want('cfr')) continue;
+        log(`${name}: CFR fusion on a ${size}x${size} latent tile, 4 -> 9 heads x 64, k = ${topK}`);
+        const outcome = await call(session, 'cfr', size, topK, q ? 1 : 3);
+        cases.push({ name, kind: 'cfr', outcome });
+        if (!outcome.ok) log(`${name} failed: ${outcome.error.message}`);
+      }
+    }
+    if (want('cfr') || args.only === null) {
+      for (const topK of [16, 'all'] as const) {
+        const plan = await call(session, 'cfrPlan', 96, topK);
+        cases.push({
+          name: `cfr-96-plan-k${topK === 'all' ? 'HW' : topK}`,
+          kind: 'cfr-plan',
+          size: 96,
+          topK: topK === 'all' ? 96 * 96 : topK,
+          ...plan,
+        });
+      }
+    }
+
+    if (want('long-clip')) {
+      log('long-clip: identity transcode of 1000 frames at 160x96, heap at 100 and 1000 frames');
+      const outcome = await call(session, 'longClip', clipUrl(clips.long), [100, 1000]);
+      cases.push({ name: 'long-clip', kind: 'long', outcome });
+    }
+
+    if (want('peer')) {
+      log('peer: ours (ORT wasm) vs UpscalerJS (TF.js wasm), esrgan-medium x4 at 320x180');
+      const outcome = await call(session, 'peer', {
+        clipUrl: clipUrl(clips.sr),
+        frames: q ? 1 : 2,
+        backend: 'wasm',
+        peerBackend: 'wasm',
+        modelUrl: '/peer-model/model.json',
+        wasmBase: '/tfjs-wasm/',
+      });
+      cases.push({ name: 'peer', kind: 'peer', outcome });
+      if (!outcome.ok) log(`peer failed: ${outcome.error.message}`);
+    }
+  } finally {
+    await session.close();
+  }
+
+  const report: BenchReport = {
+    date: new Date().toISOString(),
+    command: `npm run bench --${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}`,
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? '',
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+    },
+    env,
+    foreignRequests: [...session.foreign],
+    cases,
+  };
+  console.log('');
+  console.log(renderTables(report, median));
+  mkdirSync(dirname(args.json), { recursive: true });
+  writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nJSON: ${args.json}`);
+  if (session.foreign.length > 0) {
+    console.error(`The page tried to reach outside its origin: ${session.foreign.join(', ')}`);
+    process.exit(1);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.exit(1);
+});

@@ -1,0 +1,106 @@
+/**
+ * Plain data the bench page returns to `npm run bench` / `npm run eval` (scripts/bench, scripts/eval).
+ * Everything here survives page.evaluate's structured serialisation (no typed arrays: pixels
+ * travel as base64).
+ */
+import type { GpuInfo } from '../gpu/device.ts';
+
+export type MemorySource = 'performance.memory' | 'none';
+
+export interface EnvInfo {
+  readonly userAgent: string;
+  readonly hardwareConcurrency: number;
+  readonly crossOriginIsolated: boolean;
+  readonly gpu: GpuInfo | null;
+  readonly gpuError: string | null;
+  /** Which API the heap figures come from (performance.memory needs --enable-precise-memory-info). */
+  readonly memorySource: MemorySource;
+}
+
+export interface StageMs {
+  /** Waiting for demux + decode, per frame. */
+  readonly decode: number;
+  /** Inside the enhancer (or the identity copy), per frame. */
+  readonly enhance: number;
+  /** Waiting on encode + mux, per frame (flush and finalize included). */
+  readonly encode: number;
+}
+
+export interface RunFigures {
+  readonly frames: number;
+  readonly seconds: number;
+  readonly fps: number;
+  readonly stageMs: StageMs;
+  readonly readbacks: number;
+  readonly peakHeapBytes: number | null;
+  /** Decoded frames open at once, at most (media/frame.ts counter). */
+  readonly peakOpenFrames: number;
+}
+
+export interface PipelineCaseResult {
+  readonly runs: readonly RunFigures[];
+  readonly inputWidth: number;
+  readonly inputHeight: number;
+  readonly outputWidth: number;
+  readonly outputHeight: number;
+  readonly enhancer: string | null;
+  readonly backend: 'webgpu' | 'wasm' | null;
+  /** Peak GPU bytes the enhancer reports (its pool plus its textures); 0 on wasm. */
+  readonly gpuBytes: number;
+  readonly allocationsAfterFirstFrame: number;
+  readonly outputMode: string | null;
+  readonly tileSize: number;
+  readonly tiles: number;
+  /** Pack load + session creation + one warm-up frame. */
+  readonly setupSeconds: number;
+}
+
+export interface LongClipResult {
+  /** Peak JS heap over the first `checkpoints[0]` frames, then over all frames. */
+  readonly checkpoints: readonly {
+    readonly frames: number;
+    readonly peakHeapBytes: number | null;
+    readonly heapAfterGcBytes: number | null;
+    readonly openFrames: number;
+    readonly peakOpenFrames: number;
+  }[];
+  readonly fps: number;
+}
+
+export interface CfrCaseResult {
+  readonly width: number;
+  readonly height: number;
+  readonly topK: number;
+  readonly runs: number;
+  readonly msPerTile: number;
+  readonly msPerTileRuns: readonly number[];
+  readonly compileMs: number;
+  readonly gpuBytes: number;
+  readonly denseSimilarityFp16Bytes: number;
+}
+
+export interface PeerCaseResult {
+  readonly width: number;
+  readonly height: number;
+  readonly frames: number;
+  readonly oursBackend: string;
+  readonly peerBackend: string;
+  readonly oursMsPerFrame: readonly number[];
+  readonly peerMsPerFrame: readonly number[];
+  readonly oursFps: number;
+  readonly peerFps: number;
+  /** Largest |ours - peer| over every RGB sample of every frame (0-255 levels). */
+  readonly maxPixelDiff: number;
+  /** Share of RGB samples that differ at all. */
+  readonly differingFraction: number;
+  readonly meanAbsDiff: number;
+}
+
+export interface DecodedClip {
+  readonly width: number;
+  readonly height: number;
+  /** RGBA frames, base64. */
+  readonly frames: readonly string[];
+  readonly msPerFrame: number;
+  readonly enhancer: string | null;
+}
