@@ -32,6 +32,13 @@ function onWorkerEvent(event: WorkerEvent): void {
     );
     return;
   }
+  if (event.kind === 'model-progress') {
+    const done = event.loaded >= event.total;
+    updateSlice('job', {
+      modelLoad: done ? null : { file: event.file, loaded: event.loaded, total: event.total },
+    });
+    return;
+  }
   const job = useStore.getState().job;
   if (event.jobId !== job.jobId || (job.phase !== 'running' && job.phase !== 'paused')) return;
   const left = event.framesTotal - event.framesDone;

@@ -34,6 +34,12 @@ export interface JobSlice {
   readonly result: Omit<JobResult, 'bytes'> | null;
   readonly saved: SavedOutput | null;
   readonly previewMs: number | null;
+  /** The model file being downloaded, while it is. */
+  readonly modelLoad: {
+    readonly file: string;
+    readonly loaded: number;
+    readonly total: number;
+  } | null;
   readonly error: ErrorInfo | null;
 }
 
@@ -100,6 +106,7 @@ export const initialState: AppState = {
     result: null,
     saved: null,
     previewMs: null,
+    modelLoad: null,
     error: null,
   },
   compare: { frames: [], index: 0, mode: 'split', split: 0.5, zoom: 1, panX: 0, panY: 0 },

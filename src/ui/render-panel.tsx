@@ -65,6 +65,19 @@ export function RenderPanel() {
           </button>
         ) : null}
       </div>
+      {job.modelLoad ? (
+        <div className="progress-block" data-testid="model-load">
+          <progress
+            max={job.modelLoad.total}
+            value={job.modelLoad.loaded}
+            aria-label="Model download"
+          />
+          <p className="hint">
+            Loading the model ({job.modelLoad.file}): {formatBytes(job.modelLoad.loaded)} of{' '}
+            {formatBytes(job.modelLoad.total)}. It is kept for next time.
+          </p>
+        </div>
+      ) : null}
       {job.previewMs !== null ? (
         <p className="hint" data-testid="preview-time">
           One frame took {(job.previewMs / 1000).toFixed(1)} s.

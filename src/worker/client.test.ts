@@ -47,15 +47,18 @@ describe('WorkerClient', () => {
     expect(worker.sent.map((m) => m.id)).toEqual([1, 2]);
   });
 
-  it('rejects with an UpframeError that keeps the code', async () => {
+  it('rejects with an UpframeError that keeps the code, and reports it', async () => {
+    const seen: string[] = [];
     const client = new WorkerClient(
       fakeWorker((m) => [
         { kind: 'reply', id: m.id, ok: false, error: { code: 'DEVICE_LOST', message: 'gone' } },
       ]),
+      (error) => seen.push(error.code),
     );
     const err = await client.call('ping', { echo: 'x' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UpframeError);
     expect((err as UpframeError).code).toBe('DEVICE_LOST');
+    expect(seen).toEqual(['DEVICE_LOST']);
   });
 
   it('delivers events to subscribers and stops after unsubscribe', async () => {

@@ -2,7 +2,7 @@
  * The page side of the worker protocol: `call(type, input)` returns a typed promise; events
  * (progress, preview) go to subscribers.
  */
-import { fromErrorInfo } from '../shared/errors.ts';
+import { fromErrorInfo, type ErrorInfo } from '../shared/errors.ts';
 import type {
   FromWorker,
   RequestInput,
@@ -29,7 +29,10 @@ export class WorkerClient {
   private readonly pending = new Map<number, Pending>();
   private readonly listeners = new Set<(event: WorkerEvent) => void>();
 
-  constructor(private readonly worker: WorkerLike) {
+  constructor(
+    private readonly worker: WorkerLike,
+    private readonly onError: (error: ErrorInfo) => void = () => {},
+  ) {
     worker.addEventListener('message', (event: MessageEvent<FromWorker>) => {
       this.receive(event.data);
     });
@@ -69,7 +72,10 @@ export class WorkerClient {
       if (!pending) return;
       this.pending.delete(message.id);
       if (message.ok) pending.resolve(message.out);
-      else pending.reject(fromErrorInfo(message.error));
+      else {
+        pending.reject(fromErrorInfo(message.error));
+        this.onError(message.error);
+      }
       return;
     }
     for (const listener of this.listeners) listener(message);
@@ -78,10 +84,18 @@ export class WorkerClient {
 
 let shared: WorkerClient | undefined;
 
-/** The page's one job worker, started on first use. */
+/**
+ * The page's one job worker, started on first use. After a GPU loss the worker is replaced: ORT
+ * cannot move to a new device, but a fresh worker gets a fresh device and a fresh ORT.
+ */
 export function jobWorker(): WorkerClient {
   shared ??= new WorkerClient(
     new Worker(new URL('./host.ts', import.meta.url), { type: 'module', name: 'upframe-job' }),
+    (error) => {
+      if (error.code !== 'DEVICE_LOST') return;
+      shared?.terminate();
+      shared = undefined;
+    },
   );
   return shared;
 }

@@ -15,13 +15,14 @@ import {
   type TranscodeResult,
 } from '../media/index.ts';
 import { UpframeError } from '../shared/errors.ts';
+import { sharedGpu } from '../gpu/device.ts';
 import { createEnhancer } from './enhancers.ts';
-import type { Backend, JobOutput, JobProgressEvent, PreviewEvent } from './protocol.ts';
+import type { Backend, JobOutput, WorkerEvent } from './protocol.ts';
 import type { JobSettings, ModelChoice } from './settings.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
 
-type Emit = (event: JobProgressEvent | PreviewEvent, transfer?: Transferable[]) => void;
+type Emit = (event: WorkerEvent, transfer?: Transferable[]) => void;
 
 /** One enhancer kept warm between the preview and the render of the same clip and settings. */
 let warm: { key: string; enhancer: FrameEnhancer } | null = null;
@@ -37,6 +38,7 @@ async function enhancerFor(
   backend: Backend,
   size: { width: number; height: number },
   tileSize: number,
+  emit: Emit,
 ): Promise<FrameEnhancer | null> {
   if (model.type === 'none') return null;
   const key = `${modelKey(model)}|${backend}|${size.width}x${size.height}|${tileSize}`;
@@ -46,7 +48,13 @@ async function enhancerFor(
     warm = null;
     await old.close();
   }
-  const enhancer = await createEnhancer(model, backend, size, tileSize);
+  let lastEmit = 0;
+  const enhancer = await createEnhancer(model, backend, size, tileSize, (p) => {
+    const now = performance.now();
+    if (now - lastEmit < 200 && p.loaded < p.total) return;
+    lastEmit = now;
+    emit({ kind: 'model-progress', file: p.file, loaded: p.loaded, total: p.total });
+  });
   if (enhancer) warm = { key, enhancer };
   return enhancer;
 }
@@ -99,6 +107,7 @@ export interface RunningJob {
   readonly id: number;
   readonly gate: Gate;
   readonly abort: AbortController;
+  deviceLost: string | null;
 }
 
 let running: RunningJob | null = null;
@@ -134,7 +143,7 @@ export async function runJob(
 ): Promise<JobOutcome> {
   if (running)
     throw new UpframeError('INVALID_OPTION', 'Another render is already running in this tab.');
-  const job: RunningJob = { id, gate: new Gate(), abort: new AbortController() };
+  const job: RunningJob = { id, gate: new Gate(), abort: new AbortController(), deviceLost: null };
   running = job;
   try {
     const input = await openInput(file);
@@ -142,8 +151,24 @@ export async function runJob(
     input.close();
     if (!video) throw new UpframeError('NO_VIDEO_TRACK', `"${file.name}" has no video track.`);
     const size = { width: video.width, height: video.height };
-    const enhancer = await enhancerFor(settings.model, settings.backend, size, settings.tileSize);
+    const enhancer = await enhancerFor(
+      settings.model,
+      settings.backend,
+      size,
+      settings.tileSize,
+      emit,
+    );
     const scaleX = enhancer ? enhancer.outputWidth / size.width : 1;
+    if (enhancer?.backend === 'webgpu') {
+      // a lost GPU stops the job cleanly (the target is aborted, nothing half-written is kept)
+      void sharedGpu(self.navigator.gpu).then(({ device }) =>
+        device.lost.then((info) => {
+          if (running !== job) return;
+          job.deviceLost = info.message || info.reason;
+          job.abort.abort();
+        }),
+      );
+    }
     const target = await targetFor(output);
     const started = performance.now();
     let lastPreview = -Infinity;
@@ -198,6 +223,15 @@ export async function runJob(
       enhancer: enhancer?.name ?? null,
       backend: enhancer?.backend ?? null,
     };
+  } catch (err) {
+    if (job.deviceLost !== null) {
+      throw new UpframeError(
+        'DEVICE_LOST',
+        `The GPU stopped working during the render (${job.deviceLost}). Nothing was saved.`,
+        { cause: err },
+      );
+    }
+    throw err;
   } finally {
     running = null;
   }
@@ -244,7 +278,13 @@ export async function previewFrame(
     const total = sink.timing.timestampsUs.length;
     const index = Math.min(Math.max(0, Math.floor(frameIndex)), Math.max(0, total - 1));
     const size = { width: sink.track.width, height: sink.track.height };
-    const enhancer = await enhancerFor(settings.model, settings.backend, size, settings.tileSize);
+    const enhancer = await enhancerFor(
+      settings.model,
+      settings.backend,
+      size,
+      settings.tileSize,
+      emit,
+    );
     for await (const decoded of sink.frames({ range: { start: index, end: index + 1 } })) {
       const frame = decoded.detach();
       try {

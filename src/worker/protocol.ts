@@ -93,7 +93,15 @@ export interface PreviewEvent {
   readonly after: ImageBitmap;
 }
 
-export type WorkerEvent = JobProgressEvent | PreviewEvent;
+/** Download progress of a model pack file (first use; later loads come from the cache). */
+export interface ModelProgressEvent {
+  readonly kind: 'model-progress';
+  readonly file: string;
+  readonly loaded: number;
+  readonly total: number;
+}
+
+export type WorkerEvent = JobProgressEvent | PreviewEvent | ModelProgressEvent;
 
 export type FromWorker = WorkerReply | WorkerEvent;
 export type ToWorker = WorkerRequest;
