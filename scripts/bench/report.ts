@@ -272,7 +272,7 @@ export function renderTables(
               String(p.frames),
               `ORT ${p.oursBackend}`,
               fmt(p.oursFps, 3),
-              `TF.js ${p.peerBackend}`,
+              `TF.js ${p.peerBackend}${p.peerBackend === 'wasm' ? ' (1 thread, SIMD)' : ''}`,
               fmt(p.peerFps, 3),
               `${(p.oursFps / p.peerFps).toFixed(2)}x`,
               String(p.maxPixelDiff),

@@ -68,6 +68,8 @@ export interface BenchApi {
   decode(request: {
     clipUrl: string;
     pack: PackSource | null;
+    /** 'sr' builds the sr engine directly; 'app' asks the worker's factory (any pack kind). */
+    pipeline: 'sr' | 'app';
     backend: 'webgpu' | 'wasm';
     tileSize: number;
   }): Promise<Outcome<DecodedClip>>;
@@ -220,19 +222,18 @@ async function peer(request: Parameters<BenchApi['peer']>[0]): Promise<PeerCaseR
 
 async function decode(request: Parameters<BenchApi['decode']>[0]): Promise<DecodedClip> {
   const clip = await fetchClip(request.clipUrl);
-  if (!request.pack) return decodeClip(clip, null);
+  const { pack } = request;
+  if (!pack) return decodeClip(clip, null);
   const { width, height } = await clipSize(clip);
-  const built = await buildSrEnhancer(
-    request.pack,
-    request.backend,
-    width,
-    height,
-    request.tileSize,
-  );
+  const enhancer =
+    request.pipeline === 'app' && pack.type !== 'files'
+      ? await createEnhancer(pack, request.backend, { width, height }, request.tileSize)
+      : (await buildSrEnhancer(pack, request.backend, width, height, request.tileSize)).enhancer;
+  if (!enhancer) throw new Error('The pack gave no enhancer.');
   try {
-    return await decodeClip(clip, built.enhancer);
+    return await decodeClip(clip, enhancer);
   } finally {
-    await built.enhancer.close();
+    await enhancer.close();
   }
 }
 

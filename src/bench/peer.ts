@@ -27,7 +27,13 @@ function framePixels(frame: VideoFrame | OffscreenCanvas, width: number, height:
 }
 
 export async function usePeerBackend(backend: PeerBackend, wasmBase: string): Promise<string> {
-  if (backend === 'wasm') setWasmPaths(wasmBase);
+  if (backend === 'wasm') {
+    setWasmPaths(wasmBase);
+    // TF.js's threaded wasm starts its pthread workers from the script that loaded it, which a
+    // bundled page does not have as a classic script: the workers fail and the backend hangs. Its
+    // single-threaded SIMD build is what works from a bundle (stated next to the figures).
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  }
   await tf.setBackend(backend);
   await tf.ready();
   // TF.js falls back to another backend without an error; the table must say what really ran

@@ -1,0 +1,417 @@
+/**
+ * `npm run eval -- [--json FILE] [--thick] [--frames N]`
+ *
+ * Quality on clips with a known truth, rendered from real photographs (pan, zoom, a moving object;
+ * scripts/eval/sequences.ts) at 480x288; the low-quality input is the truth blurred (Gaussian,
+ * sigma 1.2), downscaled x4 (area), with noise (ffmpeg noise=alls=3) and H.264 at CRF 28 (ffmpeg,
+ * libx264). The models run in the built app in headless Chromium on ORT wasm (src/bench/frames.ts:
+ * the app's decode and enhancer, without the export's re-encode). Bicubic is ffmpeg's swscale
+ * bicubic on the same decoded frames. Reported per method: PSNR (RGB), SSIM (luma) and E*warp x 1e3
+ * with the ground-truth flow (scripts/eval/metrics.ts); the truth's own E*warp is the floor.
+ *
+ * Photographs: scikit-image's sample data, Debian package python3-skimage
+ * (/usr/lib/python3/dist-packages/skimage/data): coffee.png (CC0, Rachel Michetti), rocket.jpg
+ * (SpaceX, public domain), astronaut.png (NASA, public domain), chelsea.png (CC0, Stefan van der
+ * Walt). None of them is a training photo of models/lite (those come from lomiri-wallpapers).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { BenchApi, Outcome } from '../../src/bench/api.ts';
+import type { DecodedClip, EnvInfo } from '../../src/bench/types.ts';
+import { openBenchPage, ROOT } from '../bench/browser.ts';
+import { adapterLine } from '../bench/report.ts';
+import { eWarp, psnr, ssim, type RgbFrame } from './metrics.ts';
+import { renderSequence, type Photo, type Sequence, type SequenceSpec } from './sequences.ts';
+
+const DATA = '/usr/lib/python3/dist-packages/skimage/data';
+const HR = { width: 480, height: 288 };
+const LQ = { width: HR.width / 4, height: HR.height / 4 };
+const EVAL_DIR = join(ROOT, '.cache', 'eval');
+const TINY_DLORAL = join(ROOT, 'models', 'packs', 'tiny-dloral');
+
+function parseArgs(argv: readonly string[]): { json: string; thick: boolean; frames: number } {
+  let json = join(EVAL_DIR, 'latest.json');
+  let thick = false;
+  let frames = 8;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--json') json = resolve(argv[++i] ?? '');
+    else if (arg === '--thick') thick = true;
+    else if (arg === '--frames') frames = Number(argv[++i]);
+    else {
+      console.error(`Unknown option ${arg}. Usage: npm run eval -- [--json FILE] [--thick]`);
+      process.exit(2);
+    }
+  }
+  if (!Number.isInteger(frames) || frames < 2) {
+    console.error('--frames must be a whole number of at least 2.');
+    process.exit(2);
+  }
+  return { json, thick, frames };
+}
+
+function loadPhoto(file: string): Photo {
+  const path = join(DATA, file);
+  if (!existsSync(path)) {
+    console.error(
+      `${path} is missing: install Debian's scikit-image sample data with "apt-get install -y python3-skimage".`,
+    );
+    process.exit(2);
+  }
+  const probe = execFileSync(
+    'ffprobe',
+    ['-v', 'error', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', path],
+    { encoding: 'utf8' },
+  );
+  const [width, height] = probe.trim().split(',').map(Number) as [number, number];
+  const raw = execFileSync(
+    'ffmpeg',
+    ['-v', 'error', '-i', path, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
+    { maxBuffer: 1 << 28 },
+  );
+  return { width, height, data: Float32Array.from(raw) };
+}
+
+function specs(frames: number): SequenceSpec[] {
+  const coffee = loadPhoto('coffee.png');
+  const rocket = loadPhoto('rocket.jpg');
+  const astronaut = loadPhoto('astronaut.png');
+  const chelsea = loadPhoto('chelsea.png');
+  const mid = (frames - 1) / 2;
+  return [
+    {
+      name: 'pan',
+      description: 'coffee.png panned by (3.7, 1.3) px per frame',
+      ...HR,
+      frames,
+      photo: coffee,
+      camera: { scale: () => 1, offset: (t) => [3.7 * (t - mid), 1.3 * (t - mid)] },
+    },
+    {
+      name: 'zoom',
+      description: 'rocket.jpg zooming in by 2.5 % per frame',
+      ...HR,
+      frames,
+      photo: rocket,
+      camera: { scale: (t) => 0.975 ** t, offset: () => [0, 0] },
+    },
+    {
+      name: 'object',
+      description:
+        'a disk of chelsea.png (r = 48) moving (5.5, -2.5) px per frame over astronaut.png panning (-2.2, 0.8)',
+      ...HR,
+      frames,
+      photo: astronaut,
+      camera: { scale: () => 1, offset: (t) => [-2.2 * (t - mid), 0.8 * (t - mid)] },
+      disk: {
+        photo: chelsea,
+        radius: 48,
+        centre: (t) => [170 + 5.5 * t, 160 - 2.5 * t],
+      },
+    },
+  ];
+}
+
+/** Blur, x4 area downscale, noise, H.264: the low-quality clip the models see. */
+function degrade(sequence: Sequence, path: string): void {
+  const raw = Buffer.concat(sequence.frames.map((f) => Buffer.from(f.data)));
+  execFileSync(
+    'ffmpeg',
+    [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      '-s',
+      `${HR.width}x${HR.height}`,
+      '-r',
+      '24',
+      '-i',
+      '-',
+      '-vf',
+      `gblur=sigma=1.2,scale=${LQ.width}:${LQ.height}:flags=area,noise=alls=3:allf=t,scale=out_color_matrix=bt709:out_range=tv,format=yuv420p`,
+      '-c:v',
+      'libx264',
+      '-preset',
+      'medium',
+      '-crf',
+      '28',
+      '-threads',
+      '1',
+      '-colorspace',
+      'bt709',
+      '-color_primaries',
+      'bt709',
+      '-color_trc',
+      'bt709',
+      '-color_range',
+      'tv',
+      path,
+    ],
+    { input: raw },
+  );
+}
+
+function bicubic(lq: RgbFrame[]): RgbFrame[] {
+  const raw = Buffer.concat(lq.map((f) => Buffer.from(f.data)));
+  const out = execFileSync(
+    'ffmpeg',
+    [
+      '-v',
+      'error',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      '-s',
+      `${LQ.width}x${LQ.height}`,
+      '-i',
+      '-',
+      '-vf',
+      `scale=${HR.width}:${HR.height}:flags=bicubic`,
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      '-',
+    ],
+    { input: raw, maxBuffer: 1 << 28 },
+  );
+  const size = HR.width * HR.height * 3;
+  return lq.map((_, i) => ({
+    ...HR,
+    data: new Uint8Array(out.buffer, out.byteOffset + i * size, size),
+  }));
+}
+
+function framesOf(clip: DecodedClip): RgbFrame[] {
+  return clip.frames.map((b64) => ({
+    width: clip.width,
+    height: clip.height,
+    data: new Uint8Array(Buffer.from(b64, 'base64')),
+  }));
+}
+
+interface Score {
+  psnr: number;
+  ssim: number;
+  eWarpE3: number;
+  msPerFrame: number | null;
+}
+
+function score(out: RgbFrame[], seq: Sequence, msPerFrame: number | null): Score {
+  const n = out.length;
+  let p = 0;
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    p += psnr(out[i]!, seq.frames[i]!);
+    s += ssim(out[i]!, seq.frames[i]!);
+  }
+  return { psnr: p / n, ssim: s / n, eWarpE3: 1e3 * eWarp(out, seq.flows), msPerFrame };
+}
+
+interface MethodRow {
+  method: string;
+  temporal: string;
+  scores: Record<string, Score>;
+  note?: string;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  const log = (t: string) =>
+    console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${t}`);
+  mkdirSync(EVAL_DIR, { recursive: true });
+  const sequences = specs(args.frames).map((spec) => {
+    log(
+      `rendering ${spec.name}: ${spec.description}, ${spec.frames} frames at ${HR.width}x${HR.height}`,
+    );
+    const seq = renderSequence(spec);
+    degrade(seq, join(EVAL_DIR, `${spec.name}-lq.mp4`));
+    return seq;
+  });
+  const dloral = existsSync(join(TINY_DLORAL, 'manifest.json'));
+  const session = await openBenchPage({
+    '/eval-media/': EVAL_DIR,
+    ...(dloral ? { '/tiny-dloral/': TINY_DLORAL } : {}),
+  });
+  const rows: MethodRow[] = [];
+  let env: EnvInfo;
+  try {
+    env = await session.page.evaluate(() => window.upframeBench!.env());
+    const decode = async (
+      request: Parameters<BenchApi['decode']>[0],
+    ): Promise<Outcome<DecodedClip>> =>
+      await session.page.evaluate((r) => window.upframeBench!.decode(r), request);
+    const truthRow: MethodRow = {
+      method: 'ground truth (floor of E*warp)',
+      temporal: '–',
+      scores: {},
+    };
+    const bicubicRow: MethodRow = { method: 'bicubic (ffmpeg swscale)', temporal: '–', scores: {} };
+    for (const seq of sequences) {
+      truthRow.scores[seq.spec.name] = score(seq.frames, seq, null);
+      const lq = await decode({
+        clipUrl: `/eval-media/${seq.spec.name}-lq.mp4`,
+        pack: null,
+        pipeline: 'sr',
+        backend: 'wasm',
+        tileSize: 0,
+      });
+      if (!lq.ok) throw new Error(`decoding ${seq.spec.name}: ${lq.error.message}`);
+      bicubicRow.scores[seq.spec.name] = score(bicubic(framesOf(lq.value)), seq, null);
+    }
+    rows.push(truthRow, bicubicRow);
+    const models: {
+      name: string;
+      pack: Parameters<BenchApi['decode']>[0]['pack'];
+      pipeline: 'sr' | 'app';
+      backend: 'wasm' | 'webgpu';
+    }[] = [
+      {
+        name: 'esrgan-slim-x4',
+        pack: { type: 'builtin', name: 'esrgan-slim-x4' },
+        pipeline: 'sr',
+        backend: 'wasm',
+      },
+      {
+        name: 'esrgan-medium-x4',
+        pack: { type: 'builtin', name: 'esrgan-medium-x4' },
+        pipeline: 'sr',
+        backend: 'wasm',
+      },
+      ...(args.thick
+        ? [
+            {
+              name: 'esrgan-thick-x4',
+              pack: { type: 'builtin' as const, name: 'esrgan-thick-x4' },
+              pipeline: 'sr' as const,
+              backend: 'wasm' as const,
+            },
+          ]
+        : []),
+      ...(dloral
+        ? [
+            {
+              name: 'tiny-dloral (random weights)',
+              pack: { type: 'url' as const, url: '/tiny-dloral/' },
+              pipeline: 'app' as const,
+              backend: 'wasm' as const,
+            },
+          ]
+        : []),
+    ];
+    for (const model of models) {
+      const row: MethodRow = {
+        method: `${model.name} (${model.backend})`,
+        temporal: 'per frame',
+        scores: {},
+      };
+      for (const seq of sequences) {
+        log(`${model.name} on ${seq.spec.name}`);
+        const out = await decode({
+          clipUrl: `/eval-media/${seq.spec.name}-lq.mp4`,
+          pack: model.pack,
+          pipeline: model.pipeline,
+          backend: model.backend,
+          tileSize: 0,
+        });
+        if (!out.ok) {
+          row.note = `failed: ${out.error.code}: ${out.error.message}`;
+          log(row.note);
+          break;
+        }
+        row.scores[seq.spec.name] = score(framesOf(out.value), seq, out.value.msPerFrame);
+      }
+      if (model.pipeline === 'app') row.temporal = 'CFR (its own pipeline)';
+      rows.push(row);
+      if (model.pipeline === 'sr')
+        rows.push({
+          method: `${model.name} + temporal fusion`,
+          temporal: 'not available',
+          scores: {},
+          note: 'not available: the engine has no temporal fusion for sr packs yet',
+        });
+    }
+    if (!args.thick)
+      rows.push({
+        method: 'esrgan-thick-x4',
+        temporal: 'per frame',
+        scores: {},
+        note: 'not run (about 13x slower than medium; add --thick)',
+      });
+    if (!dloral)
+      rows.push({ method: 'tiny-dloral', temporal: '–', scores: {}, note: 'skipped: not built' });
+  } finally {
+    await session.close();
+  }
+
+  const names = sequences.map((s) => s.spec.name);
+  const header = [
+    'method',
+    ...names.flatMap((n) => [`${n} PSNR`, `${n} SSIM`, `${n} E*warp`]),
+    'ms/frame',
+  ];
+  const lines = [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`];
+  for (const row of rows) {
+    if (Object.keys(row.scores).length === 0) {
+      lines.push(`| ${row.method} | ${row.note ?? ''} |${' |'.repeat(header.length - 2)}`);
+      continue;
+    }
+    const cells = names.flatMap((n) => {
+      const s = row.scores[n];
+      return s ? [s.psnr.toFixed(2), s.ssim.toFixed(4), s.eWarpE3.toFixed(3)] : ['–', '–', '–'];
+    });
+    const ms = Object.values(row.scores)
+      .map((s) => s.msPerFrame)
+      .filter((m): m is number => m !== null);
+    const msText = ms.length ? (ms.reduce((a, b) => a + b, 0) / ms.length).toFixed(0) : '–';
+    lines.push(
+      `| ${row.method}${row.note ? ` (${row.note})` : ''} | ${cells.join(' | ')} | ${msText} |`,
+    );
+  }
+  const machine = `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  console.log('');
+  console.log(`${new Date().toISOString().slice(0, 10)}, ${machine}.`);
+  console.log(adapterLine(env));
+  console.log(
+    `Clips: ${args.frames} frames, ${LQ.width}x${LQ.height} -> ${HR.width}x${HR.height}; PSNR (dB, RGB) and SSIM (luma) averaged over frames; E*warp x 1e3 (ground-truth flow, valid pixels).`,
+  );
+  console.log('');
+  console.log(lines.join('\n'));
+  const report = {
+    date: new Date().toISOString(),
+    command: `npm run eval --${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}`,
+    machine,
+    env,
+    clips: sequences.map((s) => ({
+      name: s.spec.name,
+      description: s.spec.description,
+      frames: s.frames.length,
+      hr: HR,
+      lq: LQ,
+    })),
+    degradation:
+      'gblur sigma 1.2, area x1/4, noise alls=3 (temporal), H.264 libx264 CRF 28 yuv420p bt709',
+    rows,
+    foreignRequests: [...session.foreign],
+  };
+  mkdirSync(dirname(args.json), { recursive: true });
+  writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nJSON: ${args.json}`);
+  if (session.foreign.length > 0) {
+    console.error(`The page tried to reach outside its origin: ${session.foreign.join(', ')}`);
+    process.exit(1);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.exit(1);
+});
