@@ -125,5 +125,5 @@ export async function buildSrEnhancer(
     ...(gpu ? { device: gpu.device, adapterInfo: gpu.info } : {}),
     ...(outputMode ? { outputMode } : {}),
   });
-  return { enhancer, tileSize: size, tiles: plan.tiles.length };
+  return { enhancer, tileSize: Math.min(size, Math.max(width, height)), tiles: plan.tiles.length };
 }
