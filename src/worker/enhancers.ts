@@ -5,6 +5,7 @@
 import { createSrEnhancer } from '../engine/create-enhancer.ts';
 import { createDloralEnhancer } from '../engine/dloral-create.ts';
 import type { FrameEnhancer } from '../engine/enhancer.ts';
+import { createLiteEnhancer } from '../engine/lite-create.ts';
 import { loadBuiltinIndex, loadPack, type LoadProgress, type PackSource } from '../engine/packs.ts';
 import { sharedGpu } from '../gpu/device.ts';
 import { UpframeError } from '../shared/errors.ts';
@@ -42,10 +43,11 @@ export async function createEnhancer(
   const source = await packSourceFor(model);
   if (!source) return null;
   const pack = await loadPack(source, onProgress);
-  if (pack.manifest.kind === 'dloral') {
+  if (pack.manifest.kind === 'dloral' || pack.manifest.kind === 'lite') {
+    const create = pack.manifest.kind === 'lite' ? createLiteEnhancer : createDloralEnhancer;
     if (backend === 'webgpu') {
       const gpu = await sharedGpu(self.navigator.gpu);
-      return createDloralEnhancer(pack, {
+      return create(pack, {
         backend,
         device: gpu.device,
         adapterInfo: gpu.info,
@@ -54,7 +56,7 @@ export async function createEnhancer(
         tileSize,
       });
     }
-    return createDloralEnhancer(pack, {
+    return create(pack, {
       backend,
       width: size.width,
       height: size.height,
@@ -64,7 +66,7 @@ export async function createEnhancer(
   if (pack.manifest.kind !== 'sr') {
     throw new UpframeError(
       'MODEL_LOAD_FAILED',
-      `${pack.manifest.title} is a "${pack.manifest.kind}" pack, which this version cannot run yet.`,
+      `${pack.manifest.title} is a "${String(pack.manifest.kind)}" pack, which this version cannot run yet.`,
     );
   }
   if (backend === 'webgpu') {

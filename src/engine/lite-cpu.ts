@@ -1,0 +1,232 @@
+/**
+ * The Upframe-lite pipeline on the CPU: ORT's wasm backend for the encoder and the generator, the
+ * kernels' CPU references (flowRef, warpRef, cfrRef) for the rest. It runs where WebGPU is
+ * missing, and it is the reference lite-gpu.ts must match: the same steps in the same order
+ * (models/lite/README.md, "Architecture and the inference contract").
+ */
+import { cfrRef } from '../kernels/cfr-attention/cfr-attention.ref.ts';
+import { flowRef } from '../kernels/flow/flow.ref.ts';
+import { rgbaToTensorRef, tensorToRgbaRef } from '../kernels/frame-tensor/frame-tensor.ref.ts';
+import { accumulateRef, resolveRef } from '../kernels/tile-blend/tile-blend.ref.ts';
+import { warpRef } from '../kernels/warp/warp.ref.ts';
+import { UpframeError } from '../shared/errors.ts';
+import type { EnhancerStats, FrameEnhancer } from './enhancer.ts';
+import {
+  createLiteSessions,
+  cropPlanar,
+  LITE_FLOW,
+  LITE_IO,
+  readLitePack,
+  type LiteParts,
+  type LitePlan,
+  type LiteSessions,
+} from './lite-pack.ts';
+import { cpuTensor, tensorData, type OrtTensor } from './ort.ts';
+import type { LoadedPack } from './packs.ts';
+
+function output(result: Record<string, OrtTensor>, name: string): Float32Array {
+  const t = result[name];
+  if (!t) throw new UpframeError('INTERNAL', `Internal error: the model gave no "${name}".`);
+  return tensorData(t);
+}
+
+/** One frame's tensors, exposed so tests can compare stages. */
+export interface LiteCpuFrame {
+  readonly features: Float32Array;
+  /** flow(n -> n-1) [2, H, W], or null when the frame was its own reference. */
+  readonly flow: Float32Array | null;
+  readonly reference: Float32Array;
+  readonly fused: Float32Array;
+  /** [3, 4H, 4W] in [0, 1] (before 8-bit quantisation). */
+  readonly hr: Float32Array;
+}
+
+/** The per-frame math, independent of VideoFrame. */
+export class LiteCpuCore {
+  private previousFeatures: Float32Array | null = null;
+  private previousLq: Float32Array | null = null;
+
+  constructor(
+    readonly parts: LiteParts,
+    private readonly sessions: LiteSessions,
+    readonly plan: LitePlan,
+    /** false: CFR fuses each frame with itself (the trainer's "CFR disabled" evaluation). */
+    readonly temporal = true,
+  ) {}
+
+  /** Forget the previous frame (a cut, or a new clip). */
+  reset(): void {
+    this.previousFeatures = null;
+    this.previousLq = null;
+  }
+
+  /**
+   * `lq` is the frame as planar RGB in [0, 1]. `injectedFlow` replaces the Lucas-Kanade flow
+   * (tests feed the ground-truth flow a PyTorch reference was computed with).
+   */
+  async process(lq: Float32Array, injectedFlow?: Float32Array): Promise<LiteCpuFrame> {
+    const { parts, plan } = this;
+    const { width: w, height: h } = plan;
+    const c = parts.channels;
+    const size = { width: w, height: h };
+    // 1. encoder on the whole frame
+    const features = output(
+      await this.sessions.encoder.run({ [LITE_IO.encoderIn]: cpuTensor(lq, [1, 3, h, w]) }),
+      LITE_IO.encoderOut,
+    );
+    // 2-3. flow(n -> n-1) on the LQ frames, warp of the previous features
+    let flow: Float32Array | null = null;
+    let reference = features;
+    if (this.temporal && this.previousFeatures && this.previousLq) {
+      flow = injectedFlow ?? flowRef(lq, this.previousLq, { width: w, height: h, ...LITE_FLOW });
+      reference = warpRef(this.previousFeatures, flow, { width: w, height: h, channels: c });
+    }
+    // 4. CFR
+    const fused = cfrRef(features, reference, parts.cfr, {
+      width: w,
+      height: h,
+      temperature: parts.cfr.config.temperature,
+      topK: parts.topK,
+      radius: parts.radius,
+    });
+    // 5. generator, tiled when the plan says so
+    const hr = await this.generate(fused, lq, size);
+    if (this.temporal) {
+      this.previousFeatures = features;
+      this.previousLq = lq;
+    }
+    return { features, flow, reference, fused, hr };
+  }
+
+  private async generate(
+    fused: Float32Array,
+    lq: Float32Array,
+    size: { width: number; height: number },
+  ): Promise<Float32Array> {
+    const { tiles } = this.plan;
+    const s = this.plan.scale;
+    const c = this.parts.channels;
+    const { tileWidth: tw, tileHeight: th } = tiles;
+    const frameOut = { width: this.plan.outputWidth, height: this.plan.outputHeight };
+    const acc =
+      tiles.tiles.length > 1 ? new Float32Array(3 * frameOut.width * frameOut.height) : null;
+    const weight = acc ? new Float32Array(frameOut.width * frameOut.height) : null;
+    for (const tile of tiles.tiles) {
+      const win = { x: tile.x, y: tile.y, width: tw, height: th };
+      const single = !acc || !weight;
+      const result = await this.sessions.generator.run({
+        [LITE_IO.generatorFused]: cpuTensor(single ? fused : cropPlanar(fused, c, size, win), [
+          1,
+          c,
+          th,
+          tw,
+        ]),
+        [LITE_IO.generatorLq]: cpuTensor(single ? lq : cropPlanar(lq, 3, size, win), [
+          1,
+          3,
+          th,
+          tw,
+        ]),
+      });
+      const out = output(result, LITE_IO.generatorOut);
+      if (single) return out;
+      accumulateRef(
+        3,
+        out,
+        acc,
+        weight,
+        {
+          x: tile.x * s,
+          y: tile.y * s,
+          width: tw * s,
+          height: th * s,
+          rampLeft: tile.rampLeft * s,
+          rampRight: tile.rampRight * s,
+          rampTop: tile.rampTop * s,
+          rampBottom: tile.rampBottom * s,
+        },
+        frameOut,
+      );
+    }
+    if (!acc || !weight) throw new UpframeError('INTERNAL', 'Internal error: no generator tiles.');
+    return resolveRef(3, acc, weight, frameOut);
+  }
+
+  async release(): Promise<void> {
+    await this.sessions.encoder.release();
+    await this.sessions.generator.release();
+  }
+}
+
+/** The wasm FrameEnhancer around LiteCpuCore. */
+export class LiteCpuEnhancer implements FrameEnhancer {
+  readonly backend = 'wasm' as const;
+  readonly outputWidth: number;
+  readonly outputHeight: number;
+  private readonly input: OffscreenCanvasRenderingContext2D;
+  private readonly output: OffscreenCanvasRenderingContext2D;
+  private frames = 0;
+
+  constructor(
+    readonly name: string,
+    private readonly core: LiteCpuCore,
+  ) {
+    const { plan } = core;
+    this.outputWidth = plan.outputWidth;
+    this.outputHeight = plan.outputHeight;
+    const input = new OffscreenCanvas(plan.width, plan.height).getContext('2d', {
+      willReadFrequently: true,
+    });
+    const out = new OffscreenCanvas(plan.outputWidth, plan.outputHeight).getContext('2d');
+    if (!input || !out)
+      throw new UpframeError('INTERNAL', 'Internal error: no 2D canvas in this worker.');
+    this.input = input;
+    this.output = out;
+  }
+
+  async process(frame: VideoFrame): Promise<VideoFrame> {
+    const { plan } = this.core;
+    this.input.drawImage(frame, 0, 0, plan.width, plan.height);
+    const rgba = this.input.getImageData(0, 0, plan.width, plan.height).data;
+    const bytes = new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.byteLength);
+    const region = { x: 0, y: 0, width: plan.width, height: plan.height };
+    const { hr } = await this.core.process(
+      rgbaToTensorRef(bytes, plan.width, plan.height, region, '0,1'),
+    );
+    const out = tensorToRgbaRef(
+      hr,
+      { x: 0, y: 0, width: plan.outputWidth, height: plan.outputHeight },
+      plan.outputWidth,
+      plan.outputHeight,
+      '0,1',
+    );
+    this.output.putImageData(
+      new ImageData(new Uint8ClampedArray(out.buffer), plan.outputWidth, plan.outputHeight),
+      0,
+      0,
+    );
+    this.frames += 1;
+    return new VideoFrame(this.output.canvas, {
+      timestamp: frame.timestamp,
+      ...(frame.duration === null ? {} : { duration: frame.duration }),
+    });
+  }
+
+  stats(): EnhancerStats {
+    return { frames: this.frames, readbacks: 0, allocationsAfterFirstFrame: 0, gpuBytes: 0 };
+  }
+
+  async close(): Promise<void> {
+    await this.core.release();
+  }
+}
+
+export async function createLiteCpuCore(
+  pack: LoadedPack,
+  plan: (parts: LiteParts) => LitePlan,
+  temporal = true,
+): Promise<LiteCpuCore> {
+  const parts = readLitePack(pack);
+  const sessions = await createLiteSessions(parts, { backend: 'wasm' });
+  return new LiteCpuCore(parts, sessions, plan(parts), temporal);
+}

@@ -1,0 +1,63 @@
+/**
+ * Builds an Upframe-lite enhancer from a loaded `lite` pack: the plan first (so a frame too large
+ * for the adapter fails with RESOLUTION_TOO_LARGE before anything is loaded onto it), then the two
+ * ORT sessions, then the WebGPU or the wasm pipeline.
+ */
+import { UpframeError } from '../shared/errors.ts';
+import type { EnhancerOptions } from './create-enhancer.ts';
+import type { FrameEnhancer } from './enhancer.ts';
+import { LiteCpuCore, LiteCpuEnhancer } from './lite-cpu.ts';
+import { LiteGpuEnhancer } from './lite-gpu.ts';
+import {
+  createLiteSessions,
+  LITE_WASM_LIMITS,
+  planLite,
+  readLitePack,
+  type LiteParts,
+  type LitePlan,
+} from './lite-pack.ts';
+import type { LoadedPack } from './packs.ts';
+import { outputModeFor } from './sr-gpu.ts';
+
+export interface LiteOptions extends EnhancerOptions {
+  /**
+   * false: CFR fuses each frame with its own features (no flow, no warp), as the trainer's
+   * "CFR disabled" evaluation does, so the temporal module's effect can be measured. Default true.
+   */
+  readonly temporal?: boolean;
+}
+
+export function litePlanFor(parts: LiteParts, options: LiteOptions): LitePlan {
+  const limits =
+    options.backend === 'webgpu' && options.device
+      ? {
+          maxStorageBufferBindingSize: options.device.limits.maxStorageBufferBindingSize,
+          maxTextureDimension2D: options.device.limits.maxTextureDimension2D,
+        }
+      : LITE_WASM_LIMITS;
+  return planLite(
+    parts,
+    { width: options.width, height: options.height },
+    limits,
+    options.tileSize,
+  );
+}
+
+export async function createLiteEnhancer(
+  pack: LoadedPack,
+  options: LiteOptions,
+): Promise<FrameEnhancer> {
+  const parts = readLitePack(pack);
+  const plan = litePlanFor(parts, options);
+  const temporal = options.temporal ?? true;
+  if (options.backend === 'webgpu') {
+    if (!options.device)
+      throw new UpframeError('INTERNAL', 'Internal error: WebGPU backend without a device.');
+    const sessions = await createLiteSessions(parts, { backend: 'webgpu', device: options.device });
+    const mode =
+      options.outputMode ?? (options.adapterInfo ? outputModeFor(options.adapterInfo) : 'readback');
+    return new LiteGpuEnhancer(options.device, parts, sessions, plan, mode, temporal);
+  }
+  const sessions = await createLiteSessions(parts, { backend: 'wasm' });
+  return new LiteCpuEnhancer(parts.title, new LiteCpuCore(parts, sessions, plan, temporal));
+}
