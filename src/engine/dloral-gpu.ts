@@ -4,12 +4,12 @@
  * warp z_{n-1} -> per latent tile: CFR, UNet (ORT) and the Gaussian blend of x0 = fused - UNet ->
  * VAE decoder (ORT, tiled) -> AdaIN -> (bicubic back to 4x) -> texture. Tensors move between our
  * WGSL and ORT as GPU buffers; tile windows are cut with buffer-to-buffer row copies. Nothing is
- * read back except the finished frame on software adapters (OutputMode, see sr-gpu.ts). Every
+ * read back except the finished frame on software adapters (OutputMode, see frame-io.ts). Every
  * buffer, uniform and bind group is made in the constructor, so a frame only encodes and submits.
  * dloral-cpu.ts is the same math on the CPU and the reference this file is tested against.
  */
 import { BufferPool } from '../gpu/pool.ts';
-import { readbackCount, TextureReader } from '../gpu/readback.ts';
+import { readbackCount } from '../gpu/readback.ts';
 import { prepareAdain, type PreparedAdain } from '../kernels/adain/adain.ts';
 import { prepareBicubic, type PreparedBicubic } from '../kernels/bicubic/bicubic.ts';
 import { prepareCfr, uploadCfrWeights } from '../kernels/cfr-attention/cfr-attention.ts';
@@ -32,7 +32,7 @@ import {
 } from './dloral-pack.ts';
 import type { EnhancerStats, FrameEnhancer } from './enhancer.ts';
 import { cpuTensor, gpuTensor, type OrtTensor, type Session } from './ort.ts';
-import type { OutputMode } from './sr-gpu.ts';
+import { FrameInput, FrameOutput, frameTimes, type OutputMode } from './frame-io.ts';
 
 const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
@@ -76,12 +76,8 @@ export class DloralGpuEnhancer implements FrameEnhancer {
   readonly outputHeight: number;
   private readonly pool: BufferPool;
   private readonly owned: Encodable[] = [];
-  private readonly textures: GPUTexture[] = [];
-  private readonly inputTexture: GPUTexture;
-  private readonly outputTexture: GPUTexture;
-  private readonly canvas: OffscreenCanvas | null = null;
-  private readonly context: GPUCanvasContext | null = null;
-  private readonly reader: TextureReader | null = null;
+  private readonly input: FrameInput;
+  private readonly output: FrameOutput;
   private readonly front: Encodable[];
   private readonly encodeLatent: TiledRun;
   private readonly decodeImage: TiledRun;
@@ -128,42 +124,8 @@ export class DloralGpuEnhancer implements FrameEnhancer {
     this.pool = new BufferPool(device);
     const buf = (floats: number, label: string): GPUBuffer =>
       this.pool.acquire(floats * 4, STORAGE, `dloral.${label}`);
-    this.inputTexture = device.createTexture({
-      size: { width: g.inputWidth, height: g.inputHeight },
-      format: 'rgba8unorm',
-      usage:
-        GPUTextureUsage.TEXTURE_BINDING |
-        GPUTextureUsage.COPY_DST |
-        GPUTextureUsage.RENDER_ATTACHMENT,
-    });
-    this.outputTexture = device.createTexture({
-      size: { width: g.outputWidth, height: g.outputHeight },
-      format: 'rgba8unorm',
-      usage:
-        GPUTextureUsage.STORAGE_BINDING |
-        GPUTextureUsage.COPY_SRC |
-        GPUTextureUsage.TEXTURE_BINDING,
-    });
-    this.textures.push(this.inputTexture, this.outputTexture);
-    if (outputMode === 'canvas') {
-      this.canvas = new OffscreenCanvas(g.outputWidth, g.outputHeight);
-      const context = this.canvas.getContext('webgpu');
-      if (!context) {
-        throw new UpframeError(
-          'WEBGPU_UNAVAILABLE',
-          'This browser cannot draw WebGPU output into a canvas.',
-        );
-      }
-      context.configure({
-        device,
-        format: 'rgba8unorm',
-        usage: GPUTextureUsage.COPY_DST | GPUTextureUsage.RENDER_ATTACHMENT,
-        alphaMode: 'opaque',
-      });
-      this.context = context;
-    } else {
-      this.reader = new TextureReader(device, g.outputWidth, g.outputHeight);
-    }
+    this.input = new FrameInput(device, g.inputWidth, g.inputHeight);
+    this.output = new FrameOutput(device, g.outputWidth, g.outputHeight, outputMode);
 
     const plane = g.width * g.height;
     const latentPlane = lw * lh;
@@ -185,7 +147,7 @@ export class DloralGpuEnhancer implements FrameEnhancer {
 
     // 1. frame -> [-1, 1] tensor -> bicubic to the processed size
     const toTensor = own(
-      prepareToTensor(device, this.inputTexture, b.lq, {
+      prepareToTensor(device, this.input.texture, b.lq, {
         region: { x: 0, y: 0, width: g.inputWidth, height: g.inputHeight },
         range: '-1,1',
       }),
@@ -342,7 +304,7 @@ export class DloralGpuEnhancer implements FrameEnhancer {
       );
     }
     this.finish = own(
-      prepareFromTensor(device, final, this.outputTexture, {
+      prepareFromTensor(device, final, this.output.texture, {
         region: { x: 0, y: 0, width: g.outputWidth, height: g.outputHeight },
         range: '-1,1',
       }),
@@ -451,18 +413,7 @@ export class DloralGpuEnhancer implements FrameEnhancer {
   async process(frame: VideoFrame): Promise<VideoFrame> {
     const { device, buffers: b } = this;
     const g = this.plan.geometry;
-    // A VideoFrame imported straight into WebGPU drops the GPU instance on SwiftShader (Chromium
-    // 156); an ImageBitmap stays on the GPU where the frame is GPU-backed and works everywhere.
-    const bitmap = await createImageBitmap(frame);
-    try {
-      device.queue.copyExternalImageToTexture(
-        { source: bitmap },
-        { texture: this.inputTexture },
-        { width: g.inputWidth, height: g.inputHeight },
-      );
-    } finally {
-      bitmap.close();
-    }
+    await this.input.upload(frame);
     const first = device.createCommandEncoder({ label: 'dloral.front' });
     for (const k of this.front.slice(0, 2)) k.encode(first);
     device.queue.submit([first.finish()]);
@@ -493,33 +444,7 @@ export class DloralGpuEnhancer implements FrameEnhancer {
     this.finish.encode(encoder);
     encoder.copyBufferToBuffer(b.latent, 0, b.previousLatent, 0, latentBytes);
     encoder.copyBufferToBuffer(b.small, 0, b.previousSmall, 0, smallBytes);
-    const init = {
-      timestamp: frame.timestamp,
-      ...(frame.duration === null ? {} : { duration: frame.duration }),
-    };
-    let out: VideoFrame;
-    if (this.context && this.canvas) {
-      encoder.copyTextureToTexture(
-        { texture: this.outputTexture },
-        { texture: this.context.getCurrentTexture() },
-        { width: this.outputWidth, height: this.outputHeight },
-      );
-      device.queue.submit([encoder.finish()]);
-      out = new VideoFrame(this.canvas, init);
-    } else if (this.reader) {
-      this.reader.encodeCopy(encoder, this.outputTexture);
-      device.queue.submit([encoder.finish()]);
-      const rgba = await this.reader.read();
-      out = new VideoFrame(rgba, {
-        ...init,
-        format: 'RGBA',
-        codedWidth: this.outputWidth,
-        codedHeight: this.outputHeight,
-        layout: [{ offset: 0, stride: this.reader.bytesPerRow }],
-      });
-    } else {
-      throw new UpframeError('INTERNAL', 'Internal error: the enhancer has no output path.');
-    }
+    const out = await this.output.emit(encoder, frameTimes(frame));
     this.frames += 1;
     if (this.frames === 1) this.allocationsAtFirstFrame = this.pool.stats().allocations;
     return out;
@@ -541,9 +466,8 @@ export class DloralGpuEnhancer implements FrameEnhancer {
     this.encodeLatent.destroy();
     this.decodeImage.destroy();
     this.flow.destroy();
-    this.context?.unconfigure();
-    this.reader?.destroy();
-    for (const t of this.textures) t.destroy();
+    this.input.destroy();
+    this.output.destroy();
     this.weights.destroy();
     this.pool.destroy();
     await this.sessions.encoder.release();

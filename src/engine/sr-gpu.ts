@@ -1,24 +1,11 @@
 /**
  * The zero-copy `sr` pipeline on WebGPU: VideoFrame -> texture -> frame-tensor (per tile) ->
- * ORT on GPU buffers -> tile-blend -> frame-tensor inverse -> texture -> canvas -> VideoFrame.
- * Every buffer, texture and bind group is made once per job; a frame only encodes and submits.
- *
- * Output modes: 'canvas' hands the output texture to the encoder through a WebGPU canvas with
- * no readback. 'readback' copies it to the CPU once per frame (one counted readback, buffers
- * reused): on SwiftShader (Chromium 156) taking any snapshot of a WebGPU canvas destroys every
- * device of the page, so software adapters must use it.
+ * ORT on GPU buffers -> tile-blend -> frame-tensor inverse -> texture -> VideoFrame (frame-io.ts
+ * says how frames get on and off the GPU). Every buffer, texture and bind group is made once per
+ * job; a frame only encodes and submits.
  */
-export type OutputMode = 'canvas' | 'readback';
-
-/** Which output mode an adapter can use (see above); a real GPU uses the zero-copy canvas. */
-export function outputModeFor(info: {
-  architecture: string;
-  isFallbackAdapter: boolean;
-}): OutputMode {
-  return info.isFallbackAdapter || info.architecture === 'swiftshader' ? 'readback' : 'canvas';
-}
 import { BufferPool } from '../gpu/pool.ts';
-import { readbackCount, TextureReader } from '../gpu/readback.ts';
+import { readbackCount } from '../gpu/readback.ts';
 import {
   prepareFromTensor,
   prepareToTensor,
@@ -29,10 +16,12 @@ import {
   prepareResolve,
   type PreparedBlend,
 } from '../kernels/tile-blend/tile-blend.ts';
-import { UpframeError } from '../shared/errors.ts';
 import type { EnhancerStats, FrameEnhancer, SrModelSpec } from './enhancer.ts';
+import { FrameInput, FrameOutput, frameTimes, type OutputMode } from './frame-io.ts';
 import { gpuTensor, type OrtTensor, type Session } from './ort.ts';
 import type { TilePlan } from './tiling.ts';
+
+export { outputModeFor, type OutputMode } from './frame-io.ts';
 
 const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
@@ -46,11 +35,8 @@ export class SrGpuEnhancer implements FrameEnhancer {
   readonly outputWidth: number;
   readonly outputHeight: number;
   private readonly pool: BufferPool;
-  private readonly inputTexture: GPUTexture;
-  private readonly outputTexture: GPUTexture;
-  private readonly canvas: OffscreenCanvas | null = null;
-  private readonly context: GPUCanvasContext | null = null;
-  private readonly reader: TextureReader | null = null;
+  private readonly input: FrameInput;
+  private readonly output: FrameOutput;
   private readonly slots: TileSlot[];
   private readonly finish: PreparedDispatch;
   private readonly resolve: { encode(e: GPUCommandEncoder): void; destroy(): void } | null;
@@ -72,49 +58,9 @@ export class SrGpuEnhancer implements FrameEnhancer {
     const { frameWidth: w, frameHeight: h, tileWidth: tw, tileHeight: th } = plan;
     this.outputWidth = w * s;
     this.outputHeight = h * s;
-    const limit = device.limits.maxTextureDimension2D;
-    if (this.outputWidth > limit || this.outputHeight > limit) {
-      throw new UpframeError(
-        'RESOLUTION_TOO_LARGE',
-        `The enhanced frame would be ${this.outputWidth}x${this.outputHeight}, larger than this GPU allows (${limit} pixels per side). Choose a smaller scale.`,
-      );
-    }
+    this.output = new FrameOutput(device, this.outputWidth, this.outputHeight, outputMode);
+    this.input = new FrameInput(device, w, h);
     this.pool = new BufferPool(device);
-    this.inputTexture = device.createTexture({
-      size: { width: w, height: h },
-      format: 'rgba8unorm',
-      usage:
-        GPUTextureUsage.TEXTURE_BINDING |
-        GPUTextureUsage.COPY_DST |
-        GPUTextureUsage.RENDER_ATTACHMENT,
-    });
-    this.outputTexture = device.createTexture({
-      size: { width: this.outputWidth, height: this.outputHeight },
-      format: 'rgba8unorm',
-      usage:
-        GPUTextureUsage.STORAGE_BINDING |
-        GPUTextureUsage.COPY_SRC |
-        GPUTextureUsage.TEXTURE_BINDING,
-    });
-    if (outputMode === 'canvas') {
-      this.canvas = new OffscreenCanvas(this.outputWidth, this.outputHeight);
-      const context = this.canvas.getContext('webgpu');
-      if (!context) {
-        throw new UpframeError(
-          'WEBGPU_UNAVAILABLE',
-          'This browser cannot draw WebGPU output into a canvas.',
-        );
-      }
-      context.configure({
-        device,
-        format: 'rgba8unorm',
-        usage: GPUTextureUsage.COPY_DST | GPUTextureUsage.RENDER_ATTACHMENT,
-        alphaMode: 'opaque',
-      });
-      this.context = context;
-    } else {
-      this.reader = new TextureReader(device, this.outputWidth, this.outputHeight);
-    }
 
     const tileIn = this.pool.acquire(3 * tw * th * 4, STORAGE);
     const tileOut = this.pool.acquire(3 * tw * s * th * s * 4, STORAGE);
@@ -132,7 +78,7 @@ export class SrGpuEnhancer implements FrameEnhancer {
     }
     this.clearTargets = acc && weight ? [acc, weight] : [];
     this.slots = plan.tiles.map((tile) => ({
-      toTensor: prepareToTensor(device, this.inputTexture, tileIn, {
+      toTensor: prepareToTensor(device, this.input.texture, tileIn, {
         region: { x: tile.x, y: tile.y, width: tw, height: th },
         range: spec.inputRange,
       }),
@@ -160,7 +106,7 @@ export class SrGpuEnhancer implements FrameEnhancer {
       acc && weight
         ? prepareResolve(device, 3, { acc, weight, output: finalTensor }, frameOut)
         : null;
-    this.finish = prepareFromTensor(device, finalTensor, this.outputTexture, {
+    this.finish = prepareFromTensor(device, finalTensor, this.output.texture, {
       region: { x: 0, y: 0, ...frameOut },
       range: spec.outputRange,
     });
@@ -172,19 +118,7 @@ export class SrGpuEnhancer implements FrameEnhancer {
 
   async process(frame: VideoFrame): Promise<VideoFrame> {
     const { device } = this;
-    // Importing a VideoFrame straight into WebGPU (copyExternalImageToTexture or
-    // importExternalTexture) drops the whole GPU instance in Chromium 156 on SwiftShader; going
-    // through an ImageBitmap stays on the GPU where the frame is GPU-backed and works everywhere.
-    const bitmap = await createImageBitmap(frame);
-    try {
-      device.queue.copyExternalImageToTexture(
-        { source: bitmap },
-        { texture: this.inputTexture },
-        { width: this.plan.frameWidth, height: this.plan.frameHeight },
-      );
-    } finally {
-      bitmap.close();
-    }
+    await this.input.upload(frame);
     if (this.clearTargets.length > 0) {
       const encoder = device.createCommandEncoder();
       for (const target of this.clearTargets) encoder.clearBuffer(target);
@@ -205,33 +139,7 @@ export class SrGpuEnhancer implements FrameEnhancer {
     const encoder = device.createCommandEncoder();
     this.resolve?.encode(encoder);
     this.finish.encode(encoder);
-    const init = {
-      timestamp: frame.timestamp,
-      ...(frame.duration === null ? {} : { duration: frame.duration }),
-    };
-    let out: VideoFrame;
-    if (this.context && this.canvas) {
-      encoder.copyTextureToTexture(
-        { texture: this.outputTexture },
-        { texture: this.context.getCurrentTexture() },
-        { width: this.outputWidth, height: this.outputHeight },
-      );
-      device.queue.submit([encoder.finish()]);
-      out = new VideoFrame(this.canvas, init);
-    } else if (this.reader) {
-      this.reader.encodeCopy(encoder, this.outputTexture);
-      device.queue.submit([encoder.finish()]);
-      const rgba = await this.reader.read();
-      out = new VideoFrame(rgba, {
-        ...init,
-        format: 'RGBA',
-        codedWidth: this.outputWidth,
-        codedHeight: this.outputHeight,
-        layout: [{ offset: 0, stride: this.reader.bytesPerRow }],
-      });
-    } else {
-      throw new UpframeError('INTERNAL', 'Internal error: the enhancer has no output path.');
-    }
+    const out = await this.output.emit(encoder, frameTimes(frame));
     this.frames += 1;
     if (this.frames === 1) this.allocationsAtFirstFrame = this.pool.stats().allocations;
     return out;
@@ -258,10 +166,8 @@ export class SrGpuEnhancer implements FrameEnhancer {
     }
     this.resolve?.destroy();
     this.finish.destroy();
-    this.context?.unconfigure();
-    this.reader?.destroy();
-    this.inputTexture.destroy();
-    this.outputTexture.destroy();
+    this.input.destroy();
+    this.output.destroy();
     this.pool.destroy();
     await this.session.release();
   }
