@@ -4,7 +4,7 @@
  * -> CFR (the WGSL cfr-attention kernel with the pack's weights) -> generator (ORT, tiled when the
  * plan says so, feathered blend) -> frame-tensor inverse -> texture. Tensors pass between our WGSL
  * and ORT as GPU buffers; nothing is read back except the finished frame on software adapters
- * (OutputMode, see sr-gpu.ts). Every buffer, uniform and bind group is made in the constructor.
+ * (OutputMode, see frame-io.ts). Every buffer, uniform and bind group is made in the constructor.
  *
  * The previous frame's features and LQ tensor are kept by a GPU copy at the end of each frame
  * (64 + 12 bytes per LQ pixel) rather than by swapping two sets: the CFR kernel binds `current`
@@ -12,7 +12,7 @@
  * lite-cpu.ts is the same math on the CPU and the reference this file is tested against.
  */
 import { BufferPool } from '../gpu/pool.ts';
-import { readbackCount, TextureReader } from '../gpu/readback.ts';
+import { readbackCount } from '../gpu/readback.ts';
 import { prepareCfr, uploadCfrWeights } from '../kernels/cfr-attention/cfr-attention.ts';
 import { prepareFlow, type FlowProvider } from '../kernels/flow/flow.ts';
 import {
@@ -32,7 +32,7 @@ import {
   type LiteSessions,
 } from './lite-pack.ts';
 import { gpuTensor, type OrtTensor } from './ort.ts';
-import type { OutputMode } from './sr-gpu.ts';
+import { FrameInput, FrameOutput, frameTimes, type OutputMode } from './frame-io.ts';
 
 const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
@@ -70,11 +70,8 @@ export class LiteGpuEnhancer implements FrameEnhancer {
   readonly outputHeight: number;
   private readonly pool: BufferPool;
   private readonly owned: Encodable[] = [];
-  private readonly inputTexture: GPUTexture;
-  private readonly outputTexture: GPUTexture;
-  private readonly canvas: OffscreenCanvas | null = null;
-  private readonly context: GPUCanvasContext | null = null;
-  private readonly reader: TextureReader | null = null;
+  private readonly input: FrameInput;
+  private readonly output: FrameOutput;
   private readonly toTensor: PreparedDispatch;
   private readonly flow: FlowProvider | null;
   private readonly warp: Encodable;
@@ -126,41 +123,8 @@ export class LiteGpuEnhancer implements FrameEnhancer {
       this.owned.push(k);
       return k;
     };
-    this.inputTexture = device.createTexture({
-      size: { width: w, height: h },
-      format: 'rgba8unorm',
-      usage:
-        GPUTextureUsage.TEXTURE_BINDING |
-        GPUTextureUsage.COPY_DST |
-        GPUTextureUsage.RENDER_ATTACHMENT,
-    });
-    this.outputTexture = device.createTexture({
-      size: { width: this.outputWidth, height: this.outputHeight },
-      format: 'rgba8unorm',
-      usage:
-        GPUTextureUsage.STORAGE_BINDING |
-        GPUTextureUsage.COPY_SRC |
-        GPUTextureUsage.TEXTURE_BINDING,
-    });
-    if (outputMode === 'canvas') {
-      this.canvas = new OffscreenCanvas(this.outputWidth, this.outputHeight);
-      const context = this.canvas.getContext('webgpu');
-      if (!context) {
-        throw new UpframeError(
-          'WEBGPU_UNAVAILABLE',
-          'This browser cannot draw WebGPU output into a canvas.',
-        );
-      }
-      context.configure({
-        device,
-        format: 'rgba8unorm',
-        usage: GPUTextureUsage.COPY_DST | GPUTextureUsage.RENDER_ATTACHMENT,
-        alphaMode: 'opaque',
-      });
-      this.context = context;
-    } else {
-      this.reader = new TextureReader(device, this.outputWidth, this.outputHeight);
-    }
+    this.input = new FrameInput(device, w, h);
+    this.output = new FrameOutput(device, this.outputWidth, this.outputHeight, outputMode);
 
     const plane = w * h;
     const out = { width: this.outputWidth, height: this.outputHeight };
@@ -178,7 +142,7 @@ export class LiteGpuEnhancer implements FrameEnhancer {
 
     // 1. frame -> [0, 1] tensor -> encoder
     this.toTensor = own(
-      prepareToTensor(device, this.inputTexture, b.lq, {
+      prepareToTensor(device, this.input.texture, b.lq, {
         region: { x: 0, y: 0, width: w, height: h },
         range: '0,1',
       }),
@@ -238,7 +202,7 @@ export class LiteGpuEnhancer implements FrameEnhancer {
         return {
           window,
           lq: own(
-            prepareToTensor(device, this.inputTexture, tileLq, { region: window, range: '0,1' }),
+            prepareToTensor(device, this.input.texture, tileLq, { region: window, range: '0,1' }),
           ),
           blend: own(
             prepareAccumulate(
@@ -263,7 +227,7 @@ export class LiteGpuEnhancer implements FrameEnhancer {
       this.resolve = own(prepareResolve(device, 3, { acc, weight, output: b.hr }, out));
     }
     this.finish = own(
-      prepareFromTensor(device, b.hr, this.outputTexture, {
+      prepareFromTensor(device, b.hr, this.output.texture, {
         region: { x: 0, y: 0, ...out },
         range: '0,1',
       }),
@@ -283,18 +247,7 @@ export class LiteGpuEnhancer implements FrameEnhancer {
     const { device, b, plan } = this;
     const { width: w, height: h } = plan;
     const c = this.parts.channels;
-    // A VideoFrame imported straight into WebGPU drops the GPU instance on SwiftShader (Chromium
-    // 156); an ImageBitmap stays on the GPU where the frame is GPU-backed and works everywhere.
-    const bitmap = await createImageBitmap(frame);
-    try {
-      device.queue.copyExternalImageToTexture(
-        { source: bitmap },
-        { texture: this.inputTexture },
-        { width: w, height: h },
-      );
-    } finally {
-      bitmap.close();
-    }
+    await this.input.upload(frame);
     const front = device.createCommandEncoder({ label: 'lite.front' });
     this.toTensor.encode(front);
     device.queue.submit([front.finish()]);
@@ -335,33 +288,7 @@ export class LiteGpuEnhancer implements FrameEnhancer {
       encoder.copyBufferToBuffer(b.features, 0, b.previousFeatures, 0, c * w * h * 4);
       encoder.copyBufferToBuffer(b.lq, 0, b.previousLq, 0, 3 * w * h * 4);
     }
-    const init = {
-      timestamp: frame.timestamp,
-      ...(frame.duration === null ? {} : { duration: frame.duration }),
-    };
-    let out: VideoFrame;
-    if (this.context && this.canvas) {
-      encoder.copyTextureToTexture(
-        { texture: this.outputTexture },
-        { texture: this.context.getCurrentTexture() },
-        { width: this.outputWidth, height: this.outputHeight },
-      );
-      device.queue.submit([encoder.finish()]);
-      out = new VideoFrame(this.canvas, init);
-    } else if (this.reader) {
-      this.reader.encodeCopy(encoder, this.outputTexture);
-      device.queue.submit([encoder.finish()]);
-      const rgba = await this.reader.read();
-      out = new VideoFrame(rgba, {
-        ...init,
-        format: 'RGBA',
-        codedWidth: this.outputWidth,
-        codedHeight: this.outputHeight,
-        layout: [{ offset: 0, stride: this.reader.bytesPerRow }],
-      });
-    } else {
-      throw new UpframeError('INTERNAL', 'Internal error: the enhancer has no output path.');
-    }
+    const out = await this.output.emit(encoder, frameTimes(frame));
     this.hasPrevious = this.temporal;
     this.frames += 1;
     if (this.allocationsAtFirstFrame < 0)
@@ -386,10 +313,8 @@ export class LiteGpuEnhancer implements FrameEnhancer {
   async close(): Promise<void> {
     for (const k of this.owned) k.destroy();
     this.flow?.destroy();
-    this.context?.unconfigure();
-    this.reader?.destroy();
-    this.inputTexture.destroy();
-    this.outputTexture.destroy();
+    this.input.destroy();
+    this.output.destroy();
     this.weights.destroy();
     this.pool.destroy();
     await this.sessions.encoder.release();
