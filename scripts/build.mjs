@@ -3,7 +3,7 @@
 // build the app with Vite, and put the packs next to it as /packs/. No download: the weights come
 // from the npm packages that are already installed.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,6 +26,27 @@ if (existsSync(converter)) {
     'models/packs',
   ]);
 }
+// The project's own trained pack (models/lite/, committed) joins the built-in list as an option.
+const litePack = join(ROOT, 'models', 'lite', 'pack');
+const indexPath = join(ROOT, 'models', 'packs', 'index.json');
+if (existsSync(join(litePack, 'manifest.json')) && existsSync(indexPath)) {
+  const manifest = JSON.parse(readFileSync(join(litePack, 'manifest.json'), 'utf8'));
+  const name = 'upframe-lite-x4';
+  rmSync(join(ROOT, 'models', 'packs', name), { recursive: true, force: true });
+  cpSync(litePack, join(ROOT, 'models', 'packs', name), { recursive: true });
+  const index = JSON.parse(readFileSync(indexPath, 'utf8'));
+  index.packs = index.packs.filter((p) => p.name !== name);
+  index.packs.push({
+    name,
+    title: manifest.title,
+    kind: manifest.kind,
+    scale: manifest.scale,
+    bytes: manifest.files.reduce((sum, f) => sum + f.bytes, 0),
+    default: false,
+  });
+  writeFileSync(indexPath, `${JSON.stringify(index, null, 2)}\n`);
+}
+
 const tinyDloral = join(ROOT, 'models', 'tiny-dloral', 'generate.ts');
 if (existsSync(tinyDloral)) {
   step('generating the tiny DLoRAL test pack', join(BIN, 'tsx'), [
