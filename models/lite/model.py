@@ -121,6 +121,13 @@ class Lite(nn.Module):
         self.encoder = Encoder()
         self.cfr = CFR()
         self.generator = Generator()
+        # He init for the PReLU stacks: PyTorch's default shrinks activations ~3x per layer,
+        # so through 9 convs the residual starts near zero and barely trains in a CPU budget
+        for mod in list(self.encoder.modules()) + list(self.generator.modules()):
+            if isinstance(mod, nn.Conv2d) and mod is not self.generator.tail:
+                nn.init.kaiming_normal_(mod.weight, a=0.25, nonlinearity='leaky_relu')
+                nn.init.zeros_(mod.bias)
+        nn.init.normal_(self.generator.tail.weight, std=1e-3)
 
     def forward_clip(self, lq, flow, use_cfr=True):
         """lq [N, T, 3, h, w], flow [N, T, 2, h, w] (flow(n -> n-1); frame 0 ignored).
