@@ -4,11 +4,12 @@
  * WebGPU pipeline (dloral-gpu.ts) must match frame by frame: the same steps in the same order,
  * DESIGN.md "The DLoRAL pipeline, per frame n".
  */
+import { CpuFrameInput, CpuFrameOutput } from './cpu-frame-io.ts';
 import { adainRef } from '../kernels/adain/adain.ref.ts';
 import { bicubicRef } from '../kernels/bicubic/bicubic.ref.ts';
 import { cfrRef } from '../kernels/cfr-attention/cfr-attention.ref.ts';
 import { flowRef } from '../kernels/flow/flow.ref.ts';
-import { rgbaToTensorRef, tensorToRgbaRef } from '../kernels/frame-tensor/frame-tensor.ref.ts';
+import { rgbaToTensorRef } from '../kernels/frame-tensor/frame-tensor.ref.ts';
 import { accumulateDiffRef } from '../kernels/latent-blend/latent-blend.ref.ts';
 import { accumulateRef, resolveRef } from '../kernels/tile-blend/tile-blend.ref.ts';
 import { warpRef } from '../kernels/warp/warp.ref.ts';
@@ -301,8 +302,8 @@ export class DloralCpuEnhancer implements FrameEnhancer {
   readonly backend = 'wasm' as const;
   readonly outputWidth: number;
   readonly outputHeight: number;
-  private readonly input: OffscreenCanvasRenderingContext2D;
-  private readonly output: OffscreenCanvasRenderingContext2D;
+  private readonly input: CpuFrameInput;
+  private readonly output: CpuFrameOutput;
   private frames = 0;
 
   constructor(
@@ -312,42 +313,18 @@ export class DloralCpuEnhancer implements FrameEnhancer {
     const g = core.plan.geometry;
     this.outputWidth = g.outputWidth;
     this.outputHeight = g.outputHeight;
-    const input = new OffscreenCanvas(g.inputWidth, g.inputHeight).getContext('2d', {
-      willReadFrequently: true,
-    });
-    const out = new OffscreenCanvas(g.outputWidth, g.outputHeight).getContext('2d');
-    if (!input || !out)
-      throw new UpframeError('INTERNAL', 'Internal error: no 2D canvas in this worker.');
-    this.input = input;
-    this.output = out;
+    this.input = new CpuFrameInput(g.inputWidth, g.inputHeight);
+    this.output = new CpuFrameOutput(g.outputWidth, g.outputHeight);
   }
 
   async process(frame: VideoFrame): Promise<VideoFrame> {
     const g = this.core.plan.geometry;
-    this.input.drawImage(frame, 0, 0, g.inputWidth, g.inputHeight);
-    const rgba = this.input.getImageData(0, 0, g.inputWidth, g.inputHeight).data;
-    const bytes = new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.byteLength);
     const region = { x: 0, y: 0, width: g.inputWidth, height: g.inputHeight };
     const { image } = await this.core.process(
-      rgbaToTensorRef(bytes, g.inputWidth, g.inputHeight, region, '-1,1'),
-    );
-    const out = tensorToRgbaRef(
-      image,
-      { x: 0, y: 0, width: g.outputWidth, height: g.outputHeight },
-      g.outputWidth,
-      g.outputHeight,
-      '-1,1',
-    );
-    this.output.putImageData(
-      new ImageData(new Uint8ClampedArray(out.buffer), g.outputWidth, g.outputHeight),
-      0,
-      0,
+      rgbaToTensorRef(this.input.pixels(frame), g.inputWidth, g.inputHeight, region, '-1,1'),
     );
     this.frames += 1;
-    return new VideoFrame(this.output.canvas, {
-      timestamp: frame.timestamp,
-      ...(frame.duration === null ? {} : { duration: frame.duration }),
-    });
+    return this.output.emit(image, '-1,1', frame);
   }
 
   stats(): EnhancerStats {

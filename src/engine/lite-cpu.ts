@@ -4,9 +4,10 @@
  * missing, and it is the reference lite-gpu.ts must match: the same steps in the same order
  * (models/lite/README.md, "Architecture and the inference contract").
  */
+import { CpuFrameInput, CpuFrameOutput } from './cpu-frame-io.ts';
 import { cfrRef } from '../kernels/cfr-attention/cfr-attention.ref.ts';
 import { flowRef } from '../kernels/flow/flow.ref.ts';
-import { rgbaToTensorRef, tensorToRgbaRef } from '../kernels/frame-tensor/frame-tensor.ref.ts';
+import { rgbaToTensorRef } from '../kernels/frame-tensor/frame-tensor.ref.ts';
 import { accumulateRef, resolveRef } from '../kernels/tile-blend/tile-blend.ref.ts';
 import { warpRef } from '../kernels/warp/warp.ref.ts';
 import { UpframeError } from '../shared/errors.ts';
@@ -163,8 +164,8 @@ export class LiteCpuEnhancer implements FrameEnhancer {
   readonly backend = 'wasm' as const;
   readonly outputWidth: number;
   readonly outputHeight: number;
-  private readonly input: OffscreenCanvasRenderingContext2D;
-  private readonly output: OffscreenCanvasRenderingContext2D;
+  private readonly input: CpuFrameInput;
+  private readonly output: CpuFrameOutput;
   private frames = 0;
 
   constructor(
@@ -174,42 +175,18 @@ export class LiteCpuEnhancer implements FrameEnhancer {
     const { plan } = core;
     this.outputWidth = plan.outputWidth;
     this.outputHeight = plan.outputHeight;
-    const input = new OffscreenCanvas(plan.width, plan.height).getContext('2d', {
-      willReadFrequently: true,
-    });
-    const out = new OffscreenCanvas(plan.outputWidth, plan.outputHeight).getContext('2d');
-    if (!input || !out)
-      throw new UpframeError('INTERNAL', 'Internal error: no 2D canvas in this worker.');
-    this.input = input;
-    this.output = out;
+    this.input = new CpuFrameInput(plan.width, plan.height);
+    this.output = new CpuFrameOutput(plan.outputWidth, plan.outputHeight);
   }
 
   async process(frame: VideoFrame): Promise<VideoFrame> {
     const { plan } = this.core;
-    this.input.drawImage(frame, 0, 0, plan.width, plan.height);
-    const rgba = this.input.getImageData(0, 0, plan.width, plan.height).data;
-    const bytes = new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.byteLength);
     const region = { x: 0, y: 0, width: plan.width, height: plan.height };
     const { hr } = await this.core.process(
-      rgbaToTensorRef(bytes, plan.width, plan.height, region, '0,1'),
-    );
-    const out = tensorToRgbaRef(
-      hr,
-      { x: 0, y: 0, width: plan.outputWidth, height: plan.outputHeight },
-      plan.outputWidth,
-      plan.outputHeight,
-      '0,1',
-    );
-    this.output.putImageData(
-      new ImageData(new Uint8ClampedArray(out.buffer), plan.outputWidth, plan.outputHeight),
-      0,
-      0,
+      rgbaToTensorRef(this.input.pixels(frame), plan.width, plan.height, region, '0,1'),
     );
     this.frames += 1;
-    return new VideoFrame(this.output.canvas, {
-      timestamp: frame.timestamp,
-      ...(frame.duration === null ? {} : { duration: frame.duration }),
-    });
+    return this.output.emit(hr, '0,1', frame);
   }
 
   stats(): EnhancerStats {

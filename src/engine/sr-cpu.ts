@@ -2,7 +2,8 @@
  * The `sr` pipeline on ORT's wasm backend, for browsers without WebGPU (or when the user picks
  * it): the same tile plan and blending as the GPU path, with the kernels' CPU implementations.
  */
-import { rgbaToTensorRef, tensorToRgbaRef } from '../kernels/frame-tensor/frame-tensor.ref.ts';
+import { CpuFrameInput, CpuFrameOutput } from './cpu-frame-io.ts';
+import { rgbaToTensorRef } from '../kernels/frame-tensor/frame-tensor.ref.ts';
 import { accumulateRef, resolveRef } from '../kernels/tile-blend/tile-blend.ref.ts';
 import { UpframeError } from '../shared/errors.ts';
 import type { EnhancerStats, FrameEnhancer, SrModelSpec } from './enhancer.ts';
@@ -13,8 +14,8 @@ export class SrCpuEnhancer implements FrameEnhancer {
   readonly backend = 'wasm' as const;
   readonly outputWidth: number;
   readonly outputHeight: number;
-  private readonly input: OffscreenCanvasRenderingContext2D;
-  private readonly output: OffscreenCanvasRenderingContext2D;
+  private readonly input: CpuFrameInput;
+  private readonly output: CpuFrameOutput;
   private readonly acc: Float32Array;
   private readonly weight: Float32Array;
   private frames = 0;
@@ -26,14 +27,8 @@ export class SrCpuEnhancer implements FrameEnhancer {
   ) {
     this.outputWidth = plan.frameWidth * spec.scale;
     this.outputHeight = plan.frameHeight * spec.scale;
-    const input = new OffscreenCanvas(plan.frameWidth, plan.frameHeight).getContext('2d', {
-      willReadFrequently: true,
-    });
-    const output = new OffscreenCanvas(this.outputWidth, this.outputHeight).getContext('2d');
-    if (!input || !output)
-      throw new UpframeError('INTERNAL', 'Internal error: no 2D canvas in this worker.');
-    this.input = input;
-    this.output = output;
+    this.input = new CpuFrameInput(plan.frameWidth, plan.frameHeight);
+    this.output = new CpuFrameOutput(this.outputWidth, this.outputHeight);
     this.acc = new Float32Array(3 * this.outputWidth * this.outputHeight);
     this.weight = new Float32Array(this.outputWidth * this.outputHeight);
   }
@@ -45,9 +40,7 @@ export class SrCpuEnhancer implements FrameEnhancer {
   async process(frame: VideoFrame): Promise<VideoFrame> {
     const { plan, spec } = this;
     const s = spec.scale;
-    this.input.drawImage(frame, 0, 0, plan.frameWidth, plan.frameHeight);
-    const rgba = this.input.getImageData(0, 0, plan.frameWidth, plan.frameHeight).data;
-    const bytes = new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.byteLength);
+    const bytes = this.input.pixels(frame);
     const frameOut = { width: this.outputWidth, height: this.outputHeight };
     this.acc.fill(0);
     this.weight.fill(0);
@@ -94,23 +87,8 @@ export class SrCpuEnhancer implements FrameEnhancer {
       out.dispose();
     }
     final ??= resolveRef(3, this.acc, this.weight, frameOut);
-    const outRgba = tensorToRgbaRef(
-      final,
-      { x: 0, y: 0, ...frameOut },
-      frameOut.width,
-      frameOut.height,
-      spec.outputRange,
-    );
-    this.output.putImageData(
-      new ImageData(new Uint8ClampedArray(outRgba.buffer), frameOut.width, frameOut.height),
-      0,
-      0,
-    );
     this.frames += 1;
-    return new VideoFrame(this.output.canvas, {
-      timestamp: frame.timestamp,
-      ...(frame.duration === null ? {} : { duration: frame.duration }),
-    });
+    return this.output.emit(final, spec.outputRange, frame);
   }
 
   stats(): EnhancerStats {
