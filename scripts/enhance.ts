@@ -1,7 +1,7 @@
 /**
  * `npm run enhance -- <input> <output> [--model none|default|<pack name>|<pack dir>] [--scale 2|4]
  *   [--codec avc|vp9|av1] [--backend webgpu|wasm] [--frames A:B] [--quality low|medium|high]
- *   [--tile N]`
+ *   [--tile N] [--temporal on|off]`
  *
  * Runs the built app's own worker pipeline in headless Chromium on a file and writes the result.
  * Exits non-zero with the error code and sentence on bad input, and fails if the page makes any
@@ -28,6 +28,8 @@ interface Args {
   frames: { start: number; end: number } | null;
   quality: 'low' | 'medium' | 'high';
   tile: number;
+  /** null = the model's default. */
+  temporal: boolean | null;
 }
 
 function fail(message: string): never {
@@ -50,9 +52,9 @@ export function parseArgs(argv: readonly string[]): Args {
   const [input, output] = positional;
   if (!input || !output)
     fail(
-      'Usage: npm run enhance -- <input> <output> [--model none|default|<pack dir>] [--scale 2|4] [--codec avc|vp9|av1] [--backend webgpu|wasm] [--frames A:B]',
+      'Usage: npm run enhance -- <input> <output> [--model none|default|<pack dir>] [--scale 2|4] [--codec avc|vp9|av1] [--backend webgpu|wasm] [--frames A:B] [--quality low|medium|high] [--tile N] [--temporal on|off]',
     );
-  const known = ['model', 'scale', 'codec', 'backend', 'frames', 'quality', 'tile'];
+  const known = ['model', 'scale', 'codec', 'backend', 'frames', 'quality', 'tile', 'temporal'];
   for (const key of flags.keys()) if (!known.includes(key)) fail(`Unknown option --${key}.`);
   const pick = <T extends string>(key: string, allowed: readonly T[], fallback: T): T => {
     const v = flags.get(key) ?? fallback;
@@ -85,6 +87,9 @@ export function parseArgs(argv: readonly string[]): Args {
     frames,
     quality: pick('quality', ['low', 'medium', 'high'] as const, 'high'),
     tile,
+    temporal: flags.has('temporal')
+      ? pick('temporal', ['on', 'off'] as const, 'on') === 'on'
+      : null,
   };
 }
 
@@ -203,6 +208,7 @@ async function main(): Promise<void> {
       tileSize: args.tile,
       frameRange: args.frames,
       container: containerFor(args.output),
+      temporal: args.temporal,
     };
     const download = page.waitForEvent('download', { timeout: 0 });
     // on failure no download comes and the browser closes under the wait: that is expected

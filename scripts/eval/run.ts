@@ -268,49 +268,72 @@ async function main(): Promise<void> {
       bicubicRow.scores[seq.spec.name] = score(bicubic(framesOf(lq.value)), seq, null);
     }
     rows.push(truthRow, bicubicRow);
+    const builtin = (name: string) => ({ type: 'builtin' as const, name });
     const models: {
       name: string;
       pack: Parameters<BenchApi['decode']>[0]['pack'];
       pipeline: 'sr' | 'app';
       backend: 'wasm' | 'webgpu';
-    }[] = [
-      {
-        name: 'esrgan-slim-x4',
-        pack: { type: 'builtin', name: 'esrgan-slim-x4' },
-        pipeline: 'sr',
-        backend: 'wasm',
-      },
-      {
-        name: 'esrgan-medium-x4',
-        pack: { type: 'builtin', name: 'esrgan-medium-x4' },
-        pipeline: 'sr',
-        backend: 'wasm',
-      },
-      ...(args.thick
-        ? [
-            {
-              name: 'esrgan-thick-x4',
-              pack: { type: 'builtin' as const, name: 'esrgan-thick-x4' },
-              pipeline: 'sr' as const,
-              backend: 'wasm' as const,
-            },
-          ]
-        : []),
-      ...(dloral
-        ? [
-            {
-              name: 'tiny-dloral (random weights)',
-              pack: { type: 'url' as const, url: '/tiny-dloral/' },
-              pipeline: 'app' as const,
-              backend: 'wasm' as const,
-            },
-          ]
-        : []),
+      temporal: boolean | null;
+      /** The "temporal" column. */
+      label: string;
+    }[] = [];
+    const srPacks = [
+      'esrgan-slim-x4',
+      'esrgan-medium-x4',
+      ...(args.thick ? ['esrgan-thick-x4'] : []),
     ];
+    for (const name of srPacks) {
+      models.push(
+        {
+          name,
+          pack: builtin(name),
+          pipeline: 'sr',
+          backend: 'wasm',
+          temporal: null,
+          label: 'per frame',
+        },
+        {
+          name: `${name} + temporal fusion`,
+          pack: builtin(name),
+          pipeline: 'app',
+          backend: 'wasm',
+          temporal: true,
+          label: 'training-free CFR on the input',
+        },
+      );
+    }
+    models.push(
+      {
+        name: 'upframe-lite-x4',
+        pack: builtin('upframe-lite-x4'),
+        pipeline: 'app',
+        backend: 'wasm',
+        temporal: true,
+        label: 'learned CFR',
+      },
+      {
+        name: 'upframe-lite-x4, CFR off',
+        pack: builtin('upframe-lite-x4'),
+        pipeline: 'app',
+        backend: 'wasm',
+        temporal: false,
+        label: 'per frame (CFR fuses a frame with itself)',
+      },
+    );
+    if (dloral)
+      models.push({
+        name: 'tiny-dloral (random weights)',
+        pack: { type: 'url', url: '/tiny-dloral/' },
+        pipeline: 'app',
+        backend: 'wasm',
+        temporal: null,
+        label: 'CFR (its own pipeline)',
+      });
     for (const model of models) {
       const row: MethodRow = {
         method: `${model.name} (${model.backend})`,
-        temporal: 'per frame',
+        temporal: model.label,
         scores: {},
       };
       for (const seq of sequences) {
@@ -321,6 +344,7 @@ async function main(): Promise<void> {
           pipeline: model.pipeline,
           backend: model.backend,
           tileSize: 0,
+          temporal: model.temporal,
         });
         if (!out.ok) {
           row.note = `failed: ${out.error.code}: ${out.error.message}`;
@@ -329,15 +353,7 @@ async function main(): Promise<void> {
         }
         row.scores[seq.spec.name] = score(framesOf(out.value), seq, out.value.msPerFrame);
       }
-      if (model.pipeline === 'app') row.temporal = 'CFR (its own pipeline)';
       rows.push(row);
-      if (model.pipeline === 'sr')
-        rows.push({
-          method: `${model.name} + temporal fusion`,
-          temporal: 'not available',
-          scores: {},
-          note: 'not available: the engine has no temporal fusion for sr packs yet',
-        });
     }
     if (!args.thick)
       rows.push({
@@ -355,13 +371,16 @@ async function main(): Promise<void> {
   const names = sequences.map((s) => s.spec.name);
   const header = [
     'method',
+    'temporal',
     ...names.flatMap((n) => [`${n} PSNR`, `${n} SSIM`, `${n} E*warp`]),
     'ms/frame',
   ];
   const lines = [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`];
   for (const row of rows) {
     if (Object.keys(row.scores).length === 0) {
-      lines.push(`| ${row.method} | ${row.note ?? ''} |${' |'.repeat(header.length - 2)}`);
+      lines.push(
+        `| ${row.method} | ${row.temporal} | ${row.note ?? ''} |${' |'.repeat(header.length - 3)}`,
+      );
       continue;
     }
     const cells = names.flatMap((n) => {
@@ -373,7 +392,7 @@ async function main(): Promise<void> {
       .filter((m): m is number => m !== null);
     const msText = ms.length ? (ms.reduce((a, b) => a + b, 0) / ms.length).toFixed(0) : '–';
     lines.push(
-      `| ${row.method}${row.note ? ` (${row.note})` : ''} | ${cells.join(' | ')} | ${msText} |`,
+      `| ${row.method}${row.note ? ` (${row.note})` : ''} | ${row.temporal} | ${cells.join(' | ')} | ${msText} |`,
     );
   }
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;

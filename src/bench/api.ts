@@ -72,6 +72,8 @@ export interface BenchApi {
     pipeline: 'sr' | 'app';
     backend: 'webgpu' | 'wasm';
     tileSize: number;
+    /** 'app' only: temporal fusion on/off; null or absent = the pack's default. */
+    temporal?: boolean | null;
   }): Promise<Outcome<DecodedClip>>;
 }
 
@@ -121,7 +123,7 @@ async function build(request: PipelineRequest, width: number, height: number): P
           : pack.type === 'url'
             ? pack
             : { type: 'files' as const, files: pack.files };
-      const enhancer = await createEnhancer(model, backend, { width, height }, tileSize);
+      const enhancer = await createEnhancer(model, backend, { width, height }, tileSize, null);
       return { enhancer, tileSize, tiles: 0 };
     }
   }
@@ -227,7 +229,13 @@ async function decode(request: Parameters<BenchApi['decode']>[0]): Promise<Decod
   const { width, height } = await clipSize(clip);
   const enhancer =
     request.pipeline === 'app' && pack.type !== 'files'
-      ? await createEnhancer(pack, request.backend, { width, height }, request.tileSize)
+      ? await createEnhancer(
+          pack,
+          request.backend,
+          { width, height },
+          request.tileSize,
+          request.temporal ?? null,
+        )
       : (await buildSrEnhancer(pack, request.backend, width, height, request.tileSize)).enhancer;
   if (!enhancer) throw new Error('The pack gave no enhancer.');
   try {

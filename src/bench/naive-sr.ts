@@ -56,6 +56,10 @@ export class NaiveGpuSrEnhancer implements FrameEnhancer {
     return `${this.spec.name} (naive round trips)`;
   }
 
+  reset(): void {
+    // per frame: nothing carries over
+  }
+
   async process(frame: VideoFrame): Promise<VideoFrame> {
     const { plan, spec } = this;
     const s = spec.scale;

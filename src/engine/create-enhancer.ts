@@ -21,6 +21,12 @@ export interface EnhancerOptions {
   /** How output frames leave the GPU; by default chosen from the adapter (see sr-gpu.ts). */
   readonly outputMode?: OutputMode;
   readonly adapterInfo?: { architecture: string; isFallbackAdapter: boolean };
+  /**
+   * Temporal fusion. `sr` packs: fuse each input frame with the previous one by the training-free
+   * CFR of temporal-cfr.ts (default false). `lite` packs: false makes the CFR fuse each frame
+   * with itself, the "CFR disabled" evaluation (default true).
+   */
+  readonly temporal?: boolean;
 }
 
 export function srSpec(manifest: PackManifest): SrModelSpec {
@@ -98,7 +104,7 @@ export async function createSrEnhancer(
       throw new UpframeError('INTERNAL', 'Internal error: WebGPU backend without a device.');
     const mode =
       options.outputMode ?? (options.adapterInfo ? outputModeFor(options.adapterInfo) : 'readback');
-    return new SrGpuEnhancer(options.device, session, spec, plan, mode);
+    return new SrGpuEnhancer(options.device, session, spec, plan, mode, options.temporal ?? false);
   }
-  return new SrCpuEnhancer(session, spec, plan);
+  return new SrCpuEnhancer(session, spec, plan, options.temporal ?? false);
 }

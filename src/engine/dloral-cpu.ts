@@ -117,6 +117,12 @@ export class DloralCpuCore {
     readonly plan: DloralMemoryPlan,
   ) {}
 
+  /** Forget the previous frame: the next one is its own reference. */
+  reset(): void {
+    this.previousLatent = null;
+    this.previousSmall = null;
+  }
+
   private async runTiled(
     session: Session,
     inputName: string,
@@ -315,6 +321,10 @@ export class DloralCpuEnhancer implements FrameEnhancer {
     this.outputHeight = g.outputHeight;
     this.input = new CpuFrameInput(g.inputWidth, g.inputHeight);
     this.output = new CpuFrameOutput(g.outputWidth, g.outputHeight);
+  }
+
+  reset(): void {
+    this.core.reset();
   }
 
   async process(frame: VideoFrame): Promise<VideoFrame> {

@@ -95,6 +95,7 @@ export class DloralGpuEnhancer implements FrameEnhancer {
   private readonly weights: GPUBuffer;
   private readonly promptBuffer: GPUBuffer;
   private frames = 0;
+  private hasPrevious = false;
   private allocationsAtFirstFrame = -1;
   private readonly readbacksAtStart = readbackCount();
 
@@ -410,6 +411,10 @@ export class DloralGpuEnhancer implements FrameEnhancer {
     };
   }
 
+  reset(): void {
+    this.hasPrevious = false;
+  }
+
   async process(frame: VideoFrame): Promise<VideoFrame> {
     const { device, buffers: b } = this;
     const g = this.plan.geometry;
@@ -423,7 +428,7 @@ export class DloralGpuEnhancer implements FrameEnhancer {
     const smallBytes = 3 * g.latentWidth * g.latentHeight * 4;
     const mid = device.createCommandEncoder({ label: 'dloral.flow' });
     this.front[2]!.encode(mid);
-    if (this.frames === 0) {
+    if (!this.hasPrevious) {
       // frame 0 is its own reference
       mid.copyBufferToBuffer(b.latent, 0, b.previousLatent, 0, latentBytes);
       mid.copyBufferToBuffer(b.small, 0, b.previousSmall, 0, smallBytes);
@@ -446,6 +451,7 @@ export class DloralGpuEnhancer implements FrameEnhancer {
     encoder.copyBufferToBuffer(b.small, 0, b.previousSmall, 0, smallBytes);
     const out = await this.output.emit(encoder, frameTimes(frame));
     this.frames += 1;
+    this.hasPrevious = true;
     if (this.frames === 1) this.allocationsAtFirstFrame = this.pool.stats().allocations;
     return out;
   }

@@ -20,6 +20,11 @@ export interface FrameEnhancer {
   readonly outputWidth: number;
   readonly outputHeight: number;
   process(frame: VideoFrame): Promise<VideoFrame>;
+  /**
+   * Forget the previous frame (temporal pipelines keep one): the next frame is its own
+   * reference. A job calls it before its first frame, so a preview never leaks into a render.
+   */
+  reset(): void;
   stats(): EnhancerStats;
   close(): Promise<void>;
 }

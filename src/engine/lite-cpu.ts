@@ -179,6 +179,10 @@ export class LiteCpuEnhancer implements FrameEnhancer {
     this.output = new CpuFrameOutput(plan.outputWidth, plan.outputHeight);
   }
 
+  reset(): void {
+    this.core.reset();
+  }
+
   async process(frame: VideoFrame): Promise<VideoFrame> {
     const { plan } = this.core;
     const region = { x: 0, y: 0, width: plan.width, height: plan.height };

@@ -19,13 +19,8 @@ import {
 import type { LoadedPack } from './packs.ts';
 import { outputModeFor } from './sr-gpu.ts';
 
-export interface LiteOptions extends EnhancerOptions {
-  /**
-   * false: CFR fuses each frame with its own features (no flow, no warp), as the trainer's
-   * "CFR disabled" evaluation does, so the temporal module's effect can be measured. Default true.
-   */
-  readonly temporal?: boolean;
-}
+/** `temporal` false: CFR fuses each frame with its own features (no flow, no warp). */
+export type LiteOptions = EnhancerOptions;
 
 export function litePlanFor(parts: LiteParts, options: LiteOptions): LitePlan {
   const limits =

@@ -1,6 +1,7 @@
 /**
  * The `sr` pipeline on ORT's wasm backend, for browsers without WebGPU (or when the user picks
- * it): the same tile plan and blending as the GPU path, with the kernels' CPU implementations.
+ * it): the same tile plan and blending as the GPU path, with the kernels' CPU implementations
+ * (temporal fusion included, see temporal-cfr.ts).
  */
 import { CpuFrameInput, CpuFrameOutput } from './cpu-frame-io.ts';
 import { rgbaToTensorRef } from '../kernels/frame-tensor/frame-tensor.ref.ts';
@@ -8,6 +9,7 @@ import { accumulateRef, resolveRef } from '../kernels/tile-blend/tile-blend.ref.
 import { UpframeError } from '../shared/errors.ts';
 import type { EnhancerStats, FrameEnhancer, SrModelSpec } from './enhancer.ts';
 import { cpuTensor, tensorData, type Session } from './ort.ts';
+import { TemporalFusionCpu } from './temporal-cfr.ts';
 import type { TilePlan } from './tiling.ts';
 
 export class SrCpuEnhancer implements FrameEnhancer {
@@ -18,12 +20,15 @@ export class SrCpuEnhancer implements FrameEnhancer {
   private readonly output: CpuFrameOutput;
   private readonly acc: Float32Array;
   private readonly weight: Float32Array;
+  private readonly temporalFusion: TemporalFusionCpu | null;
   private frames = 0;
 
   constructor(
     private readonly session: Session,
     private readonly spec: SrModelSpec,
     private readonly plan: TilePlan,
+    /** Fuse each frame with the previous one (training-free CFR) before the model. */
+    readonly temporal = false,
   ) {
     this.outputWidth = plan.frameWidth * spec.scale;
     this.outputHeight = plan.frameHeight * spec.scale;
@@ -31,16 +36,24 @@ export class SrCpuEnhancer implements FrameEnhancer {
     this.output = new CpuFrameOutput(this.outputWidth, this.outputHeight);
     this.acc = new Float32Array(3 * this.outputWidth * this.outputHeight);
     this.weight = new Float32Array(this.outputWidth * this.outputHeight);
+    this.temporalFusion = temporal
+      ? new TemporalFusionCpu(plan.frameWidth, plan.frameHeight)
+      : null;
   }
 
   get name(): string {
     return this.spec.name;
   }
 
+  reset(): void {
+    this.temporalFusion?.reset();
+  }
+
   async process(frame: VideoFrame): Promise<VideoFrame> {
     const { plan, spec } = this;
     const s = spec.scale;
-    const bytes = this.input.pixels(frame);
+    const pixels = this.input.pixels(frame);
+    const bytes = this.temporalFusion ? this.temporalFusion.process(pixels) : pixels;
     const frameOut = { width: this.outputWidth, height: this.outputHeight };
     this.acc.fill(0);
     this.weight.fill(0);

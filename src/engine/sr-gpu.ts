@@ -2,7 +2,8 @@
  * The zero-copy `sr` pipeline on WebGPU: VideoFrame -> texture -> frame-tensor (per tile) ->
  * ORT on GPU buffers -> tile-blend -> frame-tensor inverse -> texture -> VideoFrame (frame-io.ts
  * says how frames get on and off the GPU). Every buffer, texture and bind group is made once per
- * job; a frame only encodes and submits.
+ * job; a frame only encodes and submits. With temporal fusion (temporal-cfr.ts) each frame is
+ * first fused with the motion-compensated previous one and the tiles read the fused texture.
  */
 import { BufferPool } from '../gpu/pool.ts';
 import { readbackCount } from '../gpu/readback.ts';
@@ -19,6 +20,7 @@ import {
 import type { EnhancerStats, FrameEnhancer, SrModelSpec } from './enhancer.ts';
 import { FrameInput, FrameOutput, frameTimes, type OutputMode } from './frame-io.ts';
 import { gpuTensor, type OrtTensor, type Session } from './ort.ts';
+import { TemporalFusionGpu } from './temporal-cfr.ts';
 import type { TilePlan } from './tiling.ts';
 
 export { outputModeFor, type OutputMode } from './frame-io.ts';
@@ -43,6 +45,7 @@ export class SrGpuEnhancer implements FrameEnhancer {
   private readonly clearTargets: GPUBuffer[];
   private readonly feeds: Record<string, OrtTensor>;
   private readonly fetches: Record<string, OrtTensor>;
+  private readonly temporalFusion: TemporalFusionGpu | null;
   private frames = 0;
   private allocationsAtFirstFrame = -1;
   private readonly readbacksAtStart = readbackCount();
@@ -53,6 +56,8 @@ export class SrGpuEnhancer implements FrameEnhancer {
     private readonly spec: SrModelSpec,
     private readonly plan: TilePlan,
     readonly outputMode: OutputMode,
+    /** Fuse each frame with the previous one (training-free CFR) before the model. */
+    readonly temporal = false,
   ) {
     const s = spec.scale;
     const { frameWidth: w, frameHeight: h, tileWidth: tw, tileHeight: th } = plan;
@@ -61,6 +66,10 @@ export class SrGpuEnhancer implements FrameEnhancer {
     this.output = new FrameOutput(device, this.outputWidth, this.outputHeight, outputMode);
     this.input = new FrameInput(device, w, h);
     this.pool = new BufferPool(device);
+    this.temporalFusion = temporal
+      ? new TemporalFusionGpu(device, this.pool, this.input.texture, w, h)
+      : null;
+    const source = this.temporalFusion?.texture ?? this.input.texture;
 
     const tileIn = this.pool.acquire(3 * tw * th * 4, STORAGE);
     const tileOut = this.pool.acquire(3 * tw * s * th * s * 4, STORAGE);
@@ -78,7 +87,7 @@ export class SrGpuEnhancer implements FrameEnhancer {
     }
     this.clearTargets = acc && weight ? [acc, weight] : [];
     this.slots = plan.tiles.map((tile) => ({
-      toTensor: prepareToTensor(device, this.input.texture, tileIn, {
+      toTensor: prepareToTensor(device, source, tileIn, {
         region: { x: tile.x, y: tile.y, width: tw, height: th },
         range: spec.inputRange,
       }),
@@ -116,11 +125,16 @@ export class SrGpuEnhancer implements FrameEnhancer {
     return this.spec.name;
   }
 
+  reset(): void {
+    this.temporalFusion?.reset();
+  }
+
   async process(frame: VideoFrame): Promise<VideoFrame> {
     const { device } = this;
     await this.input.upload(frame);
-    if (this.clearTargets.length > 0) {
+    if (this.clearTargets.length > 0 || this.temporalFusion) {
       const encoder = device.createCommandEncoder();
+      await this.temporalFusion?.encode(encoder);
       for (const target of this.clearTargets) encoder.clearBuffer(target);
       device.queue.submit([encoder.finish()]);
     }
@@ -154,6 +168,7 @@ export class SrGpuEnhancer implements FrameEnhancer {
         this.allocationsAtFirstFrame < 0 ? 0 : pool.allocations - this.allocationsAtFirstFrame,
       gpuBytes:
         pool.peakBytes +
+        (this.temporalFusion?.extraBytes ?? 0) +
         4 *
           (this.plan.frameWidth * this.plan.frameHeight + 2 * this.outputWidth * this.outputHeight),
     };
@@ -166,6 +181,7 @@ export class SrGpuEnhancer implements FrameEnhancer {
     }
     this.resolve?.destroy();
     this.finish.destroy();
+    this.temporalFusion?.destroy();
     this.input.destroy();
     this.output.destroy();
     this.pool.destroy();

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { testDevice, testGpu } from '../../test/gpu-device.ts';
 import { readbackCount, readFloat32 } from '../gpu/readback.ts';
-import { randomBytes, randomFloats } from '../shared/random.ts';
+import { mulberry32, randomBytes, randomFloats } from '../shared/random.ts';
 import { createSrEnhancer } from './create-enhancer.ts';
 import { outputModeFor } from './sr-gpu.ts';
 import { Session, cpuTensor, gpuTensor, tensorData } from './ort.ts';
@@ -149,6 +149,81 @@ describe('sr engine (browser)', () => {
     expect(over1).toBe(0);
     await enhancer.close();
     await cpu.close();
+  });
+
+  it('temporal fusion: WebGPU matches wasm frame by frame, frame 0 passes through, later frames are fused', async () => {
+    const loaded = await pack('esrgan-slim-x2');
+    const { device, info } = await testGpu();
+    const [w, h] = [24, 20];
+    // a smooth picture: the fusion is loose on flat areas and strict on detail
+    const base = new Uint8Array(w * h * 4);
+    for (let i = 0; i < w * h; i++)
+      base.set([60 + 3 * (i % w), 80 + 4 * Math.floor(i / w), 120, 255], i * 4);
+    /** The same picture with fresh noise each frame (a still, noisy shot). */
+    const noisy = (n: number): VideoFrame => {
+      const rand = mulberry32(100 + n);
+      const rgba = new Uint8Array(base.length);
+      for (let i = 0; i < base.length; i++)
+        rgba[i] = i % 4 === 3 ? 255 : Math.round(base[i]! + 12 * (rand() - 0.5));
+      return new VideoFrame(rgba, {
+        format: 'RGBA',
+        codedWidth: w,
+        codedHeight: h,
+        timestamp: n * 40_000,
+      });
+    };
+    const run = async (backend: 'webgpu' | 'wasm', temporal: boolean) => {
+      const enhancer = await createSrEnhancer(loaded, {
+        backend,
+        ...(backend === 'webgpu' ? { device, outputMode: outputModeFor(info) } : {}),
+        width: w,
+        height: h,
+        temporal,
+      });
+      const outputs: Uint8ClampedArray[] = [];
+      for (let n = 0; n < 3; n++) {
+        const frame = noisy(n);
+        const out = await enhancer.process(frame);
+        frame.close();
+        outputs.push(framePixels(out));
+        out.close();
+      }
+      const stats = enhancer.stats();
+      await enhancer.close();
+      return { outputs, stats };
+    };
+    const gpu = await run('webgpu', true);
+    const cpu = await run('wasm', true);
+    const plain = await run('webgpu', false);
+    expect(gpu.stats.allocationsAfterFirstFrame).toBe(0);
+    const differing = (a: Uint8ClampedArray, b: Uint8ClampedArray, over: number) =>
+      a.reduce((count, v, i) => count + (Math.abs(v - b[i]!) > over ? 1 : 0), 0);
+    for (let n = 0; n < 3; n++) {
+      // the GPU flow is f32 and its CPU reference f64: a rare pixel may differ by two levels
+      expect(differing(gpu.outputs[n]!, cpu.outputs[n]!, 1)).toBeLessThanOrEqual(
+        gpu.outputs[n]!.length / 200,
+      );
+      expect(differing(gpu.outputs[n]!, cpu.outputs[n]!, 3)).toBe(0);
+    }
+    // frame 0 is its own reference: exactly the unfused output
+    expect(differing(gpu.outputs[0]!, plain.outputs[0]!, 0)).toBe(0);
+    // later frames are blended with the previous ones: the noise is partly averaged away, so the
+    // output is closer to what the model makes of the clean picture
+    const clean = await createSrEnhancer(loaded, { backend: 'wasm', width: w, height: h });
+    const cleanFrame = new VideoFrame(base, {
+      format: 'RGBA',
+      codedWidth: w,
+      codedHeight: h,
+      timestamp: 0,
+    });
+    const cleanOut = await clean.process(cleanFrame);
+    const reference = framePixels(cleanOut);
+    cleanFrame.close();
+    cleanOut.close();
+    await clean.close();
+    const error = (a: Uint8ClampedArray) =>
+      a.reduce((sum, v, i) => sum + (v - reference[i]!) ** 2, 0);
+    expect(error(gpu.outputs[2]!)).toBeLessThan(0.8 * error(plain.outputs[2]!));
   });
 
   it('tiled output matches untiled away from the border, with no step at the seams', async () => {

@@ -126,6 +126,7 @@ export function jobSettings(settings: SettingsSlice, frameCount: number): JobSet
     tileSize: settings.tileSize,
     frameRange: whole ? null : { start: Math.max(0, from - 1), end: Math.min(frameCount, to) },
     container: null,
+    temporal: settings.temporal,
   };
 }
 

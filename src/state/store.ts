@@ -85,6 +85,8 @@ export interface SettingsSlice {
   readonly frameTo: number | null;
   /** 1-based frame the preview enhances. */
   readonly previewFrame: number;
+  /** Temporal fusion as the person set it; null = the model's default. */
+  readonly temporal: boolean | null;
 }
 
 export interface AppState {
@@ -122,6 +124,7 @@ export const initialState: AppState = {
     frameFrom: null,
     frameTo: null,
     previewFrame: 1,
+    temporal: null,
   },
 };
 

@@ -207,13 +207,48 @@ export function SettingsPanel() {
           />
         </div>
       </fieldset>
-      <div className="field checkbox">
-        <input id={`${id}-temporal`} type="checkbox" disabled checked={false} readOnly />
-        <label htmlFor={`${id}-temporal`}>
-          Temporal fusion <span className="muted">(not available for this model yet)</span>
-        </label>
-      </div>
+      <TemporalField id={id} settings={s} />
     </section>
+  );
+}
+
+/**
+ * Temporal fusion: for `sr` packs the training-free CFR before the model (off by default, see
+ * README "Quality"); for Upframe-lite its learned CFR (on by default); DLoRAL always fuses.
+ */
+function TemporalField({ id, settings: s }: { id: string; settings: SettingsSlice }) {
+  const model = resolveModel(s);
+  const entry =
+    model.type === 'builtin'
+      ? s.packs.find((p) => p.name === model.name)
+      : model.type === 'default'
+        ? s.packs.find((p) => p.default)
+        : undefined;
+  const kind = model.type === 'none' ? 'none' : (entry?.kind ?? 'unknown');
+  const fixed = kind === 'none' || kind === 'dloral';
+  const checked = kind === 'dloral' || (kind !== 'none' && (s.temporal ?? kind === 'lite'));
+  const hint =
+    kind === 'none'
+      ? 'no model'
+      : kind === 'dloral'
+        ? 'part of DLoRAL, always on'
+        : kind === 'lite'
+          ? "the model's cross-frame retrieval"
+          : 'blends each frame with the motion-aligned previous one where they agree';
+  return (
+    <div className="field checkbox">
+      <input
+        id={`${id}-temporal`}
+        data-testid="temporal"
+        type="checkbox"
+        disabled={fixed}
+        checked={checked}
+        onChange={(event) => setSettings({ temporal: event.currentTarget.checked })}
+      />
+      <label htmlFor={`${id}-temporal`}>
+        Temporal fusion <span className="muted">({hint})</span>
+      </label>
+    </div>
   );
 }
 

@@ -38,8 +38,10 @@ export async function createEnhancer(
   backend: Backend,
   size: { width: number; height: number },
   tileSize: number,
+  temporal: boolean | null,
   onProgress?: (p: LoadProgress) => void,
 ): Promise<FrameEnhancer | null> {
+  const fusion = temporal === null ? {} : { temporal };
   const source = await packSourceFor(model);
   if (!source) return null;
   const pack = await loadPack(source, onProgress);
@@ -54,6 +56,7 @@ export async function createEnhancer(
         width: size.width,
         height: size.height,
         tileSize,
+        ...fusion,
       });
     }
     return create(pack, {
@@ -61,6 +64,7 @@ export async function createEnhancer(
       width: size.width,
       height: size.height,
       tileSize,
+      ...fusion,
     });
   }
   if (pack.manifest.kind !== 'sr') {
@@ -78,7 +82,14 @@ export async function createEnhancer(
       width: size.width,
       height: size.height,
       tileSize,
+      ...fusion,
     });
   }
-  return createSrEnhancer(pack, { backend, width: size.width, height: size.height, tileSize });
+  return createSrEnhancer(pack, {
+    backend,
+    width: size.width,
+    height: size.height,
+    tileSize,
+    ...fusion,
+  });
 }

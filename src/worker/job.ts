@@ -38,18 +38,22 @@ async function enhancerFor(
   backend: Backend,
   size: { width: number; height: number },
   tileSize: number,
+  temporal: boolean | null,
   emit: Emit,
 ): Promise<FrameEnhancer | null> {
   if (model.type === 'none') return null;
-  const key = `${modelKey(model)}|${backend}|${size.width}x${size.height}|${tileSize}`;
-  if (warm?.key === key) return warm.enhancer;
+  const key = `${modelKey(model)}|${backend}|${size.width}x${size.height}|${tileSize}|${temporal}`;
+  if (warm?.key === key) {
+    warm.enhancer.reset();
+    return warm.enhancer;
+  }
   if (warm) {
     const old = warm.enhancer;
     warm = null;
     await old.close();
   }
   let lastEmit = 0;
-  const enhancer = await createEnhancer(model, backend, size, tileSize, (p) => {
+  const enhancer = await createEnhancer(model, backend, size, tileSize, temporal, (p) => {
     const now = performance.now();
     if (now - lastEmit < 200 && p.loaded < p.total) return;
     lastEmit = now;
@@ -156,6 +160,7 @@ export async function runJob(
       settings.backend,
       size,
       settings.tileSize,
+      settings.temporal,
       emit,
     );
     const scaleX = enhancer ? enhancer.outputWidth / size.width : 1;
@@ -283,6 +288,7 @@ export async function previewFrame(
       settings.backend,
       size,
       settings.tileSize,
+      settings.temporal,
       emit,
     );
     for await (const decoded of sink.frames({ range: { start: index, end: index + 1 } })) {

@@ -20,6 +20,11 @@ export interface JobSettings {
   readonly frameRange: { readonly start: number; readonly end: number } | null;
   /** Output container; null = MP4 unless the audio needs WebM/MKV. */
   readonly container: OutputContainer | null;
+  /**
+   * Temporal fusion: null = the model's own default (on for packs whose model has a temporal
+   * module, off for `sr` packs, where it is the training-free CFR of engine/temporal-cfr.ts).
+   */
+  readonly temporal: boolean | null;
 }
 
 export const DEFAULT_SETTINGS: JobSettings = {
@@ -30,4 +35,5 @@ export const DEFAULT_SETTINGS: JobSettings = {
   tileSize: 0,
   frameRange: null,
   container: null,
+  temporal: null,
 };
