@@ -7,6 +7,7 @@ import { tensorToRgbaRef } from '../kernels/frame-tensor/frame-tensor.ref.ts';
 import type { TensorRange } from '../kernels/frame-tensor/frame-tensor.ts';
 import { UpframeError } from '../shared/errors.ts';
 import { frameTimes } from './frame-io.ts';
+import { YuvFrameMaker } from './yuv-output.ts';
 
 function context2d(
   width: number,
@@ -38,18 +39,25 @@ export class CpuFrameInput {
 
 export class CpuFrameOutput {
   private readonly ctx: OffscreenCanvasRenderingContext2D;
+  private readonly yuv: YuvFrameMaker;
 
   constructor(
     readonly width: number,
     readonly height: number,
   ) {
     this.ctx = context2d(width, height, false);
+    this.yuv = new YuvFrameMaker(width, height);
   }
 
-  /** A VideoFrame of the planar RGB tensor (clamped and rounded), with `source`'s times. */
+  /**
+   * A VideoFrame of the planar RGB tensor (clamped and rounded), with `source`'s times: I420 in
+   * `source`'s colour space where yuv-output.ts can convert to it, else RGB.
+   */
   emit(tensor: Float32Array, range: TensorRange, source: VideoFrame): VideoFrame {
     const { width, height } = this;
     const rgba = tensorToRgbaRef(tensor, { x: 0, y: 0, width, height }, width, height, range);
+    const yuv = this.yuv.make(rgba, width * 4, source.colorSpace, frameTimes(source));
+    if (yuv) return yuv;
     this.ctx.putImageData(new ImageData(new Uint8ClampedArray(rgba.buffer), width, height), 0, 0);
     return new VideoFrame(this.ctx.canvas, frameTimes(source));
   }

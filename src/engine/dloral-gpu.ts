@@ -449,7 +449,7 @@ export class DloralGpuEnhancer implements FrameEnhancer {
     this.finish.encode(encoder);
     encoder.copyBufferToBuffer(b.latent, 0, b.previousLatent, 0, latentBytes);
     encoder.copyBufferToBuffer(b.small, 0, b.previousSmall, 0, smallBytes);
-    const out = await this.output.emit(encoder, frameTimes(frame));
+    const out = await this.output.emit(encoder, frameTimes(frame), frame.colorSpace);
     this.frames += 1;
     this.hasPrevious = true;
     if (this.frames === 1) this.allocationsAtFirstFrame = this.pool.stats().allocations;

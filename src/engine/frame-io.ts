@@ -12,6 +12,7 @@
  */
 import { TextureReader } from '../gpu/readback.ts';
 import { UpframeError } from '../shared/errors.ts';
+import { YuvFrameMaker } from './yuv-output.ts';
 
 export type OutputMode = 'canvas' | 'readback';
 
@@ -74,6 +75,7 @@ export class FrameOutput {
   private readonly canvas: OffscreenCanvas | null = null;
   private readonly context: GPUCanvasContext | null = null;
   private readonly reader: TextureReader | null = null;
+  private readonly yuv: YuvFrameMaker;
 
   constructor(
     private readonly device: GPUDevice,
@@ -88,6 +90,7 @@ export class FrameOutput {
         `The enhanced frame would be ${width}x${height}, larger than this GPU allows (${limit} pixels per side). Choose a smaller scale.`,
       );
     }
+    this.yuv = new YuvFrameMaker(width, height);
     this.texture = device.createTexture({
       size: { width, height },
       format: 'rgba8unorm',
@@ -117,10 +120,15 @@ export class FrameOutput {
     }
   }
 
-  /** Finishes and submits `encoder` (whose work wrote the texture) and returns the frame. */
+  /**
+   * Finishes and submits `encoder` (whose work wrote the texture) and returns the frame. On the
+   * readback path the frame is I420 in `colorSpace` (the source frame's) where yuv-output.ts can
+   * convert to it; the canvas path hands RGB to the encoder.
+   */
   async emit(
     encoder: GPUCommandEncoder,
     times: { timestamp: number; duration?: number },
+    colorSpace?: VideoColorSpaceInit | null,
   ): Promise<VideoFrame> {
     const size = { width: this.width, height: this.height };
     if (this.context && this.canvas) {
@@ -136,6 +144,8 @@ export class FrameOutput {
     this.reader.encodeCopy(encoder, this.texture);
     this.device.queue.submit([encoder.finish()]);
     const rgba = await this.reader.read();
+    const yuv = this.yuv.make(rgba, this.reader.bytesPerRow, colorSpace, times);
+    if (yuv) return yuv;
     return new VideoFrame(rgba, {
       ...times,
       format: 'RGBA',

@@ -288,7 +288,7 @@ export class LiteGpuEnhancer implements FrameEnhancer {
       encoder.copyBufferToBuffer(b.features, 0, b.previousFeatures, 0, c * w * h * 4);
       encoder.copyBufferToBuffer(b.lq, 0, b.previousLq, 0, 3 * w * h * 4);
     }
-    const out = await this.output.emit(encoder, frameTimes(frame));
+    const out = await this.output.emit(encoder, frameTimes(frame), frame.colorSpace);
     this.hasPrevious = this.temporal;
     this.frames += 1;
     if (this.allocationsAtFirstFrame < 0)

@@ -153,7 +153,7 @@ export class SrGpuEnhancer implements FrameEnhancer {
     const encoder = device.createCommandEncoder();
     this.resolve?.encode(encoder);
     this.finish.encode(encoder);
-    const out = await this.output.emit(encoder, frameTimes(frame));
+    const out = await this.output.emit(encoder, frameTimes(frame), frame.colorSpace);
     this.frames += 1;
     if (this.frames === 1) this.allocationsAtFirstFrame = this.pool.stats().allocations;
     return out;
