@@ -46,7 +46,7 @@ describe('I420 output in the source colour space', () => {
     expect(yuvTarget({ ...bt709, fullRange: null }, 640, 360)?.fullRange).toBe(false);
     expect(yuvTarget(bt709, 641, 360)).toBeNull();
     expect(yuvTarget({ matrix: 'rgb' }, 640, 360)).toBeNull();
-    expect(yuvTarget({ matrix: 'bt2020-ncl' }, 640, 360)).toBeNull();
+    expect(yuvTarget({ matrix: 'bt2020-ncl' as VideoMatrixCoefficients }, 640, 360)).toBeNull();
     expect(yuvTarget(null, 640, 360)).toBeNull();
     expect(yuvTarget({ matrix: null }, 640, 360)).toBeNull();
   });

@@ -131,8 +131,38 @@ export function codecCandidates(
   }
 }
 
+/**
+ * Constant-quality quantizers per preset (H.264 0-51; VP9 and AV1 0-63). A preset asks for a
+ * quality, not a rate: with a bitrate, libvpx's rate control starved short clips (an identity
+ * VP9 transcode of the 2-second test clip measured 34.7 dB against 38+ for H.264).
+ */
+export const PRESET_QUANTIZER: Readonly<
+  Record<VideoCodecChoice, Readonly<Record<'low' | 'medium' | 'high', number>>>
+> = {
+  avc: { low: 32, medium: 26, high: 21 },
+  vp9: { low: 40, medium: 32, high: 24 },
+  av1: { low: 44, medium: 36, high: 28 },
+};
+
+/** The per-frame encode options that carry a quantizer, per codec. */
+export function quantizerOptions(
+  codec: VideoCodecChoice,
+  quantizer: number,
+): Pick<VideoEncoderEncodeOptions, 'avc' | 'vp9' | 'av1'> {
+  switch (codec) {
+    case 'avc':
+      return { avc: { quantizer } };
+    case 'vp9':
+      return { vp9: { quantizer } };
+    case 'av1':
+      return { av1: { quantizer } };
+  }
+}
+
 export interface EncoderChoice {
   readonly config: VideoEncoderConfig;
+  /** Set when the encoder runs in constant-quality mode: pass it with every frame. */
+  readonly quantizer: number | null;
   /** What was tried and refused before this one, for logs and the report. */
   readonly refused: readonly string[];
 }
@@ -143,29 +173,37 @@ export async function chooseEncoderConfig(opts: {
   height: number;
   fps: number;
   bitrate: number;
+  /** Constant-quality mode where the encoder has it; else the bitrate above (variable). */
+  quantizer?: number | null;
 }): Promise<EncoderChoice> {
   const { codec, width, height, fps, bitrate } = opts;
   const refused: string[] = [];
   const candidates = codecCandidates(codec, width, height, fps);
+  const modes = opts.quantizer == null ? [null] : [opts.quantizer, null];
   for (const codecString of candidates) {
-    for (const hardwareAcceleration of ['no-preference', 'prefer-software'] as const) {
-      const config: VideoEncoderConfig = {
-        codec: codecString,
-        width,
-        height,
-        bitrate,
-        framerate: fps,
-        bitrateMode: 'variable',
-        // 'realtime' may drop frames to hold the rate; an export must keep every frame.
-        latencyMode: 'quality',
-        hardwareAcceleration,
-      };
-      if (codec === 'avc') config.avc = { format: 'avc' };
-      const support = await VideoEncoder.isConfigSupported(config).catch(() => ({
-        supported: false,
-      }));
-      if (support.supported) return { config, refused };
-      refused.push(`${codecString}/${hardwareAcceleration}`);
+    for (const quantizer of modes) {
+      for (const hardwareAcceleration of ['no-preference', 'prefer-software'] as const) {
+        const config: VideoEncoderConfig = {
+          codec: codecString,
+          width,
+          height,
+          framerate: fps,
+          // 'realtime' may drop frames to hold the rate; an export must keep every frame.
+          latencyMode: 'quality',
+          hardwareAcceleration,
+          ...(quantizer === null
+            ? { bitrate, bitrateMode: 'variable' as const }
+            : { bitrateMode: 'quantizer' as const }),
+        };
+        if (codec === 'avc') config.avc = { format: 'avc' };
+        const support = await VideoEncoder.isConfigSupported(config).catch(() => ({
+          supported: false,
+        }));
+        if (support.supported) return { config, quantizer, refused };
+        refused.push(
+          `${codecString}/${hardwareAcceleration}/${quantizer === null ? 'bitrate' : 'quantizer'}`,
+        );
+      }
     }
   }
   const name = codec === 'avc' ? 'H.264' : codec.toUpperCase();

@@ -8,6 +8,8 @@ import { toErrorInfo, UpframeError } from '../shared/errors.ts';
 import {
   bitrateFor,
   chooseEncoderConfig,
+  PRESET_QUANTIZER,
+  quantizerOptions,
   type QualityChoice,
   type VideoCodecChoice,
 } from './encoder-config.ts';
@@ -133,13 +135,16 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
     }
     const fps = timing.averageFps > 0 ? timing.averageFps : 30;
     const bitrate = bitrateFor(opts.quality ?? 'medium', codec, size.width, size.height, fps);
-    const { config } = await chooseEncoderConfig({
+    const preset = opts.quality ?? 'medium';
+    const { config, quantizer } = await chooseEncoderConfig({
       codec,
       width: size.width,
       height: size.height,
       fps,
       bitrate,
+      quantizer: typeof preset === 'string' ? PRESET_QUANTIZER[codec][preset] : null,
     });
+    const frameOptions = quantizer === null ? {} : quantizerOptions(codec, quantizer);
 
     const startUs = timing.timestampsUs[start]!;
     const lastUs = timing.timestampsUs[end - 1]!;
@@ -250,7 +255,7 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
         if (fail.error !== null) throw fail.error;
         const keyFrame = timestamp - lastKeyUs >= keyIntervalUs - 1000;
         if (keyFrame) lastKeyUs = timestamp;
-        enc.encode(out, { keyFrame });
+        enc.encode(out, { keyFrame, ...frameOptions });
       } finally {
         out.close();
       }
