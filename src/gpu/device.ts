@@ -123,6 +123,16 @@ let shared: Promise<AcquiredGpu> | null = null;
  * session runs on and cannot move to another, so every job shares this device; after a device
  * loss the worker is restarted (a new realm gets a new device).
  */
+/** The shared device if one was acquired (and not lost), without acquiring one. */
+export async function peekSharedGpu(): Promise<AcquiredGpu | null> {
+  if (!shared) return null;
+  try {
+    return await shared;
+  } catch {
+    return null;
+  }
+}
+
 export function sharedGpu(gpu: GPU | undefined): Promise<AcquiredGpu> {
   shared ??= acquireGpu(gpu).then(
     (acquired) => {

@@ -4,7 +4,7 @@
  * these only post requests and fold replies and events into the store.
  */
 import { toErrorInfo, type ErrorInfo } from '../shared/errors.ts';
-import { jobWorker } from '../worker/client.ts';
+import { jobWorker, subscribeJobWorker } from '../worker/client.ts';
 import type { JobOutput, WorkerEvent } from '../worker/protocol.ts';
 import type { JobSettings, ModelChoice } from '../worker/settings.ts';
 import { addComparedFrame, clearComparedFrames } from './actions.ts';
@@ -53,7 +53,15 @@ function onWorkerEvent(event: WorkerEvent): void {
 export function listenToWorker(): void {
   if (subscribed) return;
   subscribed = true;
-  jobWorker().subscribe(onWorkerEvent);
+  subscribeJobWorker(onWorkerEvent);
+}
+
+/**
+ * Destroys the job worker's GPU device, as a driver reset does: how the tests (and anyone
+ * checking a recovery by hand, from the console) make a GPU loss happen.
+ */
+export async function loseGpu(): Promise<boolean> {
+  return (await jobWorker().call('gpu.lose', {})).lost;
 }
 
 export async function loadPacks(): Promise<void> {

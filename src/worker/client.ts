@@ -83,19 +83,31 @@ export class WorkerClient {
 }
 
 let shared: WorkerClient | undefined;
+/** The page's event listeners: every job worker gets them, the replacements too. */
+const pageListeners = new Set<(event: WorkerEvent) => void>();
 
 /**
  * The page's one job worker, started on first use. After a GPU loss the worker is replaced: ORT
  * cannot move to a new device, but a fresh worker gets a fresh device and a fresh ORT.
  */
 export function jobWorker(): WorkerClient {
-  shared ??= new WorkerClient(
-    new Worker(new URL('./host.ts', import.meta.url), { type: 'module', name: 'upframe-job' }),
-    (error) => {
-      if (error.code !== 'DEVICE_LOST') return;
-      shared?.terminate();
-      shared = undefined;
-    },
-  );
+  if (!shared) {
+    const client = new WorkerClient(
+      new Worker(new URL('./host.ts', import.meta.url), { type: 'module', name: 'upframe-job' }),
+      (error) => {
+        if (error.code !== 'DEVICE_LOST' || shared !== client) return;
+        client.terminate();
+        shared = undefined;
+      },
+    );
+    for (const listener of pageListeners) client.subscribe(listener);
+    shared = client;
+  }
   return shared;
+}
+
+/** Subscribes to the events of the job worker and of every worker that later replaces it. */
+export function subscribeJobWorker(listener: (event: WorkerEvent) => void): void {
+  pageListeners.add(listener);
+  shared?.subscribe(listener);
 }

@@ -4,7 +4,7 @@
  * enhance, encode, mux) runs here so the page only draws.
  */
 import { loadBuiltinIndex } from '../engine/packs.ts';
-import { sharedGpu } from '../gpu/device.ts';
+import { peekSharedGpu, sharedGpu } from '../gpu/device.ts';
 import { probe } from '../media/index.ts';
 import { toErrorInfo } from '../shared/errors.ts';
 import { controlJob, previewFrame, runJob } from './job.ts';
@@ -34,6 +34,11 @@ const handlers: Handlers = {
     } catch (err) {
       return { out: { available: false, error: toErrorInfo(err) } };
     }
+  },
+  async 'gpu.lose'() {
+    const gpu = await peekSharedGpu();
+    gpu?.device.destroy();
+    return { out: { lost: gpu !== null } };
   },
   ping(input) {
     return Promise.resolve({ out: { echo: input.echo, at: Date.now() } });

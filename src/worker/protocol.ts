@@ -37,6 +37,8 @@ export interface JobResult {
 
 export interface RequestTable {
   'gpu.probe': { input: Record<string, never>; output: GpuStatus };
+  /** Destroys the worker's GPU device as a driver reset would (tests; manual checks). */
+  'gpu.lose': { input: Record<string, never>; output: { lost: boolean } };
   ping: { input: { echo: string }; output: { echo: string; at: number } };
   'source.probe': { input: { file: File }; output: SourceSummary };
   'packs.list': { input: Record<string, never>; output: PackIndex };
