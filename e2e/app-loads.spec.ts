@@ -34,3 +34,30 @@ test('an empty file gets a sentence, not silence', async ({ page }) => {
   });
   await expect(page.getByTestId('source-error')).toContainText('is empty');
 });
+
+for (const [name, width, height] of [
+  ['laptop', 1366, 768],
+  ['large-monitor', 2560, 1440],
+  ['narrow', 820, 1000],
+] as const) {
+  test(`the layout holds at ${name} size (${width}x${height})`, async ({ page }) => {
+    await page.setViewportSize({ width, height });
+    await page.goto('/');
+    await expect(page.getByTestId('gpu-status')).toContainText('WebGPU', { timeout: 30_000 });
+    // nothing sticks out sideways, and the picture area uses the room it has
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(overflow).toBeLessThanOrEqual(0);
+    const canvas = await page.getByTestId('compare-canvas').boundingBox();
+    expect(canvas).not.toBeNull();
+    expect(canvas!.width).toBeGreaterThan(width * (width > 1000 ? 0.5 : 0.8));
+    // every control is inside the window horizontally
+    for (const id of ['render-button', 'preview-button', 'model-select', 'backend-select']) {
+      const box = await page.getByTestId(id).boundingBox();
+      expect(box, id).not.toBeNull();
+      expect(box!.x + box!.width, id).toBeLessThanOrEqual(width);
+    }
+    await screenshot(page, `layout-${name}`);
+  });
+}
