@@ -4,17 +4,20 @@ import { dloralExtra, planDloralMemory } from '../../src/engine/dloral-pack.ts';
 import { parseManifest } from '../../src/engine/manifest.ts';
 import { parseCfrPack } from '../../src/kernels/cfr-attention/cfr-weights.ts';
 import { generateTinyDloral } from './generate.ts';
+import { SPYNET_PATH, TINY_DLORAL_SEED, withTinySpynet } from './spynet.ts';
 
 // Plain Node has no crossOriginIsolated `self`, so ORT would pick 1 thread anyway; say it.
 ort.env.wasm.numThreads = 1;
 
 const pack = generateTinyDloral();
+const withSpynet = generateTinyDloral(TINY_DLORAL_SEED, { spynet: true });
 
 async function run(
   path: string,
   feeds: Record<string, ort.Tensor>,
+  from = pack,
 ): Promise<Record<string, ort.Tensor>> {
-  const session = await ort.InferenceSession.create(pack.files.get(path)!, {
+  const session = await ort.InferenceSession.create(from.files.get(path)!, {
     executionProviders: ['wasm'],
   });
   try {
@@ -108,5 +111,72 @@ describe('tiny dloral pack', () => {
     expect(Math.min(...pixels)).toBeGreaterThanOrEqual(-1);
     expect(Math.max(...pixels)).toBeLessThanOrEqual(1);
     expect(std(pixels)).toBeGreaterThan(0.1);
+  });
+
+  it('ships no SpyNet by default; the spynet variant adds only spynet.onnx and its manifest entry', async () => {
+    expect(pack.files.has(SPYNET_PATH)).toBe(false);
+    expect(dloralExtra(pack.manifest).spynet).toBeUndefined();
+    const json: unknown = JSON.parse(
+      new TextDecoder().decode(withSpynet.files.get('manifest.json')),
+    );
+    const manifest = parseManifest(json, 'tiny-dloral');
+    const spynet = dloralExtra(manifest).spynet!;
+    expect(spynet.path).toBe(SPYNET_PATH);
+    expect(spynet.inputs.map((t) => [t.name, t.shape, t.range])).toEqual([
+      ['current', [1, 3, 'h', 'w'], '-1,1'],
+      ['previous', [1, 3, 'h', 'w'], '-1,1'],
+    ]);
+    expect(spynet.outputs.map((t) => [t.name, t.shape])).toEqual([['flow', [1, 2, 'h', 'w']]]);
+    expect(spynet.weightBytes).toBeGreaterThan(0);
+    const entry = manifest.files.find((f) => f.path === SPYNET_PATH)!;
+    expect(entry.bytes).toBe(withSpynet.files.get(SPYNET_PATH)!.byteLength);
+    // every other file is the default pack's, byte for byte
+    const others = manifest.files.filter((f) => f.path !== SPYNET_PATH);
+    expect(others).toEqual(pack.manifest.files);
+    // deterministic, and the browser-side helper (WebCrypto sha256) builds the same pack
+    const again = generateTinyDloral(TINY_DLORAL_SEED, { spynet: true });
+    expect(again.manifest).toEqual(withSpynet.manifest);
+    const added = await withTinySpynet(pack);
+    expect(added.manifest).toEqual(withSpynet.manifest);
+    expect(added.files.get('manifest.json')).toEqual(withSpynet.files.get('manifest.json'));
+    // the memory plan counts its weights
+    const limits = { maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 2 ** 30 };
+    const size = { width: 16, height: 16 };
+    expect(
+      planDloralMemory(manifest, size, limits).weightBytes -
+        planDloralMemory(pack.manifest, size, limits).weightBytes,
+    ).toBe(spynet.weightBytes);
+  });
+
+  it('SpyNet runs on ORT wasm with the contract shapes: flows of a few tenths of a pixel', async () => {
+    for (const [h, w] of [
+      [8, 8],
+      [9, 13],
+    ] as const) {
+      const dims = [1, 3, h, w];
+      const a = smooth(3 * h * w, 0.21);
+      const b = smooth(3 * h * w, 0.23);
+      const flow = async (current: Float32Array, previous: Float32Array) => {
+        const out = await run(
+          SPYNET_PATH,
+          {
+            current: new ort.Tensor('float32', current, dims),
+            previous: new ort.Tensor('float32', previous, dims),
+          },
+          withSpynet,
+        );
+        expect(out['flow']!.dims).toEqual([1, 2, h, w]);
+        return out['flow']!.data as Float32Array;
+      };
+      const ab = await flow(a, b);
+      const ba = await flow(b, a);
+      expect(ab.every(Number.isFinite)).toBe(true);
+      const meanAbs = ab.reduce((s, v) => s + Math.abs(v), 0) / ab.length;
+      expect(meanAbs).toBeGreaterThan(0.1);
+      expect(meanAbs).toBeLessThan(1.5);
+      expect(Math.max(...ab.map(Math.abs))).toBeLessThan(4);
+      // the two inputs play different roles (not a symmetric function of the pair)
+      expect(ab.reduce((m, v, i) => Math.max(m, Math.abs(v - ba[i]!)), 0)).toBeGreaterThan(0.05);
+    }
   });
 });

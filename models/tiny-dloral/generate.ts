@@ -1,73 +1,34 @@
 /**
- * `npx tsx models/tiny-dloral/generate.ts [--out models/packs/tiny-dloral]`
+ * `npx tsx models/tiny-dloral/generate.ts [--out models/packs/tiny-dloral] [--spynet]`
  *
  * A tiny `dloral` pack with random, seeded weights and the real pack's contract: the same files,
  * tensor names, ranks, value ranges and op types as models/dloral/export.py writes from the
  * released checkpoint, with small channel counts so the whole pipeline runs in CI on a CPU
  * adapter at a 64x64 output (16x16 input, 8x8 latents). Deterministic: two runs give the same
- * bytes (so the same sha256).
+ * bytes (so the same sha256). The default pack (what scripts/build.mjs serves) has no SpyNet, so
+ * the pipelines use the WGSL flow; `--spynet` (or `{ spynet: true }`, or spynet.ts's
+ * `withTinySpynet` on a loaded pack) adds the optional spynet.onnx.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeModel, DataType, type OnnxValueInfo } from '../esrgan/onnx-writer.ts';
 import { randomCfrWeights, writeCfrPack } from '../../src/kernels/cfr-attention/cfr-weights.ts';
 import { mulberry32 } from '../../src/shared/random.ts';
-import {
-  DLORAL_FORMAT,
-  type DloralExtra,
-  type DloralGraph,
-  type DloralTensor,
-} from '../../src/engine/dloral-pack.ts';
+import { DLORAL_FORMAT, type DloralExtra } from '../../src/engine/dloral-pack.ts';
 import { PACK_FORMAT, type PackFile, type PackManifest } from '../../src/engine/manifest.ts';
-import { GraphBuilder } from './graph-builder.ts';
+import { finishGraph as finish, GraphBuilder, type BuiltGraph } from './graph-builder.ts';
+import {
+  packWithSpynet,
+  SPYNET_SEED_OFFSET,
+  TINY_DLORAL_SEED,
+  tinySpynet,
+  type PackFiles,
+} from './spynet.ts';
 
 export const LATENT_SCALE = 0.18215;
 const TOKENS = 77;
 const CONTEXT = 1024;
-const META = { producerName: 'upframe-tiny-dloral', producerVersion: '1' };
-
-interface BuiltGraph {
-  readonly bytes: Uint8Array;
-  readonly info: DloralGraph;
-}
-
-function valueInfo(t: DloralTensor): OnnxValueInfo {
-  return { name: t.name, elemType: DataType.FLOAT, shape: t.shape };
-}
-
-function finish(
-  b: GraphBuilder,
-  path: string,
-  inputs: DloralTensor[],
-  outputs: DloralTensor[],
-): BuiltGraph {
-  const bytes = encodeModel(
-    {
-      name: b.prefix,
-      nodes: b.nodes,
-      initializers: b.initializers,
-      inputs: inputs.map(valueInfo),
-      outputs: outputs.map(valueInfo),
-    },
-    META,
-  );
-  const w = b.weightStats();
-  const a = b.activationCost();
-  return {
-    bytes,
-    info: {
-      path,
-      inputs,
-      outputs,
-      weightBytes: w.bytes,
-      largestWeightBytes: w.largest,
-      largestActivation: { linear: a.largest, quadratic: 0 },
-      peakActivation: { linear: a.peak, quadratic: 0 },
-    },
-  };
-}
 
 /** image [1, 3, H, W] in [-1, 1] -> latent mean * 0.18215 [1, 4, H/8, W/8]. */
 function vaeEncoder(seed: number): BuiltGraph {
@@ -165,11 +126,7 @@ function unet(seed: number): BuiltGraph {
   );
 }
 
-export interface GeneratedPack {
-  readonly manifest: PackManifest;
-  /** Path in the pack -> bytes, manifest.json included. */
-  readonly files: ReadonlyMap<string, Uint8Array>;
-}
+export type GeneratedPack = PackFiles;
 
 export const TINY_CFR = { inChannels: 4, heads: 2, headDim: 8, temperature: 1 } as const;
 
@@ -177,7 +134,15 @@ function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-export function generateTinyDloral(seed = 20250710): GeneratedPack {
+export interface TinyDloralOptions {
+  /** Add the optional spynet.onnx (spynet.ts) so the pipelines use it instead of the WGSL flow. */
+  readonly spynet?: boolean;
+}
+
+export function generateTinyDloral(
+  seed = TINY_DLORAL_SEED,
+  options: TinyDloralOptions = {},
+): GeneratedPack {
   const enc = vaeEncoder(seed + 1);
   const un = unet(seed + 2);
   const dec = vaeDecoder(seed + 3);
@@ -256,7 +221,9 @@ export function generateTinyDloral(seed = 20250710): GeneratedPack {
   const files = new Map<string, Uint8Array>();
   for (const [path, { bytes }] of bodies) files.set(path, bytes);
   files.set('manifest.json', new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`));
-  return { manifest, files };
+  if (!options.spynet) return { manifest, files };
+  const spynet = tinySpynet(seed + SPYNET_SEED_OFFSET);
+  return packWithSpynet({ manifest, files }, spynet, sha256(spynet.bytes));
 }
 
 function main(argv: readonly string[]): void {
@@ -266,7 +233,7 @@ function main(argv: readonly string[]): void {
     at >= 0 && argv[at + 1] ? argv[at + 1]! : join(root, 'models', 'packs', 'tiny-dloral'),
   );
   mkdirSync(out, { recursive: true });
-  const pack = generateTinyDloral();
+  const pack = generateTinyDloral(TINY_DLORAL_SEED, { spynet: argv.includes('--spynet') });
   for (const [path, bytes] of pack.files) writeFileSync(join(out, path), bytes);
   const total = [...pack.files.values()].reduce((a, b) => a + b.byteLength, 0);
   console.log(`tiny-dloral: ${pack.files.size} files, ${total} bytes -> ${out}`);

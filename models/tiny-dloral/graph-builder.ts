@@ -5,12 +5,16 @@
  * Weights are seeded uniform with a chosen gain so activations keep a sensible scale.
  */
 import {
+  DataType,
+  encodeModel,
   floatInitializer,
   int64Initializer,
   type AttrValue,
   type OnnxInitializer,
   type OnnxNode,
+  type OnnxValueInfo,
 } from '../esrgan/onnx-writer.ts';
+import type { DloralGraph, DloralTensor } from '../../src/engine/dloral-pack.ts';
 import { mulberry32 } from '../../src/shared/random.ts';
 
 export interface Activation {
@@ -263,4 +267,48 @@ export class GraphBuilder {
     const largest = per[0] ?? 0;
     return { largest, peak: largest + (per[1] ?? 0) + (per[2] ?? 0) };
   }
+}
+
+const META = { producerName: 'upframe-tiny-dloral', producerVersion: '1' };
+
+export interface BuiltGraph {
+  readonly bytes: Uint8Array;
+  readonly info: DloralGraph;
+}
+
+function valueInfo(t: DloralTensor): OnnxValueInfo {
+  return { name: t.name, elemType: DataType.FLOAT, shape: t.shape };
+}
+
+/** The ONNX bytes of a built graph and its manifest entry (memory costs from the builder). */
+export function finishGraph(
+  b: GraphBuilder,
+  path: string,
+  inputs: DloralTensor[],
+  outputs: DloralTensor[],
+): BuiltGraph {
+  const bytes = encodeModel(
+    {
+      name: b.prefix,
+      nodes: b.nodes,
+      initializers: b.initializers,
+      inputs: inputs.map(valueInfo),
+      outputs: outputs.map(valueInfo),
+    },
+    META,
+  );
+  const w = b.weightStats();
+  const a = b.activationCost();
+  return {
+    bytes,
+    info: {
+      path,
+      inputs,
+      outputs,
+      weightBytes: w.bytes,
+      largestWeightBytes: w.largest,
+      largestActivation: { linear: a.largest, quadratic: 0 },
+      peakActivation: { linear: a.peak, quadratic: 0 },
+    },
+  };
 }
