@@ -1,5 +1,5 @@
 /**
- * The DLoRAL pipeline on the CPU: ORT's wasm backend for the three graphs and the kernels' CPU
+ * The DLoRAL pipeline on the CPU: ORT's wasm backend for the graphs and the kernels' CPU
  * references for everything else. It runs where WebGPU is missing, and it is the reference the
  * WebGPU pipeline (dloral-gpu.ts) must match frame by frame: the same steps in the same order,
  * DESIGN.md "The DLoRAL pipeline, per frame n".
@@ -52,6 +52,16 @@ export interface DloralSessions {
   readonly encoder: Session;
   readonly unet: Session;
   readonly decoder: Session;
+  /** The pack's SpyNet at latent size, when it ships one; otherwise the pipelines use LK flow. */
+  readonly spynet?: Session;
+}
+
+/** Releases every session of a job (each once). */
+export async function releaseDloralSessions(sessions: DloralSessions): Promise<void> {
+  await sessions.encoder.release();
+  await sessions.unet.release();
+  await sessions.decoder.release();
+  await sessions.spynet?.release();
 }
 
 export async function createDloralSessions(
@@ -75,7 +85,7 @@ export async function createDloralSessions(
   const enc = plan.encoderTiles;
   const dec = plan.decoderTiles;
   const lt = plan.latentTiles;
-  return {
+  const sessions = {
     encoder: await make(extra.vaeEncoder.path, 'VAE encoder', {
       H: enc.tileHeight * 8,
       W: enc.tileWidth * 8,
@@ -90,6 +100,10 @@ export async function createDloralSessions(
       W: dec.tileWidth * 8,
     }),
   };
+  if (!extra.spynet) return sessions;
+  const g = plan.geometry;
+  const spynet = await make(extra.spynet.path, 'SpyNet', { h: g.latentHeight, w: g.latentWidth });
+  return { ...sessions, spynet };
 }
 
 function output(result: Record<string, { dispose(): void }>, name: string): Float32Array {
@@ -179,6 +193,26 @@ export class DloralCpuCore {
     return resolveRef(outChannels, acc, weight, frame);
   }
 
+  /** flow(current -> previous) at latent size: the pack's SpyNet when it has one, else LK. */
+  private async flow(current: Float32Array, previous: Float32Array): Promise<Float32Array> {
+    const { extra } = this.parts;
+    const g = this.plan.geometry;
+    const spynet = this.sessions.spynet;
+    if (!spynet || !extra.spynet) {
+      return flowRef(current, previous, {
+        width: g.latentWidth,
+        height: g.latentHeight,
+        ...DLORAL_FLOW,
+      });
+    }
+    const dims = [1, 3, g.latentHeight, g.latentWidth];
+    const result = await spynet.run({
+      [ioName(extra.spynet, 'inputs', 0)]: cpuTensor(current, dims),
+      [ioName(extra.spynet, 'inputs', 1)]: cpuTensor(previous, dims),
+    });
+    return output(result, ioName(extra.spynet, 'outputs'));
+  }
+
   /** `lq` is the input frame as planar RGB in [-1, 1]. */
   async process(lq: Float32Array): Promise<DloralCpuFrame> {
     const { extra, cfr, prompt } = this.parts;
@@ -215,11 +249,7 @@ export class DloralCpuCore {
       outWidth: lw,
       outHeight: lh,
     });
-    const flow = flowRef(small, this.previousSmall ?? small, {
-      width: lw,
-      height: lh,
-      ...DLORAL_FLOW,
-    });
+    const flow = await this.flow(small, this.previousSmall ?? small);
     // 4. warp z_{n-1}
     const warped = warpRef(this.previousLatent ?? latent, flow, {
       width: lw,
@@ -297,9 +327,7 @@ export class DloralCpuCore {
   }
 
   async release(): Promise<void> {
-    await this.sessions.encoder.release();
-    await this.sessions.unet.release();
-    await this.sessions.decoder.release();
+    await releaseDloralSessions(this.sessions);
   }
 }
 

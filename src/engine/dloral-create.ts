@@ -1,7 +1,8 @@
 /**
  * Builds a DLoRAL enhancer from a loaded `dloral` pack: the memory plan first (so an adapter
  * that cannot hold the model fails with OUT_OF_MEMORY before anything is loaded onto it), then
- * the three ORT sessions at the planned tile sizes, then the WebGPU or the wasm pipeline.
+ * the ORT sessions at the planned tile sizes (three, or four when the pack ships a SpyNet), then
+ * the WebGPU or the wasm pipeline.
  */
 import type { EnhancerOptions } from './create-enhancer.ts';
 import { createDloralSessions, DloralCpuCore, DloralCpuEnhancer } from './dloral-cpu.ts';

@@ -23,7 +23,7 @@ import { prepareLatentBlend } from '../kernels/latent-blend/latent-blend.ts';
 import { prepareAccumulate, prepareResolve } from '../kernels/tile-blend/tile-blend.ts';
 import { prepareWarp } from '../kernels/warp/warp.ts';
 import { UpframeError } from '../shared/errors.ts';
-import { DLORAL_FLOW, type DloralSessions } from './dloral-cpu.ts';
+import { DLORAL_FLOW, releaseDloralSessions, type DloralSessions } from './dloral-cpu.ts';
 import {
   ioName,
   type DloralMemoryPlan,
@@ -33,6 +33,7 @@ import {
 import type { EnhancerStats, FrameEnhancer } from './enhancer.ts';
 import { cpuTensor, gpuTensor, type OrtTensor, type Session } from './ort.ts';
 import { FrameInput, FrameOutput, frameTimes, type OutputMode } from './frame-io.ts';
+import { SpynetFlow } from './spynet-flow.ts';
 
 const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
@@ -184,8 +185,11 @@ export class DloralGpuEnhancer implements FrameEnhancer {
       latentSize,
     );
 
-    // 3-4. flow at latent size, then warp of z_{n-1}
-    this.flow = prepareFlow(device, { width: lw, height: lh, ...DLORAL_FLOW });
+    // 3-4. flow at latent size (the pack's SpyNet, or the WGSL Lucas-Kanade), then warp of z_{n-1}
+    this.flow =
+      sessions.spynet && extra.spynet
+        ? new SpynetFlow(sessions.spynet, extra.spynet, lw, lh)
+        : prepareFlow(device, { width: lw, height: lh, ...DLORAL_FLOW });
     const warp = own(
       prepareWarp(
         device,
@@ -426,13 +430,17 @@ export class DloralGpuEnhancer implements FrameEnhancer {
 
     const latentBytes = this.parts.extra.latentChannels * g.latentWidth * g.latentHeight * 4;
     const smallBytes = 3 * g.latentWidth * g.latentHeight * 4;
-    const mid = device.createCommandEncoder({ label: 'dloral.flow' });
-    this.front[2]!.encode(mid);
+    const shrink = device.createCommandEncoder({ label: 'dloral.shrink' });
+    this.front[2]!.encode(shrink);
     if (!this.hasPrevious) {
       // frame 0 is its own reference
-      mid.copyBufferToBuffer(b.latent, 0, b.previousLatent, 0, latentBytes);
-      mid.copyBufferToBuffer(b.small, 0, b.previousSmall, 0, smallBytes);
+      shrink.copyBufferToBuffer(b.latent, 0, b.previousLatent, 0, latentBytes);
+      shrink.copyBufferToBuffer(b.small, 0, b.previousSmall, 0, smallBytes);
     }
+    // A SpyNet provider runs through ORT, which submits its own work: the frames it reads must be
+    // on the queue before it, not in an encoder still open here.
+    device.queue.submit([shrink.finish()]);
+    const mid = device.createCommandEncoder({ label: 'dloral.flow' });
     await this.flow.encode(mid, b.small, b.previousSmall, b.flow);
     this.back[0]!.encode(mid); // warp
     for (const target of this.x0Clear) mid.clearBuffer(target);
@@ -476,8 +484,6 @@ export class DloralGpuEnhancer implements FrameEnhancer {
     this.output.destroy();
     this.weights.destroy();
     this.pool.destroy();
-    await this.sessions.encoder.release();
-    await this.sessions.unet.release();
-    await this.sessions.decoder.release();
+    await releaseDloralSessions(this.sessions);
   }
 }

@@ -14,10 +14,14 @@ import { createDloralEnhancer, type DloralOptions } from './dloral-create.ts';
 import { planDloralMemory, type DloralTileOverrides } from './dloral-pack.ts';
 import { loadPack, type LoadedPack } from './packs.ts';
 import { outputModeFor } from './sr-gpu.ts';
+import { withTinySpynet } from '../../models/tiny-dloral/spynet.ts';
 
 const LIMITS = { maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 2 ** 30 };
 let cached: Promise<LoadedPack> | undefined;
 const tinyPack = () => (cached ??= loadPack({ type: 'url', url: '/models/packs/tiny-dloral/' }));
+let cachedSpynet: Promise<LoadedPack> | undefined;
+/** The served pack plus the tiny SpyNet (the built pack has none, so the test adds it). */
+const spynetPack = () => (cachedSpynet ??= tinyPack().then((pack) => withTinySpynet(pack)));
 
 /** A smooth random picture that moves right by `shift` pixels per frame. */
 function rgbaFrame(width: number, height: number, index: number, shift = 1): Uint8Array {
@@ -69,8 +73,9 @@ async function enhanceClip(
   width: number,
   height: number,
   count: number,
+  pack = tinyPack(),
 ) {
-  const enhancer = await createDloralEnhancer(await tinyPack(), { ...options, width, height });
+  const enhancer = await createDloralEnhancer(await pack, { ...options, width, height });
   const out: Uint8ClampedArray[] = [];
   const before = readbackCount();
   for (let i = 0; i < count; i++) {
@@ -99,8 +104,14 @@ function compare(a: Uint8ClampedArray, b: Uint8ClampedArray) {
   return { max, mean: sum / a.length };
 }
 
-async function cpuClip(width: number, height: number, count: number, tiles?: DloralTileOverrides) {
-  const pack = await tinyPack();
+async function cpuClip(
+  width: number,
+  height: number,
+  count: number,
+  tiles?: DloralTileOverrides,
+  from = tinyPack(),
+) {
+  const pack = await from;
   const plan = planDloralMemory(pack.manifest, { width, height }, LIMITS, tiles);
   const core = await createDloralCpuCore(pack, plan);
   const out = [];
@@ -257,5 +268,45 @@ describe('dloral pipelines (browser, tiny pack)', () => {
         { ...LIMITS, memoryBudgetBytes: 100_000 },
       ),
     ).toThrow(/needs about \d+ MB of GPU memory/);
+  });
+
+  it('SpyNet pack: WebGPU matches the CPU reference frame by frame, and the SpyNet flow is the one used', async () => {
+    const { device, info } = await testGpu();
+    const mode = outputModeFor(info);
+    const spynet = spynetPack();
+    const gpu = await enhanceClip(
+      { backend: 'webgpu', device, outputMode: mode },
+      16,
+      16,
+      3,
+      spynet,
+    );
+    const cpu = await enhanceClip({ backend: 'wasm' }, 16, 16, 3, spynet);
+    expect(gpu.readbacks).toBe(mode === 'canvas' ? 0 : 3);
+    expect(gpu.stats.allocationsAfterFirstFrame).toBe(0);
+    for (let i = 0; i < 3; i++) {
+      const d = compare(gpu.out[i]!, cpu.out[i]!);
+      console.log(
+        `SpyNet frame ${i}: WebGPU vs CPU max ${d.max}, mean ${d.mean.toFixed(4)} (8-bit levels)`,
+      );
+      expect(d.max).toBeLessThanOrEqual(3);
+      expect(d.mean).toBeLessThan(0.5);
+    }
+    // the same pack without its SpyNet (WGSL Lucas-Kanade flow) gives another frame 2
+    const lk = await enhanceClip({ backend: 'webgpu', device, outputMode: mode }, 16, 16, 3);
+    const d = compare(gpu.out[2]!, lk.out[2]!);
+    console.log(
+      `frame 2: SpyNet vs LK flow max ${d.max}, mean ${d.mean.toFixed(4)} (8-bit levels)`,
+    );
+    // (the WebGPU-vs-CPU gap above is at most 1 level; this one is tens of levels)
+    expect(d.max).toBeGreaterThan(8);
+    expect(d.mean).toBeGreaterThan(0.3);
+    // and on the CPU only what follows the flow changes: same latent, another x0
+    const withFlow = await cpuClip(16, 16, 3, undefined, spynet);
+    const without = await cpuClip(16, 16, 3);
+    expect(maxAbs(withFlow.out[2]!.latent, without.out[2]!.latent)).toBe(0);
+    const dx0 = maxAbs(withFlow.out[2]!.x0, without.out[2]!.x0);
+    console.log(`frame 2 x0 (CPU): SpyNet vs LK flow max |d| ${dx0.toFixed(4)}`);
+    expect(dx0).toBeGreaterThan(1e-2);
   });
 });
