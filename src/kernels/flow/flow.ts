@@ -12,8 +12,9 @@ import shader from './flow.wgsl?raw';
  *   the y plane, in pixels of that size.
  * - Backward-warp convention: previous(x + dx, y + dy) ~ current(x, y). Sampling the PREVIOUS
  *   frame (or latent) at x + flow gives it aligned to the CURRENT one.
- * - `encode` only records GPU work into `encoder` (it may await, e.g. an ORT session that submits
- *   its own work, but then the flow is ready when the promise resolves); it never reads back and
+ * - `encode` records GPU work into `encoder`, or (an ORT-backed provider such as a pack's SpyNet)
+ *   submits its own work on the queue and resolves when the flow is there: then the frames it
+ *   reads must already be SUBMITTED, not merely recorded into `encoder`. It never reads back and
  *   never allocates in the steady state. Call `destroy` once at the end of the job.
  */
 export interface FlowProvider {
