@@ -172,7 +172,7 @@ def main():
             'Compact video SR with DLoRAL\'s structure minus diffusion: a conv encoder on the LQ '
             'frame, Cross-Frame Retrieval against the flow-warped previous frame\'s features '
             '(run by the WGSL cfr-attention kernel from cfr.json/cfr.bin), and a conv generator '
-            'with a pixel-shuffle x4 tail over a bilinear residual. Trained on synthetic clips '
+            'with a pixel-shuffle x4 tail over a bicubic residual. Trained on synthetic clips '
             'with known motion from Debian photos, degraded with blur, resizing, noise, JPEG and '
             'H.264.'),
         'files': files,
@@ -235,10 +235,12 @@ def main():
                            for k, v in sorted(photos.items())],
                 'clips': 'synthetic: affine pan/zoom/rotation over a photo plus a moving '
                          'object cropped from another photo; exact flow',
-                'degradation': 'Real-ESRGAN-like second order: Gaussian iso/aniso blur, random '
-                               'resize (area/bicubic/bilinear), Gaussian or Poisson noise, JPEG '
-                               '30-95, blur, resize to x1/4, noise, then per-frame JPEG 30-95 or '
-                               'H.264 (libx264 CRF 23-35, yuv420p) of the whole clip',
+                'degradation': 'second order like Real-ESRGAN, milder, every stage optional: '
+                               'Gaussian iso/aniso blur (sigma 0.2-1.8), resize to 25-100 % '
+                               '(area/bicubic/bilinear), Gaussian or Poisson noise, JPEG 40-95, '
+                               'for a third of the clips a second blur, resize to x1/4 and '
+                               'noise, then per-frame JPEG 50-95 or H.264 (libx264 CRF 18-30, '
+                               'yuv420p) of the whole clip',
             },
             'training': {
                 'command': command(state.get('args', {})),

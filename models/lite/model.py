@@ -99,7 +99,7 @@ class Generator(nn.Module):
         for conv, act in zip(self.body, self.acts):
             x = act(conv(x))
         x = self.shuffle(self.tail(x + skip))
-        base = F.interpolate(lq, scale_factor=SCALE, mode='bilinear', align_corners=False)
+        base = F.interpolate(lq, scale_factor=SCALE, mode='bicubic', align_corners=False)
         return base + x
 
 

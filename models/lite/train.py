@@ -4,7 +4,7 @@
    between consecutive OUTPUTS (output_{n-1} warped by the GT flow at HR, compared with output_n
    on pixels visible in both frames, relative to the same difference of the GT frames so the
    bilinear warp's own blur is not penalised);
-2. detail phase: encoder and CFR frozen; pixel loss + L1 on image gradients (sharpness), with a
+2. detail phase: encoder and CFR frozen; pixel loss + L1 on image gradients (sharpness, weight 0.5), with a
    small consistency weight kept. Loss weights cross over smoothly around the phase boundary.
 
 The CFR is fed a perturbed flow (blurred, low-frequency noise, sometimes zero) so it tolerates the
@@ -14,7 +14,7 @@ Progress through the schedule (phase boundary, loss weights, cosine LR) is the l
 iterations done / --iters and wall time / --max-minutes, so on 2 shared cores the run always
 completes both phases within the time budget; the iterations actually done are recorded.
 
-Usage: /usr/bin/python3 models/lite/train.py --seed 0 --iters 1400 --max-minutes 45
+Usage: /usr/bin/python3 models/lite/train.py --seed 0 --iters 9000 --max-minutes 40
 """
 
 import argparse
@@ -131,10 +131,10 @@ def validate(net, val, chunk=8):
 
 
 def weights_at(p, boundary, ramp):
-    """Loss weights at training progress p in [0, 1]: consistency 0.5 -> 0.1, gradient 0 -> 1,
+    """Loss weights at training progress p in [0, 1]: consistency 0.3 -> 0.1, gradient 0 -> 0.5,
     crossing linearly over `ramp` centred on the phase boundary."""
     a = min(max((p - (boundary - ramp / 2)) / ramp, 0.0), 1.0)
-    return 0.5 * (1 - a) + 0.1 * a, 1.0 * a
+    return 0.3 * (1 - a) + 0.1 * a, 0.5 * a
 
 
 def main():
@@ -142,11 +142,11 @@ def main():
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--iters', type=int, default=2400)
     ap.add_argument('--batch', type=int, default=6)
-    ap.add_argument('--lr', type=float, default=3e-3)
+    ap.add_argument('--lr', type=float, default=2e-3)
     ap.add_argument('--boundary', type=float, default=0.45, help='phase 1 -> 2 at this progress')
     ap.add_argument('--ramp', type=float, default=0.1)
     ap.add_argument('--val-every', type=int, default=100)
-    ap.add_argument('--max-minutes', type=float, default=45.0,
+    ap.add_argument('--max-minutes', type=float, default=40.0,
                     help='time budget: schedule progress is max(iter / iters, time / budget)')
     ap.add_argument('--data', default='.cache/lite')
     ap.add_argument('--out', default='.cache/lite/run')
