@@ -85,7 +85,7 @@ export interface SettingsSlice {
   readonly frameTo: number | null;
   /** 1-based frame the preview enhances. */
   readonly previewFrame: number;
-  /** Temporal fusion as the person set it; null = the model's default. */
+  /** Temporal fusion as the person set it; null = on (the default). */
   readonly temporal: boolean | null;
 }
 

@@ -213,8 +213,8 @@ export function SettingsPanel() {
 }
 
 /**
- * Temporal fusion: for `sr` packs the training-free CFR before the model (off by default, see
- * README "Quality"); for Upframe-lite its learned CFR (on by default); DLoRAL always fuses.
+ * Temporal fusion, on by default: for `sr` packs the training-free CFR before the model (README,
+ * "Quality"); for Upframe-lite its learned CFR; DLoRAL always fuses.
  */
 function TemporalField({ id, settings: s }: { id: string; settings: SettingsSlice }) {
   const model = resolveModel(s);
@@ -226,7 +226,7 @@ function TemporalField({ id, settings: s }: { id: string; settings: SettingsSlic
         : undefined;
   const kind = model.type === 'none' ? 'none' : (entry?.kind ?? 'unknown');
   const fixed = kind === 'none' || kind === 'dloral';
-  const checked = kind === 'dloral' || (kind !== 'none' && (s.temporal ?? kind === 'lite'));
+  const checked = kind === 'dloral' || (kind !== 'none' && (s.temporal ?? true));
   const hint =
     kind === 'none'
       ? 'no model'

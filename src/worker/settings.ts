@@ -21,8 +21,8 @@ export interface JobSettings {
   /** Output container; null = MP4 unless the audio needs WebM/MKV. */
   readonly container: OutputContainer | null;
   /**
-   * Temporal fusion: null = the model's own default (on for packs whose model has a temporal
-   * module, off for `sr` packs, where it is the training-free CFR of engine/temporal-cfr.ts).
+   * Temporal fusion: null = on (the default). For `sr` packs it is the training-free CFR of
+   * engine/temporal-cfr.ts, for Upframe-lite its learned CFR; DLoRAL always fuses.
    */
   readonly temporal: boolean | null;
 }
