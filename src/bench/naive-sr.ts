@@ -60,6 +60,10 @@ export class NaiveGpuSrEnhancer implements FrameEnhancer {
     // per frame: nothing carries over
   }
 
+  emitRgb(): void {
+    // its frames are RGB already
+  }
+
   async process(frame: VideoFrame): Promise<VideoFrame> {
     const { plan, spec } = this;
     const s = spec.scale;

@@ -63,6 +63,8 @@ export async function peerCase(options: {
   let differing = 0;
   let sumDiff = 0;
   let samples = 0;
+  // the peer's output is RGB: compare the model's own pixels, before 4:2:0
+  ours.emitRgb();
   try {
     // one untimed frame each: shader compilation and wasm/ORT warm-up are not per-frame costs
     let warm = true;

@@ -40,6 +40,8 @@ export class CpuFrameInput {
 export class CpuFrameOutput {
   private readonly ctx: OffscreenCanvasRenderingContext2D;
   private readonly yuv: YuvFrameMaker;
+  /** false: RGB frames (see FrameEnhancer.emitRgb). */
+  sourceColour = true;
 
   constructor(
     readonly width: number,
@@ -56,7 +58,9 @@ export class CpuFrameOutput {
   emit(tensor: Float32Array, range: TensorRange, source: VideoFrame): VideoFrame {
     const { width, height } = this;
     const rgba = tensorToRgbaRef(tensor, { x: 0, y: 0, width, height }, width, height, range);
-    const yuv = this.yuv.make(rgba, width * 4, source.colorSpace, frameTimes(source));
+    const yuv = this.sourceColour
+      ? this.yuv.make(rgba, width * 4, source.colorSpace, frameTimes(source))
+      : null;
     if (yuv) return yuv;
     this.ctx.putImageData(new ImageData(new Uint8ClampedArray(rgba.buffer), width, height), 0, 0);
     return new VideoFrame(this.ctx.canvas, frameTimes(source));

@@ -355,6 +355,10 @@ export class DloralCpuEnhancer implements FrameEnhancer {
     this.core.reset();
   }
 
+  emitRgb(): void {
+    this.output.sourceColour = false;
+  }
+
   async process(frame: VideoFrame): Promise<VideoFrame> {
     const g = this.core.plan.geometry;
     const region = { x: 0, y: 0, width: g.inputWidth, height: g.inputHeight };

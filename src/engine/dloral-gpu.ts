@@ -419,6 +419,10 @@ export class DloralGpuEnhancer implements FrameEnhancer {
     this.hasPrevious = false;
   }
 
+  emitRgb(): void {
+    this.output.sourceColour = false;
+  }
+
   async process(frame: VideoFrame): Promise<VideoFrame> {
     const { device, buffers: b } = this;
     const g = this.plan.geometry;

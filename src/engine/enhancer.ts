@@ -25,6 +25,11 @@ export interface FrameEnhancer {
    * reference. A job calls it before its first frame, so a preview never leaks into a render.
    */
   reset(): void;
+  /**
+   * Emit RGB frames from now on instead of I420 in the source's colour space (yuv-output.ts):
+   * for pixel comparisons against RGB references (the benchmark's peer, the evaluation).
+   */
+  emitRgb(): void;
   stats(): EnhancerStats;
   close(): Promise<void>;
 }

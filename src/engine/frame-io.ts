@@ -76,6 +76,8 @@ export class FrameOutput {
   private readonly context: GPUCanvasContext | null = null;
   private readonly reader: TextureReader | null = null;
   private readonly yuv: YuvFrameMaker;
+  /** false: RGB frames (see FrameEnhancer.emitRgb). */
+  sourceColour = true;
 
   constructor(
     private readonly device: GPUDevice,
@@ -144,7 +146,9 @@ export class FrameOutput {
     this.reader.encodeCopy(encoder, this.texture);
     this.device.queue.submit([encoder.finish()]);
     const rgba = await this.reader.read();
-    const yuv = this.yuv.make(rgba, this.reader.bytesPerRow, colorSpace, times);
+    const yuv = this.sourceColour
+      ? this.yuv.make(rgba, this.reader.bytesPerRow, colorSpace, times)
+      : null;
     if (yuv) return yuv;
     return new VideoFrame(rgba, {
       ...times,

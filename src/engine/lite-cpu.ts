@@ -183,6 +183,10 @@ export class LiteCpuEnhancer implements FrameEnhancer {
     this.core.reset();
   }
 
+  emitRgb(): void {
+    this.output.sourceColour = false;
+  }
+
   async process(frame: VideoFrame): Promise<VideoFrame> {
     const { plan } = this.core;
     const region = { x: 0, y: 0, width: plan.width, height: plan.height };

@@ -243,6 +243,10 @@ export class LiteGpuEnhancer implements FrameEnhancer {
     this.hasPrevious = false;
   }
 
+  emitRgb(): void {
+    this.output.sourceColour = false;
+  }
+
   async process(frame: VideoFrame): Promise<VideoFrame> {
     const { device, b, plan } = this;
     const { width: w, height: h } = plan;

@@ -49,6 +49,10 @@ export class SrCpuEnhancer implements FrameEnhancer {
     this.temporalFusion?.reset();
   }
 
+  emitRgb(): void {
+    this.output.sourceColour = false;
+  }
+
   async process(frame: VideoFrame): Promise<VideoFrame> {
     const { plan, spec } = this;
     const s = spec.scale;

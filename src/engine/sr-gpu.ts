@@ -129,6 +129,10 @@ export class SrGpuEnhancer implements FrameEnhancer {
     this.temporalFusion?.reset();
   }
 
+  emitRgb(): void {
+    this.output.sourceColour = false;
+  }
+
   async process(frame: VideoFrame): Promise<VideoFrame> {
     const { device } = this;
     await this.input.upload(frame);
