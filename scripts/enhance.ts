@@ -108,6 +108,8 @@ function modelChoice(
     return { model: { type: 'url', url: '/user-pack/' }, mount: dir };
   if (args.model === 'default') {
     if (args.scale === null) return { model: { type: 'default' }, mount: null };
+    const atScale = index.packs.find((p) => p.default && p.scale === args.scale);
+    if (atScale) return { model: { type: 'builtin', name: atScale.name }, mount: null };
     const def = index.packs.find((p) => p.default);
     const family = def?.name.replace(/-x\d+$/, '');
     const same =

@@ -118,7 +118,7 @@ async function main(): Promise<void> {
       runs: 3,
       frames: 0,
     });
-    await pipeline('sr-wasm', 'default pack (esrgan-medium-x4) on ORT wasm, automatic tiles', {
+    await pipeline('sr-wasm', 'the esrgan-medium-x4 sr pack on ORT wasm, automatic tiles', {
       clipUrl: clipUrl(clips.sr),
       pack: DEFAULT_PACK,
       pipeline: 'sr',
@@ -129,7 +129,7 @@ async function main(): Promise<void> {
     });
     await pipeline(
       'sr-webgpu',
-      'default pack on ORT WebGPU, zero-copy path; 32x32 because SwiftShader runs ORT WebGPU ~100x slower than wasm (320x180 would take minutes per frame)',
+      'the same sr pack on ORT WebGPU, zero-copy path; 32x32 because SwiftShader runs ORT WebGPU ~100x slower than wasm (320x180 would take minutes per frame)',
       {
         clipUrl: clipUrl(clips.small),
         pack: DEFAULT_PACK,

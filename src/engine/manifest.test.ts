@@ -162,7 +162,7 @@ describe('parsePackIndex', () => {
     const json = { format: 'upframe-pack-index-1', packs: [entry, { ...entry, name: 'b' }] };
     const err = errorOf(() => parsePackIndex(json, 'packs'));
     expect(err.message).toBe(
-      'packs/index.json: packs must mark exactly one pack as default (found 2)',
+      'packs/index.json: packs must mark at most one default pack per scale (two at x4)',
     );
   });
 });

@@ -325,8 +325,13 @@ export function parsePackIndex(json: unknown, where: string): PackIndex {
     };
   });
   uniqueBy(r, packs, (p) => p.name, 'packs');
-  const defaults = packs.filter((p) => p.default).length;
-  if (defaults !== 1) r.fail('packs', `must mark exactly one pack as default (found ${defaults})`);
+  // one default per scale: the model a person gets at that scale without choosing
+  const defaults = packs.filter((p) => p.default);
+  if (defaults.length === 0) r.fail('packs', 'must mark a pack as default');
+  for (const p of defaults) {
+    if (defaults.some((q) => q !== p && q.scale === p.scale))
+      r.fail('packs', `must mark at most one default pack per scale (two at x${p.scale})`);
+  }
   return { format: PACK_INDEX_FORMAT, packs };
 }
 

@@ -19,9 +19,10 @@ async function pack(name: string): Promise<LoadedPack> {
 
 async function defaultPackName(): Promise<string> {
   const index = (await (await fetch(`${PACKS}index.json`)).json()) as {
-    packs: { name: string; default: boolean }[];
+    packs: { name: string; kind: string; scale: number; default: boolean }[];
   };
-  const found = index.packs.find((p) => p.default);
+  // the default `sr` pack (the x4 default is Upframe-lite, a `lite` pack)
+  const found = index.packs.find((p) => p.default && p.kind === 'sr');
   if (!found) throw new Error('models/packs/index.json names no default pack');
   return found.name;
 }

@@ -114,6 +114,8 @@ export async function openSource(file: File): Promise<void> {
 export function resolveModel(settings: SettingsSlice): ModelChoice {
   const { model, packs, scale } = settings;
   if (model.type !== 'default') return model;
+  const atScale = packs.find((p) => p.default && p.scale === scale);
+  if (atScale) return { type: 'builtin', name: atScale.name };
   const def = packs.find((p) => p.default);
   if (!def || def.scale === scale) return model;
   const family = def.name.replace(/-x\d+$/, '');

@@ -34,7 +34,26 @@ describe('store actions', () => {
       },
     ];
     const base = { ...useStore.getState().settings, packs };
-    expect(resolveModel({ ...base, scale: 4 })).toEqual({ type: 'default' });
+    expect(resolveModel({ ...base, scale: 4 })).toEqual({
+      type: 'builtin',
+      name: 'esrgan-medium-x4',
+    });
+    // one default per scale: each scale gets its own, whatever the other scale's family is
+    const perScale = base.packs.map((p) => ({ ...p, default: p.name === 'esrgan-slim-x2' }));
+    const lite = {
+      ...base.packs[1]!,
+      name: 'upframe-lite-x4',
+      kind: 'lite' as const,
+      default: true,
+    };
+    expect(resolveModel({ ...base, packs: [...perScale, lite], scale: 2 })).toEqual({
+      type: 'builtin',
+      name: 'esrgan-slim-x2',
+    });
+    expect(resolveModel({ ...base, packs: [...perScale, lite], scale: 4 })).toEqual({
+      type: 'builtin',
+      name: 'upframe-lite-x4',
+    });
     expect(resolveModel({ ...base, scale: 2 })).toEqual({
       type: 'builtin',
       name: 'esrgan-medium-x2',

@@ -20,7 +20,10 @@ export async function packSourceFor(model: ModelChoice): Promise<PackSource | nu
       return null;
     case 'default': {
       const index = await loadBuiltinIndex();
-      const found = index.packs.find((p) => p.default) ?? index.packs[0];
+      // the default at the largest scale (one default per scale)
+      const found =
+        [...index.packs].filter((p) => p.default).sort((a, b) => b.scale - a.scale)[0] ??
+        index.packs[0];
       if (!found) throw new UpframeError('MODEL_LOAD_FAILED', 'No built-in model is installed.');
       return { type: 'builtin', name: found.name };
     }
