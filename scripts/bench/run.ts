@@ -128,6 +128,19 @@ async function main(): Promise<void> {
       frames: 2,
     });
     await pipeline(
+      'lite-wasm',
+      'the x4 default, Upframe-lite (learned CFR on), through the worker factory on ORT wasm',
+      {
+        clipUrl: clipUrl(clips.sr),
+        pack: { type: 'builtin', name: 'upframe-lite-x4' },
+        pipeline: 'app',
+        backend: 'wasm',
+        tileSize: 0,
+        runs: q ? 1 : 2,
+        frames: 2,
+      },
+    );
+    await pipeline(
       'sr-webgpu',
       'the same sr pack on ORT WebGPU, zero-copy path; 32x32 because SwiftShader runs ORT WebGPU ~100x slower than wasm (320x180 would take minutes per frame)',
       {
