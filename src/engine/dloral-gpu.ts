@@ -8,6 +8,7 @@
  * buffer, uniform and bind group is made in the constructor, so a frame only encodes and submits.
  * dloral-cpu.ts is the same math on the CPU and the reference this file is tested against.
  */
+import { encodeCrop } from './buffer-crop.ts';
 import { BufferPool } from '../gpu/pool.ts';
 import { readbackCount } from '../gpu/readback.ts';
 import { prepareAdain, type PreparedAdain } from '../kernels/adain/adain.ts';
@@ -40,29 +41,6 @@ const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsag
 interface Encodable {
   encode(encoder: GPUCommandEncoder): void;
   destroy(): void;
-}
-
-/** Copies a [C, th, tw] window at (x, y) of a planar [C, H, W] buffer, one row per copy. */
-function encodeCrop(
-  encoder: GPUCommandEncoder,
-  src: GPUBuffer,
-  size: { width: number; height: number },
-  dst: GPUBuffer,
-  channels: number,
-  win: { x: number; y: number; width: number; height: number },
-  dstFirstChannel = 0,
-): void {
-  if (win.x === 0 && win.width === size.width && win.y === 0 && win.height === size.height) {
-    const bytes = channels * size.width * size.height * 4;
-    encoder.copyBufferToBuffer(src, 0, dst, dstFirstChannel * win.width * win.height * 4, bytes);
-    return;
-  }
-  for (let c = 0; c < channels; c++)
-    for (let j = 0; j < win.height; j++) {
-      const from = ((c * size.height + win.y + j) * size.width + win.x) * 4;
-      const to = ((dstFirstChannel + c) * win.height + j) * win.width * 4;
-      encoder.copyBufferToBuffer(src, from, dst, to, win.width * 4);
-    }
 }
 
 /** A graph run over VAE tiles: crop -> ORT -> feathered accumulate, or one direct run. */

@@ -11,6 +11,7 @@
  * in its bind group and owns four scratch buffers, so a ping-pong would prepare it twice.
  * lite-cpu.ts is the same math on the CPU and the reference this file is tested against.
  */
+import { encodeCrop } from './buffer-crop.ts';
 import { BufferPool } from '../gpu/pool.ts';
 import { readbackCount } from '../gpu/readback.ts';
 import { prepareCfr, uploadCfrWeights } from '../kernels/cfr-attention/cfr-attention.ts';
@@ -39,23 +40,6 @@ const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsag
 interface Encodable {
   encode(encoder: GPUCommandEncoder): void;
   destroy(): void;
-}
-
-/** Copies a [C, th, tw] window at (x, y) of a planar [C, H, W] buffer, one row per copy. */
-function encodeCrop(
-  encoder: GPUCommandEncoder,
-  src: GPUBuffer,
-  size: { width: number; height: number },
-  dst: GPUBuffer,
-  channels: number,
-  win: { x: number; y: number; width: number; height: number },
-): void {
-  for (let c = 0; c < channels; c++)
-    for (let j = 0; j < win.height; j++) {
-      const from = ((c * size.height + win.y + j) * size.width + win.x) * 4;
-      const to = (c * win.height + j) * win.width * 4;
-      encoder.copyBufferToBuffer(src, from, dst, to, win.width * 4);
-    }
 }
 
 interface GeneratorTile {
