@@ -8,7 +8,7 @@ import { Session, cpuTensor, type OrtTensor } from '../engine/ort.ts';
 import type { EnhancerStats, FrameEnhancer } from '../engine/enhancer.ts';
 import { srSpec } from '../engine/create-enhancer.ts';
 import { packFile, type LoadedPack } from '../engine/packs.ts';
-import type { TilePlan } from '../engine/tiling.ts';
+import { outputPlacement, type TilePlan } from '../engine/tiling.ts';
 import { readFloat32, readbackCount } from '../gpu/readback.ts';
 import { rgbaToTensorRef, tensorToRgbaRef } from '../kernels/frame-tensor/frame-tensor.ref.ts';
 import { accumulateRef, resolveRef } from '../kernels/tile-blend/tile-blend.ref.ts';
@@ -101,16 +101,7 @@ export class NaiveGpuSrEnhancer implements FrameEnhancer {
         data,
         acc,
         weight,
-        {
-          x: tile.x * s,
-          y: tile.y * s,
-          width: plan.tileWidth * s,
-          height: plan.tileHeight * s,
-          rampLeft: tile.rampLeft * s,
-          rampRight: tile.rampRight * s,
-          rampTop: tile.rampTop * s,
-          rampBottom: tile.rampBottom * s,
-        },
+        outputPlacement(tile, plan.tileWidth, plan.tileHeight, s),
         frameOut,
       );
     }

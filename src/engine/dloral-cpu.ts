@@ -4,6 +4,7 @@
  * WebGPU pipeline (dloral-gpu.ts) must match frame by frame: the same steps in the same order,
  * DESIGN.md "The DLoRAL pipeline, per frame n".
  */
+import { outputPlacement } from './tiling.ts';
 import { CpuFrameInput, CpuFrameOutput } from './cpu-frame-io.ts';
 import { adainRef } from '../kernels/adain/adain.ref.ts';
 import { bicubicRef } from '../kernels/bicubic/bicubic.ref.ts';
@@ -172,23 +173,7 @@ export class DloralCpuCore {
       const out = output(result, outputName);
       if (tiles.tiles.length === 1) return out;
       const s = outScale;
-      accumulateRef(
-        outChannels,
-        out,
-        acc,
-        weight,
-        {
-          x: tile.x * s,
-          y: tile.y * s,
-          width: tw * s,
-          height: th * s,
-          rampLeft: tile.rampLeft * s,
-          rampRight: tile.rampRight * s,
-          rampTop: tile.rampTop * s,
-          rampBottom: tile.rampBottom * s,
-        },
-        frame,
-      );
+      accumulateRef(outChannels, out, acc, weight, outputPlacement(tile, tw, th, s), frame);
     }
     return resolveRef(outChannels, acc, weight, frame);
   }

@@ -8,6 +8,7 @@
  * buffer, uniform and bind group is made in the constructor, so a frame only encodes and submits.
  * dloral-cpu.ts is the same math on the CPU and the reference this file is tested against.
  */
+import { outputPlacement } from './tiling.ts';
 import { encodeCrop } from './buffer-crop.ts';
 import { BufferPool } from '../gpu/pool.ts';
 import { readbackCount } from '../gpu/readback.ts';
@@ -340,16 +341,7 @@ export class DloralGpuEnhancer implements FrameEnhancer {
         device,
         dst.channels,
         { tileOutput: tileOut, acc, weight },
-        {
-          x: tile.x * s,
-          y: tile.y * s,
-          width: tw * s,
-          height: th * s,
-          rampLeft: tile.rampLeft * s,
-          rampRight: tile.rampRight * s,
-          rampTop: tile.rampTop * s,
-          rampBottom: tile.rampBottom * s,
-        },
+        outputPlacement(tile, tw, th, s),
         frameOut,
       ),
     );

@@ -4,6 +4,7 @@
  * missing, and it is the reference lite-gpu.ts must match: the same steps in the same order
  * (models/lite/README.md, "Architecture and the inference contract").
  */
+import { outputPlacement } from './tiling.ts';
 import { CpuFrameInput, CpuFrameOutput } from './cpu-frame-io.ts';
 import { cfrRef } from '../kernels/cfr-attention/cfr-attention.ref.ts';
 import { flowRef } from '../kernels/flow/flow.ref.ts';
@@ -131,23 +132,7 @@ export class LiteCpuCore {
       });
       const out = output(result, LITE_IO.generatorOut);
       if (single) return out;
-      accumulateRef(
-        3,
-        out,
-        acc,
-        weight,
-        {
-          x: tile.x * s,
-          y: tile.y * s,
-          width: tw * s,
-          height: th * s,
-          rampLeft: tile.rampLeft * s,
-          rampRight: tile.rampRight * s,
-          rampTop: tile.rampTop * s,
-          rampBottom: tile.rampBottom * s,
-        },
-        frameOut,
-      );
+      accumulateRef(3, out, acc, weight, outputPlacement(tile, tw, th, s), frameOut);
     }
     if (!acc || !weight) throw new UpframeError('INTERNAL', 'Internal error: no generator tiles.');
     return resolveRef(3, acc, weight, frameOut);

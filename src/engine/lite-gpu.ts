@@ -11,6 +11,7 @@
  * in its bind group and owns four scratch buffers, so a ping-pong would prepare it twice.
  * lite-cpu.ts is the same math on the CPU and the reference this file is tested against.
  */
+import { outputPlacement } from './tiling.ts';
 import { encodeCrop } from './buffer-crop.ts';
 import { BufferPool } from '../gpu/pool.ts';
 import { readbackCount } from '../gpu/readback.ts';
@@ -193,16 +194,7 @@ export class LiteGpuEnhancer implements FrameEnhancer {
               device,
               3,
               { tileOutput: tileHr, acc, weight },
-              {
-                x: tile.x * s,
-                y: tile.y * s,
-                width: tw * s,
-                height: th * s,
-                rampLeft: tile.rampLeft * s,
-                rampRight: tile.rampRight * s,
-                rampTop: tile.rampTop * s,
-                rampBottom: tile.rampBottom * s,
-              },
+              outputPlacement(tile, tw, th, s),
               out,
             ),
           ),

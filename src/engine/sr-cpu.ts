@@ -10,7 +10,7 @@ import { UpframeError } from '../shared/errors.ts';
 import type { EnhancerStats, FrameEnhancer, SrModelSpec } from './enhancer.ts';
 import { cpuTensor, tensorData, type Session } from './ort.ts';
 import { TemporalFusionCpu } from './temporal-cfr.ts';
-import type { TilePlan } from './tiling.ts';
+import { outputPlacement, type TilePlan } from './tiling.ts';
 
 export class SrCpuEnhancer implements FrameEnhancer {
   readonly backend = 'wasm' as const;
@@ -89,16 +89,7 @@ export class SrCpuEnhancer implements FrameEnhancer {
         tensorData(out),
         this.acc,
         this.weight,
-        {
-          x: tile.x * s,
-          y: tile.y * s,
-          width: plan.tileWidth * s,
-          height: plan.tileHeight * s,
-          rampLeft: tile.rampLeft * s,
-          rampRight: tile.rampRight * s,
-          rampTop: tile.rampTop * s,
-          rampBottom: tile.rampBottom * s,
-        },
+        outputPlacement(tile, plan.tileWidth, plan.tileHeight, s),
         frameOut,
       );
       out.dispose();

@@ -21,7 +21,7 @@ import type { EnhancerStats, FrameEnhancer, SrModelSpec } from './enhancer.ts';
 import { FrameInput, FrameOutput, frameTimes, type OutputMode } from './frame-io.ts';
 import { gpuTensor, type OrtTensor, type Session } from './ort.ts';
 import { TemporalFusionGpu } from './temporal-cfr.ts';
-import type { TilePlan } from './tiling.ts';
+import { outputPlacement, type TilePlan } from './tiling.ts';
 
 export { outputModeFor, type OutputMode } from './frame-io.ts';
 
@@ -97,16 +97,7 @@ export class SrGpuEnhancer implements FrameEnhancer {
               device,
               3,
               { tileOutput: tileOut, acc, weight },
-              {
-                x: tile.x * s,
-                y: tile.y * s,
-                width: tw * s,
-                height: th * s,
-                rampLeft: tile.rampLeft * s,
-                rampRight: tile.rampRight * s,
-                rampTop: tile.rampTop * s,
-                rampBottom: tile.rampBottom * s,
-              },
+              outputPlacement(tile, tw, th, s),
               frameOut,
             )
           : null,

@@ -5,6 +5,7 @@
  * overlap towards the tile's inner edges and stay 1 at the frame's own border, so the weighted sum
  * has no step where one tile hands over to the next.
  */
+import type { BlendTile } from '../kernels/tile-blend/tile-blend.ts';
 import { assert } from '../shared/assert.ts';
 
 export interface Tile {
@@ -24,6 +25,25 @@ export interface TilePlan {
   readonly tileWidth: number;
   readonly tileHeight: number;
   readonly tiles: readonly Tile[];
+}
+
+/** Where a tile's model output lands in the output frame, ramps included, at `scale`. */
+export function outputPlacement(
+  tile: Tile,
+  tileWidth: number,
+  tileHeight: number,
+  scale: number,
+): BlendTile {
+  return {
+    x: tile.x * scale,
+    y: tile.y * scale,
+    width: tileWidth * scale,
+    height: tileHeight * scale,
+    rampLeft: tile.rampLeft * scale,
+    rampRight: tile.rampRight * scale,
+    rampTop: tile.rampTop * scale,
+    rampBottom: tile.rampBottom * scale,
+  };
 }
 
 /** Start positions along one axis: fixed tile size, overlap at least `overlap`, last tile flush. */
