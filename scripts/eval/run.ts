@@ -1,13 +1,18 @@
 /**
- * `npm run eval -- [--json FILE] [--thick] [--frames N]`
+ * `npm run eval -- [--json FILE] [--thick] [--frames N] [--scale 2|4]`
  *
  * Quality on clips with a known truth, rendered from real photographs (pan, zoom, a moving object;
  * scripts/eval/sequences.ts) at 480x288; the low-quality input is the truth blurred (Gaussian,
- * sigma 1.2), downscaled x4 (area), with noise (ffmpeg noise=alls=3) and H.264 at CRF 28 (ffmpeg,
- * libx264). The models run in the built app in headless Chromium on ORT wasm (src/bench/frames.ts:
- * the app's decode and enhancer, without the export's re-encode). Bicubic is ffmpeg's swscale
- * bicubic on the same decoded frames. Reported per method: PSNR (RGB), SSIM (luma) and E*warp x 1e3
- * with the ground-truth flow (scripts/eval/metrics.ts); the truth's own E*warp is the floor.
+ * sigma 1.2), downscaled x4 or x2 (area), with noise (ffmpeg noise=alls=3) and H.264 at CRF 28
+ * (ffmpeg, libx264). Both scales use the same truth frames; `--scale` runs one of them (default
+ * both, x4 first). The models run in the built app in headless Chromium on ORT wasm
+ * (src/bench/frames.ts: the app's decode and enhancer, without the export's re-encode); which ones
+ * at each scale: scripts/eval/methods.ts. Bicubic is ffmpeg's swscale bicubic on the same decoded
+ * frames. Reported per method: PSNR (RGB), SSIM (luma) and E*warp x 1e3 with the ground-truth flow
+ * (scripts/eval/metrics.ts); the truth's own E*warp is the floor.
+ *
+ * JSON: the x4 results stay where they were before x2 existed (top-level `rows`, `degradation`,
+ * `clips[].lq`), present when x4 ran; x2 has the same fields under `x2`. Every row has its `scale`.
  *
  * Photographs: scikit-image's sample data, Debian package python3-skimage
  * (/usr/lib/python3/dist-packages/skimage/data): coffee.png (CC0, Rachel Michetti), rocket.jpg
@@ -15,33 +20,61 @@
  * Walt). None of them is a training photo of models/lite (those come from lomiri-wallpapers).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { BenchApi, Outcome } from '../../src/bench/api.ts';
 import type { DecodedClip, EnvInfo } from '../../src/bench/types.ts';
-import { openBenchPage, ROOT } from '../bench/browser.ts';
+import { ensureBuild, openBenchPage, ROOT } from '../bench/browser.ts';
 import { adapterLine } from '../bench/report.ts';
+import { EVAL_SCALES, evalMethods, type EvalScale } from './methods.ts';
 import { eWarp, psnr, ssim, type RgbFrame } from './metrics.ts';
 import { renderSequence, type Photo, type Sequence, type SequenceSpec } from './sequences.ts';
 
 const DATA = '/usr/lib/python3/dist-packages/skimage/data';
 const HR = { width: 480, height: 288 };
-const LQ = { width: HR.width / 4, height: HR.height / 4 };
 const EVAL_DIR = join(ROOT, '.cache', 'eval');
 const TINY_DLORAL = join(ROOT, 'models', 'packs', 'tiny-dloral');
 
-function parseArgs(argv: readonly string[]): { json: string; thick: boolean; frames: number } {
+interface Size {
+  width: number;
+  height: number;
+}
+
+function lqSize(scale: EvalScale): Size {
+  return { width: HR.width / scale, height: HR.height / scale };
+}
+
+function degradation(scale: EvalScale): string {
+  return `gblur sigma 1.2, area x1/${scale}, noise alls=3 (temporal), H.264 libx264 CRF 28 yuv420p bt709`;
+}
+
+const USAGE = 'Usage: npm run eval -- [--json FILE] [--thick] [--frames N] [--scale 2|4]';
+
+function parseArgs(argv: readonly string[]): {
+  json: string;
+  thick: boolean;
+  frames: number;
+  scales: EvalScale[];
+} {
   let json = join(EVAL_DIR, 'latest.json');
   let thick = false;
   let frames = 8;
+  let scales = [...EVAL_SCALES];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--json') json = resolve(argv[++i] ?? '');
     else if (arg === '--thick') thick = true;
     else if (arg === '--frames') frames = Number(argv[++i]);
-    else {
-      console.error(`Unknown option ${arg}. Usage: npm run eval -- [--json FILE] [--thick]`);
+    else if (arg === '--scale') {
+      const scale = Number(argv[++i]);
+      if (!EVAL_SCALES.includes(scale as EvalScale)) {
+        console.error(`--scale must be one of ${EVAL_SCALES.join(', ')}. ${USAGE}`);
+        process.exit(2);
+      }
+      scales = [scale as EvalScale];
+    } else {
+      console.error(`Unknown option ${arg}. ${USAGE}`);
       process.exit(2);
     }
   }
@@ -49,7 +82,14 @@ function parseArgs(argv: readonly string[]): { json: string; thick: boolean; fra
     console.error('--frames must be a whole number of at least 2.');
     process.exit(2);
   }
-  return { json, thick, frames };
+  return { json, thick, frames, scales };
+}
+
+/** Pack names in an index.json (upframe-pack-index-1), empty when the file is missing. */
+function packNames(indexPath: string): Set<string> {
+  if (!existsSync(indexPath)) return new Set();
+  const index = JSON.parse(readFileSync(indexPath, 'utf8')) as { packs: { name: string }[] };
+  return new Set(index.packs.map((p) => p.name));
 }
 
 function loadPhoto(file: string): Photo {
@@ -114,8 +154,9 @@ function specs(frames: number): SequenceSpec[] {
   ];
 }
 
-/** Blur, x4 area downscale, noise, H.264: the low-quality clip the models see. */
-function degrade(sequence: Sequence, path: string): void {
+/** Blur, area downscale by `scale`, noise, H.264: the low-quality clip the models see. */
+function degrade(sequence: Sequence, scale: EvalScale, path: string): void {
+  const lq = lqSize(scale);
   const raw = Buffer.concat(sequence.frames.map((f) => Buffer.from(f.data)));
   execFileSync(
     'ffmpeg',
@@ -134,7 +175,7 @@ function degrade(sequence: Sequence, path: string): void {
       '-i',
       '-',
       '-vf',
-      `gblur=sigma=1.2,scale=${LQ.width}:${LQ.height}:flags=area,noise=alls=3:allf=t,scale=out_color_matrix=bt709:out_range=tv,format=yuv420p`,
+      `gblur=sigma=1.2,scale=${lq.width}:${lq.height}:flags=area,noise=alls=3:allf=t,scale=out_color_matrix=bt709:out_range=tv,format=yuv420p`,
       '-c:v',
       'libx264',
       '-preset',
@@ -157,7 +198,9 @@ function degrade(sequence: Sequence, path: string): void {
   );
 }
 
+/** ffmpeg's bicubic from the decoded LQ frames (any size) up to the truth's size. */
 function bicubic(lq: RgbFrame[]): RgbFrame[] {
+  const { width, height } = lq[0]!;
   const raw = Buffer.concat(lq.map((f) => Buffer.from(f.data)));
   const out = execFileSync(
     'ffmpeg',
@@ -169,7 +212,7 @@ function bicubic(lq: RgbFrame[]): RgbFrame[] {
       '-pix_fmt',
       'rgb24',
       '-s',
-      `${LQ.width}x${LQ.height}`,
+      `${width}x${height}`,
       '-i',
       '-',
       '-vf',
@@ -218,157 +261,91 @@ function score(out: RgbFrame[], seq: Sequence, msPerFrame: number | null): Score
 interface MethodRow {
   method: string;
   temporal: string;
+  /** Upscaling factor: the input was the truth downscaled by this. */
+  scale: EvalScale;
   scores: Record<string, Score>;
   note?: string;
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  const started = Date.now();
-  const log = (t: string) =>
-    console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${t}`);
-  mkdirSync(EVAL_DIR, { recursive: true });
-  const sequences = specs(args.frames).map((spec) => {
-    log(
-      `rendering ${spec.name}: ${spec.description}, ${spec.frames} frames at ${HR.width}x${HR.height}`,
-    );
-    const seq = renderSequence(spec);
-    degrade(seq, join(EVAL_DIR, `${spec.name}-lq.mp4`));
-    return seq;
-  });
-  const dloral = existsSync(join(TINY_DLORAL, 'manifest.json'));
-  const session = await openBenchPage({
-    '/eval-media/': EVAL_DIR,
-    ...(dloral ? { '/tiny-dloral/': TINY_DLORAL } : {}),
-  });
+interface ScaleSection {
+  scale: EvalScale;
+  lq: Size;
+  degradation: string;
+  rows: MethodRow[];
+}
+
+type Decode = (request: Parameters<BenchApi['decode']>[0]) => Promise<Outcome<DecodedClip>>;
+
+const lqFile = (seq: Sequence, scale: EvalScale) => `${seq.spec.name}-x${scale}-lq.mp4`;
+const clipUrl = (seq: Sequence, scale: EvalScale) => `/eval-media/${lqFile(seq, scale)}`;
+
+async function evalScale(
+  scale: EvalScale,
+  sequences: readonly Sequence[],
+  decode: Decode,
+  options: Parameters<typeof evalMethods>[1],
+  log: (t: string) => void,
+): Promise<ScaleSection> {
   const rows: MethodRow[] = [];
-  let env: EnvInfo;
-  try {
-    env = await session.page.evaluate(() => window.upframeBench!.env());
-    const decode = async (
-      request: Parameters<BenchApi['decode']>[0],
-    ): Promise<Outcome<DecodedClip>> =>
-      await session.page.evaluate((r) => window.upframeBench!.decode(r), request);
-    const truthRow: MethodRow = {
-      method: 'ground truth (floor of E*warp)',
-      temporal: '–',
+  const truthRow: MethodRow = {
+    method: 'ground truth (floor of E*warp)',
+    temporal: '–',
+    scale,
+    scores: {},
+  };
+  const bicubicRow: MethodRow = {
+    method: 'bicubic (ffmpeg swscale)',
+    temporal: '–',
+    scale,
+    scores: {},
+  };
+  for (const seq of sequences) {
+    truthRow.scores[seq.spec.name] = score(seq.frames, seq, null);
+    const lq = await decode({
+      clipUrl: clipUrl(seq, scale),
+      pack: null,
+      pipeline: 'sr',
+      backend: 'wasm',
+      tileSize: 0,
+    });
+    if (!lq.ok) throw new Error(`decoding ${seq.spec.name} x${scale}: ${lq.error.message}`);
+    bicubicRow.scores[seq.spec.name] = score(bicubic(framesOf(lq.value)), seq, null);
+  }
+  rows.push(truthRow, bicubicRow);
+  const { run, skipped } = evalMethods(scale, options);
+  for (const s of skipped) log(`x${scale}: ${s.name}: ${s.note}`);
+  for (const model of run) {
+    const row: MethodRow = {
+      method: `${model.name} (${model.backend})`,
+      temporal: model.label,
+      scale,
       scores: {},
     };
-    const bicubicRow: MethodRow = { method: 'bicubic (ffmpeg swscale)', temporal: '–', scores: {} };
     for (const seq of sequences) {
-      truthRow.scores[seq.spec.name] = score(seq.frames, seq, null);
-      const lq = await decode({
-        clipUrl: `/eval-media/${seq.spec.name}-lq.mp4`,
-        pack: null,
-        pipeline: 'sr',
-        backend: 'wasm',
+      log(`x${scale}: ${model.name} on ${seq.spec.name}`);
+      const out = await decode({
+        clipUrl: clipUrl(seq, scale),
+        pack: model.pack,
+        pipeline: model.pipeline,
+        backend: model.backend,
         tileSize: 0,
+        temporal: model.temporal,
       });
-      if (!lq.ok) throw new Error(`decoding ${seq.spec.name}: ${lq.error.message}`);
-      bicubicRow.scores[seq.spec.name] = score(bicubic(framesOf(lq.value)), seq, null);
-    }
-    rows.push(truthRow, bicubicRow);
-    const builtin = (name: string) => ({ type: 'builtin' as const, name });
-    const models: {
-      name: string;
-      pack: Parameters<BenchApi['decode']>[0]['pack'];
-      pipeline: 'sr' | 'app';
-      backend: 'wasm' | 'webgpu';
-      temporal: boolean | null;
-      /** The "temporal" column. */
-      label: string;
-    }[] = [];
-    const srPacks = [
-      'esrgan-slim-x4',
-      'esrgan-medium-x4',
-      ...(args.thick ? ['esrgan-thick-x4'] : []),
-    ];
-    for (const name of srPacks) {
-      models.push(
-        {
-          name,
-          pack: builtin(name),
-          pipeline: 'sr',
-          backend: 'wasm',
-          temporal: null,
-          label: 'per frame',
-        },
-        {
-          name: `${name} + temporal fusion`,
-          pack: builtin(name),
-          pipeline: 'app',
-          backend: 'wasm',
-          temporal: true,
-          label: 'training-free CFR on the input',
-        },
-      );
-    }
-    models.push(
-      {
-        name: 'upframe-lite-x4',
-        pack: builtin('upframe-lite-x4'),
-        pipeline: 'app',
-        backend: 'wasm',
-        temporal: true,
-        label: 'learned CFR',
-      },
-      {
-        name: 'upframe-lite-x4, CFR off',
-        pack: builtin('upframe-lite-x4'),
-        pipeline: 'app',
-        backend: 'wasm',
-        temporal: false,
-        label: 'per frame (CFR fuses a frame with itself)',
-      },
-    );
-    if (dloral)
-      models.push({
-        name: 'tiny-dloral (random weights)',
-        pack: { type: 'url', url: '/tiny-dloral/' },
-        pipeline: 'app',
-        backend: 'wasm',
-        temporal: null,
-        label: 'CFR (its own pipeline)',
-      });
-    for (const model of models) {
-      const row: MethodRow = {
-        method: `${model.name} (${model.backend})`,
-        temporal: model.label,
-        scores: {},
-      };
-      for (const seq of sequences) {
-        log(`${model.name} on ${seq.spec.name}`);
-        const out = await decode({
-          clipUrl: `/eval-media/${seq.spec.name}-lq.mp4`,
-          pack: model.pack,
-          pipeline: model.pipeline,
-          backend: model.backend,
-          tileSize: 0,
-          temporal: model.temporal,
-        });
-        if (!out.ok) {
-          row.note = `failed: ${out.error.code}: ${out.error.message}`;
-          log(row.note);
-          break;
-        }
-        row.scores[seq.spec.name] = score(framesOf(out.value), seq, out.value.msPerFrame);
+      if (!out.ok) {
+        row.note = `failed: ${out.error.code}: ${out.error.message}`;
+        log(row.note);
+        break;
       }
-      rows.push(row);
+      row.scores[seq.spec.name] = score(framesOf(out.value), seq, out.value.msPerFrame);
     }
-    if (!args.thick)
-      rows.push({
-        method: 'esrgan-thick-x4',
-        temporal: 'per frame',
-        scores: {},
-        note: 'not run (about 13x slower than medium; add --thick)',
-      });
-    if (!dloral)
-      rows.push({ method: 'tiny-dloral', temporal: '–', scores: {}, note: 'skipped: not built' });
-  } finally {
-    await session.close();
+    rows.push(row);
   }
+  for (const s of skipped)
+    rows.push({ method: s.name, temporal: s.label, scale, scores: {}, note: s.note });
+  return { scale, lq: lqSize(scale), degradation: degradation(scale), rows };
+}
 
-  const names = sequences.map((s) => s.spec.name);
+function table(rows: readonly MethodRow[], names: readonly string[]): string {
   const header = [
     'method',
     'temporal',
@@ -385,7 +362,12 @@ async function main(): Promise<void> {
     }
     const cells = names.flatMap((n) => {
       const s = row.scores[n];
-      return s ? [s.psnr.toFixed(2), s.ssim.toFixed(4), s.eWarpE3.toFixed(3)] : ['–', '–', '–'];
+      if (!s) return ['–', '–', '–'];
+      return [
+        Number.isFinite(s.psnr) ? s.psnr.toFixed(2) : '∞',
+        s.ssim.toFixed(4),
+        s.eWarpE3.toFixed(3),
+      ];
     });
     const ms = Object.values(row.scores)
       .map((s) => s.msPerFrame)
@@ -395,35 +377,96 @@ async function main(): Promise<void> {
       `| ${row.method}${row.note ? ` (${row.note})` : ''} | ${row.temporal} | ${cells.join(' | ')} | ${msText} |`,
     );
   }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  const log = (t: string) =>
+    console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${t}`);
+  mkdirSync(EVAL_DIR, { recursive: true });
+  const sequences = specs(args.frames).map((spec) => {
+    log(
+      `rendering ${spec.name}: ${spec.description}, ${spec.frames} frames at ${HR.width}x${HR.height}`,
+    );
+    const seq = renderSequence(spec);
+    for (const scale of args.scales) degrade(seq, scale, join(EVAL_DIR, lqFile(seq, scale)));
+    return seq;
+  });
+  // the page loads the built copy of the pack index, so that decides what runs; the source copy
+  // only tells a stale build from a pack that does not exist yet
+  ensureBuild();
+  const dloralManifest = join(TINY_DLORAL, 'manifest.json');
+  const options = {
+    thick: args.thick,
+    builtinPacks: packNames(join(ROOT, 'dist', 'packs', 'index.json')),
+    sourcePacks: packNames(join(ROOT, 'models', 'packs', 'index.json')),
+    dloral: existsSync(dloralManifest)
+      ? {
+          url: '/tiny-dloral/',
+          scale: (JSON.parse(readFileSync(dloralManifest, 'utf8')) as { scale: number }).scale,
+        }
+      : null,
+  };
+  const session = await openBenchPage({
+    '/eval-media/': EVAL_DIR,
+    ...(options.dloral ? { '/tiny-dloral/': TINY_DLORAL } : {}),
+  });
+  const sections: ScaleSection[] = [];
+  let env: EnvInfo;
+  try {
+    env = await session.page.evaluate(() => window.upframeBench!.env());
+    const decode: Decode = async (request) =>
+      await session.page.evaluate((r) => window.upframeBench!.decode(r), request);
+    for (const scale of args.scales) {
+      const sectionStarted = Date.now();
+      sections.push(await evalScale(scale, sequences, decode, options, log));
+      log(`x${scale} done in ${((Date.now() - sectionStarted) / 1000).toFixed(0)} s`);
+    }
+  } finally {
+    await session.close();
+  }
+
+  const names = sequences.map((s) => s.spec.name);
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   console.log('');
   console.log(`${new Date().toISOString().slice(0, 10)}, ${machine}.`);
   console.log(adapterLine(env));
   console.log(
-    `Clips: ${args.frames} frames, ${LQ.width}x${LQ.height} -> ${HR.width}x${HR.height}; PSNR (dB, RGB) and SSIM (luma) averaged over frames; E*warp x 1e3 (ground-truth flow, valid pixels).`,
+    `Clips: ${args.frames} frames, truth ${HR.width}x${HR.height}; PSNR (dB, RGB) and SSIM (luma) averaged over frames; E*warp x 1e3 (ground-truth flow, valid pixels).`,
   );
-  console.log('');
-  console.log(lines.join('\n'));
+  for (const section of sections) {
+    console.log('');
+    console.log(
+      `x${section.scale}: ${section.lq.width}x${section.lq.height} -> ${HR.width}x${HR.height} (${section.degradation})`,
+    );
+    console.log('');
+    console.log(table(section.rows, names));
+  }
+  const x4 = sections.find((s) => s.scale === 4);
+  const x2 = sections.find((s) => s.scale === 2);
   const report = {
     date: new Date().toISOString(),
     command: `npm run eval --${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}`,
     machine,
     env,
+    scales: args.scales,
     clips: sequences.map((s) => ({
       name: s.spec.name,
       description: s.spec.description,
       frames: s.frames.length,
       hr: HR,
-      lq: LQ,
+      ...(x4 ? { lq: x4.lq } : {}),
     })),
-    degradation:
-      'gblur sigma 1.2, area x1/4, noise alls=3 (temporal), H.264 libx264 CRF 28 yuv420p bt709',
-    rows,
+    ...(x4 ? { degradation: x4.degradation, rows: x4.rows } : {}),
+    ...(x2 ? { x2: { lq: x2.lq, degradation: x2.degradation, rows: x2.rows } } : {}),
+    seconds: Math.round((Date.now() - started) / 1000),
     foreignRequests: [...session.foreign],
   };
   mkdirSync(dirname(args.json), { recursive: true });
   writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`\nJSON: ${args.json}`);
+  console.log(`\nTotal ${report.seconds} s. JSON: ${args.json}`);
   if (session.foreign.length > 0) {
     console.error(`The page tried to reach outside its origin: ${session.foreign.join(', ')}`);
     process.exit(1);
