@@ -1,16 +1,21 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { testDevice, withValidation } from '../../../test/gpu-device.ts';
 import { readFloat32 } from '../../gpu/readback.ts';
 import { UpframeError } from '../../shared/errors.ts';
 import { mulberry32, randomFloats } from '../../shared/random.ts';
 import {
+  CFR_BAND_WORK_BUDGET,
   CFR_MAX_TOPK,
+  cfrAttentionWork,
+  cfrBandRows,
   cfrMemoryPlan,
   prepareCfr,
   prepareCfrAttention,
   uploadCfrWeights,
+  type CfrBandOptions,
   type CfrDispatchParams,
   type CfrKernelConfig,
+  type PreparedCfr,
 } from './cfr-attention.ts';
 import { cfrAttentionRef, cfrDenseRef, cfrRef, type Projections } from './cfr-attention.ref.ts';
 import { randomCfrWeights, type CfrConfig, type CfrWeights } from './cfr-weights.ts';
@@ -376,5 +381,197 @@ describe('cfr-attention descriptor', () => {
       expect(plan.denseSimilarityFp16Bytes).toBe(9 * 9216 * 9216 * 2);
       expect(plan.workgroupBytes).toBeLessThanOrEqual(32768);
     }
+  });
+});
+
+/** How a banded kernel is driven: one encode, or one submit per band as the bench does. */
+type Drive = 'encode' | 'submit per band';
+
+async function runBanded(device: GPUDevice, kernel: PreparedCfr, drive: Drive): Promise<void> {
+  if (drive === 'encode') {
+    const encoder = device.createCommandEncoder();
+    kernel.encode(encoder);
+    device.queue.submit([encoder.finish()]);
+    return;
+  }
+  for (let band = 0; band < kernel.bands; band++) {
+    const encoder = device.createCommandEncoder();
+    kernel.encodeBand(encoder, band);
+    device.queue.submit([encoder.finish()]);
+    await device.queue.onSubmittedWorkDone();
+  }
+}
+
+/** The fused output of one prepared CFR (banded or not) on fresh buffers, and its band count. */
+async function gpuCfrWith(
+  c: ReturnType<typeof randomCase>,
+  topK: number | 'all',
+  params: CfrDispatchParams,
+  options: CfrBandOptions,
+  drive: Drive,
+  prepareFor: CfrDispatchParams = params,
+): Promise<{ out: Float32Array; bands: number }> {
+  const device = await testDevice();
+  return withValidation(device, async () => {
+    const count = c.weights.config.inChannels * params.width * params.height;
+    const buffers = {
+      current: storage(device, c.current),
+      reference: storage(device, c.reference),
+      weights: uploadCfrWeights(device, c.weights),
+      output: storage(device, c.weights.config.inChannels * prepareFor.width * prepareFor.height),
+    };
+    const cfr = prepareCfr(device, buffers, kernelConfig(c.weights, topK), prepareFor, options);
+    if (prepareFor !== params) cfr.update(params);
+    await runBanded(device, cfr, drive);
+    const out = await readFloat32(device, buffers.output, count);
+    const bands = cfr.bands;
+    cfr.destroy();
+    for (const b of Object.values(buffers)) b.destroy();
+    return { out, bands };
+  });
+}
+
+describe('cfr-attention kernel: bands of query rows', () => {
+  // 23 rows in bands of 8: 8 + 8 + 7, so the last band is partial and every band but the first
+  // starts at a non-zero row (a band that ignored its offset would redo rows 0..7 and leave the
+  // rest unwritten; one that clipped keys to its own rows would lose neighbours across bands)
+  const [w, h] = [37, 23];
+  it.each([
+    [7, undefined],
+    [7, 3],
+    ['all', undefined],
+    ['all', 2],
+  ] as const)(
+    'bands of 8 on 37x23 equal one band bit for bit and the CPU reference (k=%s, radius=%s)',
+    async (topK, radius) => {
+      const c = randomCase(SMALL, w, h, 61);
+      const params = { width: w, height: h, temperature: SMALL.temperature, radius };
+      const whole = await gpuCfrWith(c, topK, params, {}, 'encode');
+      const encoded = await gpuCfrWith(c, topK, params, { bandRows: 8 }, 'encode');
+      const submitted = await gpuCfrWith(c, topK, params, { bandRows: 8 }, 'submit per band');
+      expect([whole.bands, encoded.bands, submitted.bands]).toEqual([1, 3, 3]);
+      expect(Array.from(encoded.out)).toEqual(Array.from(whole.out));
+      expect(Array.from(submitted.out)).toEqual(Array.from(whole.out));
+      const ref = cfrRef(c.current, c.reference, c.weights, { ...params, topK });
+      expectFusedClose(submitted.out, ref, c.current);
+    },
+  );
+
+  it('updated to a smaller tile, the bands follow it (2 of the 3 prepared)', async () => {
+    const c = randomCase(SMALL, 20, 14, 62);
+    const params = { width: 20, height: 14, temperature: SMALL.temperature, radius: 2 };
+    const full = { width: w, height: h, temperature: SMALL.temperature };
+    const banded = await gpuCfrWith(c, 5, params, { bandRows: 8 }, 'submit per band', full);
+    expect(banded.bands).toBe(2);
+    const ref = cfrRef(c.current, c.reference, c.weights, { ...params, topK: 5 });
+    expectFusedClose(banded.out, ref, c.current);
+    const whole = await gpuCfrWith(c, 5, params, {}, 'encode');
+    expect(Array.from(banded.out)).toEqual(Array.from(whole.out));
+  });
+
+  it('the attention pass alone, banded, equals one band and the reference', async () => {
+    const c = randomCase(SMALL, w, h, 63);
+    const params = { width: w, height: h, temperature: SMALL.temperature, radius: 4 };
+    const device = await testDevice();
+    const proj = {
+      q: randomFloats(16 * w * h, 64, -1, 1),
+      k: randomFloats(16 * w * h, 65, -1, 1),
+      v: randomFloats(16 * w * h, 66, -1, 1),
+    };
+    const run = (options: CfrBandOptions, drive: Drive) =>
+      withValidation(device, async () => {
+        const buffers = {
+          q: storage(device, proj.q),
+          k: storage(device, proj.k),
+          v: storage(device, proj.v),
+          weights: uploadCfrWeights(device, c.weights),
+          output: storage(device, proj.q.length),
+        };
+        const kernel = prepareCfrAttention(
+          device,
+          buffers,
+          kernelConfig(c.weights, 6),
+          params,
+          options,
+        );
+        await runBanded(device, kernel, drive);
+        const out = await readFloat32(device, buffers.output, proj.q.length);
+        kernel.destroy();
+        for (const b of Object.values(buffers)) b.destroy();
+        return out;
+      });
+    const whole = await run({}, 'encode');
+    const banded = await run({ bandRows: 16 }, 'submit per band');
+    expect(Array.from(banded)).toEqual(Array.from(whole));
+    const ref = cfrAttentionRef(proj, c.weights, { ...params, topK: 6 });
+    let scale = 0;
+    for (let i = 0; i < ref.out.length; i++) {
+      scale = Math.max(scale, Math.abs(ref.out[i]!));
+      expect(banded[i]).toBeCloseTo(ref.out[i]!, 4);
+    }
+    expect(scale).toBeGreaterThan(0);
+  });
+
+  it('encodes and updates without creating GPU objects; refuses bands it has no slot for', async () => {
+    const device = await testDevice();
+    const c = randomCase(SMALL, w, h, 67);
+    const buffers = {
+      current: storage(device, c.current),
+      reference: storage(device, c.reference),
+      weights: uploadCfrWeights(device, c.weights),
+      output: storage(device, c.current.length),
+    };
+    const params = { width: w, height: h, temperature: 1 };
+    const cfr = prepareCfr(device, buffers, kernelConfig(c.weights, 4), params, { bandRows: 8 });
+    const spies = [
+      vi.spyOn(device, 'createBuffer'),
+      vi.spyOn(device, 'createBindGroup'),
+      vi.spyOn(device, 'createComputePipeline'),
+    ];
+    try {
+      cfr.update({ ...params, width: 30, radius: 3 });
+      const encoder = device.createCommandEncoder();
+      cfr.encode(encoder);
+      for (let band = 0; band < cfr.bands; band++) cfr.encodeBand(encoder, band);
+      device.queue.submit([encoder.finish()]);
+      for (const spy of spies) expect(spy).not.toHaveBeenCalled();
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    expect(() => cfr.encodeBand(device.createCommandEncoder(), 3)).toThrow(/band 3/);
+    // 10 x 40 fits the scratch buffers (400 <= 851 positions) but needs 5 bands of 8, not 3
+    expect(() => cfr.update({ width: 10, height: 40, temperature: 1 })).toThrow(
+      /needs 5 bands of 8 rows; this CFR was prepared with 3/,
+    );
+    for (const rows of [0, 12, -8, 8.5]) {
+      expect(() =>
+        prepareCfr(device, buffers, kernelConfig(c.weights, 4), params, { bandRows: rows }),
+      ).toThrow(UpframeError);
+    }
+    cfr.destroy();
+    for (const b of Object.values(buffers)) b.destroy();
+  });
+
+  it('the band rule: whole multiples of 8 rows under the work budget, at least 8', () => {
+    const dloral = { heads: 9, headDim: 64 };
+    // 96 x 96, every key: one row is 96 x 9216 x 9 x 64 = 509.6 M multiply-adds
+    const big = { width: 96, height: 96 };
+    expect(cfrAttentionWork(dloral, big, 1)).toBe(96 * 9216 * 9 * 64);
+    expect(cfrBandRows(dloral, big)).toBe(8);
+    expect(cfrAttentionWork(dloral, big, 8)).toBeLessThanOrEqual(CFR_BAND_WORK_BUDGET);
+    expect(cfrAttentionWork(dloral, big, 16)).toBeGreaterThan(CFR_BAND_WORK_BUDGET);
+    // with a radius of 16 each query visits a 40 x 40 window: 88.5 M per row, 48 rows fit
+    expect(cfrBandRows(dloral, { ...big, radius: 16 })).toBe(48);
+    // with a radius of 8 (24 x 24 windows) the whole tile is 3.1 G: one band
+    expect(cfrBandRows(dloral, { ...big, radius: 8 })).toBe(96);
+    // 24 x 24 (the bench's small case) fits in one band
+    expect(cfrBandRows(dloral, { width: 24, height: 24 })).toBe(24);
+    // over budget even at 8 rows: 8 rows, not fewer
+    expect(cfrBandRows(dloral, big, 1e6)).toBe(8);
+    const plan = cfrMemoryPlan({ ...big, ...dloral, inChannels: 4, topK: 16, bandRows: 'auto' });
+    expect([plan.bands, plan.bandRows, plan.bandWork]).toEqual([12, 8, 8 * 96 * 9216 * 576]);
+    const one = cfrMemoryPlan({ ...big, ...dloral, inChannels: 4, topK: 16 });
+    expect([one.bands, one.bandRows]).toEqual([1, 96]);
+    expect(plan.totalBufferBytes - one.totalBufferBytes).toBe(11 * 256);
   });
 });

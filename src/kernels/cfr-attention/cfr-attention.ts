@@ -2,10 +2,20 @@
  * Descriptor of the CFR fusion kernel (see the header of cfr-attention.wgsl for the tiling).
  *
  * Fixed when the pipelines are built (the cache key): channel counts, heads, head size, top-k
- * mode and the weight layout. Per dispatch (the uniform): tile size, search radius, temperature.
- * prepareCfr owns its uniform, bind groups and the four O(C * HW) scratch buffers (Q, K, V and
- * the attention output), sized once for the largest tile it is prepared for; encoding allocates
- * nothing.
+ * mode and the weight layout. Per dispatch (the uniform): tile size, search radius, temperature,
+ * and the band of query rows. prepareCfr owns its uniform, bind groups and the four O(C * HW)
+ * scratch buffers (Q, K, V and the attention output), sized once for the largest tile it is
+ * prepared for; encoding allocates nothing.
+ *
+ * Bands: the attention pass costs O(HW x keys), so at DLoRAL's 96 x 96 latent tile one dispatch
+ * is ~49 G multiply-adds (minutes on SwiftShader, past Windows' 2 s TDR on a weak GPU). With
+ * `bandRows` it runs as one dispatch per band of query rows; `encodeBand(encoder, i)` records
+ * band i alone so a caller can submit (and wait) between bands. The rule for 'auto' is
+ * cfrBandRows: the most rows, in multiples of 8 (one workgroup row), whose estimated work
+ * rows x W x keys visited per query x heads x headDim stays under CFR_BAND_WORK_BUDGET (2^32,
+ * ~0.4 s at 10 G multiply-adds/s), at least 8 rows; at 96 x 96, 9 x 64, no radius, that is
+ * 8 rows (4.1 G) in 12 bands. Without `bandRows` the whole tile is one band: one dispatch, as
+ * before bands existed.
  */
 import { getComputePipeline } from '../../gpu/pipeline-cache.ts';
 import { UpframeError } from '../../shared/errors.ts';
@@ -26,6 +36,17 @@ const QB_Y = wgslConst('QB_Y');
 const KEY_TILE = wgslConst('KEY_TILE');
 const PROJ_WG = 64;
 const PARAMS_BYTES = 32;
+/** Uniform slot stride the memory plan assumes: WebGPU's largest minUniformBufferOffsetAlignment. */
+const PLAN_SLOT_STRIDE = 256;
+
+/** Bands are whole workgroup rows, so banded and one-band dispatches group queries alike. */
+export const CFR_BAND_ROW_ALIGN = QB_Y;
+/**
+ * Multiply-adds one attention dispatch may be estimated at (cfrAttentionWork): 2^32, about 0.4 s
+ * on a GPU that sustains only 10 G multiply-adds/s in this kernel, under a 2 s watchdog even at
+ * attend_all's up-to-double cost. It admits 8 rows of a 96 x 96, 9 x 64 tile (4.08 G).
+ */
+export const CFR_BAND_WORK_BUDGET = 2 ** 32;
 
 /**
  * Fixed when prepared. The channel counts are override constants (the pipeline cache key);
@@ -55,6 +76,28 @@ export interface PreparedKernel<P> {
   update(params: P): void;
   encode(encoder: GPUCommandEncoder): void;
   destroy(): void;
+}
+
+/** Fixed when prepared, like the uniform slots it sizes. */
+export interface CfrBandOptions {
+  /**
+   * Query rows per attention dispatch: a multiple of CFR_BAND_ROW_ALIGN (8), or 'auto'
+   * (cfrBandRows for each tile). Absent: the whole tile in one dispatch.
+   */
+  readonly bandRows?: number | 'auto';
+}
+
+export interface PreparedCfr extends PreparedKernel<CfrDispatchParams> {
+  /** Attention dispatches for the current tile (1 without `bandRows`). */
+  readonly bands: number;
+  /** Query rows per band for the current tile (the last band may have fewer). */
+  readonly bandRows: number;
+  /**
+   * Records band `band` (0 .. bands - 1) in its own compute pass. Bands 0..bands-1 in order do
+   * what encode does (band 0 also projects Q/K/V, the last band also the output projection for
+   * prepareCfr), so the caller may submit and wait between them.
+   */
+  encodeBand(encoder: GPUCommandEncoder, band: number): void;
 }
 
 type Mode = { kind: 'all' } | { kind: 'topk'; k: number };
@@ -101,24 +144,56 @@ function checkParams(params: CfrDispatchParams): void {
   }
 }
 
-function writeParams(
-  device: GPUDevice,
-  uniform: GPUBuffer,
-  cfg: CfrKernelConfig,
-  mode: Mode,
-  p: CfrDispatchParams,
-): void {
-  const data = new ArrayBuffer(PARAMS_BYTES);
-  const u32 = new Uint32Array(data);
-  const i32 = new Int32Array(data);
-  const f32 = new Float32Array(data);
-  u32[0] = p.width;
-  u32[1] = p.height;
-  i32[2] = p.radius ?? -1;
-  u32[3] = mode.kind === 'topk' ? mode.k : 0;
-  f32[4] = Math.sqrt(cfg.headDim);
-  f32[5] = p.temperature;
-  device.queue.writeBuffer(uniform, 0, data);
+function checkBandOptions(options: CfrBandOptions): void {
+  const rows = options.bandRows;
+  if (rows === undefined || rows === 'auto') return;
+  if (!(Number.isInteger(rows) && rows >= CFR_BAND_ROW_ALIGN && rows % CFR_BAND_ROW_ALIGN === 0)) {
+    invalid(
+      `bandRows must be 'auto' or a positive multiple of ${CFR_BAND_ROW_ALIGN}, got ${rows}.`,
+    );
+  }
+}
+
+type TileShape = Pick<CfrDispatchParams, 'width' | 'height' | 'radius'>;
+type HeadShape = Pick<CfrKernelConfig, 'heads' | 'headDim'>;
+
+/**
+ * Estimated multiply-adds of an attention dispatch over `rows` query rows: rows x W queries, each
+ * comparing its head's query with every key of its workgroup's window (the whole tile without a
+ * radius, else the 8 x 8 block grown by the radius on each side, clipped to the tile), in every
+ * head, over headDim channels. attend_all adds at most as much again for the keys with weight > 0.
+ */
+export function cfrAttentionWork(config: HeadShape, tile: TileShape, rows: number): number {
+  const { width, height, radius } = tile;
+  const keys =
+    radius === undefined
+      ? width * height
+      : Math.min(width, QB_X + 2 * radius) * Math.min(height, QB_Y + 2 * radius);
+  return rows * width * keys * config.heads * config.headDim;
+}
+
+/**
+ * The band height 'auto' picks: the whole tile if its work fits `budget`, else the most rows in
+ * multiples of CFR_BAND_ROW_ALIGN whose cfrAttentionWork fits, and never fewer than that
+ * alignment (a finer split would leave workgroup rows idle, not shorten the dispatch).
+ */
+export function cfrBandRows(
+  config: HeadShape,
+  tile: TileShape,
+  budget: number = CFR_BAND_WORK_BUDGET,
+): number {
+  const perRow = cfrAttentionWork(config, tile, 1);
+  if (perRow * tile.height <= budget) return tile.height;
+  const fit = Math.floor(budget / perRow / CFR_BAND_ROW_ALIGN) * CFR_BAND_ROW_ALIGN;
+  return Math.min(tile.height, Math.max(CFR_BAND_ROW_ALIGN, fit));
+}
+
+/** Rows per band for one tile under `options` (the whole tile when there is one band). */
+function bandRowsFor(config: HeadShape, options: CfrBandOptions, tile: TileShape): number {
+  const rows = options.bandRows;
+  if (rows === undefined) return tile.height;
+  if (rows === 'auto') return cfrBandRows(config, tile);
+  return Math.min(rows, tile.height);
 }
 
 /** Uploads the weights in the canonical layout the kernel's offsets assume (STORAGE). */
@@ -132,6 +207,8 @@ export function uploadCfrWeights(device: GPUDevice, weights: CfrWeights): GPUBuf
   device.queue.writeBuffer(buffer, 0, packed);
   return buffer;
 }
+
+type Entry = 'project' | 'attend_all' | 'attend_topk' | 'project_out';
 
 /** Override constants per entry point: only those it uses, so the cache key stays minimal. */
 function constantsOf(config: CfrKernelConfig, entry: Entry): Record<string, number> {
@@ -166,63 +243,162 @@ function constantsOf(config: CfrKernelConfig, entry: Entry): Record<string, numb
   }
 }
 
-type Entry = 'project' | 'attend_all' | 'attend_topk' | 'project_out';
-
-interface Stage {
-  readonly pipeline: GPUComputePipeline;
-  readonly bindGroup: GPUBindGroup;
-  readonly grid: (p: CfrDispatchParams) => [number, number, number];
-}
-
-function stage(
-  device: GPUDevice,
-  config: CfrKernelConfig,
-  entry: Entry,
-  bindings: Partial<Record<number, GPUBuffer>>,
-  grid: Stage['grid'],
-): Stage {
-  const pipeline = getComputePipeline(device, {
+function pipelineOf(device: GPUDevice, config: CfrKernelConfig, entry: Entry) {
+  return getComputePipeline(device, {
     label: `cfr.${entry}`,
     code: shader,
     entryPoint: entry,
     constants: constantsOf(config, entry),
   });
-  const entries: GPUBindGroupEntry[] = [];
-  for (const [binding, buffer] of Object.entries(bindings)) {
-    if (buffer) entries.push({ binding: Number(binding), resource: { buffer } });
-  }
-  const bindGroup = device.createBindGroup({
-    label: `cfr.${entry}`,
-    layout: pipeline.getBindGroupLayout(0),
-    entries,
-  });
-  return { pipeline, bindGroup, grid };
 }
 
-function encodeStages(encoder: GPUCommandEncoder, stages: readonly Stage[], p: CfrDispatchParams) {
-  const pass = encoder.beginComputePass({ label: 'cfr' });
-  for (const s of stages) {
-    pass.setPipeline(s.pipeline);
-    pass.setBindGroup(0, s.bindGroup);
-    pass.dispatchWorkgroups(...s.grid(p));
-  }
-  pass.end();
+function bindGroupOf(
+  device: GPUDevice,
+  pipeline: GPUComputePipeline,
+  label: string,
+  bindings: Record<number, GPUBuffer | GPUBufferBinding>,
+): GPUBindGroup {
+  const entries: GPUBindGroupEntry[] = Object.entries(bindings).map(([binding, b]) => ({
+    binding: Number(binding),
+    resource: 'buffer' in b ? b : { buffer: b },
+  }));
+  return device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
 }
 
-function attentionStage(
+/** A projection stage: one pipeline and bind group, dispatched over positions x channels. */
+interface Projection {
+  readonly pipeline: GPUComputePipeline;
+  readonly bindGroup: GPUBindGroup;
+  readonly channels: number;
+}
+
+const PASS: GPUComputePassDescriptor = { label: 'cfr' };
+
+/**
+ * The banded attention pass and everything around it: one uniform with a slot per band (written
+ * by update, read by the projections from slot 0), one attention bind group per slot, and the
+ * optional projections before the first band and after the last.
+ */
+function preparePasses(
   device: GPUDevice,
   config: CfrKernelConfig,
-  mode: Mode,
-  buffers: { weights: GPUBuffer; q: GPUBuffer; k: GPUBuffer; v: GPUBuffer; attn: GPUBuffer },
-  uniform: GPUBuffer,
-): Stage {
-  return stage(
-    device,
-    config,
-    mode.kind === 'all' ? 'attend_all' : 'attend_topk',
-    { 2: buffers.weights, 3: buffers.q, 4: buffers.k, 5: buffers.v, 6: buffers.attn, 8: uniform },
-    (p) => [Math.ceil(p.width / QB_X), Math.ceil(p.height / QB_Y), config.heads],
+  options: CfrBandOptions,
+  params: CfrDispatchParams,
+  attendBindings: (uniform: GPUBufferBinding) => Record<number, GPUBuffer | GPUBufferBinding>,
+  projections: (uniform: GPUBufferBinding) => { before?: Projection; after?: Projection },
+  checkTile: (next: CfrDispatchParams) => void,
+): PreparedCfr {
+  checkConfig(config);
+  checkParams(params);
+  checkBandOptions(options);
+  const mode = resolveMode(config, params.width, params.height);
+  const slots = Math.ceil(params.height / bandRowsFor(config, options, params));
+  const stride = Math.max(device.limits.minUniformBufferOffsetAlignment, PARAMS_BYTES);
+  const uniformBytes = (slots - 1) * stride + PARAMS_BYTES;
+  const uniform = device.createBuffer({
+    label: 'cfr.params',
+    size: uniformBytes,
+    usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+  });
+  const staging = new ArrayBuffer(uniformBytes);
+  const u32 = new Uint32Array(staging);
+  const i32 = new Int32Array(staging);
+  const f32 = new Float32Array(staging);
+  const slot = (i: number): GPUBufferBinding => ({
+    buffer: uniform,
+    offset: i * stride,
+    size: PARAMS_BYTES,
+  });
+  const attend = pipelineOf(device, config, mode.kind === 'all' ? 'attend_all' : 'attend_topk');
+  const bindings = Array.from({ length: slots }, (_, i) =>
+    bindGroupOf(device, attend, `cfr.attend.band${i}`, attendBindings(slot(i))),
   );
+  const { before, after } = projections(slot(0));
+
+  let current = params;
+  let rows = 0;
+  let bands = 0;
+  const write = (p: CfrDispatchParams): void => {
+    const r = bandRowsFor(config, options, p);
+    const n = Math.ceil(p.height / r);
+    if (n > slots) {
+      invalid(
+        `tile ${p.width}x${p.height} needs ${n} bands of ${r} rows; this CFR was prepared with ${slots}. Prepare again.`,
+      );
+    }
+    for (let i = 0; i < n; i++) {
+      const o = (i * stride) / 4;
+      u32[o] = p.width;
+      u32[o + 1] = p.height;
+      i32[o + 2] = p.radius ?? -1;
+      u32[o + 3] = mode.kind === 'topk' ? mode.k : 0;
+      f32[o + 4] = Math.sqrt(config.headDim);
+      f32[o + 5] = p.temperature;
+      u32[o + 6] = i * r;
+      u32[o + 7] = Math.min(r, p.height - i * r);
+    }
+    device.queue.writeBuffer(uniform, 0, staging, 0, (n - 1) * stride + PARAMS_BYTES);
+    current = p;
+    rows = r;
+    bands = n;
+  };
+  write(params);
+
+  const project = (pass: GPUComputePassEncoder, stage: Projection): void => {
+    pass.setPipeline(stage.pipeline);
+    pass.setBindGroup(0, stage.bindGroup);
+    pass.dispatchWorkgroups(
+      Math.ceil((current.width * current.height) / PROJ_WG),
+      stage.channels,
+      1,
+    );
+  };
+  const attendBand = (pass: GPUComputePassEncoder, band: number): void => {
+    pass.setPipeline(attend);
+    pass.setBindGroup(0, bindings[band]!);
+    pass.dispatchWorkgroups(
+      Math.ceil(current.width / QB_X),
+      Math.ceil(Math.min(rows, current.height - band * rows) / QB_Y),
+      config.heads,
+    );
+  };
+
+  return {
+    get bands() {
+      return bands;
+    },
+    get bandRows() {
+      return rows;
+    },
+    update(next) {
+      checkParams(next);
+      checkTile(next);
+      if (resolveMode(config, next.width, next.height).kind !== mode.kind) {
+        invalid('top-k equals H * W for one tile size and not the other; prepare again.');
+      }
+      write(next);
+    },
+    encode(encoder) {
+      const pass = encoder.beginComputePass(PASS);
+      if (before) project(pass, before);
+      for (let i = 0; i < bands; i++) attendBand(pass, i);
+      if (after) project(pass, after);
+      pass.end();
+    },
+    encodeBand(encoder, band) {
+      if (!(Number.isInteger(band) && band >= 0 && band < bands)) {
+        invalid(`band ${band} is not one of the ${bands} bands of this tile.`);
+      }
+      const pass = encoder.beginComputePass(PASS);
+      if (before && band === 0) project(pass, before);
+      attendBand(pass, band);
+      if (after && band === bands - 1) project(pass, after);
+      pass.end();
+    },
+    destroy() {
+      uniform.destroy();
+    },
+  };
 }
 
 /**
@@ -234,40 +410,18 @@ export function prepareCfrAttention(
   resources: { q: GPUBuffer; k: GPUBuffer; v: GPUBuffer; weights: GPUBuffer; output: GPUBuffer },
   config: CfrKernelConfig,
   params: CfrDispatchParams,
-): PreparedKernel<CfrDispatchParams> {
-  checkConfig(config);
-  checkParams(params);
-  const mode = resolveMode(config, params.width, params.height);
-  const uniform = device.createBuffer({
-    label: 'cfr.params',
-    size: PARAMS_BYTES,
-    usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-  });
-  const attend = attentionStage(
+  options: CfrBandOptions = {},
+): PreparedCfr {
+  const { q, k, v, weights, output } = resources;
+  return preparePasses(
     device,
     config,
-    mode,
-    { ...resources, attn: resources.output },
-    uniform,
+    options,
+    params,
+    (uniform) => ({ 2: weights, 3: q, 4: k, 5: v, 6: output, 8: uniform }),
+    () => ({}),
+    () => {},
   );
-  let current = params;
-  writeParams(device, uniform, config, mode, current);
-  return {
-    update(next) {
-      checkParams(next);
-      if (resolveMode(config, next.width, next.height).kind !== mode.kind) {
-        invalid('top-k equals H * W for one tile size and not the other; prepare again.');
-      }
-      current = next;
-      writeParams(device, uniform, config, mode, current);
-    },
-    encode(encoder) {
-      encodeStages(encoder, [attend], current);
-    },
-    destroy() {
-      uniform.destroy();
-    },
-  };
 }
 
 /**
@@ -280,10 +434,10 @@ export function prepareCfr(
   resources: { current: GPUBuffer; reference: GPUBuffer; weights: GPUBuffer; output: GPUBuffer },
   config: CfrKernelConfig,
   params: CfrDispatchParams,
-): PreparedKernel<CfrDispatchParams> {
+  options: CfrBandOptions = {},
+): PreparedCfr {
   checkConfig(config);
   checkParams(params);
-  const mode = resolveMode(config, params.width, params.height);
   const capacity = params.width * params.height;
   const channels = config.heads * config.headDim;
   const scratch = (name: string): GPUBuffer =>
@@ -296,51 +450,70 @@ export function prepareCfr(
   const k = scratch('k');
   const v = scratch('v');
   const attn = scratch('attn');
-  const uniform = device.createBuffer({
-    label: 'cfr.params',
-    size: PARAMS_BYTES,
-    usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-  });
   const { current: cur, reference, weights, output } = resources;
-  const positions = (p: CfrDispatchParams): number => Math.ceil((p.width * p.height) / PROJ_WG);
-  const stages = [
-    stage(
+  let passes: PreparedCfr;
+  try {
+    passes = preparePasses(
       device,
       config,
-      'project',
-      { 0: cur, 1: reference, 2: weights, 3: q, 4: k, 5: v, 8: uniform },
-      (p) => [positions(p), channels, 1],
-    ),
-    attentionStage(device, config, mode, { weights, q, k, v, attn }, uniform),
-    stage(
-      device,
-      config,
-      'project_out',
-      { 0: cur, 2: weights, 6: attn, 7: output, 8: uniform },
-      (p) => [positions(p), config.inChannels, 1],
-    ),
-  ];
-  let current = params;
-  writeParams(device, uniform, config, mode, current);
+      options,
+      params,
+      (uniform) => ({ 2: weights, 3: q, 4: k, 5: v, 6: attn, 8: uniform }),
+      (uniform) => {
+        const proj = pipelineOf(device, config, 'project');
+        const out = pipelineOf(device, config, 'project_out');
+        return {
+          before: {
+            pipeline: proj,
+            bindGroup: bindGroupOf(device, proj, 'cfr.project', {
+              0: cur,
+              1: reference,
+              2: weights,
+              3: q,
+              4: k,
+              5: v,
+              8: uniform,
+            }),
+            channels,
+          },
+          after: {
+            pipeline: out,
+            bindGroup: bindGroupOf(device, out, 'cfr.project_out', {
+              0: cur,
+              2: weights,
+              6: attn,
+              7: output,
+              8: uniform,
+            }),
+            channels: config.inChannels,
+          },
+        };
+      },
+      (next) => {
+        if (next.width * next.height > capacity) {
+          invalid(
+            `tile ${next.width}x${next.height} is larger than the ${params.width}x${params.height} this CFR was prepared for.`,
+          );
+        }
+      },
+    );
+  } catch (err) {
+    for (const b of [q, k, v, attn]) b.destroy();
+    throw err;
+  }
   return {
-    update(next) {
-      checkParams(next);
-      if (next.width * next.height > capacity) {
-        invalid(
-          `tile ${next.width}x${next.height} is larger than the ${params.width}x${params.height} this CFR was prepared for.`,
-        );
-      }
-      if (resolveMode(config, next.width, next.height).kind !== mode.kind) {
-        invalid('top-k equals H * W for one tile size and not the other; prepare again.');
-      }
-      current = next;
-      writeParams(device, uniform, config, mode, current);
+    get bands() {
+      return passes.bands;
     },
-    encode(encoder) {
-      encodeStages(encoder, stages, current);
+    get bandRows() {
+      return passes.bandRows;
     },
+    update: (next) => passes.update(next),
+    encode: (encoder) => passes.encode(encoder),
+    encodeBand: (encoder, band) => passes.encodeBand(encoder, band),
     destroy() {
-      for (const b of [q, k, v, attn, uniform]) b.destroy();
+      passes.destroy();
+      for (const b of [q, k, v, attn]) b.destroy();
     },
   };
 }
@@ -352,6 +525,9 @@ export interface CfrPlanInput {
   readonly heads: number;
   readonly headDim: number;
   readonly topK: number | 'all';
+  readonly radius?: number;
+  /** As CfrBandOptions: the uniform grows by one 256-byte slot per band. */
+  readonly bandRows?: number | 'auto';
 }
 
 export interface CfrMemoryPlan {
@@ -364,6 +540,10 @@ export interface CfrMemoryPlan {
   readonly privateBytesPerQuery: number;
   /** What the released code materialises instead: heads x HW x HW similarities in fp16. */
   readonly denseSimilarityFp16Bytes: number;
+  /** Attention dispatches per tile, their query rows, and the work estimate of the largest. */
+  readonly bands: number;
+  readonly bandRows: number;
+  readonly bandWork: number;
 }
 
 /**
@@ -376,6 +556,9 @@ export function cfrMemoryPlan(input: CfrPlanInput): CfrMemoryPlan {
   const channels = input.heads * input.headDim;
   const mode = resolveMode(input, input.width, input.height);
   const { floats } = cfrWeightLayout({ ...input, temperature: 1 });
+  checkBandOptions(input);
+  const bandRows = bandRowsFor(input, input, input);
+  const bands = Math.ceil(input.height / bandRows);
   const buffers = [
     { name: 'current (z_n)', bytes: input.inChannels * hw * 4 },
     { name: 'reference (warped z_n-1)', bytes: input.inChannels * hw * 4 },
@@ -385,7 +568,7 @@ export function cfrMemoryPlan(input: CfrPlanInput): CfrMemoryPlan {
     { name: 'v', bytes: channels * hw * 4 },
     { name: 'attention', bytes: channels * hw * 4 },
     { name: 'fused output', bytes: input.inChannels * hw * 4 },
-    { name: 'uniform', bytes: PARAMS_BYTES },
+    { name: 'uniform', bytes: (bands - 1) * PLAN_SLOT_STRIDE + PARAMS_BYTES },
   ];
   return {
     buffers,
@@ -393,5 +576,8 @@ export function cfrMemoryPlan(input: CfrPlanInput): CfrMemoryPlan {
     workgroupBytes: (QB_X * QB_Y + 2 * KEY_TILE) * CFR_MAX_HEAD_DIM * 4 + KEY_TILE * 4,
     privateBytesPerQuery: mode.kind === 'all' ? CFR_MAX_HEAD_DIM * 4 : CFR_MAX_TOPK * 8,
     denseSimilarityFp16Bytes: input.heads * hw * hw * 2,
+    bands,
+    bandRows,
+    bandWork: cfrAttentionWork(input, input, bandRows),
   };
 }

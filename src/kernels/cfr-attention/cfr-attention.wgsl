@@ -24,8 +24,18 @@
 // keep the earlier key), then sorts the survivors by key index and gathers their V columns from
 // global memory: the sum runs in the same key order as attend_all and the dense reference.
 //
+// Bands: an attention dispatch covers the query rows row0 .. row0 + rows - 1 only (dispatch
+// ceil(W / 8) x ceil(rows / 8) x HEADS); a band still sees every key row. The descriptor keeps
+// one uniform slot per band (256-byte aligned, written at update, never per encode) and issues
+// one dispatch per band, so a caller can submit between bands and no single dispatch outlives a
+// GPU watchdog (Windows TDR: 2 s). Bands are whole multiples of QB_Y rows, so each workgroup
+// holds the same 64 queries and walks the same key window as in the one-band dispatch: the
+// output is bit for bit the same. The band height comes from a work estimate in the descriptor
+// (cfrBandRows: the most multiple-of-8 rows whose rows x W x keys visited x HEADS x HEAD_DIM is
+// under 2^32 multiply-adds, at least 8: a 96 x 96 tile of 9 heads x 64 runs as 12 bands of 8).
+//
 // project and project_out run one invocation per (position, output channel): workgroup PROJ_WG
-// positions, dispatch ceil(HW / PROJ_WG) x C (resp. x IN_CH).
+// positions, dispatch ceil(HW / PROJ_WG) x C (resp. x IN_CH); they ignore row0 and rows.
 // MAX_HEAD_DIM, MAX_TOPK, QB_X, QB_Y and KEY_TILE are read from this file by the descriptor.
 
 override IN_CH: u32 = 4u;
@@ -58,8 +68,8 @@ struct Params {
   top_k: u32, // attend_topk: keys kept per query, 1..MAX_TOPK
   scale: f32, // sqrt(HEAD_DIM) rounded to f32, the divisor of the dot product
   temperature: f32,
-  _pad1: u32,
-  _pad2: u32,
+  row0: u32, // attention passes: first query row of this band
+  rows: u32, // attention passes: query rows in this band (row0 + rows <= height)
 }
 
 @group(0) @binding(0) var<storage, read> cur: array<f32>;
@@ -133,11 +143,11 @@ fn key_window(wid: vec3<u32>) -> Window {
   }
   let r = u32(params.radius);
   let bx = wid.x * QB_X;
-  let by = wid.y * QB_Y;
+  let by = params.row0 + wid.y * QB_Y;
   let x0 = select(0u, bx - r, bx > r);
   let y0 = select(0u, by - r, by > r);
   let x1 = min(min(bx + QB_X, width) - 1u + r, width - 1u);
-  let y1 = min(min(by + QB_Y, height) - 1u + r, height - 1u);
+  let y1 = min(min(by + QB_Y, params.row0 + params.rows) - 1u + r, height - 1u);
   let w = x1 - x0 + 1u;
   return Window(x0, y0, w, w * (y1 - y0 + 1u));
 }
@@ -156,8 +166,8 @@ struct Query {
 
 fn query_of(wid: vec3<u32>, lid: u32) -> Query {
   let px = wid.x * QB_X + lid % QB_X;
-  let py = wid.y * QB_Y + lid / QB_X;
-  let live = px < params.width && py < params.height;
+  let py = params.row0 + wid.y * QB_Y + lid / QB_X;
+  let live = px < params.width && py < params.row0 + params.rows;
   return Query(wid.z, px, py, py * params.width + px, live);
 }
 
