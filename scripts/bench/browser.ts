@@ -13,7 +13,18 @@ import { startServer } from '../serve.mjs';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
+/**
+ * UPFRAME_DIST serves another build of the app (e.g. `vite build --outDir /tmp/x`), so a bench of
+ * changed code need not rebuild dist/ under someone else's running bench or eval.
+ */
+const DIST = process.env['UPFRAME_DIST'];
+
 export function ensureBuild(): void {
+  if (DIST !== undefined) {
+    if (!existsSync(join(DIST, 'bench.html')))
+      throw new Error(`UPFRAME_DIST=${DIST} has no bench.html.`);
+    return;
+  }
   if (
     existsSync(join(ROOT, 'dist', 'bench.html')) &&
     existsSync(join(ROOT, 'dist', 'packs', 'index.json'))
@@ -34,7 +45,12 @@ export interface BenchSession {
 
 export async function openBenchPage(mounts: Record<string, string>): Promise<BenchSession> {
   ensureBuild();
-  const server = await startServer({ port: 0, quiet: true, mounts });
+  const server = await startServer({
+    port: 0,
+    quiet: true,
+    mounts,
+    ...(DIST !== undefined ? { dir: resolve(DIST) } : {}),
+  });
   let browser: Browser | null = null;
   try {
     browser = await chromium.launch({
@@ -65,6 +81,8 @@ export async function openBenchPage(mounts: Record<string, string>): Promise<Ben
     page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
     page.on('console', (msg) => {
       if (msg.type() === 'error') console.error(`page console: ${msg.text()}`);
+      // progress of cases that run for minutes (the CFR bands on a software adapter)
+      else if (msg.type() === 'info' && msg.text().startsWith('[bench] ')) console.log(msg.text());
     });
     await page.goto(new URL('bench.html', server.url).href);
     await page.waitForSelector('body[data-ready="true"]');

@@ -22,8 +22,13 @@ export type BenchCase =
       kind: 'cfr-plan';
       size: number;
       topK: number;
+      /** Why the case has only its memory plan. */
+      note?: string;
       gpuBytes: number;
       denseSimilarityFp16Bytes: number;
+      bands?: number;
+      bandRows?: number;
+      bandWork?: number;
     }
   | { name: string; kind: 'long'; outcome: Outcome<LongClipResult> }
   | { name: string; kind: 'peer'; outcome: Outcome<PeerCaseResult> }
@@ -160,15 +165,24 @@ export function renderTables(
   if (cfr.length) {
     out.push('');
     out.push(
-      '**CFR fusion kernel** (4 → 9 heads x 64; ms from submit to done, median; a 96x96 tile does not finish on SwiftShader, so its row is the memory plan only)',
+      '**CFR fusion kernel** (4 → 9 heads x 64; ms per tile from the first submit to the last onSubmittedWorkDone, median over runs; banded tiles submit and wait between bands)',
     );
     out.push('');
+    const bandsOf = (bands: number | undefined, rows: number | undefined): string =>
+      bands === undefined || rows === undefined ? '–' : `${bands} x ${rows} rows`;
+    const gmac = (work: number | undefined): string =>
+      work === undefined ? '–' : (work / 1e9).toFixed(2);
+    const notRun: string[] = [];
     out.push(
       table(
         [
           'tile',
           'k',
           'ms per tile',
+          'runs',
+          'bands',
+          'G mult-adds / band',
+          'longest band ms',
           'first run ms (compile)',
           'GPU buffers MiB',
           'dense HW x HW fp16 MiB (released code)',
@@ -176,24 +190,45 @@ export function renderTables(
         ],
         cfr.map((c) => {
           if (c.kind === 'cfr-plan') {
+            if (c.note) notRun.push(`- ${c.name}: ${c.note}.`);
             return [
               `${c.size}x${c.size}`,
               c.topK === c.size * c.size ? `${c.topK} (= HW)` : String(c.topK),
               'not run',
-              'not run',
+              '',
+              bandsOf(c.bands, c.bandRows),
+              gmac(c.bandWork),
+              '',
+              '',
               mib(c.gpuBytes),
               mib(c.denseSimilarityFp16Bytes),
               `${(c.denseSimilarityFp16Bytes / c.gpuBytes).toFixed(0)}x`,
             ];
           }
           if (!c.outcome.ok)
-            return [c.name, `failed: ${c.outcome.error.message}`, '', '', '', '', ''];
+            return [
+              c.name,
+              `failed: ${c.outcome.error.message}`,
+              '',
+              '',
+              '',
+              '',
+              '',
+              '',
+              '',
+              '',
+              '',
+            ];
           const v = c.outcome.value;
           return [
             `${v.width}x${v.height}`,
             v.topK === v.width * v.height ? `${v.topK} (= HW)` : String(v.topK),
             fmt(v.msPerTile, 0),
-            fmt(v.compileMs, 0),
+            String(v.runs),
+            bandsOf(v.bands, v.bandRows),
+            gmac(v.bandWork),
+            fmt(v.maxBandMs, 0),
+            `${fmt(v.compileMs, 0)}${v.warmupTile !== v.width ? ` (${v.warmupTile}x${v.warmupTile} tile)` : ''}`,
             mib(v.gpuBytes),
             mib(v.denseSimilarityFp16Bytes),
             `${(v.denseSimilarityFp16Bytes / v.gpuBytes).toFixed(1)}x`,
@@ -201,6 +236,7 @@ export function renderTables(
         }),
       ),
     );
+    if (notRun.length) out.push('', ...notRun);
   }
 
   for (const c of report.cases) {

@@ -52,11 +52,14 @@ export interface BenchApi {
   env(): Promise<EnvInfo>;
   pipeline(request: PipelineRequest): Promise<Outcome<PipelineCaseResult>>;
   longClip(clipUrl: string, checkpoints: readonly number[]): Promise<Outcome<LongClipResult>>;
-  cfr(size: number, topK: number | 'all', runs: number): Promise<Outcome<CfrCaseResult>>;
-  cfrPlan(
+  /** `banded`: the attention pass in cfrBandRows bands, a submit and a wait between bands. */
+  cfr(
     size: number,
     topK: number | 'all',
-  ): Promise<{ gpuBytes: number; denseSimilarityFp16Bytes: number }>;
+    runs: number,
+    banded: boolean,
+  ): Promise<Outcome<CfrCaseResult>>;
+  cfrPlan(size: number, topK: number | 'all'): Promise<ReturnType<typeof cfrPlanBytes>>;
   peer(request: {
     clipUrl: string;
     frames: number;
@@ -267,7 +270,7 @@ export const benchApi: BenchApi = {
   env,
   pipeline: (r) => attempt(() => pipelineCase(r)),
   longClip: (url, points) => attempt(() => longClip(url, points)),
-  cfr: (size, k, runs) => attempt(() => cfrCase(size, k, runs)),
+  cfr: (size, k, runs, banded) => attempt(() => cfrCase(size, k, runs, banded)),
   cfrPlan: (size, k) => Promise.resolve(cfrPlanBytes(size, k)),
   peer: (r) => attempt(() => peer(r)),
   decode: (r) => attempt(() => decode(r)),

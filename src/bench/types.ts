@@ -74,7 +74,17 @@ export interface CfrCaseResult {
   readonly runs: number;
   readonly msPerTile: number;
   readonly msPerTileRuns: readonly number[];
+  /** The untimed first run (pipeline compilation), on a warmupTile x warmupTile tile. */
   readonly compileMs: number;
+  readonly warmupTile: number;
+  /** Attention dispatches per tile (one submit + onSubmittedWorkDone each) and their rows. */
+  readonly bands: number;
+  readonly bandRows: number;
+  /** Estimated multiply-adds of the largest band (cfrAttentionWork). */
+  readonly bandWork: number;
+  /** The longest single band over the timed runs. */
+  readonly maxBandMs: number;
+  /** Memory plan of the prepared CFR (cfrMemoryPlan), per tile. */
   readonly gpuBytes: number;
   readonly denseSimilarityFp16Bytes: number;
 }
