@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { dloralExtra, planDloralMemory } from '../../src/engine/dloral-pack.ts';
 import { parseManifest } from '../../src/engine/manifest.ts';
 import { parseCfrPack } from '../../src/kernels/cfr-attention/cfr-weights.ts';
-import { generateTinyDloral } from './generate.ts';
+import { GN_SYNC_NAMES, generateTinyDloral, tinyVae } from './generate.ts';
 import { SPYNET_PATH, TINY_DLORAL_SEED, withTinySpynet } from './spynet.ts';
 
 // Plain Node has no crossOriginIsolated `self`, so ORT would pick 1 thread anyway; say it.
@@ -26,6 +26,12 @@ async function run(
     await session.release();
   }
 }
+
+/** The GroupNorm sync inputs for a plain run (mix 0: each graph uses its own statistics). */
+const ownStats = () => ({
+  gn_stats: new ort.Tensor('float32', new Float32Array(56), [56]),
+  gn_use_given: new ort.Tensor('float32', new Float32Array([0]), []),
+});
 
 function smooth(count: number, k: number): Float32Array {
   return Float32Array.from({ length: count }, (_, i) => 0.8 * Math.sin(i * k));
@@ -80,6 +86,7 @@ describe('tiny dloral pack', () => {
     const image = smooth(3 * 64 * 48, 0.013);
     const enc = await run('vae_encoder.onnx', {
       image: new ort.Tensor('float32', image, [1, 3, 48, 64]),
+      ...ownStats(),
     });
     const latent = enc['latent']!;
     expect(latent.dims).toEqual([1, 4, 6, 8]);
@@ -104,13 +111,78 @@ describe('tiny dloral pack', () => {
       expect(std(u)).toBeGreaterThan(0.05);
       expect(u.every(Number.isFinite)).toBe(true);
     }
-    const dec = await run('vae_decoder.onnx', { latent });
+    const dec = await run('vae_decoder.onnx', { latent, ...ownStats() });
     const img = dec['image']!;
     expect(img.dims).toEqual([1, 3, 48, 64]);
     const pixels = img.data as Float32Array;
     expect(Math.min(...pixels)).toBeGreaterThanOrEqual(-1);
     expect(Math.max(...pixels)).toBeLessThanOrEqual(1);
     expect(std(pixels)).toBeGreaterThan(0.1);
+  });
+
+  it('VAE GroupNorm sync: mix 0 is the plain graph bit for bit and gives its statistics; mix 1 normalises with the given ones', async () => {
+    const plain = tinyVae(TINY_DLORAL_SEED, false);
+    const synced = tinyVae(TINY_DLORAL_SEED, true);
+    const extra = dloralExtra(pack.manifest);
+    expect(extra.vaeEncoder.groupNormSync).toEqual({ ...GN_SYNC_NAMES, count: 56 });
+    expect(extra.vaeDecoder.groupNormSync).toEqual({ ...GN_SYNC_NAMES, count: 56 });
+    // the served pack's VAE files are the synced graphs
+    expect(pack.files.get('vae_encoder.onnx')).toEqual(synced.encoder.bytes);
+    expect(pack.files.get('vae_decoder.onnx')).toEqual(synced.decoder.bytes);
+    const cases = [
+      { graph: 'encoder', input: 'image', output: 'latent', dims: [1, 3, 40, 48], k: 0.011 },
+      { graph: 'decoder', input: 'latent', output: 'image', dims: [1, 4, 5, 6], k: 0.29 },
+    ] as const;
+    const runBytes = async (bytes: Uint8Array, feeds: Record<string, ort.Tensor>) => {
+      const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+      try {
+        return await session.run(feeds);
+      } finally {
+        await session.release();
+      }
+    };
+    for (const c of cases) {
+      const count = 56;
+      const size = c.dims.reduce((a: number, b) => a * b, 1);
+      const a = new ort.Tensor('float32', smooth(size, c.k), [...c.dims]);
+      // another picture: other content, offset and contrast, so other statistics
+      const b = new ort.Tensor(
+        'float32',
+        smooth(size, c.k * 1.7).map((v) => 0.6 * v + 0.2),
+        [...c.dims],
+      );
+      const feeds = (x: ort.Tensor, stats: Float32Array, mix: number) => ({
+        [c.input]: x,
+        gn_stats: new ort.Tensor('float32', stats, [count]),
+        gn_use_given: new ort.Tensor('float32', new Float32Array([mix]), []),
+      });
+      const want = (await runBytes(plain[c.graph].bytes, { [c.input]: a }))[c.output]!
+        .data as Float32Array;
+      // mix 0 ignores the given statistics (here garbage), bit for bit the plain graph
+      const junk = Float32Array.from({ length: count }, (_, i) => 3 + i);
+      const own = await runBytes(synced[c.graph].bytes, feeds(a, junk, 0));
+      expect(own[c.output]!.data).toEqual(want);
+      const statsA = own['gn_stats_out']!.data as Float32Array;
+      expect(statsA.length).toBe(count);
+      // per layer [means | variances]: 4 groups each, variances positive
+      for (let l = 0; l < count; l += 8)
+        for (let g = 4; g < 8; g++) expect(statsA[l + g]!).toBeGreaterThan(0);
+      // mix 1 with its own statistics: the same output to float precision
+      const same = (await runBytes(synced[c.graph].bytes, feeds(a, statsA, 1)))[c.output]!
+        .data as Float32Array;
+      const d = same.reduce((m, v, i) => Math.max(m, Math.abs(v - want[i]!)), 0);
+      // mix 1 with another picture's statistics: clearly another output
+      const statsB = (await runBytes(synced[c.graph].bytes, feeds(b, junk, 0)))['gn_stats_out']!
+        .data as Float32Array;
+      const other = (await runBytes(synced[c.graph].bytes, feeds(a, statsB, 1)))[c.output]!
+        .data as Float32Array;
+      const e = other.reduce((m, v, i) => Math.max(m, Math.abs(v - want[i]!)), 0);
+      console.log(
+        `${c.graph}: mix 1 own stats max |d| ${d.toExponential(2)}, B's stats ${e.toFixed(3)}`,
+      );
+      expect(d).toBeLessThan(1e-4);
+      expect(e).toBeGreaterThan(0.05);
+    }
   });
 
   it('ships no SpyNet by default; the spynet variant adds only spynet.onnx and its manifest entry', async () => {

@@ -15,7 +15,11 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomCfrWeights, writeCfrPack } from '../../src/kernels/cfr-attention/cfr-weights.ts';
 import { mulberry32 } from '../../src/shared/random.ts';
-import { DLORAL_FORMAT, type DloralExtra } from '../../src/engine/dloral-pack.ts';
+import {
+  DLORAL_FORMAT,
+  type DloralExtra,
+  type DloralTensor,
+} from '../../src/engine/dloral-pack.ts';
 import { PACK_FORMAT, type PackFile, type PackManifest } from '../../src/engine/manifest.ts';
 import { finishGraph as finish, GraphBuilder, type BuiltGraph } from './graph-builder.ts';
 import {
@@ -30,9 +34,44 @@ export const LATENT_SCALE = 0.18215;
 const TOKENS = 77;
 const CONTEXT = 1024;
 
+/** The GroupNorm sync names of both VAE graphs (the same as models/dloral/export.py's). */
+export const GN_SYNC_NAMES = {
+  statsIn: 'gn_stats',
+  statsOut: 'gn_stats_out',
+  mix: 'gn_use_given',
+} as const;
+
+/**
+ * A VAE graph with the GroupNorm sync contract (the default) or without it (`sync` false: the
+ * plain graph, the same weights, which tests compare against at mix = 0).
+ */
+function vaeGraph(
+  b: GraphBuilder,
+  sync: boolean,
+  path: string,
+  input: DloralTensor,
+  output: DloralTensor,
+): BuiltGraph {
+  if (!sync) return finish(b, path, [input], [output]);
+  const contract = b.finishSync();
+  const any = { dtype: 'float32', range: 'any' } as const;
+  const built = finish(
+    b,
+    path,
+    [
+      input,
+      { name: contract.statsIn, shape: [contract.count], ...any },
+      { name: contract.mix, shape: [], ...any },
+    ],
+    [output, { name: contract.statsOut, shape: [contract.count], ...any }],
+  );
+  return { ...built, info: { ...built.info, groupNormSync: contract } };
+}
+
 /** image [1, 3, H, W] in [-1, 1] -> latent mean * 0.18215 [1, 4, H/8, W/8]. */
-function vaeEncoder(seed: number): BuiltGraph {
+function vaeEncoder(seed: number, sync = true): BuiltGraph {
   const b = new GraphBuilder('encoder', seed);
+  if (sync) b.syncGroupNorms(GN_SYNC_NAMES);
   let x = b.conv('image', 3, 8, 3, { scale: 1 });
   x = b.resBlock(x, 8, 8, 1);
   // SD's Downsample2D in the VAE: pad right/bottom by one, 3x3 conv with stride 2
@@ -48,17 +87,19 @@ function vaeEncoder(seed: number): BuiltGraph {
   const quant = b.conv(moments, 8, 8, 1, { scale: 1 / 8, gain: 1 / LATENT_SCALE });
   const mean = b.op('Slice', [quant, b.constInts([0]), b.constInts([4]), b.constInts([1])]);
   b.rename(b.op('Mul', [mean, b.constFloat('scaling_factor', [], [LATENT_SCALE])]), 'latent');
-  return finish(
+  return vaeGraph(
     b,
+    sync,
     'vae_encoder.onnx',
-    [{ name: 'image', shape: [1, 3, 'H', 'W'], dtype: 'float32', range: '-1,1' }],
-    [{ name: 'latent', shape: [1, 4, 'h', 'w'], dtype: 'float32', range: 'latent' }],
+    { name: 'image', shape: [1, 3, 'H', 'W'], dtype: 'float32', range: '-1,1' },
+    { name: 'latent', shape: [1, 4, 'h', 'w'], dtype: 'float32', range: 'latent' },
   );
 }
 
 /** latent [1, 4, h, w] (scaled) -> image [1, 3, 8h, 8w] clamped to [-1, 1]. */
-function vaeDecoder(seed: number): BuiltGraph {
+function vaeDecoder(seed: number, sync = true): BuiltGraph {
   const b = new GraphBuilder('decoder', seed);
+  if (sync) b.syncGroupNorms(GN_SYNC_NAMES);
   const z = b.op('Mul', ['latent', b.constFloat('inv_scaling_factor', [], [1 / LATENT_SCALE])]);
   let x = b.conv(z, 4, 4, 1, { scale: 1, gain: LATENT_SCALE });
   x = b.conv(x, 4, 16, 3, { scale: 1 });
@@ -73,11 +114,12 @@ function vaeDecoder(seed: number): BuiltGraph {
     b.op('Clip', [img, b.constFloat('clip_min', [], [-1]), b.constFloat('clip_max', [], [1])]),
     'image',
   );
-  return finish(
+  return vaeGraph(
     b,
+    sync,
     'vae_decoder.onnx',
-    [{ name: 'latent', shape: [1, 4, 'h', 'w'], dtype: 'float32', range: 'latent' }],
-    [{ name: 'image', shape: [1, 3, 'H', 'W'], dtype: 'float32', range: '-1,1' }],
+    { name: 'latent', shape: [1, 4, 'h', 'w'], dtype: 'float32', range: 'latent' },
+    { name: 'image', shape: [1, 3, 'H', 'W'], dtype: 'float32', range: '-1,1' },
   );
 }
 
@@ -139,13 +181,20 @@ export interface TinyDloralOptions {
   readonly spynet?: boolean;
 }
 
+/** The pack's two VAE graphs for `seed`; `sync` false gives them without the GroupNorm sync. */
+export function tinyVae(
+  seed = TINY_DLORAL_SEED,
+  sync = true,
+): { encoder: BuiltGraph; decoder: BuiltGraph } {
+  return { encoder: vaeEncoder(seed + 1, sync), decoder: vaeDecoder(seed + 3, sync) };
+}
+
 export function generateTinyDloral(
   seed = TINY_DLORAL_SEED,
   options: TinyDloralOptions = {},
 ): GeneratedPack {
-  const enc = vaeEncoder(seed + 1);
+  const { encoder: enc, decoder: dec } = tinyVae(seed);
   const un = unet(seed + 2);
-  const dec = vaeDecoder(seed + 3);
   const cfr = writeCfrPack(randomCfrWeights(TINY_CFR, seed + 4));
   const rand = mulberry32(seed + 5);
   // a CLIP-like context: unit-variance token features

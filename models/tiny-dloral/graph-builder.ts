@@ -3,6 +3,8 @@
  * GroupNorm as Reshape -> InstanceNormalization -> Reshape -> scale/shift (opset 17 has no
  * GroupNormalization), SiLU as x * Sigmoid(x), MatMul attention with Softmax, Resize, Concat.
  * Weights are seeded uniform with a chosen gain so activations keep a sensible scale.
+ * `syncGroupNorms()` turns every later GroupNorm into the tiled-VAE sync form (GroupNormSync in
+ * src/engine/dloral-pack.ts).
  */
 import {
   DataType,
@@ -14,7 +16,7 @@ import {
   type OnnxNode,
   type OnnxValueInfo,
 } from '../esrgan/onnx-writer.ts';
-import type { DloralGraph, DloralTensor } from '../../src/engine/dloral-pack.ts';
+import type { DloralGraph, DloralTensor, GroupNormSync } from '../../src/engine/dloral-pack.ts';
 import { mulberry32 } from '../../src/shared/random.ts';
 
 export interface Activation {
@@ -22,6 +24,9 @@ export interface Activation {
   readonly channels: number;
   readonly scale: number;
 }
+
+/** The tiny nets' GroupNorm epsilon (torch's default; SD's VAE uses 1e-6). */
+const GN_EPSILON = 1e-5;
 
 export class GraphBuilder {
   readonly nodes: OnnxNode[] = [];
@@ -33,6 +38,7 @@ export class GraphBuilder {
   private count = 0;
   private readonly rand: () => number;
   private readonly ints = new Map<string, string>();
+  private sync: { names: GroupNormSync; parts: string[]; count: number } | null = null;
 
   constructor(
     readonly prefix: string,
@@ -126,20 +132,87 @@ export class GraphBuilder {
     return out;
   }
 
+  /**
+   * From here on every GroupNorm takes its statistics through the sync inputs: it computes its own
+   * per-group mean and variance and normalises with own + mix * (given - own), `given` sliced from
+   * `names.statsIn` in graph order ([means of its groups, variances of its groups] per layer).
+   * `finishSync` then concatenates all own statistics into `names.statsOut`.
+   */
+  syncGroupNorms(names: Omit<GroupNormSync, 'count'>): void {
+    this.sync = { names: { ...names, count: 0 }, parts: [], count: 0 };
+  }
+
+  /** Emits the statistics output; returns the contract with its float count. */
+  finishSync(): GroupNormSync {
+    const sync = this.sync;
+    if (!sync || sync.parts.length === 0) throw new Error('no synced GroupNorm in this graph');
+    this.rename(
+      this.op('Concat', sync.parts, { axis: { kind: 'int', value: 0 } }),
+      sync.names.statsOut,
+    );
+    return { ...sync.names, count: sync.count };
+  }
+
   groupNorm(x: string, channels: number, groups: number, scale: number): string {
     const name = this.id('gn');
     const shape = this.op('Shape', [x]);
     const grouped = this.op('Reshape', [x, this.constInts([0, groups, -1])]);
     const ones = this.constFloat(`${name}.ones`, [groups], new Array<number>(groups).fill(1));
     const zeros = this.constFloat(`${name}.zeros`, [groups], new Array<number>(groups).fill(0));
-    const normed = this.op('InstanceNormalization', [grouped, ones, zeros], {
-      epsilon: { kind: 'float', value: 1e-5 },
+    let normed = this.op('InstanceNormalization', [grouped, ones, zeros], {
+      epsilon: { kind: 'float', value: GN_EPSILON },
     });
+    if (this.sync) normed = this.syncedNorm(grouped, normed, groups, this.sync);
     const back = this.op('Reshape', [normed, shape]);
     const gamma = this.uniform(`${name}.weight`, [channels, 1, 1], 0.1, 1);
     const beta = this.uniform(`${name}.bias`, [channels, 1, 1], 0.1);
     this.track(channels, scale);
     return this.op('Add', [this.op('Mul', [back, gamma]), beta]);
+  }
+
+  /**
+   * (x - m) / sqrt(v + eps) with m = mo + mix (mg - mo), v = vo + mix (vg - vo), written as
+   * IN(x) + (IN(x) (so - sv) - (m - mo)) / sv with so = sqrt(vo + eps), sv = sqrt(v + eps): the
+   * same value (IN(x) = (x - mo) / so), but at mix = 0 the correction is exactly 0 / sv = 0, so the
+   * output is the plain InstanceNormalization's bit for bit (a ratio so / sv would be 1 exactly
+   * only where division is correctly rounded, which WGSL does not promise).
+   */
+  private syncedNorm(
+    grouped: string,
+    normed: string,
+    groups: number,
+    sync: { names: GroupNormSync; parts: string[]; count: number },
+  ): string {
+    const axes: Record<string, AttrValue> = { axes: { kind: 'ints', value: [2] } };
+    const mo = this.op('ReduceMean', [grouped], axes);
+    const centred = this.op('Sub', [grouped, mo]);
+    const vo = this.op('ReduceMean', [this.op('Mul', [centred, centred])], axes);
+    const given = (from: number): string =>
+      this.op('Reshape', [
+        this.op('Slice', [
+          sync.names.statsIn,
+          this.constInts([from]),
+          this.constInts([from + groups]),
+          this.constInts([0]),
+        ]),
+        this.constInts([1, groups, 1]),
+      ]);
+    const mg = given(sync.count);
+    const vg = given(sync.count + groups);
+    const mix = sync.names.mix;
+    const m = this.op('Add', [mo, this.op('Mul', [mix, this.op('Sub', [mg, mo])])]);
+    const v = this.op('Add', [vo, this.op('Mul', [mix, this.op('Sub', [vg, vo])])]);
+    const eps = this.constFloat(`${this.id('gn_sync')}.epsilon`, [], [GN_EPSILON]);
+    const so = this.op('Sqrt', [this.op('Add', [vo, eps])]);
+    const sv = this.op('Sqrt', [this.op('Add', [v, eps])]);
+    const correction = this.op('Div', [
+      this.op('Sub', [this.op('Mul', [normed, this.op('Sub', [so, sv])]), this.op('Sub', [m, mo])]),
+      sv,
+    ]);
+    const flat = this.constInts([groups]);
+    sync.parts.push(this.op('Reshape', [mo, flat]), this.op('Reshape', [vo, flat]));
+    sync.count += 2 * groups;
+    return this.op('Add', [normed, correction]);
   }
 
   silu(x: string): string {

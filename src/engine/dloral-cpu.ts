@@ -15,15 +15,17 @@ import { accumulateDiffRef } from '../kernels/latent-blend/latent-blend.ref.ts';
 import { accumulateRef, resolveRef } from '../kernels/tile-blend/tile-blend.ref.ts';
 import { warpRef } from '../kernels/warp/warp.ref.ts';
 import { UpframeError } from '../shared/errors.ts';
+import { statsInputRef } from './dloral-area.ts';
 import {
   ioName,
   readDloralPack,
+  type DloralGraph,
   type DloralMemoryPlan,
   type DloralParts,
   type VaeTilePlan,
 } from './dloral-pack.ts';
 import type { EnhancerStats, FrameEnhancer } from './enhancer.ts';
-import { cpuTensor, Session, tensorData } from './ort.ts';
+import { cpuTensor, Session, tensorData, type OrtTensor } from './ort.ts';
 import type { LoadedPack } from './packs.ts';
 
 /** LK flow settings for frames in [-1, 1] at latent size (lambda scaled by 4 for the range). */
@@ -113,6 +115,102 @@ function output(result: Record<string, { dispose(): void }>, name: string): Floa
   return tensorData(t as Parameters<typeof tensorData>[0]);
 }
 
+/** A VAE graph's session and the layout of its input and output (scale: pixels per latent pixel). */
+export interface VaeGraphRun {
+  readonly session: Session;
+  readonly graph: DloralGraph;
+  readonly src: { readonly channels: number; readonly scale: number };
+  readonly dst: { readonly channels: number; readonly scale: number };
+}
+
+/**
+ * Which GroupNorm statistics the VAE tiles normalise with: 'own' (each tile its own: plain
+ * GroupNorm), 'estimate' (one statistics pass on the whole frame area-shrunk to the tile size
+ * with its channel std restored, the released Tiled VAE's fast mode; see dloral-area.ts), or
+ * given statistics (a graph's `statsOut` layout).
+ */
+export type VaeStats = 'own' | 'estimate' | Float32Array;
+
+/** The sync inputs of a VAE graph: its declared names fed with `stats` and `mix`. */
+export function syncFeeds(
+  graph: DloralGraph,
+  stats: OrtTensor,
+  mix: OrtTensor,
+): Record<string, OrtTensor> {
+  const sync = graph.groupNormSync;
+  return sync ? { [sync.statsIn]: stats, [sync.mix]: mix } : {};
+}
+
+/**
+ * A VAE graph over the tiles of `tiles` on a frame of `latentSize` latent pixels: each tile cut
+ * from `src`, run, and added with feathered weights (one tile covering the frame runs directly).
+ * Returns the output and the statistics the tiles used: the estimated or given ones, or for a
+ * single tile the graph's own (a whole-frame pass), or null without the sync contract.
+ */
+export async function runVaeTiled(
+  run: VaeGraphRun,
+  input: Float32Array,
+  latentSize: { readonly width: number; readonly height: number },
+  tiles: VaeTilePlan,
+  stats: VaeStats,
+): Promise<{ output: Float32Array; stats: Float32Array | null }> {
+  const { session, graph, src, dst } = run;
+  const sync = graph.groupNormSync;
+  if (!sync && stats !== 'own') {
+    throw new UpframeError('INTERNAL', `Internal error: ${graph.path} has no GroupNorm sync.`);
+  }
+  const inputName = ioName(graph, 'inputs');
+  const outputName = ioName(graph, 'outputs');
+  const { width: lw, height: lh } = latentSize;
+  const { tileWidth: tw, tileHeight: th } = tiles;
+  const inDims = [1, src.channels, th * src.scale, tw * src.scale];
+  const zeros = cpuTensor(new Float32Array(sync?.count ?? 0), [sync?.count ?? 0]);
+  const plain = syncFeeds(graph, zeros, cpuTensor(new Float32Array([0]), []));
+  const pass = async (data: Float32Array, extra: Record<string, OrtTensor>) => {
+    const result = await session.run({ [inputName]: cpuTensor(data, inDims), ...extra });
+    return {
+      output: output(result, outputName),
+      stats: sync ? output(result, sync.statsOut) : null,
+    };
+  };
+  if (tiles.tiles.length === 1) return await pass(input, plain);
+  let given: Float32Array | null = null;
+  if (stats === 'estimate') {
+    const shrunk = statsInputRef(input, {
+      channels: src.channels,
+      inWidth: lw * src.scale,
+      inHeight: lh * src.scale,
+      outWidth: tw * src.scale,
+      outHeight: th * src.scale,
+    });
+    given = (await pass(shrunk, plain)).stats;
+  } else if (stats !== 'own') {
+    given = stats;
+  }
+  const feeds = given
+    ? syncFeeds(graph, cpuTensor(given, [given.length]), cpuTensor(new Float32Array([1]), []))
+    : plain;
+  const s = dst.scale;
+  const frame = { width: lw * s, height: lh * s };
+  const acc = new Float32Array(dst.channels * frame.width * frame.height);
+  const weight = new Float32Array(frame.width * frame.height);
+  for (const tile of tiles.tiles) {
+    const crop = cropPlanar(
+      input,
+      src.channels,
+      lw * src.scale,
+      lh * src.scale,
+      tile.x * src.scale,
+      tile.y * src.scale,
+      tw * src.scale,
+      th * src.scale,
+    );
+    const out = (await pass(crop, feeds)).output;
+    accumulateRef(dst.channels, out, acc, weight, outputPlacement(tile, tw, th, s), frame);
+  }
+  return { output: resolveRef(dst.channels, acc, weight, frame), stats: given };
+}
+
 /** One frame's tensors, exposed so tests can compare stages. */
 export interface DloralCpuFrame {
   readonly latent: Float32Array;
@@ -136,46 +234,6 @@ export class DloralCpuCore {
   reset(): void {
     this.previousLatent = null;
     this.previousSmall = null;
-  }
-
-  private async runTiled(
-    session: Session,
-    inputName: string,
-    outputName: string,
-    src: Float32Array,
-    srcChannels: number,
-    outChannels: number,
-    tiles: VaeTilePlan,
-    srcScale: number,
-    outScale: number,
-  ): Promise<Float32Array> {
-    const g = this.plan.geometry;
-    const lw = g.latentWidth;
-    const lh = g.latentHeight;
-    const frame = { width: lw * outScale, height: lh * outScale };
-    const { tileWidth: tw, tileHeight: th } = tiles;
-    const acc = new Float32Array(outChannels * frame.width * frame.height);
-    const weight = new Float32Array(frame.width * frame.height);
-    for (const tile of tiles.tiles) {
-      const input = cropPlanar(
-        src,
-        srcChannels,
-        lw * srcScale,
-        lh * srcScale,
-        tile.x * srcScale,
-        tile.y * srcScale,
-        tw * srcScale,
-        th * srcScale,
-      );
-      const result = await session.run({
-        [inputName]: cpuTensor(input, [1, srcChannels, th * srcScale, tw * srcScale]),
-      });
-      const out = output(result, outputName);
-      if (tiles.tiles.length === 1) return out;
-      const s = outScale;
-      accumulateRef(outChannels, out, acc, weight, outputPlacement(tile, tw, th, s), frame);
-    }
-    return resolveRef(outChannels, acc, weight, frame);
   }
 
   /** flow(current -> previous) at latent size: the pack's SpyNet when it has one, else LK. */
@@ -214,16 +272,18 @@ export class DloralCpuCore {
       outHeight: g.height,
     });
     // 2. VAE encoder (mean x 0.18215 inside the graph)
-    const latent = await this.runTiled(
-      this.sessions.encoder,
-      ioName(extra.vaeEncoder, 'inputs'),
-      ioName(extra.vaeEncoder, 'outputs'),
+    const latentSize = { width: lw, height: lh };
+    const { output: latent } = await runVaeTiled(
+      {
+        session: this.sessions.encoder,
+        graph: extra.vaeEncoder,
+        src: { channels: 3, scale: 8 },
+        dst: { channels: lc, scale: 1 },
+      },
       up,
-      3,
-      lc,
+      latentSize,
       this.plan.encoderTiles,
-      8,
-      1,
+      this.plan.encoderSync ? 'estimate' : 'own',
     );
     // 3. flow(current -> previous) on the upsampled frames at latent size; frame 0 is its own
     // reference
@@ -284,16 +344,17 @@ export class DloralCpuCore {
     }
     const x0 = resolveRef(lc, acc, weight, { width: lw, height: lh });
     // 8. VAE decoder (divides by 0.18215 and clamps inside the graph)
-    const decoded = await this.runTiled(
-      this.sessions.decoder,
-      ioName(extra.vaeDecoder, 'inputs'),
-      ioName(extra.vaeDecoder, 'outputs'),
+    const { output: decoded } = await runVaeTiled(
+      {
+        session: this.sessions.decoder,
+        graph: extra.vaeDecoder,
+        src: { channels: lc, scale: 1 },
+        dst: { channels: 3, scale: 8 },
+      },
       x0,
-      lc,
-      3,
+      latentSize,
       this.plan.decoderTiles,
-      1,
-      8,
+      this.plan.decoderSync ? 'estimate' : 'own',
     );
     // 9. AdaIN colour fix against the upsampled LQ frame
     let image = adainRef(decoded, up, { channels: 3, width: g.width, height: g.height });

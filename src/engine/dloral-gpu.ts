@@ -25,9 +25,16 @@ import { prepareLatentBlend } from '../kernels/latent-blend/latent-blend.ts';
 import { prepareAccumulate, prepareResolve } from '../kernels/tile-blend/tile-blend.ts';
 import { prepareWarp } from '../kernels/warp/warp.ts';
 import { UpframeError } from '../shared/errors.ts';
-import { DLORAL_FLOW, releaseDloralSessions, type DloralSessions } from './dloral-cpu.ts';
+import { prepareStatsInput } from './dloral-area.ts';
+import {
+  DLORAL_FLOW,
+  releaseDloralSessions,
+  syncFeeds,
+  type DloralSessions,
+} from './dloral-cpu.ts';
 import {
   ioName,
+  type DloralGraph,
   type DloralMemoryPlan,
   type DloralParts,
   type VaeTilePlan,
@@ -156,12 +163,12 @@ export class DloralGpuEnhancer implements FrameEnhancer {
     // 2. VAE encoder: pixels (x8) -> latents (x1)
     this.encodeLatent = this.tiledRun(
       sessions.encoder,
-      extra.vaeEncoder.inputs[0]?.name ?? 'image',
-      ioName(extra.vaeEncoder, 'outputs'),
+      extra.vaeEncoder,
       { buffer: b.up, channels: 3, scale: 8 },
       { buffer: b.latent, channels: lc, scale: 1 },
       plan.encoderTiles,
       latentSize,
+      plan.encoderSync,
     );
 
     // 3-4. flow at latent size (the pack's SpyNet, or the WGSL Lucas-Kanade), then warp of z_{n-1}
@@ -254,12 +261,12 @@ export class DloralGpuEnhancer implements FrameEnhancer {
     const decoded = buf(3 * plane, 'decoded');
     this.decodeImage = this.tiledRun(
       sessions.decoder,
-      ioName(extra.vaeDecoder, 'inputs'),
-      ioName(extra.vaeDecoder, 'outputs'),
+      extra.vaeDecoder,
       { buffer: x0, channels: lc, scale: 1 },
       { buffer: decoded, channels: 3, scale: 8 },
       plan.decoderTiles,
       latentSize,
+      plan.decoderSync,
     );
 
     // 9. AdaIN against the upsampled LQ frame, resize back when needed, to the texture
@@ -297,23 +304,43 @@ export class DloralGpuEnhancer implements FrameEnhancer {
 
   /**
    * A graph over VAE tiles. One tile covering the frame runs straight from `src` into `dst`;
-   * otherwise each tile is cut out, run, and added with feathered weights, then resolved.
+   * otherwise each tile is cut out, run, and added with feathered weights, then resolved. With
+   * `estimate` (the graph has the GroupNorm sync contract), a statistics pass on the frame
+   * shrunk to one tile (dloral-area.ts) comes first and every tile normalises with its statistics, which
+   * stay in a GPU buffer from the pass's fetch to the tiles' feed.
    */
   private tiledRun(
     session: Session,
-    inputName: string,
-    outputName: string,
+    graph: DloralGraph,
     src: { buffer: GPUBuffer; channels: number; scale: number },
     dst: { buffer: GPUBuffer; channels: number; scale: number },
     tiles: VaeTilePlan,
     latentSize: { width: number; height: number },
+    estimate: boolean,
   ): TiledRun {
     const { device } = this;
+    const inputName = ioName(graph, 'inputs');
+    const outputName = ioName(graph, 'outputs');
     const { tileWidth: tw, tileHeight: th } = tiles;
     const inDims = [1, src.channels, th * src.scale, tw * src.scale];
     const outDims = [1, dst.channels, th * dst.scale, tw * dst.scale];
+    const sync = graph.groupNormSync;
+    let plain: Record<string, OrtTensor> = {};
+    let zeros: GPUBuffer | null = null;
+    if (sync) {
+      // WebGPU buffers start zeroed; the pool may hand back a used one, hence the clear
+      zeros = this.pool.acquire(sync.count * 4, STORAGE, 'gn-stats-zeros');
+      const clear = device.createCommandEncoder();
+      clear.clearBuffer(zeros);
+      device.queue.submit([clear.finish()]);
+      plain = syncFeeds(
+        graph,
+        gpuTensor(zeros, [sync.count]),
+        cpuTensor(new Float32Array([0]), []),
+      );
+    }
     if (tiles.tiles.length === 1) {
-      const feeds = { [inputName]: gpuTensor(src.buffer, inDims) };
+      const feeds = { [inputName]: gpuTensor(src.buffer, inDims), ...plain };
       const fetches = { [outputName]: gpuTensor(dst.buffer, outDims) };
       return {
         run: async () => {
@@ -351,11 +378,43 @@ export class DloralGpuEnhancer implements FrameEnhancer {
       { acc, weight, output: dst.buffer },
       frameOut,
     );
-    const feeds = { [inputName]: gpuTensor(tileIn, inDims) };
-    const fetches = { [outputName]: gpuTensor(tileOut, outDims) };
     const srcSize = { width: latentSize.width * src.scale, height: latentSize.height * src.scale };
+    let statsPass: (() => Promise<void>) | null = null;
+    let tileSync = plain;
+    const owned: Encodable[] = [...slots, resolve];
+    if (estimate && sync) {
+      const stats = this.pool.acquire(sync.count * 4, STORAGE, 'gn-stats');
+      const shrink = prepareStatsInput(device, src.buffer, tileIn, {
+        channels: src.channels,
+        inWidth: srcSize.width,
+        inHeight: srcSize.height,
+        outWidth: tw * src.scale,
+        outHeight: th * src.scale,
+      });
+      owned.push(shrink);
+      const feeds = { [inputName]: gpuTensor(tileIn, inDims), ...plain };
+      // the pass's image/latent output is not used; tileOut is overwritten by the first tile
+      const fetches = {
+        [outputName]: gpuTensor(tileOut, outDims),
+        [sync.statsOut]: gpuTensor(stats, [sync.count]),
+      };
+      statsPass = async () => {
+        const before = device.createCommandEncoder({ label: 'dloral.gn-stats' });
+        shrink.encode(before);
+        device.queue.submit([before.finish()]);
+        await session.run(feeds, fetches);
+      };
+      tileSync = syncFeeds(
+        graph,
+        gpuTensor(stats, [sync.count]),
+        cpuTensor(new Float32Array([1]), []),
+      );
+    }
+    const feeds = { [inputName]: gpuTensor(tileIn, inDims), ...tileSync };
+    const fetches = { [outputName]: gpuTensor(tileOut, outDims) };
     return {
       run: async () => {
+        if (statsPass) await statsPass();
         const clear = device.createCommandEncoder();
         clear.clearBuffer(acc);
         clear.clearBuffer(weight);
@@ -379,8 +438,7 @@ export class DloralGpuEnhancer implements FrameEnhancer {
         device.queue.submit([end.finish()]);
       },
       destroy: () => {
-        for (const s of slots) s.destroy();
-        resolve.destroy();
+        for (const k of owned) k.destroy();
       },
     };
   }

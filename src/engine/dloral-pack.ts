@@ -30,6 +30,21 @@ export interface DloralCost {
   readonly quadratic: number;
 }
 
+/**
+ * GroupNorm statistics shared by all VAE tiles (the released Tiled VAE's GroupNorm sync, "fast
+ * mode"). Every GroupNorm of the graph computes its own per-group mean and variance and
+ * normalises with m = own + mix * (given - own) (the same for the variance), `given` sliced from
+ * the input `statsIn` [count]: per layer in graph order, the means of its groups then their
+ * variances. `mix` is a float scalar input (0: plain GroupNorm, bit for bit; 1: the given
+ * statistics). The output `statsOut` [count] holds the graph's own statistics in the same layout.
+ */
+export interface GroupNormSync {
+  readonly statsIn: string;
+  readonly statsOut: string;
+  readonly mix: string;
+  readonly count: number;
+}
+
 export interface DloralGraph {
   readonly path: string;
   readonly inputs: readonly DloralTensor[];
@@ -42,6 +57,8 @@ export interface DloralGraph {
   readonly largestActivation: DloralCost;
   /** All activations alive at the worst moment of one run, per input pixel. */
   readonly peakActivation: DloralCost;
+  /** VAE graphs only, optional: without it, tiles normalise with their own statistics. */
+  readonly groupNormSync?: GroupNormSync;
 }
 
 export interface DloralExtra {
@@ -130,7 +147,34 @@ function readCost(v: unknown, field: string, where: string): DloralCost {
   return { linear: num(o, 'linear', where), quadratic: num(o, 'quadratic', where) };
 }
 
-function readGraph(v: unknown, field: string, where: string): DloralGraph {
+function readSync(
+  v: unknown,
+  field: string,
+  where: string,
+  graph: Omit<DloralGraph, 'groupNormSync'>,
+): GroupNormSync {
+  const o = obj(v, field, where);
+  const count = o['count'];
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 2 || count % 2 !== 0)
+    fail(where, `${field}.count must be an even integer >= 2`);
+  const sync = {
+    statsIn: str(o, 'statsIn', where),
+    statsOut: str(o, 'statsOut', where),
+    mix: str(o, 'mix', where),
+    count,
+  };
+  const has = (side: 'inputs' | 'outputs', name: string, shape: readonly number[]): void => {
+    const t = graph[side].find((x) => x.name === name);
+    if (!t || t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
+      fail(where, `${field}: ${side} must list "${name}" with shape [${shape.join(', ')}]`);
+  };
+  has('inputs', sync.statsIn, [count]);
+  has('inputs', sync.mix, []);
+  has('outputs', sync.statsOut, [count]);
+  return sync;
+}
+
+function readGraph(v: unknown, field: string, where: string, vae = false): DloralGraph {
   const o = obj(v, field, where);
   const list = (key: 'inputs' | 'outputs') => {
     const a = o[key];
@@ -138,7 +182,7 @@ function readGraph(v: unknown, field: string, where: string): DloralGraph {
       fail(where, `${field}.${key} must be a non-empty array`);
     return a.map((t, i) => readTensor(t, `${field}.${key}[${i}]`, where));
   };
-  return {
+  const graph = {
     path: str(o, 'path', where),
     inputs: list('inputs'),
     outputs: list('outputs'),
@@ -146,6 +190,12 @@ function readGraph(v: unknown, field: string, where: string): DloralGraph {
     largestWeightBytes: num(o, 'largestWeightBytes', where),
     largestActivation: readCost(o['largestActivation'], `${field}.largestActivation`, where),
     peakActivation: readCost(o['peakActivation'], `${field}.peakActivation`, where),
+  };
+  if (o['groupNormSync'] === undefined) return graph;
+  if (!vae) fail(where, `${field}.groupNormSync is only for the VAE graphs`);
+  return {
+    ...graph,
+    groupNormSync: readSync(o['groupNormSync'], `${field}.groupNormSync`, where, graph),
   };
 }
 
@@ -192,9 +242,9 @@ export function dloralExtra(manifest: PackManifest): DloralExtra {
       text: typeof prompt['text'] === 'string' ? prompt['text'] : '',
       shape: pshape as [1, number, number],
     },
-    vaeEncoder: readGraph(o['vaeEncoder'], 'vaeEncoder', where),
+    vaeEncoder: readGraph(o['vaeEncoder'], 'vaeEncoder', where, true),
     unet: readGraph(o['unet'], 'unet', where),
-    vaeDecoder: readGraph(o['vaeDecoder'], 'vaeDecoder', where),
+    vaeDecoder: readGraph(o['vaeDecoder'], 'vaeDecoder', where, true),
   };
   if (o['spynet'] !== undefined)
     return { ...extra, spynet: readGraph(o['spynet'], 'spynet', where) };
@@ -236,6 +286,11 @@ export interface DloralTileOverrides {
   readonly latentTile?: number;
   readonly vaeEncoderTile?: number;
   readonly vaeDecoderTile?: number;
+  /**
+   * false: VAE tiles normalise with their own GroupNorm statistics even when the graphs declare
+   * the sync contract (tests compare the two).
+   */
+  readonly groupNormSync?: boolean;
 }
 
 export interface DloralMemoryPlan {
@@ -244,6 +299,12 @@ export interface DloralMemoryPlan {
   readonly latentTiles: LatentTilePlan;
   readonly encoderTiles: VaeTilePlan;
   readonly decoderTiles: VaeTilePlan;
+  /**
+   * Per VAE graph: its tiles share GroupNorm statistics from a whole-frame pass (the graph has
+   * the contract and the frame needs more than one tile).
+   */
+  readonly encoderSync: boolean;
+  readonly decoderSync: boolean;
   /** The pipeline's own GPU buffers for this frame size, with their sizes. */
   readonly buffers: readonly { readonly name: string; readonly bytes: number }[];
   readonly pipelineBytes: number;
@@ -353,6 +414,13 @@ export function planDloralMemory(
   const plane = g.width * g.height;
   const latent = lw * lh;
   const f4 = 4;
+  const syncOn = overrides.groupNormSync ?? true;
+  const encoderSync = syncOn && enc.tiles.length > 1 && !!extra.vaeEncoder.groupNormSync;
+  const decoderSync = syncOn && dec.tiles.length > 1 && !!extra.vaeDecoder.groupNormSync;
+  // the statistics and the zeros fed to the statistics pass, per graph with the contract
+  const statsFloats =
+    2 *
+    ((extra.vaeEncoder.groupNormSync?.count ?? 0) + (extra.vaeDecoder.groupNormSync?.count ?? 0));
   const buffers = [
     { name: 'input frame (RGBA)', bytes: g.inputWidth * g.inputHeight * 4 },
     { name: 'LQ tensor', bytes: 3 * g.inputWidth * g.inputHeight * f4 },
@@ -376,6 +444,7 @@ export function planDloralMemory(
       bytes: g.outputWidth * g.outputHeight * (3 * f4 + 8),
     },
     { name: 'prompt context', bytes: extra.prompt.shape[1] * extra.prompt.shape[2] * f4 },
+    ...(statsFloats > 0 ? [{ name: 'VAE GroupNorm statistics', bytes: statsFloats * f4 }] : []),
   ];
   const largestBuffer = Math.max(...buffers.map((b) => b.bytes));
   if (largestBuffer > binding) {
@@ -401,6 +470,8 @@ export function planDloralMemory(
     latentTiles: lt,
     encoderTiles: enc,
     decoderTiles: dec,
+    encoderSync,
+    decoderSync,
     buffers,
     pipelineBytes,
     weightBytes,

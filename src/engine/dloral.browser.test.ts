@@ -188,9 +188,10 @@ describe('dloral pipelines (browser, tiny pack)', () => {
     let mean = 0;
     for (let i = 0; i < a.length; i++) mean += Math.abs(a[i]! - b[i]!);
     mean /= a.length;
-    // The tiny nets normalise with GroupNorm, whose statistics differ on an 8x8 latent tile from
-    // the whole 16x16 frame (the released tiled VAE syncs them; ours does not), so a tiled output is
-    // a different picture in detail. It must stay the same picture: strongly correlated.
+    // The tiny nets normalise with GroupNorm. The VAE tiles share statistics estimated on the
+    // shrunk frame (dloral-sync.browser.test.ts), but the latent tiles of CFR + UNet normalise on
+    // their own, as released, so a tiled output is a different picture in detail. It must stay
+    // the same picture: strongly correlated.
     const corr = correlation(a, b);
     console.log(
       `tiled vs whole (CPU): mean |d| ${mean.toFixed(4)}, max ${maxAbs(a, b).toFixed(4)} in [-1, 1], correlation ${corr.toFixed(3)}`,
@@ -240,6 +241,14 @@ describe('dloral pipelines (browser, tiny pack)', () => {
       2,
     );
     const cpu = await enhanceClip({ backend: 'wasm', tiles }, 16, 16, 2);
+    // both VAE graphs run a GroupNorm statistics pass first; its statistics stay on the GPU
+    const pack = await tinyPack();
+    const plan = planDloralMemory(pack.manifest, { width: 16, height: 16 }, LIMITS, tiles);
+    expect(plan.encoderTiles.tiles.length).toBeGreaterThan(1);
+    expect(plan.decoderTiles.tiles.length).toBeGreaterThan(1);
+    expect([plan.encoderSync, plan.decoderSync]).toEqual([true, true]);
+    expect(gpu.readbacks).toBe(2);
+    expect(gpu.stats.allocationsAfterFirstFrame).toBe(0);
     for (let i = 0; i < 2; i++) {
       const d = compare(gpu.out[i]!, cpu.out[i]!);
       console.log(`tiled frame ${i}: WebGPU vs CPU max ${d.max}, mean ${d.mean.toFixed(4)}`);
