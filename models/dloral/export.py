@@ -24,6 +24,8 @@ What it writes (the contract of src/engine/dloral-pack.ts, the same as models/ti
 - unet.onnx         sample [1,8,h,w] = [warped z_(n-1) | fused], timestep float [1] (value 1),
                     encoder_hidden_states [1,77,1024] -> out_sample [1,4,h,w]; LoRA merged
 - vae_decoder.onnx  latent [1,4,h,w] -> image [1,3,8h,8w] = clamp(decode(latent / 0.18215), -1, 1)
+                    (both VAE graphs also take gn_stats [count], gn_use_given [] and return
+                    gn_stats_out [count]: the GroupNorm sync of their tiles, SyncedGroupNorm)
 - spynet.onnx       current, previous [1,3,h,w] in [-1,1] -> flow [1,2,h,w] (current -> previous),
                     with the released ImageNet normalisation of [0,1] inputs inside the graph
 - cfr.json/cfr.bin  the CFR projections in the upframe-cfr-1 format
@@ -215,6 +217,105 @@ def load_spynet(bpp, prefix='spynet.'):
     return net.eval()
 
 
+# --------------------------------------------------------------------------- GroupNorm sync
+
+GN_SYNC = {'statsIn': 'gn_stats', 'statsOut': 'gn_stats_out', 'mix': 'gn_use_given'}
+
+
+class GroupNormHub:
+    """What the synced GroupNorms of one graph share during a forward: the given statistics, the
+    mix, the running offset into them (execution order, which is the order the trace fixes as
+    constant slices) and the statistics each layer computed."""
+
+    def __init__(self):
+        self.given, self.mix, self.offset, self.collected = None, None, 0, []
+
+    def begin(self, given, mix):
+        self.given, self.mix, self.offset, self.collected = given, mix, 0, []
+
+    def end(self):
+        return torch.cat(self.collected)
+
+
+class SyncedGroupNorm(nn.Module):
+    """nn.GroupNorm's math with the tiled-VAE statistics sync (the `groupNormSync` contract of
+    src/engine/dloral-pack.ts): own per-group mean mo and (biased) variance vo, normalised with
+    m = mo + mix (mg - mo), v = vo + mix (vg - vo), given mg, vg sliced from the hub's statistics.
+    Written as IN(x) + (IN(x) (so - sv) - (m - mo)) / sv (so = sqrt(vo + eps), sv = sqrt(v + eps),
+    IN(x) = F.group_norm without affine, exported as InstanceNormalization): the same value, and at
+    mix = 0 the correction is exactly 0, so the graph is the plain GroupNorm's bit for bit."""
+
+    def __init__(self, gn, hub):
+        super().__init__()
+        self.num_groups, self.eps, self.hub = gn.num_groups, gn.eps, hub
+        self.weight, self.bias = gn.weight, gn.bias
+
+    def forward(self, x):
+        g = self.num_groups
+        grouped = x.reshape(x.shape[0], g, -1)
+        normed = F.group_norm(x, g, eps=self.eps).reshape(grouped.shape)
+        mo = grouped.mean(2, keepdim=True)
+        vo = ((grouped - mo) ** 2).mean(2, keepdim=True)
+        hub = self.hub
+        if hub.given is None:  # probing: own statistics only
+            y = normed
+        else:
+            at = hub.offset
+            mg = hub.given[at:at + g].reshape(1, g, 1)
+            vg = hub.given[at + g:at + 2 * g].reshape(1, g, 1)
+            m = mo + hub.mix * (mg - mo)
+            v = vo + hub.mix * (vg - vo)
+            so = torch.sqrt(vo + self.eps)
+            sv = torch.sqrt(v + self.eps)
+            y = normed + (normed * (so - sv) - (m - mo)) / sv
+        hub.offset += 2 * g
+        hub.collected += [mo.reshape(-1), vo.reshape(-1)]
+        y = y.reshape(x.shape)
+        if self.weight is not None:
+            shape = [1, x.shape[1]] + [1] * (x.dim() - 2)
+            y = y * self.weight.reshape(shape) + self.bias.reshape(shape)
+        return y
+
+
+def sync_group_norms(module):
+    """Replaces every nn.GroupNorm inside `module` (in place) by a SyncedGroupNorm; returns their
+    hub."""
+    hub = GroupNormHub()
+    for parent in list(module.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, nn.GroupNorm):
+                setattr(parent, name, SyncedGroupNorm(child, hub))
+    return hub
+
+
+class SyncedExport(nn.Module):
+    """A VAE graph with the sync I/O: (x, gn_stats [count], gn_use_given []) ->
+    (output, gn_stats_out [count])."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+        self.hub = sync_group_norms(inner)
+
+    def count(self, example):
+        """Floats of gn_stats for this graph (one probing forward on `example`)."""
+        self.hub.begin(None, None)
+        with torch.no_grad():
+            self.inner(example)
+        return int(self.hub.end().numel())
+
+    def forward(self, x, gn_stats, gn_use_given):
+        self.hub.begin(gn_stats, gn_use_given)
+        out = self.inner(x)
+        return out, self.hub.end()
+
+
+def sync_io(count):
+    """The manifest's extra inputs, output and contract of a synced VAE graph."""
+    return ([tensor(GN_SYNC['statsIn'], [count], 'any'), tensor(GN_SYNC['mix'], [], 'any')],
+            [tensor(GN_SYNC['statsOut'], [count], 'any')], dict(GN_SYNC, count=count))
+
+
 # --------------------------------------------------------------------------- graphs
 
 class EncoderExport(nn.Module):
@@ -245,7 +346,8 @@ class UNetExport(nn.Module):
         return self.unet(sample, timestep, encoder_hidden_states=encoder_hidden_states).sample
 
 
-def export_onnx(module, args, path, inputs, outputs, dynamic, fp16):
+def export_onnx(module, args, path, inputs, outputs, dynamic, fp16, fixed=None):
+    """`fixed` {output name: dims}: shapes the trace leaves symbolic (a Concat's length)."""
     import onnx
     from onnx import numpy_helper
     module = module.eval()
@@ -253,6 +355,12 @@ def export_onnx(module, args, path, inputs, outputs, dynamic, fp16):
         torch.onnx.export(module, args, path, input_names=inputs, output_names=outputs,
                           dynamic_axes=dynamic, opset_version=17, do_constant_folding=True)
     model = onnx.load(path, load_external_data=True)
+    for out in model.graph.output:
+        if fixed and out.name in fixed:
+            shape = out.type.tensor_type.shape
+            del shape.dim[:]
+            for d in fixed[out.name]:
+                shape.dim.add().dim_value = d
     if fp16:
         # weights in fp16, computed in fp32: a Cast after every float initializer keeps the
         # graph's arithmetic and I/O float32 while the file and device copy shrink by half
@@ -398,23 +506,40 @@ def main(argv):
     if 'state_dict_vae' in ckpt:
         vae.load_state_dict(merge_lora_state_dict(ckpt['state_dict_vae'], args.lora_alpha),
                             strict=False)
-    model, _ = export_onnx(EncoderExport(vae), (torch.randn(1, 3, 256, 256),),
-                           os.path.join(args.out, 'vae_encoder.onnx'), ['image'], ['latent'],
-                           {'image': {2: 'H', 3: 'W'}, 'latent': {2: 'h', 3: 'w'}}, args.fp16)
+    # both VAE graphs with the GroupNorm sync (its tiles share the frame's statistics)
+    enc = SyncedExport(EncoderExport(vae).eval())
+    image = torch.randn(1, 3, 256, 256)
+    count = enc.count(image)
+    model, _ = export_onnx(enc, (image, torch.zeros(count), torch.tensor(0.0)),
+                           os.path.join(args.out, 'vae_encoder.onnx'),
+                           ['image', GN_SYNC['statsIn'], GN_SYNC['mix']],
+                           ['latent', GN_SYNC['statsOut']],
+                           {'image': {2: 'H', 3: 'W'}, 'latent': {2: 'h', 3: 'w'}}, args.fp16,
+                           {GN_SYNC['statsOut']: [count]})
     files.append(('vae_encoder.onnx', 'model'))
+    ins, outs, contract = sync_io(count)
     # mid-block self-attention at latent size: (HW / 64)^2 scores per input pixel^2
     graphs['vaeEncoder'] = graph_entry(
-        'vae_encoder.onnx', [tensor('image', [1, 3, 'H', 'W'], '-1,1')],
-        [tensor('latent', [1, 4, 'h', 'w'], 'latent')],
+        'vae_encoder.onnx', [tensor('image', [1, 3, 'H', 'W'], '-1,1')] + ins,
+        [tensor('latent', [1, 4, 'h', 'w'], 'latent')] + outs,
         graph_costs(model, [(128, 1), (256, 0.5), (512, 0.25)]), quadratic=4 / 4096)
-    model, _ = export_onnx(DecoderExport(vae), (torch.randn(1, 4, 32, 32),),
-                           os.path.join(args.out, 'vae_decoder.onnx'), ['latent'], ['image'],
-                           {'latent': {2: 'h', 3: 'w'}, 'image': {2: 'H', 3: 'W'}}, args.fp16)
+    graphs['vaeEncoder']['groupNormSync'] = contract
+    dec = SyncedExport(DecoderExport(vae).eval())
+    latent = torch.randn(1, 4, 32, 32)
+    count = dec.count(latent)
+    model, _ = export_onnx(dec, (latent, torch.zeros(count), torch.tensor(0.0)),
+                           os.path.join(args.out, 'vae_decoder.onnx'),
+                           ['latent', GN_SYNC['statsIn'], GN_SYNC['mix']],
+                           ['image', GN_SYNC['statsOut']],
+                           {'latent': {2: 'h', 3: 'w'}, 'image': {2: 'H', 3: 'W'}}, args.fp16,
+                           {GN_SYNC['statsOut']: [count]})
     files.append(('vae_decoder.onnx', 'model'))
+    ins, outs, contract = sync_io(count)
     graphs['vaeDecoder'] = graph_entry(
-        'vae_decoder.onnx', [tensor('latent', [1, 4, 'h', 'w'], 'latent')],
-        [tensor('image', [1, 3, 'H', 'W'], '-1,1')],
+        'vae_decoder.onnx', [tensor('latent', [1, 4, 'h', 'w'], 'latent')] + ins,
+        [tensor('image', [1, 3, 'H', 'W'], '-1,1')] + outs,
         graph_costs(model, [(128, 8), (256, 4), (512, 2)]), quadratic=4)
+    graphs['vaeDecoder']['groupNormSync'] = contract
 
     # SpyNet and CFR from state_dict_bpp
     bpp = ckpt['state_dict_bpp']

@@ -99,6 +99,97 @@ class CfrAndManifest(unittest.TestCase):
             self.assertEqual(ex['unet']['largestActivation']['quadratic'], 20)
 
 
+class GroupNormSync(unittest.TestCase):
+    """SyncedGroupNorm on a small net shaped like a VAE block (conv, GroupNorm, SiLU, conv,
+    GroupNorm on a 3-D attention-style input)."""
+
+    @staticmethod
+    def net():
+        torch.manual_seed(3)
+        body = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.GroupNorm(4, 8), nn.SiLU(),
+                             nn.Conv2d(8, 8, 3, padding=1))
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.body, self.norm = body, nn.GroupNorm(2, 8, eps=1e-6)
+                for gn in (body[1], self.norm):
+                    nn.init.uniform_(gn.weight, 0.5, 1.5)
+                    nn.init.uniform_(gn.bias, -0.3, 0.3)
+
+            def forward(self, x):
+                h = self.body(x)
+                n, c, hh, ww = h.shape
+                return self.norm(h.reshape(n, c, hh * ww)).reshape(h.shape)
+
+        return Net().eval()
+
+    def test_mix_zero_is_group_norm_and_mix_one_uses_the_given_statistics(self):
+        plain = self.net()
+        synced = export.SyncedExport(self.net())
+        a = torch.randn(1, 3, 12, 10)
+        b = torch.randn(1, 3, 12, 10) * 0.5 + 0.7  # other content, offset and contrast
+        count = synced.count(a)
+        self.assertEqual(count, 2 * 4 + 2 * 2)
+        junk = torch.arange(count, dtype=torch.float32) + 3
+        with torch.no_grad():
+            want = plain(a)
+            out0, stats_a = synced(a, junk, torch.tensor(0.0))
+            _, stats_b = synced(b, torch.zeros(count), torch.tensor(0.0))
+            out1, used = synced(a, stats_b, torch.tensor(1.0))
+            # by hand: each GroupNorm with b's statistics, in execution order
+            body = plain.body
+            h = body[0](a).reshape(1, 4, -1)
+            mg, vg = stats_b[0:4].reshape(1, 4, 1), stats_b[4:8].reshape(1, 4, 1)
+            h = ((h - mg) / torch.sqrt(vg + 1e-5)).reshape(1, 8, 12, 10)
+            h = body[3](body[2](h * body[1].weight.view(1, 8, 1, 1)
+                                + body[1].bias.view(1, 8, 1, 1)))
+            hb = body[0](b).reshape(1, 4, -1)
+            g = h.reshape(1, 2, -1)
+            mg, vg = stats_b[8:10].reshape(1, 2, 1), stats_b[10:12].reshape(1, 2, 1)
+            g = ((g - mg) / torch.sqrt(vg + 1e-6)).reshape(1, 8, 120)
+            hand = (g * plain.norm.weight.view(1, 8, 1) + plain.norm.bias.view(1, 8, 1))
+            hand = hand.reshape(1, 8, 12, 10)
+        # mix 0: nn.GroupNorm (the given statistics ignored)
+        self.assertLess((out0 - want).abs().max().item(), 1e-6)
+        # statistics layout: per layer the group means, then the biased variances
+        np.testing.assert_allclose(stats_b[0:4].numpy(), hb.mean(2)[0].numpy(), atol=1e-6)
+        np.testing.assert_allclose(stats_b[4:8].numpy(), hb.var(2, unbiased=False)[0].numpy(),
+                                   rtol=1e-5)
+        # mix 1 with b's statistics: another output, the hand computation's
+        self.assertGreater((out1 - want).abs().max().item(), 0.1)
+        self.assertLess((out1 - hand).abs().max().item(), 1e-4)
+        # the statistics returned at mix 1 are still the graph's own: the first layer's are a's
+        # (later layers' follow the earlier layers' synced outputs)
+        np.testing.assert_allclose(used[:8].numpy(), stats_a[:8].numpy(), atol=1e-6)
+        self.assertGreater((used[8:] - stats_a[8:]).abs().max().item(), 0.05)
+
+    def test_onnx_export_has_the_sync_io(self):
+        import onnx
+        synced = export.SyncedExport(self.net())
+        a = torch.randn(1, 3, 12, 10)
+        count = synced.count(a)
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, 'vae.onnx')
+            export.export_onnx(synced, (a, torch.zeros(count), torch.tensor(0.0)), path,
+                               ['image', 'gn_stats', 'gn_use_given'], ['out', 'gn_stats_out'],
+                               {'image': {2: 'H', 3: 'W'}, 'out': {2: 'H', 3: 'W'}}, False,
+                               {'gn_stats_out': [count]})
+            model = onnx.load(path)
+        dims = {i.name: [d.dim_value or d.dim_param for d in i.type.tensor_type.shape.dim]
+                for i in list(model.graph.input) + list(model.graph.output)}
+        self.assertEqual(dims['gn_stats'], [count])
+        self.assertEqual(dims['gn_use_given'], [])
+        self.assertEqual(dims['gn_stats_out'], [count])
+        ops = [n.op_type for n in model.graph.node]
+        # the plain normalisation is still InstanceNormalization (as torch exports GroupNorm)
+        self.assertEqual(ops.count('InstanceNormalization'), 2)
+        ins, outs, contract = export.sync_io(count)
+        self.assertEqual(contract, {'statsIn': 'gn_stats', 'statsOut': 'gn_stats_out',
+                                    'mix': 'gn_use_given', 'count': count})
+        self.assertEqual([t['shape'] for t in ins + outs], [[count], [], [count]])
+
+
 class SpyNetGraph(unittest.TestCase):
     def test_exports_and_keeps_sizes(self):
         torch.manual_seed(0)
