@@ -26,21 +26,27 @@ if (existsSync(converter)) {
     'models/packs',
   ]);
 }
-// The project's own trained pack (models/lite/, committed) joins the built-in list as the x4
-// default: on `npm run eval` it beats bicubic and the ESRGAN packs on every clip, in PSNR and
-// E*warp (README, "Quality"). ESRGAN medium stays the x2 default (one default per scale).
-const litePack = join(ROOT, 'models', 'lite', 'pack');
+// The project's own trained packs (models/lite/, committed) join the built-in list. Upframe-lite
+// x4 is the x4 default: on `npm run eval` it beats bicubic and the ESRGAN packs on every clip,
+// in PSNR and E*warp (README, "Quality"). At x2 the default is whichever the eval favours,
+// set here (one default per scale; ESRGAN medium x2 when no lite pack is the x2 default).
+const LITE_X2_DEFAULT = false;
+const LITE_PACKS = [
+  { dir: 'pack', name: 'upframe-lite-x4', default: true },
+  { dir: 'pack-x2', name: 'upframe-lite-x2', default: LITE_X2_DEFAULT },
+];
 const indexPath = join(ROOT, 'models', 'packs', 'index.json');
-if (existsSync(join(litePack, 'manifest.json')) && existsSync(indexPath)) {
+for (const lite of LITE_PACKS) {
+  const litePack = join(ROOT, 'models', 'lite', lite.dir);
+  if (!existsSync(join(litePack, 'manifest.json')) || !existsSync(indexPath)) continue;
   const manifest = JSON.parse(readFileSync(join(litePack, 'manifest.json'), 'utf8'));
-  const name = 'upframe-lite-x4';
+  const name = lite.name;
   rmSync(join(ROOT, 'models', 'packs', name), { recursive: true, force: true });
   cpSync(litePack, join(ROOT, 'models', 'packs', name), { recursive: true });
   const index = JSON.parse(readFileSync(indexPath, 'utf8'));
   index.packs = index.packs.filter((p) => p.name !== name);
-  for (const p of index.packs) {
-    if (p.scale === manifest.scale) p.default = false;
-    if (p.name === 'esrgan-medium-x2') p.default = true;
+  if (lite.default) {
+    for (const p of index.packs) if (p.scale === manifest.scale) p.default = false;
   }
   index.packs.push({
     name,
@@ -48,8 +54,11 @@ if (existsSync(join(litePack, 'manifest.json')) && existsSync(indexPath)) {
     kind: manifest.kind,
     scale: manifest.scale,
     bytes: manifest.files.reduce((sum, f) => sum + f.bytes, 0),
-    default: true,
+    default: lite.default,
   });
+  if (!index.packs.some((p) => p.scale === 2 && p.default)) {
+    for (const p of index.packs) if (p.name === 'esrgan-medium-x2') p.default = true;
+  }
   writeFileSync(indexPath, `${JSON.stringify(index, null, 2)}\n`);
 }
 

@@ -41,7 +41,7 @@ VAL_PHOTOS = {
 }
 PHOTO_PACKAGE = 'lomiri-wallpapers-16.04 (Debian)'
 
-SCALE = 4
+SCALE = 4  # default; --scale 2 makes the x2 set (LQ = HR / scale everywhere below)
 
 
 def load_photos(names, rng):
@@ -229,8 +229,9 @@ def jpeg(rng, frame_f, q_range):
     return cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].astype(np.float32) / 255.0
 
 
-def degrade(rng, hr):
-    """hr [T, S, S, 3] uint8 -> LQ float [T, S/4, S/4, 3] before the final compression step.
+def degrade(rng, hr, scale=SCALE):
+    """hr [T, S, S, 3] uint8 -> LQ float [T, S/scale, S/scale, 3] before the final compression
+    step.
 
     Second order like Real-ESRGAN, but with milder ranges and each stage optional: Real-ESRGAN's
     ranges target perceptual (GAN) training, and with them most clips lose nearly all detail
@@ -245,7 +246,7 @@ def degrade(rng, hr):
         x = np.stack([cv2.filter2D(f, -1, k, borderType=cv2.BORDER_REFLECT) for f in x])
     r = rng.choice([rng.uniform(0.25, 0.5), rng.uniform(0.5, 1.0), 1.0], p=[0.15, 0.35, 0.5])
     if r < 1.0:
-        mid = max(int(round(s * r)), s // SCALE)
+        mid = max(int(round(s * r)), s // scale)
         mode = RESIZE_MODES[rng.integers(3)]
         x = np.stack([cv2.resize(f, (mid, mid), interpolation=mode) for f in x])
     if rng.random() < 0.5:
@@ -258,7 +259,7 @@ def degrade(rng, hr):
         k = gaussian_kernel(rng, 15, (0.2, 1.2))
         x = np.stack([cv2.filter2D(f, -1, k, borderType=cv2.BORDER_REFLECT) for f in x])
     mode = RESIZE_MODES[rng.integers(3)]
-    x = np.stack([cv2.resize(f, (s // SCALE, s // SCALE), interpolation=mode) for f in x])
+    x = np.stack([cv2.resize(f, (s // scale, s // scale), interpolation=mode) for f in x])
     if second and rng.random() < 0.5:
         x = add_noise(rng, x, (1, 6), (0.8, 3))
     return np.clip(x, 0, 1).astype(np.float32)
@@ -293,25 +294,28 @@ def h264_mosaic(clips, crf, tmpdir):
     return res
 
 
-def lq_flow(flow_hr):
-    """Flow at LQ pixel centres in LQ pixels: LQ centre u sits at HR coordinate 4u + 1.5, so
-    average HR pixels 4u+1 and 4u+2 on both axes, and divide by 4."""
+def lq_flow(flow_hr, scale=SCALE):
+    """Flow at LQ pixel centres in LQ pixels: LQ centre u sits at HR coordinate
+    scale * u + (scale - 1) / 2 (x4: 4u + 1.5, x2: 2u + 0.5), so average the two HR pixels
+    around it on both axes, and divide by the scale."""
     t, _, s, _ = flow_hr.shape
-    f = flow_hr.reshape(t, 2, s // SCALE, SCALE, s // SCALE, SCALE)[:, :, :, 1:3, :, 1:3]
-    return (f.mean(axis=(3, 5)) / SCALE).astype(np.float32)
+    a, b = scale // 2 - 1, scale // 2 + 1
+    f = flow_hr.reshape(t, 2, s // scale, scale, s // scale, scale)[:, :, :, a:b, :, a:b]
+    return (f.mean(axis=(3, 5)) / scale).astype(np.float32)
 
 
-def make_set(rng, photos, count, size, frames, h264_p=0.4, group=64):
+def make_set(rng, photos, count, size, frames, h264_p=0.4, group=64, scale=SCALE):
+    lq_size = size // scale
     hr_all = np.zeros((count, frames, size, size, 3), np.uint8)
-    flow_all = np.zeros((count, frames, 2, size // SCALE, size // SCALE), np.float32)
+    flow_all = np.zeros((count, frames, 2, lq_size, lq_size), np.float32)
     valid_all = np.zeros((count, frames, size, size), np.uint8)
-    lq_all = np.zeros((count, frames, size // SCALE, size // SCALE, 3), np.float32)
+    lq_all = np.zeros((count, frames, lq_size, lq_size, 3), np.float32)
     codec = np.zeros(count, np.int8)  # 0 jpeg, 1 h264
     for i in range(count):
         hr, flow, valid = render_clip(rng, photos, size, frames)
         hr_all[i], valid_all[i] = hr, valid
-        flow_all[i] = lq_flow(flow)
-        lq_all[i] = degrade(rng, hr)
+        flow_all[i] = lq_flow(flow, scale)
+        lq_all[i] = degrade(rng, hr, scale)
         codec[i] = 1 if rng.random() < h264_p else 0
     # final compression: per-frame JPEG, or H.264 for the whole clip (in mosaics)
     for i in np.where(codec == 0)[0]:
@@ -333,19 +337,24 @@ def main():
     ap.add_argument('--train-clips', type=int, default=2400)
     ap.add_argument('--val-clips', type=int, default=48)
     ap.add_argument('--frames', type=int, default=4)
-    ap.add_argument('--out', default='.cache/lite')
+    ap.add_argument('--scale', type=int, default=SCALE, choices=(2, 4))
+    ap.add_argument('--out', default=None, help='default .cache/lite (x4), .cache/lite-x2 (x2)')
     args = ap.parse_args()
+    args.out = args.out or ('.cache/lite' if args.scale == 4 else f'.cache/lite-x{args.scale}')
+    # LQ crops are 32 px (training) and 64 px (validation) at every scale: the same cost per
+    # iteration, and H.264 mosaic tiles stay aligned to 16-px macroblocks
     os.makedirs(args.out, exist_ok=True)
     cv2.setNumThreads(1)
     rng = np.random.default_rng(args.seed)
     t0 = time.time()
     train_photos = load_photos(sorted(TRAIN_PHOTOS), rng)
-    d = make_set(rng, train_photos, args.train_clips, 128, args.frames)
+    d = make_set(rng, train_photos, args.train_clips, 32 * args.scale, args.frames,
+                 scale=args.scale)
     np.savez(os.path.join(args.out, 'train.npz'), **d)
     print(f'train: {args.train_clips} clips in {time.time() - t0:.0f}s', flush=True)
     vrng = np.random.default_rng(args.seed + 1000)
     val_photos = load_photos(sorted(VAL_PHOTOS), vrng)
-    d = make_set(vrng, val_photos, args.val_clips, 256, 5, group=16)
+    d = make_set(vrng, val_photos, args.val_clips, 64 * args.scale, 5, group=16, scale=args.scale)
     np.savez(os.path.join(args.out, 'val.npz'), **d)
     print(f'val: {args.val_clips} clips, total {time.time() - t0:.0f}s', flush=True)
 

@@ -8,8 +8,9 @@ the current frame's own features). Metrics: PSNR (RGB, 4-px border cropped), SSI
 between output_n and output_{n-1} warped by the GT flow at HR, on pixels visible in both frames,
 x 1e3 (values in [0, 1]); the GT frames' own E*warp is the floor that the bilinear warp leaves.
 
-Usage: /usr/bin/python3 models/lite/evaluate.py [--ckpt .cache/lite/run/best.pt]
-Prints a table and writes models/lite/eval-results.json.
+Usage: /usr/bin/python3 models/lite/evaluate.py [--ckpt .cache/lite/run/last.pt]
+Prints a table and writes models/lite/eval-results.json (x2 checkpoints: eval-results-x2.json;
+the scale comes from the checkpoint).
 """
 
 import argparse
@@ -84,21 +85,25 @@ def dis_flow(lq):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--ckpt', default='.cache/lite/run/best.pt')
+    ap.add_argument('--ckpt', default='.cache/lite/run/last.pt')
     ap.add_argument('--seed', type=int, default=2000)
     ap.add_argument('--clips', type=int, default=16)
     ap.add_argument('--frames', type=int, default=5)
-    ap.add_argument('--size', type=int, default=256, help='HR side (LQ = size / 4)')
-    ap.add_argument('--out', default=os.path.join(HERE, 'eval-results.json'))
+    ap.add_argument('--size', type=int, default=None, help='HR side (default 64 x scale)')
+    ap.add_argument('--out', default=None)
     args = ap.parse_args()
+    state = torch.load(args.ckpt, map_location='cpu')
+    scale = state.get('args', {}).get('scale', 4)
+    args.size = args.size or 64 * scale
+    tag = '' if scale == 4 else f'-x{scale}'
+    args.out = args.out or os.path.join(HERE, f'eval-results{tag}.json')
     torch.set_num_threads(2)
     cv2.setNumThreads(1)
     rng = np.random.default_rng(args.seed)
     photos = D.load_photos(sorted(D.VAL_PHOTOS), rng)
-    d = D.make_set(rng, photos, args.clips, args.size, args.frames, group=16)
+    d = D.make_set(rng, photos, args.clips, args.size, args.frames, group=16, scale=scale)
     d = {k: torch.from_numpy(v) for k, v in d.items()}
-    state = torch.load(args.ckpt, map_location='cpu')
-    net = M.Lite()
+    net = M.Lite(scale)
     net.load_state_dict(state['model'])
     net.eval()
 
@@ -109,8 +114,8 @@ def main():
             idx = torch.arange(s, min(s + 4, args.clips))
             hr, lq, flow, valid = T.to_batch(d, idx)
             n, t = hr.shape[:2]
-            fhr = T.hr_flow(flow)
-            bic = F.interpolate(lq.flatten(0, 1), scale_factor=4, mode='bicubic',
+            fhr = T.hr_flow(flow, scale)
+            bic = F.interpolate(lq.flatten(0, 1), scale_factor=scale, mode='bicubic',
                                 align_corners=False).unflatten(0, (n, t))
             outs = {
                 'bicubic': bic,
@@ -127,12 +132,13 @@ def main():
     codec = d['codec'].numpy()
     result = {
         'checkpoint': {'iter': state.get('iter'), 'valPsnr': state.get('valPsnr')},
+        'scale': scale,
         'set': {'photos': sorted(D.VAL_PHOTOS), 'seed': args.seed, 'clips': args.clips,
                 'frames': args.frames, 'hrSize': args.size, 'h264Clips': int(codec.sum())},
         'rows': {},
     }
     print(f'{"method":24s} {"PSNR":>8s} {"SSIM":>7s} {"E*warp":>8s}   (held-out photos, '
-          f'{args.clips} clips x {args.frames} frames, LQ {args.size // 4}px)')
+          f'{args.clips} clips x {args.frames} frames, LQ {args.size // scale}px, x{scale})')
     for name, r in rows.items():
         row = {k: float(np.mean(v)) for k, v in r.items()}
         if name == 'GT':

@@ -1,10 +1,12 @@
-"""Exports a trained Upframe-lite checkpoint to the pack format (models/lite/pack/):
+"""Exports a trained Upframe-lite checkpoint to the pack format (models/lite/pack/ for x4,
+models/lite/pack-x2/ for x2; the scale comes from the checkpoint):
 encoder.onnx, generator.onnx (opset 17, float32, NCHW, dynamic h/w), cfr.json + cfr.bin
 (format upframe-cfr-1, read by src/kernels/cfr-attention/cfr-weights.ts) and manifest.json
-(upframe-pack-1, kind "lite"). Also writes models/lite/reference.{json,bin}: one small input
-and what PyTorch computes at every step, for models/lite/check-manifest.test.ts.
+(upframe-pack-1, kind "lite"). Also writes models/lite/reference.{json,bin} (x2:
+reference-x2.{json,bin}): one small input and what PyTorch computes at every step, for
+models/lite/check-manifest.test.ts.
 
-Usage: /usr/bin/python3 models/lite/export.py [--ckpt .cache/lite/run/best.pt]
+Usage: /usr/bin/python3 models/lite/export.py [--ckpt .cache/lite/run/last.pt]
 """
 
 import argparse
@@ -23,7 +25,6 @@ sys.path.insert(0, HERE)
 import data as D  # noqa: E402
 import model as M  # noqa: E402
 
-PACK = os.path.join(HERE, 'pack')
 CFR_NAMES = ['q.weight', 'q.bias', 'k.weight', 'k.bias', 'v.weight', 'v.bias', 'tau.weight',
              'tau.bias', 'out.weight', 'out.bias']
 
@@ -82,10 +83,14 @@ def file_entry(folder, name, role):
             'role': role}
 
 
-def write_reference(net, folder):
+def suffix(scale):
+    return '' if scale == 4 else f'-x{scale}'
+
+
+def write_reference(net, folder, data_dir):
     """Two LQ frames from a held-out clip (non-square on purpose), the GT flow, and every
     intermediate PyTorch computes for frame 1."""
-    val = np.load(os.path.join('.cache/lite', 'val.npz'))
+    val = np.load(os.path.join(data_dir, 'val.npz'))
     h, w = 20, 28
     lq = torch.from_numpy(val['lq'][3, :2, 10:10 + h, 6:6 + w]).permute(0, 3, 1, 2).float() / 255
     flow = torch.from_numpy(val['flow'][3, 1, :, 10:10 + h, 6:6 + w]).float()[None]
@@ -103,10 +108,11 @@ def write_reference(net, folder):
         desc[name] = {'offset': offset, 'shape': list(arr.shape)}
         chunks.append(arr.tobytes())
         offset += arr.nbytes
-    with open(os.path.join(folder, 'reference.json'), 'w') as fh:
-        json.dump({'width': w, 'height': h, 'tensors': desc}, fh, indent=1)
+    name = f'reference{suffix(net.scale)}'
+    with open(os.path.join(folder, f'{name}.json'), 'w') as fh:
+        json.dump({'width': w, 'height': h, 'scale': net.scale, 'tensors': desc}, fh, indent=1)
         fh.write('\n')
-    with open(os.path.join(folder, 'reference.bin'), 'wb') as fh:
+    with open(os.path.join(folder, f'{name}.bin'), 'wb') as fh:
         fh.write(b''.join(chunks))
 
 
@@ -124,20 +130,28 @@ def flops_per_input_pixel(net):
 
 
 def command(a):
+    scale = a.get('scale', 4)
+    flag = '' if scale == 4 else f' --scale {scale}'
+    run = os.path.join(a.get('data') or '.cache/lite', 'run', 'last.pt')
     train = (f"/usr/bin/python3 models/lite/train.py --seed {a.get('seed', 0)} "
-             f"--iters {a.get('iters')} --max-minutes {a.get('max_minutes')}")
-    return (f"/usr/bin/python3 models/lite/data.py --seed 0 && {train} && /usr/bin/python3 "
-            "models/lite/evaluate.py && /usr/bin/python3 models/lite/export.py")
+             f"--iters {a.get('iters')} --max-minutes {a.get('max_minutes')}{flag}")
+    return (f"/usr/bin/python3 models/lite/data.py --seed 0{flag} && {train} && "
+            f"/usr/bin/python3 models/lite/evaluate.py --ckpt {run} && "
+            f"/usr/bin/python3 models/lite/export.py --ckpt {run}")
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--ckpt', default='.cache/lite/run/best.pt')
-    ap.add_argument('--eval', default=os.path.join(HERE, 'eval-results.json'))
+    ap.add_argument('--ckpt', default='.cache/lite/run/last.pt')
+    ap.add_argument('--eval', default=None, help='default models/lite/eval-results[-x2].json')
     args = ap.parse_args()
     torch.set_num_threads(2)
     state = torch.load(args.ckpt, map_location='cpu')
-    net = M.Lite()
+    train_args = state.get('args', {})
+    scale = train_args.get('scale', 4)
+    args.eval = args.eval or os.path.join(HERE, f'eval-results{suffix(scale)}.json')
+    PACK = os.path.join(HERE, f'pack{suffix(scale)}')
+    net = M.Lite(scale)
     net.load_state_dict(state['model'])
     net.eval()
     os.makedirs(PACK, exist_ok=True)
@@ -150,7 +164,7 @@ def main():
                 os.path.join(PACK, 'generator.onnx'), ['fused', 'lq'], ['hr'],
                 {'fused': {2: 'h', 3: 'w'}, 'lq': {2: 'h', 3: 'w'}, 'hr': {2: 'h4', 3: 'w4'}})
     write_cfr(net.cfr, PACK)
-    write_reference(net, HERE)
+    write_reference(net, HERE, train_args.get('data') or '.cache/lite')
 
     hist_path = os.path.join(os.path.dirname(args.ckpt), 'history.json')
     hist = json.load(open(hist_path)) if os.path.exists(hist_path) else {}
@@ -162,22 +176,22 @@ def main():
                'range': '0,1'}
     manifest = {
         'format': 'upframe-pack-1',
-        'name': 'upframe-lite-x4',
-        'title': 'Upframe-lite x4 (CFR, trained here)',
+        'name': f'upframe-lite-x{scale}',
+        'title': f'Upframe-lite x{scale} (CFR, trained here)',
         'kind': 'lite',
-        'scale': 4,
+        'scale': scale,
         'licence': 'MIT',
         'source': 'Upframe models/lite (trained by the project: models/lite/train.py)',
         'description': (
             'Compact video SR with DLoRAL\'s structure minus diffusion: a conv encoder on the LQ '
             'frame, Cross-Frame Retrieval against the flow-warped previous frame\'s features '
             '(run by the WGSL cfr-attention kernel from cfr.json/cfr.bin), and a conv generator '
-            'with a pixel-shuffle x4 tail over a bicubic residual. Trained on synthetic clips '
+            f'with a pixel-shuffle x{scale} tail over a bicubic residual. Trained on synthetic clips '
             'with known motion from Debian photos, degraded with blur, resizing, noise, JPEG and '
             'H.264.'),
         'files': files,
         'inputs': [lq_spec],
-        'outputs': [{'name': 'hr', 'dtype': 'float32', 'shape': [1, 3, 'h*4', 'w*4'],
+        'outputs': [{'name': 'hr', 'dtype': 'float32', 'shape': [1, 3, f'h*{scale}', f'w*{scale}'],
                      'layout': 'NCHW', 'range': '0,1'}],
         'tile': {'multiple': 1, 'minSize': 16, 'preferred': 128,
                  'overlap': 16},
@@ -216,8 +230,8 @@ def main():
                 {'step': 5, 'what': 'generator', 'file': 'generator.onnx',
                  'inputs': {'fused': f'float32 [1, {M.FEAT}, h, w] NCHW',
                             'lq': 'float32 [1, 3, h, w] NCHW, RGB in [0, 1] (same frame as step 1)'},
-                 'outputs': {'hr': 'float32 [1, 3, 4h, 4w] NCHW, RGB in [0, 1] (clamped in the '
-                                   'graph)'}},
+                 'outputs': {'hr': f'float32 [1, 3, {scale}h, {scale}w] NCHW, RGB in [0, 1] '
+                                   '(clamped in the graph)'}},
             ],
             'cfr': {'inChannels': M.FEAT, 'heads': M.HEADS, 'headDim': M.HEAD_DIM,
                     'topK': M.TOP_K, 'radius': M.RADIUS, 'temperature': M.TEMPERATURE,
@@ -238,7 +252,7 @@ def main():
                 'degradation': 'second order like Real-ESRGAN, milder, every stage optional: '
                                'Gaussian iso/aniso blur (sigma 0.2-1.8), resize to 25-100 % '
                                '(area/bicubic/bilinear), Gaussian or Poisson noise, JPEG 40-95, '
-                               'for a third of the clips a second blur, resize to x1/4 and '
+                               f'for a third of the clips a second blur, resize to x1/{scale} and '
                                'noise, then per-frame JPEG 50-95 or H.264 (libx264 CRF 18-30, '
                                'yuv420p) of the whole clip',
             },

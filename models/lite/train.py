@@ -14,7 +14,7 @@ Progress through the schedule (phase boundary, loss weights, cosine LR) is the l
 iterations done / --iters and wall time / --max-minutes, so on 2 shared cores the run always
 completes both phases within the time budget; the iterations actually done are recorded.
 
-Usage: /usr/bin/python3 models/lite/train.py --seed 0 --iters 9000 --max-minutes 40
+Usage: /usr/bin/python3 models/lite/train.py --seed 0 --iters 9000 --max-minutes 40 [--scale 2]
 """
 
 import argparse
@@ -74,11 +74,11 @@ def perturb_flow(g, flow):
     return (f * (1 - fail)).unflatten(0, (n, t))
 
 
-def hr_flow(flow):
+def hr_flow(flow, scale):
     """LQ flow -> HR flow (exact for affine motion away from the borders)."""
     n, t = flow.shape[:2]
-    f = F.interpolate(flow.flatten(0, 1), scale_factor=M.SCALE, mode='bilinear',
-                      align_corners=False) * M.SCALE
+    f = F.interpolate(flow.flatten(0, 1), scale_factor=scale, mode='bilinear',
+                      align_corners=False) * scale
     return f.unflatten(0, (n, t))
 
 
@@ -122,7 +122,7 @@ def validate(net, val, chunk=8):
         idx = torch.arange(s, min(s + chunk, val['hr'].shape[0]))
         hr, lq, flow, _ = to_batch(val, idx)
         out = net.forward_clip(lq, flow)
-        bic = F.interpolate(lq.flatten(0, 1), scale_factor=M.SCALE, mode='bicubic',
+        bic = F.interpolate(lq.flatten(0, 1), scale_factor=net.scale, mode='bicubic',
                             align_corners=False)
         ps.append(psnr(out.flatten(0, 1), hr.flatten(0, 1)))
         pb.append(psnr(bic, hr.flatten(0, 1)))
@@ -148,9 +148,12 @@ def main():
     ap.add_argument('--val-every', type=int, default=100)
     ap.add_argument('--max-minutes', type=float, default=40.0,
                     help='time budget: schedule progress is max(iter / iters, time / budget)')
-    ap.add_argument('--data', default='.cache/lite')
-    ap.add_argument('--out', default='.cache/lite/run')
+    ap.add_argument('--scale', type=int, default=M.SCALE, choices=(2, 4))
+    ap.add_argument('--data', default=None, help='default .cache/lite (x4), .cache/lite-x2 (x2)')
+    ap.add_argument('--out', default=None, help='default <data>/run')
     args = ap.parse_args()
+    args.data = args.data or ('.cache/lite' if args.scale == 4 else f'.cache/lite-x{args.scale}')
+    args.out = args.out or os.path.join(args.data, 'run')
     torch.set_num_threads(2)
     torch.manual_seed(args.seed)
     g = torch.Generator().manual_seed(args.seed)
@@ -159,7 +162,7 @@ def main():
     train = load(os.path.join(args.data, 'train.npz'))
     val = load(os.path.join(args.data, 'val.npz'))
     n_train = train['hr'].shape[0]
-    net = M.Lite()
+    net = M.Lite(args.scale)
     print(f'params: encoder {M.count_params(net.encoder)}, cfr {M.count_params(net.cfr)}, '
           f'generator {M.count_params(net.generator)}, total {M.count_params(net)}', flush=True)
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
@@ -188,7 +191,7 @@ def main():
         out = net.forward_clip(lq, perturb_flow(g, flow))
         lc, lg = weights_at(p, args.boundary, args.ramp)
         l_pix = charb(out, hr)
-        l_cons = consistency_loss(out, hr, hr_flow(flow), valid)
+        l_cons = consistency_loss(out, hr, hr_flow(flow, args.scale), valid)
         l_grad = grad_loss(out, hr)
         loss = l_pix + lc * l_cons + lg * l_grad
         opt.zero_grad(set_to_none=True)

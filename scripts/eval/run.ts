@@ -49,14 +49,17 @@ function degradation(scale: EvalScale): string {
   return `gblur sigma 1.2, area x1/${scale}, noise alls=3 (temporal), H.264 libx264 CRF 28 yuv420p bt709`;
 }
 
-const USAGE = 'Usage: npm run eval -- [--json FILE] [--thick] [--frames N] [--scale 2|4]';
+const USAGE =
+  'Usage: npm run eval -- [--json FILE] [--thick] [--frames N] [--scale 2|4] [--only TEXT]';
 
 function parseArgs(argv: readonly string[]): {
   json: string;
   thick: boolean;
   frames: number;
   scales: EvalScale[];
+  only: string | null;
 } {
+  let only: string | null = null;
   let json = join(EVAL_DIR, 'latest.json');
   let thick = false;
   let frames = 8;
@@ -66,6 +69,8 @@ function parseArgs(argv: readonly string[]): {
     if (arg === '--json') json = resolve(argv[++i] ?? '');
     else if (arg === '--thick') thick = true;
     else if (arg === '--frames') frames = Number(argv[++i]);
+    // a quick partial rerun (bicubic and the truth rows are always computed)
+    else if (arg === '--only') only = argv[++i] ?? '';
     else if (arg === '--scale') {
       const scale = Number(argv[++i]);
       if (!EVAL_SCALES.includes(scale as EvalScale)) {
@@ -82,7 +87,7 @@ function parseArgs(argv: readonly string[]): {
     console.error('--frames must be a whole number of at least 2.');
     process.exit(2);
   }
-  return { json, thick, frames, scales };
+  return { json, thick, frames, scales, only };
 }
 
 /** Pack names in an index.json (upframe-pack-index-1), empty when the file is missing. */
@@ -285,6 +290,7 @@ async function evalScale(
   decode: Decode,
   options: Parameters<typeof evalMethods>[1],
   log: (t: string) => void,
+  only: string | null,
 ): Promise<ScaleSection> {
   const rows: MethodRow[] = [];
   const truthRow: MethodRow = {
@@ -314,7 +320,7 @@ async function evalScale(
   rows.push(truthRow, bicubicRow);
   const { run, skipped } = evalMethods(scale, options);
   for (const s of skipped) log(`x${scale}: ${s.name}: ${s.note}`);
-  for (const model of run) {
+  for (const model of run.filter((m) => only === null || m.name.includes(only))) {
     const row: MethodRow = {
       method: `${model.name} (${model.backend})`,
       temporal: model.label,
@@ -421,7 +427,7 @@ async function main(): Promise<void> {
       await session.page.evaluate((r) => window.upframeBench!.decode(r), request);
     for (const scale of args.scales) {
       const sectionStarted = Date.now();
-      sections.push(await evalScale(scale, sequences, decode, options, log));
+      sections.push(await evalScale(scale, sequences, decode, options, log, args.only));
       log(`x${scale} done in ${((Date.now() - sectionStarted) / 1000).toFixed(0)} s`);
     }
   } finally {

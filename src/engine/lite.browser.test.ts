@@ -16,6 +16,8 @@ import { outputModeFor } from './sr-gpu.ts';
 
 let cached: Promise<LoadedPack> | undefined;
 const litePack = () => (cached ??= loadPack({ type: 'url', url: '/models/lite/pack/' }));
+let cachedX2: Promise<LoadedPack> | undefined;
+const litePackX2 = () => (cachedX2 ??= loadPack({ type: 'url', url: '/models/lite/pack-x2/' }));
 
 interface Reference {
   width: number;
@@ -119,7 +121,8 @@ async function enhanceClip(pack: LoadedPack, options: Omit<LiteOptions, 'width' 
     const result = await enhancer.process(frame);
     frame.close();
     expect(result.timestamp).toBe(i * 40_000);
-    expect([result.displayWidth, result.displayHeight]).toEqual([W * 4, H * 4]);
+    const s = pack.manifest.scale;
+    expect([result.displayWidth, result.displayHeight]).toEqual([W * s, H * s]);
     out.push(pixels(result));
     result.close();
   }
@@ -188,6 +191,21 @@ describe('lite pipelines (browser, models/lite/pack)', () => {
     const diffs = a.out.map((o, i) => compare(o, cpu.out[i]!));
     console.log('lite GPU vs wasm per frame (max, mean):', JSON.stringify(diffs));
     for (const d of diffs) expect(d.max).toBeLessThanOrEqual(1);
+  });
+
+  it('the x2 pack: WebGPU matches wasm frame by frame at twice the size', async () => {
+    const pack = await litePackX2();
+    expect(pack.manifest.scale).toBe(2);
+    const { device, info } = await testGpu();
+    const gpu = { backend: 'webgpu', device, outputMode: outputModeFor(info) } as const;
+    const a = await enhanceClip(pack, gpu);
+    const cpu = await enhanceClip(pack, { backend: 'wasm' });
+    expect(a.stats.allocationsAfterFirstFrame).toBe(0);
+    const diffs = a.out.map((o, i) => compare(o, cpu.out[i]!));
+    console.log('lite x2 GPU vs wasm per frame (max, mean):', JSON.stringify(diffs));
+    for (const d of diffs) expect(d.max).toBeLessThanOrEqual(1);
+    // and it is not the x4 model's output shrunk: the frame is 48x32
+    expect(a.out[0]!.length).toBe(W * 2 * H * 2 * 4);
   });
 
   it('the previous frame reaches the output through flow, warp and the WGSL CFR, as on the CPU', async () => {
