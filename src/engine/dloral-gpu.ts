@@ -211,6 +211,9 @@ export class DloralGpuEnhancer implements FrameEnhancer {
           topK: extra.cfr.topK,
         },
         { width: t.width, height: t.height, temperature: cfr.config.temperature },
+        // a 96x96 tile at 9 heads x 64 is ~50 G multiply-adds: split into dispatches of bounded
+        // work (cfrBandRows) so no single one runs long enough to trip a GPU watchdog
+        { bandRows: 'auto' },
       ),
     );
     const blends = lt.tiles.map((tile) =>
