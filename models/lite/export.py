@@ -129,13 +129,29 @@ def flops_per_input_pixel(net):
     return 2 * macs
 
 
+def data_args(data_dir):
+    """The options data.py wrote its set with (data-args.json; absent for sets made before it
+    recorded them, which were all made without --augment)."""
+    path = os.path.join(data_dir, 'data-args.json')
+    return json.load(open(path)) if os.path.exists(path) else {}
+
+
 def command(a):
     scale = a.get('scale', 4)
     flag = '' if scale == 4 else f' --scale {scale}'
-    run = os.path.join(a.get('data') or '.cache/lite', 'run', 'last.pt')
+    data = a.get('data') or '.cache/lite'
+    default_data = '.cache/lite' if scale == 4 else f'.cache/lite-x{scale}'
+    d = data_args(data)
+    data_flags = flag + (' --augment' if d.get('augment') else '')
+    train_flags = flag
+    if os.path.normpath(data) != default_data:
+        data_flags += f' --out {data}'
+        train_flags += f' --data {data}'
+    run = os.path.join(a.get('out') or os.path.join(data, 'run'), 'last.pt')
     train = (f"/usr/bin/python3 models/lite/train.py --seed {a.get('seed', 0)} "
-             f"--iters {a.get('iters')} --max-minutes {a.get('max_minutes')}{flag}")
-    return (f"/usr/bin/python3 models/lite/data.py --seed 0{flag} && {train} && "
+             f"--iters {a.get('iters')} --max-minutes {a.get('max_minutes')}{train_flags}")
+    return (f"/usr/bin/python3 models/lite/data.py --seed {d.get('seed', 0)}{data_flags} && "
+            f"{train} && "
             f"/usr/bin/python3 models/lite/evaluate.py --ckpt {run} && "
             f"/usr/bin/python3 models/lite/export.py --ckpt {run}")
 
@@ -248,7 +264,11 @@ def main():
                             'use': 'validation' if k in D.VAL_PHOTOS else 'training'}
                            for k, v in sorted(photos.items())],
                 'clips': 'synthetic: affine pan/zoom/rotation over a photo plus a moving '
-                         'object cropped from another photo; exact flow',
+                         'object cropped from another photo; exact flow' + (
+                             '; training photos at six scales (0.15-0.6) and 80% of training '
+                             'clips in new colours (channel order, saturation, gamma per clip)'
+                             if data_args(train_args.get('data') or '.cache/lite').get('augment')
+                             else ''),
                 'degradation': 'second order like Real-ESRGAN, milder, every stage optional: '
                                'Gaussian iso/aniso blur (sigma 0.2-1.8), resize to 25-100 % '
                                '(area/bicubic/bilinear), Gaussian or Poisson noise, JPEG 40-95, '

@@ -130,11 +130,11 @@ def validate(net, val, chunk=8):
     return float(np.mean(ps)), float(np.mean(pb))
 
 
-def weights_at(p, boundary, ramp):
-    """Loss weights at training progress p in [0, 1]: consistency 0.3 -> 0.1, gradient 0 -> 0.5,
-    crossing linearly over `ramp` centred on the phase boundary."""
+def weights_at(p, boundary, ramp, cons=(0.3, 0.1), grad=0.5):
+    """Loss weights at training progress p in [0, 1]: consistency cons[0] -> cons[1], gradient
+    0 -> grad, crossing linearly over `ramp` centred on the phase boundary."""
     a = min(max((p - (boundary - ramp / 2)) / ramp, 0.0), 1.0)
-    return 0.3 * (1 - a) + 0.1 * a, 0.5 * a
+    return cons[0] * (1 - a) + cons[1] * a, grad * a
 
 
 def main():
@@ -145,6 +145,10 @@ def main():
     ap.add_argument('--lr', type=float, default=2e-3)
     ap.add_argument('--boundary', type=float, default=0.45, help='phase 1 -> 2 at this progress')
     ap.add_argument('--ramp', type=float, default=0.1)
+    ap.add_argument('--cons', type=float, nargs=2, default=(0.3, 0.1),
+                    help='consistency loss weight in phase 1 and in phase 2')
+    ap.add_argument('--grad', type=float, default=0.5, help='gradient loss weight in phase 2')
+    ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--val-every', type=int, default=100)
     ap.add_argument('--max-minutes', type=float, default=40.0,
                     help='time budget: schedule progress is max(iter / iters, time / budget)')
@@ -154,7 +158,7 @@ def main():
     args = ap.parse_args()
     args.data = args.data or ('.cache/lite' if args.scale == 4 else f'.cache/lite-x{args.scale}')
     args.out = args.out or os.path.join(args.data, 'run')
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     g = torch.Generator().manual_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
@@ -189,7 +193,7 @@ def main():
         idx = torch.randint(0, n_train, (args.batch,), generator=g)
         hr, lq, flow, valid = augment(g, *to_batch(train, idx))
         out = net.forward_clip(lq, perturb_flow(g, flow))
-        lc, lg = weights_at(p, args.boundary, args.ramp)
+        lc, lg = weights_at(p, args.boundary, args.ramp, args.cons, args.grad)
         l_pix = charb(out, hr)
         l_cons = consistency_loss(out, hr, hr_flow(flow, args.scale), valid)
         l_grad = grad_loss(out, hr)
