@@ -144,6 +144,10 @@ def command(a):
     d = data_args(data)
     data_flags = flag + (' --augment' if d.get('augment') else '')
     train_flags = flag
+    if list(a.get('cons', (0.3, 0.1))) != [0.3, 0.1]:
+        train_flags += ' --cons {} {}'.format(*a['cons'])
+    if a.get('grad', 0.5) != 0.5:
+        train_flags += f" --grad {a['grad']}"
     if os.path.normpath(data) != default_data:
         data_flags += f' --out {data}'
         train_flags += f' --data {data}'
