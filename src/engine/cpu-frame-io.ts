@@ -3,7 +3,7 @@
  * turns a VideoFrame into RGBA bytes, and planar tensors go back through the frame-tensor CPU
  * implementation into a canvas the output VideoFrame is made from. Canvases are made once.
  */
-import { tensorToRgbaRef } from '../kernels/frame-tensor/frame-tensor.ref.ts';
+import { tensorToRgbaInto } from '../kernels/frame-tensor/frame-tensor.ref.ts';
 import type { TensorRange } from '../kernels/frame-tensor/frame-tensor.ts';
 import { UpframeError } from '../shared/errors.ts';
 import { frameTimes } from './frame-io.ts';
@@ -40,6 +40,8 @@ export class CpuFrameInput {
 export class CpuFrameOutput {
   private readonly ctx: OffscreenCanvasRenderingContext2D;
   private readonly yuv: YuvFrameMaker;
+  /** The RGBA bytes of the frame being emitted, reused (both exits below copy them). */
+  private readonly rgba: Uint8Array<ArrayBuffer>;
   /** false: RGB frames (see FrameEnhancer.emitRgb). */
   sourceColour = true;
 
@@ -49,6 +51,7 @@ export class CpuFrameOutput {
   ) {
     this.ctx = context2d(width, height, false);
     this.yuv = new YuvFrameMaker(width, height);
+    this.rgba = new Uint8Array(width * height * 4);
   }
 
   /**
@@ -57,7 +60,8 @@ export class CpuFrameOutput {
    */
   emit(tensor: Float32Array, range: TensorRange, source: VideoFrame): VideoFrame {
     const { width, height } = this;
-    const rgba = tensorToRgbaRef(tensor, { x: 0, y: 0, width, height }, width, height, range);
+    const region = { x: 0, y: 0, width, height };
+    const rgba = tensorToRgbaInto(tensor, region, width, height, range, this.rgba);
     const yuv = this.sourceColour
       ? this.yuv.make(rgba, width * 4, source.colorSpace, frameTimes(source))
       : null;

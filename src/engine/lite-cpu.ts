@@ -1,13 +1,14 @@
 /**
  * The Upframe-lite pipeline on the CPU: ORT's wasm backend for the encoder and the generator, the
- * kernels' CPU references (flowRef, warpRef, cfrRef) for the rest. It runs where WebGPU is
+ * kernels' CPU implementations (FlowCpu and CfrCpu, which equal flowRef and cfrRef bit for bit,
+ * and warpRef) for the rest. It runs where WebGPU is
  * missing, and it is the reference lite-gpu.ts must match: the same steps in the same order
  * (models/lite/README.md, "Architecture and the inference contract").
  */
 import { outputPlacement } from './tiling.ts';
 import { CpuFrameInput, CpuFrameOutput } from './cpu-frame-io.ts';
-import { cfrRef } from '../kernels/cfr-attention/cfr-attention.ref.ts';
-import { flowRef } from '../kernels/flow/flow.ref.ts';
+import { CfrCpu } from '../kernels/cfr-attention/cfr-cpu.ts';
+import { FlowCpu } from '../kernels/flow/flow-cpu.ts';
 import { rgbaToTensorRef } from '../kernels/frame-tensor/frame-tensor.ref.ts';
 import { accumulateRef, resolveRef } from '../kernels/tile-blend/tile-blend.ref.ts';
 import { warpRef } from '../kernels/warp/warp.ref.ts';
@@ -32,7 +33,11 @@ function output(result: Record<string, OrtTensor>, name: string): Float32Array {
   return tensorData(t);
 }
 
-/** One frame's tensors, exposed so tests can compare stages. */
+/**
+ * One frame's tensors, exposed so tests can compare stages. `flow`, `reference` (when it is not
+ * `features`), `fused` and, for tiled plans, `hr` are the core's reused buffers: they are valid
+ * until the next `process` call.
+ */
 export interface LiteCpuFrame {
   readonly features: Float32Array;
   /** flow(n -> n-1) [2, H, W], or null when the frame was its own reference. */
@@ -43,10 +48,26 @@ export interface LiteCpuFrame {
   readonly hr: Float32Array;
 }
 
-/** The per-frame math, independent of VideoFrame. */
+/** The generator's tiling buffers, made once when the plan has more than one tile. */
+interface TileBuffers {
+  readonly fused: Float32Array<ArrayBuffer>;
+  readonly lq: Float32Array<ArrayBuffer>;
+  readonly acc: Float32Array<ArrayBuffer>;
+  readonly weight: Float32Array<ArrayBuffer>;
+  readonly hr: Float32Array<ArrayBuffer>;
+}
+
+/**
+ * The per-frame math, independent of VideoFrame. Flow, warp and CFR run on buffers allocated
+ * once per job (FlowCpu, CfrCpu, the warp target, the tile buffers); per frame only ORT's own
+ * output tensors are new.
+ */
 export class LiteCpuCore {
   private previousFeatures: Float32Array | null = null;
-  private previousLq: Float32Array | null = null;
+  private readonly flow: FlowCpu | null;
+  private readonly warped: Float32Array<ArrayBuffer>;
+  private readonly cfr: CfrCpu;
+  private readonly tileBuffers: TileBuffers | null;
 
   constructor(
     readonly parts: LiteParts,
@@ -54,12 +75,37 @@ export class LiteCpuCore {
     readonly plan: LitePlan,
     /** false: CFR fuses each frame with itself (the trainer's "CFR disabled" evaluation). */
     readonly temporal = true,
-  ) {}
+  ) {
+    const { width: w, height: h } = plan;
+    const c = parts.channels;
+    this.flow = temporal ? new FlowCpu({ width: w, height: h, ...LITE_FLOW }) : null;
+    this.warped = new Float32Array(c * w * h);
+    this.cfr = new CfrCpu(parts.cfr, {
+      width: w,
+      height: h,
+      temperature: parts.cfr.config.temperature,
+      topK: parts.topK,
+      radius: parts.radius,
+    });
+    const { tiles } = plan;
+    const tilePlane = tiles.tileWidth * tiles.tileHeight;
+    const outPlane = plan.outputWidth * plan.outputHeight;
+    this.tileBuffers =
+      tiles.tiles.length > 1
+        ? {
+            fused: new Float32Array(c * tilePlane),
+            lq: new Float32Array(3 * tilePlane),
+            acc: new Float32Array(3 * outPlane),
+            weight: new Float32Array(outPlane),
+            hr: new Float32Array(3 * outPlane),
+          }
+        : null;
+  }
 
   /** Forget the previous frame (a cut, or a new clip). */
   reset(): void {
     this.previousFeatures = null;
-    this.previousLq = null;
+    this.flow?.reset();
   }
 
   /**
@@ -76,27 +122,23 @@ export class LiteCpuCore {
       await this.sessions.encoder.run({ [LITE_IO.encoderIn]: cpuTensor(lq, [1, 3, h, w]) }),
       LITE_IO.encoderOut,
     );
-    // 2-3. flow(n -> n-1) on the LQ frames, warp of the previous features
+    // 2-3. flow(n -> n-1) on the LQ frames (FlowCpu keeps frame n-1's pyramid), warp of the
+    // previous features
     let flow: Float32Array | null = null;
     let reference = features;
-    if (this.temporal && this.previousFeatures && this.previousLq) {
-      flow = injectedFlow ?? flowRef(lq, this.previousLq, { width: w, height: h, ...LITE_FLOW });
-      reference = warpRef(this.previousFeatures, flow, { width: w, height: h, channels: c });
+    if (this.flow) {
+      const computed = this.flow.next(lq, !injectedFlow);
+      if (this.previousFeatures) {
+        flow = injectedFlow ?? computed;
+        if (!flow) throw new UpframeError('INTERNAL', 'Internal error: no flow for frame n - 1.');
+        reference = warpRef(this.previousFeatures, flow, { ...size, channels: c }, this.warped);
+      }
     }
     // 4. CFR
-    const fused = cfrRef(features, reference, parts.cfr, {
-      width: w,
-      height: h,
-      temperature: parts.cfr.config.temperature,
-      topK: parts.topK,
-      radius: parts.radius,
-    });
+    const fused = this.cfr.run(features, reference);
     // 5. generator, tiled when the plan says so
     const hr = await this.generate(fused, lq, size);
-    if (this.temporal) {
-      this.previousFeatures = features;
-      this.previousLq = lq;
-    }
+    if (this.temporal) this.previousFeatures = features;
     return { features, flow, reference, fused, hr };
   }
 
@@ -110,32 +152,31 @@ export class LiteCpuCore {
     const c = this.parts.channels;
     const { tileWidth: tw, tileHeight: th } = tiles;
     const frameOut = { width: this.plan.outputWidth, height: this.plan.outputHeight };
-    const acc =
-      tiles.tiles.length > 1 ? new Float32Array(3 * frameOut.width * frameOut.height) : null;
-    const weight = acc ? new Float32Array(frameOut.width * frameOut.height) : null;
+    const b = this.tileBuffers;
+    if (!b) {
+      const result = await this.sessions.generator.run({
+        [LITE_IO.generatorFused]: cpuTensor(fused, [1, c, th, tw]),
+        [LITE_IO.generatorLq]: cpuTensor(lq, [1, 3, th, tw]),
+      });
+      return output(result, LITE_IO.generatorOut);
+    }
+    b.acc.fill(0);
+    b.weight.fill(0);
     for (const tile of tiles.tiles) {
       const win = { x: tile.x, y: tile.y, width: tw, height: th };
-      const single = !acc || !weight;
       const result = await this.sessions.generator.run({
-        [LITE_IO.generatorFused]: cpuTensor(single ? fused : cropPlanar(fused, c, size, win), [
+        [LITE_IO.generatorFused]: cpuTensor(cropPlanar(fused, c, size, win, b.fused), [
           1,
           c,
           th,
           tw,
         ]),
-        [LITE_IO.generatorLq]: cpuTensor(single ? lq : cropPlanar(lq, 3, size, win), [
-          1,
-          3,
-          th,
-          tw,
-        ]),
+        [LITE_IO.generatorLq]: cpuTensor(cropPlanar(lq, 3, size, win, b.lq), [1, 3, th, tw]),
       });
       const out = output(result, LITE_IO.generatorOut);
-      if (single) return out;
-      accumulateRef(3, out, acc, weight, outputPlacement(tile, tw, th, s), frameOut);
+      accumulateRef(3, out, b.acc, b.weight, outputPlacement(tile, tw, th, s), frameOut);
     }
-    if (!acc || !weight) throw new UpframeError('INTERNAL', 'Internal error: no generator tiles.');
-    return resolveRef(3, acc, weight, frameOut);
+    return resolveRef(3, b.acc, b.weight, frameOut, b.hr);
   }
 
   async release(): Promise<void> {
@@ -151,6 +192,8 @@ export class LiteCpuEnhancer implements FrameEnhancer {
   readonly outputHeight: number;
   private readonly input: CpuFrameInput;
   private readonly output: CpuFrameOutput;
+  /** The LQ tensor, reused: the core keeps no reference to it between frames. */
+  private readonly lq: Float32Array<ArrayBuffer>;
   private frames = 0;
 
   constructor(
@@ -162,6 +205,7 @@ export class LiteCpuEnhancer implements FrameEnhancer {
     this.outputHeight = plan.outputHeight;
     this.input = new CpuFrameInput(plan.width, plan.height);
     this.output = new CpuFrameOutput(plan.outputWidth, plan.outputHeight);
+    this.lq = new Float32Array(3 * plan.width * plan.height);
   }
 
   reset(): void {
@@ -176,7 +220,7 @@ export class LiteCpuEnhancer implements FrameEnhancer {
     const { plan } = this.core;
     const region = { x: 0, y: 0, width: plan.width, height: plan.height };
     const { hr } = await this.core.process(
-      rgbaToTensorRef(this.input.pixels(frame), plan.width, plan.height, region, '0,1'),
+      rgbaToTensorRef(this.input.pixels(frame), plan.width, plan.height, region, '0,1', this.lq),
     );
     this.frames += 1;
     return this.output.emit(hr, '0,1', frame);

@@ -208,8 +208,8 @@ export function cropPlanar(
   channels: number,
   size: { width: number; height: number },
   win: { x: number; y: number; width: number; height: number },
+  out: Float32Array<ArrayBuffer> = new Float32Array(channels * win.width * win.height),
 ): Float32Array<ArrayBuffer> {
-  const out = new Float32Array(channels * win.width * win.height);
   for (let c = 0; c < channels; c++)
     for (let j = 0; j < win.height; j++) {
       const from = (c * size.height + win.y + j) * size.width + win.x;

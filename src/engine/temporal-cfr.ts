@@ -23,7 +23,7 @@
 import type { BufferPool } from '../gpu/pool.ts';
 import { prepareCfr, uploadCfrWeights } from '../kernels/cfr-attention/cfr-attention.ts';
 import type { CfrWeights } from '../kernels/cfr-attention/cfr-weights.ts';
-import { flowRef } from '../kernels/flow/flow.ref.ts';
+import { FlowCpu } from '../kernels/flow/flow-cpu.ts';
 import { prepareFlow, type FlowOptions, type FlowProvider } from '../kernels/flow/flow.ts';
 import {
   prepareFromTensor,
@@ -319,9 +319,13 @@ export function alignedCfr(
 
 /** The same fusion on the CPU (the kernels' references); the reference TemporalFusionGpu matches. */
 export class TemporalFusionCpu {
-  private previousLq: Float32Array | null = null;
   private previousFused: Float32Array | null = null;
   private readonly weights: CfrWeights;
+  /** Flow with frame n - 1's pyramid kept; the warp's input and output, allocated once. */
+  private readonly flow: FlowCpu;
+  private readonly withValidity: Float32Array<ArrayBuffer>;
+  private readonly warped: Float32Array<ArrayBuffer>;
+  private readonly zeroFlow: Float32Array;
 
   constructor(
     readonly width: number,
@@ -329,11 +333,16 @@ export class TemporalFusionCpu {
     private readonly settings: TemporalCfrSettings = TEMPORAL_CFR,
   ) {
     this.weights = temporalCfrWeights(settings);
+    const plane = width * height;
+    this.flow = new FlowCpu({ width, height, ...TEMPORAL_FLOW });
+    this.withValidity = new Float32Array(4 * plane);
+    this.warped = new Float32Array(4 * plane);
+    this.zeroFlow = new Float32Array(2 * plane);
   }
 
   reset(): void {
-    this.previousLq = null;
     this.previousFused = null;
+    this.flow.reset();
   }
 
   /** RGBA bytes of the frame -> RGBA bytes of the fused frame (8-bit, as the GPU texture). */
@@ -342,26 +351,19 @@ export class TemporalFusionCpu {
     const plane = width * height;
     const region = { x: 0, y: 0, width, height };
     const lq = rgbaToTensorRef(rgba, width, height, region, '0,1');
-    let flow: Float32Array;
-    let previous: Float32Array;
-    if (this.previousLq && this.previousFused) {
-      flow = flowRef(lq, this.previousLq, { width, height, ...TEMPORAL_FLOW });
-      previous = this.previousFused;
-    } else {
-      flow = new Float32Array(2 * plane);
-      previous = lq;
-    }
-    const withValidity = new Float32Array(4 * plane);
+    const computed = this.flow.next(lq);
+    const flow = (this.previousFused && computed) || this.zeroFlow;
+    const previous = this.previousFused ?? lq;
+    const withValidity = this.withValidity;
     withValidity.set(previous.subarray(0, 3 * plane));
     withValidity.fill(1, 3 * plane);
-    const warped = warpRef(withValidity, flow, { width, height, channels: 4 });
+    const warped = warpRef(withValidity, flow, { width, height, channels: 4 }, this.warped);
     const features = temporalFeaturesRef(lq, warped, {
       width,
       height,
       penalty: this.settings.penalty,
     });
     const fused = alignedCfr(features.current, features.reference, this.weights, plane);
-    this.previousLq = lq;
     this.previousFused = fused.slice(0, 3 * plane);
     return tensorToRgbaRef(fused, region, width, height, '0,1');
   }

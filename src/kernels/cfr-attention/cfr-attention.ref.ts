@@ -17,15 +17,16 @@ export interface Projections {
   readonly v: Float32Array<ArrayBuffer>;
 }
 
-function conv1x1(
+/** 1x1 convolution over planar [C, H, W]; writes `out` when given (CfrCpu's pooled buffers). */
+export function conv1x1(
   input: Float32Array,
   weight: Float32Array,
   bias: Float32Array,
   inChannels: number,
   outChannels: number,
   hw: number,
+  out: Float32Array<ArrayBuffer> = new Float32Array(outChannels * hw),
 ): Float32Array<ArrayBuffer> {
-  const out = new Float32Array(outChannels * hw);
   for (let c = 0; c < outChannels; c++) {
     for (let p = 0; p < hw; p++) {
       let acc = 0;
@@ -56,11 +57,15 @@ export function cfrProjectRef(
 }
 
 /** tau[h, p] = Linear(headDim -> 1)(Q[h, :, p]), one Linear shared by all heads. */
-export function cfrTauRef(q: Float32Array, weights: CfrWeights, hw: number): Float32Array {
+export function cfrTauRef(
+  q: Float32Array,
+  weights: CfrWeights,
+  hw: number,
+  tau: Float32Array = new Float32Array(weights.config.heads * hw),
+): Float32Array {
   const { heads, headDim } = weights.config;
   const w = weights.tensors['tau.weight'];
   const b = weights.tensors['tau.bias'][0]!;
-  const tau = new Float32Array(heads * hw);
   for (let h = 0; h < heads; h++) {
     for (let p = 0; p < hw; p++) {
       let acc = 0;
@@ -71,7 +76,7 @@ export function cfrTauRef(q: Float32Array, weights: CfrWeights, hw: number): Flo
   return tau;
 }
 
-function similarity(
+export function similarity(
   q: Float32Array,
   k: Float32Array,
   h: number,

@@ -6,24 +6,34 @@ function clampi(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;
 }
 
-function toGray(frame: Float32Array, channels: number, plane: number): Float32Array {
-  if (channels === 1) return Float32Array.from(frame.subarray(0, plane));
-  const out = new Float32Array(plane);
+/** The helpers below write into `out` when given one (FlowCpu's pooled buffers), else allocate. */
+export function toGray(
+  frame: Float32Array,
+  channels: number,
+  plane: number,
+  out: Float32Array = new Float32Array(plane),
+): Float32Array {
+  if (channels === 1) {
+    out.set(frame.subarray(0, plane));
+    return out;
+  }
   for (let i = 0; i < plane; i++) {
     out[i] = 0.299 * frame[i]! + 0.587 * frame[i + plane]! + 0.114 * frame[i + 2 * plane]!;
   }
   return out;
 }
 
-function downsample(
+const PYRAMID_TAPS = [0.125, 0.375, 0.375, 0.125];
+
+export function downsample(
   fine: Float32Array,
   fw: number,
   fh: number,
   w: number,
   h: number,
+  out: Float32Array = new Float32Array(w * h),
 ): Float32Array {
-  const k = [0.125, 0.375, 0.375, 0.125];
-  const out = new Float32Array(w * h);
+  const k = PYRAMID_TAPS;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       let acc = 0;
@@ -65,14 +75,14 @@ export function bilinear(
   return top + (bottom - top) * ty;
 }
 
-function upsampleFlow(
+export function upsampleFlow(
   coarse: Float32Array,
   cw: number,
   ch: number,
   w: number,
   h: number,
+  out: Float32Array = new Float32Array(2 * w * h),
 ): Float32Array {
-  const out = new Float32Array(2 * w * h);
   const rx = cw / w;
   const ry = ch / h;
   for (let y = 0; y < h; y++) {
@@ -86,7 +96,11 @@ function upsampleFlow(
   return out;
 }
 
-function lkStep(
+/**
+ * One Gauss-Newton step. `out` may be `flow` itself: pixel i reads only flow[i] (and the frames)
+ * before writing out[i].
+ */
+export function lkStep(
   cur: Float32Array,
   prev: Float32Array,
   flow: Float32Array,
@@ -94,9 +108,9 @@ function lkStep(
   h: number,
   radius: number,
   lambda: number,
+  out: Float32Array = new Float32Array(2 * w * h),
 ): Float32Array {
   const plane = w * h;
-  const out = new Float32Array(2 * plane);
   const at = (x: number, y: number): number => cur[clampi(y, 0, h - 1) * w + clampi(x, 0, w - 1)]!;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
@@ -114,7 +128,8 @@ function lkStep(
         if (qy < 0 || qy > h - 1) continue;
         for (let u = -radius; u <= radius; u++) {
           const qx = x + u;
-          const [px, py] = [qx + dx, qy + dy];
+          const px = qx + dx;
+          const py = qy + dy;
           if (qx < 0 || qx > w - 1 || px < 0 || px > w - 1 || py < 0 || py > h - 1) continue;
           count++;
           const gx = 0.5 * (at(qx + 1, qy) - at(qx - 1, qy));
@@ -143,10 +158,15 @@ function lkStep(
   return out;
 }
 
-function median3x3(flow: Float32Array, w: number, h: number): Float32Array {
+/** `out` must not be `flow` (each pixel reads its neighbours); `v` is a 9-entry scratch. */
+export function median3x3(
+  flow: Float32Array,
+  w: number,
+  h: number,
+  out: Float32Array = new Float32Array(2 * w * h),
+  v: Float64Array = new Float64Array(9),
+): Float32Array {
   const plane = w * h;
-  const out = new Float32Array(2 * plane);
-  const v = new Float64Array(9);
   for (let comp = 0; comp < 2; comp++) {
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {

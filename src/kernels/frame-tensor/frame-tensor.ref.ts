@@ -9,10 +9,11 @@ export function rgbaToTensorRef(
   texHeight: number,
   region: Region,
   range: TensorRange,
+  /** Written and returned when given (the wasm pipelines reuse one buffer), else allocated. */
+  out: Float32Array<ArrayBuffer> = new Float32Array(3 * region.width * region.height),
 ): Float32Array<ArrayBuffer> {
   const { scale, offset } = RANGE_AFFINE[range];
   const plane = region.width * region.height;
-  const out = new Float32Array(3 * plane);
   for (let y = 0; y < region.height; y++) {
     for (let x = 0; x < region.width; x++) {
       const sx = Math.min(Math.max(region.x + x, 0), texWidth - 1);
@@ -46,7 +47,18 @@ export function tensorToRgbaRef(
   range: TensorRange,
   background: Uint8Array = new Uint8Array(texWidth * texHeight * 4),
 ): Uint8Array<ArrayBuffer> {
-  const out = background.slice();
+  return tensorToRgbaInto(tensor, region, texWidth, texHeight, range, background.slice());
+}
+
+/** tensorToRgbaRef writing into `out` (texW x texH RGBA), whose pixels outside the region stay. */
+export function tensorToRgbaInto<T extends Uint8Array>(
+  tensor: Float32Array,
+  region: Region,
+  texWidth: number,
+  texHeight: number,
+  range: TensorRange,
+  out: T,
+): T {
   const plane = region.width * region.height;
   for (let y = 0; y < region.height; y++) {
     for (let x = 0; x < region.width; x++) {

@@ -45,9 +45,9 @@ export function resolveRef(
   acc: Float32Array,
   weight: Float32Array,
   frame: FrameSize,
+  out: Float32Array<ArrayBuffer> = new Float32Array(channels * frame.width * frame.height),
 ): Float32Array<ArrayBuffer> {
   const plane = frame.width * frame.height;
-  const out = new Float32Array(channels * plane);
   for (let i = 0; i < plane; i++) {
     const inv = f(1 / weight[i]!);
     for (let c = 0; c < channels; c++) out[c * plane + i] = f(acc[c * plane + i]! * inv);

@@ -17,10 +17,11 @@ export function warpRef(
   input: Float32Array,
   flow: Float32Array,
   params: WarpParams,
+  /** Written and returned when given (the wasm pipelines reuse one buffer), else allocated. */
+  out: Float32Array<ArrayBuffer> = new Float32Array(params.channels * params.width * params.height),
 ): Float32Array<ArrayBuffer> {
   const { width: w, height: h, channels } = params;
   const plane = w * h;
-  const out = new Float32Array(channels * plane);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const i = y * w + x;
@@ -30,19 +31,23 @@ export function warpRef(
       const y0 = Math.floor(iy);
       const x1 = x0 + 1;
       const y1 = y0 + 1;
-      const taps: [number, number, number][] = [
-        [x0, y0, f(f(x1 - ix) * f(y1 - iy))],
-        [x1, y0, f(f(ix - x0) * f(y1 - iy))],
-        [x0, y1, f(f(x1 - ix) * f(iy - y0))],
-        [x1, y1, f(f(ix - x0) * f(iy - y0))],
-      ];
+      // the four taps in PyTorch's order (nw, ne, sw, se); taps outside contribute zero
+      const in0 = x0 >= 0 && x0 < w;
+      const in1 = x1 >= 0 && x1 < w;
+      const row0 = y0 >= 0 && y0 < h ? y0 * w : -1;
+      const row1 = y1 >= 0 && y1 < h ? y1 * w : -1;
+      const wnw = f(f(x1 - ix) * f(y1 - iy));
+      const wne = f(f(ix - x0) * f(y1 - iy));
+      const wsw = f(f(x1 - ix) * f(iy - y0));
+      const wse = f(f(ix - x0) * f(iy - y0));
       for (let c = 0; c < channels; c++) {
+        const base = c * plane;
         let v = 0;
-        for (const [tx, ty, weight] of taps) {
-          if (tx < 0 || ty < 0 || tx >= w || ty >= h) continue;
-          v = f(v + f((input[c * plane + ty * w + tx] ?? 0) * weight));
-        }
-        out[c * plane + i] = v;
+        if (row0 >= 0 && in0) v = f(v + f((input[base + row0 + x0] ?? 0) * wnw));
+        if (row0 >= 0 && in1) v = f(v + f((input[base + row0 + x1] ?? 0) * wne));
+        if (row1 >= 0 && in0) v = f(v + f((input[base + row1 + x0] ?? 0) * wsw));
+        if (row1 >= 0 && in1) v = f(v + f((input[base + row1 + x1] ?? 0) * wse));
+        out[base + i] = v;
       }
     }
   }
