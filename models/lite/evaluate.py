@@ -103,12 +103,14 @@ def main():
     photos = D.load_photos(sorted(D.VAL_PHOTOS), rng)
     d = D.make_set(rng, photos, args.clips, args.size, args.frames, group=16, scale=scale)
     d = {k: torch.from_numpy(v) for k, v in d.items()}
-    net = M.Lite(scale)
+    net = M.Lite(scale, recurrent=state.get('args', {}).get('recurrent', False))
     net.load_state_dict(state['model'])
     net.eval()
 
     rows = {name: {'psnr': [], 'ssim': [], 'ewarp': []} for name in
             ('bicubic', 'lite (CFR, GT flow)', 'lite (CFR, DIS flow)', 'lite (CFR off)', 'GT')}
+    by_frame = {name: [] for name in rows}
+    counts = {name: 0 for name in rows}
     with torch.no_grad():
         for s in range(0, args.clips, 4):
             idx = torch.arange(s, min(s + 4, args.clips))
@@ -129,6 +131,10 @@ def main():
                 r['psnr'] += psnr_each(out.flatten(0, 1), hr.flatten(0, 1)).tolist()
                 r['ssim'] += ssim_each(out.flatten(0, 1), hr.flatten(0, 1)).tolist()
                 r['ewarp'] += ewarp(out, fhr, valid).tolist()
+                # PSNR per frame index: does a temporal state help more with each frame, or drift?
+                by_frame[name].append(psnr_each(out.flatten(0, 1), hr.flatten(0, 1))
+                                      .view(n, t).mean(0) * n)
+                counts[name] += n
     codec = d['codec'].numpy()
     result = {
         'checkpoint': {'iter': state.get('iter'), 'valPsnr': state.get('valPsnr')},
@@ -155,6 +161,12 @@ def main():
         'psnrGoalMet': g['psnr'] - b >= 1.0,
         'ewarpLowerWithCfr': g['ewarp'] < off['ewarp'],
     }
+    frame_psnr = {name: (torch.stack(v).sum(0) / counts[name]).tolist()
+                  for name, v in by_frame.items() if name != 'GT'}
+    result['gainByFrame'] = {name: [round(a - b, 4) for a, b in zip(v, frame_psnr['bicubic'])]
+                             for name, v in frame_psnr.items() if name != 'bicubic'}
+    for name, v in result['gainByFrame'].items():
+        print(f'{name:24s} gain over bicubic by frame: ' + ' '.join(f'{x:+.2f}' for x in v))
     print(json.dumps(result['goals']))
     with open(args.out, 'w') as fh:
         json.dump(result, fh, indent=1)

@@ -7,6 +7,9 @@ photos rather than the degradation; with --clean (LQ = an area x4/x2 downscale o
 no blur, noise or compression) it shows how far the same model and optimiser get on the easy
 problem in the same number of iterations.
 
+--gen-hidden/--gen-blocks try another generator width/depth (the pack's are model.GEN_HIDDEN,
+model.GEN_BLOCKS) at the same iterations, to see whether capacity limits the gain.
+
 Usage: /usr/bin/python3 models/lite/probe.py [--data .cache/lite] [--clean] [--iters 1500]
 """
 
@@ -46,13 +49,18 @@ def main():
     ap.add_argument('--batch', type=int, default=16)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--gen-hidden', type=int, default=M.GEN_HIDDEN)
+    ap.add_argument('--gen-blocks', type=int, default=M.GEN_BLOCKS)
     args = ap.parse_args()
+    M.GEN_HIDDEN, M.GEN_BLOCKS = args.gen_hidden, args.gen_blocks
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     g = torch.Generator().manual_seed(args.seed)
     hr_t, lq_t = frame_pairs(np.load(os.path.join(args.data, 'train.npz')), args.scale, args.clean)
     hr_v, lq_v = frame_pairs(np.load(os.path.join(args.data, 'val.npz')), args.scale, args.clean)
     net = M.Lite(args.scale)
+    print(f'generator {args.gen_hidden} x {args.gen_blocks}: '
+          f'{M.count_params(net.encoder) + M.count_params(net.generator)} parameters', flush=True)
     opt = torch.optim.Adam(list(net.encoder.parameters()) + list(net.generator.parameters()),
                            lr=2e-3)
 
