@@ -50,7 +50,7 @@ def cfr_tensors(cfr):
     return {k: v.detach().float().contiguous().numpy() for k, v in t.items()}
 
 
-def write_cfr(cfr, folder, recurrent):
+def write_cfr(cfr, folder):
     tensors = cfr_tensors(cfr)
     desc, chunks, offset = {}, [], 0
     for name in CFR_NAMES:
@@ -61,8 +61,7 @@ def write_cfr(cfr, folder, recurrent):
     meta = {
         'format': 'upframe-cfr-1', 'inChannels': M.FEAT, 'heads': M.HEADS,
         'headDim': M.HEAD_DIM, 'temperature': M.TEMPERATURE, 'dtype': 'float32',
-        'topK': M.TOP_K, 'radius': M.RADIUS,
-        'reference': 'fused' if recurrent else 'features', 'tensors': desc,
+        'topK': M.TOP_K, 'radius': M.RADIUS, 'tensors': desc,
     }
     with open(os.path.join(folder, 'cfr.json'), 'w') as fh:
         json.dump(meta, fh, indent=2)
@@ -90,8 +89,7 @@ def suffix(scale):
 
 def write_reference(net, folder, data_dir):
     """Two LQ frames from a held-out clip (non-square on purpose), the GT flow, and every
-    intermediate PyTorch computes for frame 1. `previous` is what frame 1 warps: frame 0's
-    features, or (recurrent) frame 0's fused features, CFR of its features with themselves."""
+    intermediate PyTorch computes for frame 1."""
     val = np.load(os.path.join(data_dir, 'val.npz'))
     h, w = 20, 28
     lq = torch.from_numpy(val['lq'][3, :2, 10:10 + h, 6:6 + w]).permute(0, 3, 1, 2).float() / 255
@@ -99,13 +97,11 @@ def write_reference(net, folder, data_dir):
     with torch.no_grad():
         feats = net.encoder(lq)
         prev, cur = feats[:1], feats[1:]
-        fused_prev = net.cfr(prev, prev)
-        previous = fused_prev if net.recurrent else prev
-        warped = M.warp(previous, flow)
+        warped = M.warp(prev, flow)
         fused = net.cfr(cur, warped)
         hr = GeneratorExport(net.generator)(fused, lq[1:])
     arrays = [('lqPrevious', lq[:1]), ('lq', lq[1:]), ('flow', flow), ('featuresPrevious', prev),
-              ('fusedPrevious', fused_prev), ('previous', previous), ('features', cur), ('warpedReference', warped), ('fused', fused), ('hr', hr)]
+              ('features', cur), ('warpedReference', warped), ('fused', fused), ('hr', hr)]
     desc, chunks, offset = {}, [], 0
     for name, t in arrays:
         arr = t.numpy().astype('<f4')
@@ -147,7 +143,7 @@ def command(a):
     default_data = '.cache/lite' if scale == 4 else f'.cache/lite-x{scale}'
     d = data_args(data)
     data_flags = flag + (' --augment' if d.get('augment') else '')
-    train_flags = flag + (' --recurrent' if a.get('recurrent') else '')
+    train_flags = flag
     if list(a.get('cons', (0.3, 0.1))) != [0.3, 0.1]:
         train_flags += ' --cons {} {}'.format(*a['cons'])
     if a.get('grad', 0.5) != 0.5:
@@ -178,7 +174,7 @@ def main():
     scale = train_args.get('scale', 4)
     args.eval = args.eval or os.path.join(HERE, f'eval-results{suffix(scale)}.json')
     PACK = os.path.join(HERE, f'pack{suffix(scale)}')
-    net = M.Lite(scale, recurrent=train_args.get('recurrent', False))
+    net = M.Lite(scale)
     net.load_state_dict(state['model'])
     net.eval()
     os.makedirs(PACK, exist_ok=True)
@@ -190,7 +186,7 @@ def main():
     export_onnx(GeneratorExport(net.generator), (fused, dummy),
                 os.path.join(PACK, 'generator.onnx'), ['fused', 'lq'], ['hr'],
                 {'fused': {2: 'h', 3: 'w'}, 'lq': {2: 'h', 3: 'w'}, 'hr': {2: 'h4', 3: 'w4'}})
-    write_cfr(net.cfr, PACK, net.recurrent)
+    write_cfr(net.cfr, PACK)
     write_reference(net, HERE, train_args.get('data') or '.cache/lite')
 
     hist_path = os.path.join(os.path.dirname(args.ckpt), 'history.json')
@@ -199,8 +195,6 @@ def main():
     files = [file_entry(PACK, 'encoder.onnx', 'model'), file_entry(PACK, 'generator.onnx', 'model'),
              file_entry(PACK, 'cfr.json', 'data'), file_entry(PACK, 'cfr.bin', 'weights')]
     photos = {**D.TRAIN_PHOTOS, **D.VAL_PHOTOS}
-    rec = net.recurrent
-    kept = 'fusedPrevious' if rec else 'featuresPrevious'
     lq_spec = {'name': 'lq', 'dtype': 'float32', 'shape': [1, 3, 'h', 'w'], 'layout': 'NCHW',
                'range': '0,1'}
     manifest = {
@@ -213,8 +207,7 @@ def main():
         'source': 'Upframe models/lite (trained by the project: models/lite/train.py)',
         'description': (
             'Compact video SR with DLoRAL\'s structure minus diffusion: a conv encoder on the LQ '
-            'frame, Cross-Frame Retrieval against the flow-warped previous frame\'s '
-            + ('fused (recurrent) ' if rec else '') + 'features '
+            'frame, Cross-Frame Retrieval against the flow-warped previous frame\'s features '
             '(run by the WGSL cfr-attention kernel from cfr.json/cfr.bin), and a conv generator '
             f'with a pixel-shuffle x{scale} tail over a bicubic residual. Trained on synthetic clips '
             'with known motion from Debian photos, degraded with blur, resizing, noise, JPEG and '
@@ -235,17 +228,15 @@ def main():
                 {'step': 1, 'what': 'encoder', 'file': 'encoder.onnx',
                  'inputs': {'lq': 'float32 [1, 3, h, w] NCHW, RGB in [0, 1] (the LQ frame)'},
                  'outputs': {'features': f'float32 [1, {M.FEAT}, h, w] NCHW, unbounded'},
-                 'note': ('Keep fused (step 4) of frame n as fusedPrevious for frame n + 1.'
-                          if rec else
-                          'Keep features of frame n as featuresPrevious for frame n + 1.')},
+                 'note': 'Keep features of frame n as featuresPrevious for frame n + 1.'},
                 {'step': 2, 'what': 'flow', 'kernel': 'src/kernels/flow',
                  'outputs': {'flow': 'float32 [2, h, w]: flow(current -> previous) at the LQ '
                              'resolution in LQ pixels, plane 0 = dx, plane 1 = dy'},
                  'note': 'Computed on the LQ frames n and n - 1. Not needed for frame 0.'},
                 {'step': 3, 'what': 'warp', 'kernel': 'src/kernels/warp',
-                 'inputs': {kept: f'[{M.FEAT}, h, w]', 'flow': '[2, h, w]'},
+                 'inputs': {'featuresPrevious': f'[{M.FEAT}, h, w]', 'flow': '[2, h, w]'},
                  'outputs': {'warpedReference': f'float32 [{M.FEAT}, h, w]'},
-                 'note': f'warpedReference[p] = {kept}[p + flow[p]], bilinear, zeros '
+                 'note': 'warpedReference[p] = featuresPrevious[p + flow[p]], bilinear, zeros '
                          'outside, grid_sample align_corners=True. Frame 0: warpedReference = '
                          'its own features (no warp).'},
                 {'step': 4, 'what': 'cfr', 'kernel': 'src/kernels/cfr-attention',
@@ -267,7 +258,6 @@ def main():
             ],
             'cfr': {'inChannels': M.FEAT, 'heads': M.HEADS, 'headDim': M.HEAD_DIM,
                     'topK': M.TOP_K, 'radius': M.RADIUS, 'temperature': M.TEMPERATURE,
-                    'reference': 'fused' if rec else 'features',
                     'firstFrame': 'reference = its own features (zero flow)'},
             'flow': {'direction': 'current -> previous', 'resolution': 'LQ (input)',
                      'units': 'LQ pixels', 'channels': ['dx', 'dy'],

@@ -123,13 +123,9 @@ def warp(x, flow):
 
 
 class Lite(nn.Module):
-    def __init__(self, scale=SCALE, recurrent=False):
+    def __init__(self, scale=SCALE):
         super().__init__()
         self.scale = scale
-        # recurrent: the reference of frame n is the warped FUSED features of frame n - 1 (what
-        # the CFR gave), so what it gathered from earlier frames carries forward; otherwise the
-        # warped encoder features of frame n - 1 alone
-        self.recurrent = recurrent
         self.encoder = Encoder()
         self.cfr = CFR()
         self.generator = Generator(scale)
@@ -147,7 +143,6 @@ class Lite(nn.Module):
         n, t = lq.shape[:2]
         feats = self.encoder(lq.flatten(0, 1)).unflatten(0, (n, t))
         outs = []
-        fused = None
         for i in range(t):
             cur = feats[:, i]
             if not use_cfr:
@@ -155,9 +150,8 @@ class Lite(nn.Module):
             elif i == 0:
                 ref = cur
             else:
-                ref = warp(fused if self.recurrent else feats[:, i - 1], flow[:, i])
-            fused = self.cfr(cur, ref)
-            outs.append(self.generator(fused, lq[:, i]))
+                ref = warp(feats[:, i - 1], flow[:, i])
+            outs.append(self.generator(self.cfr(cur, ref), lq[:, i]))
         return torch.stack(outs, 1)
 
 

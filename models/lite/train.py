@@ -148,8 +148,6 @@ def main():
     ap.add_argument('--cons', type=float, nargs=2, default=(0.3, 0.1),
                     help='consistency loss weight in phase 1 and in phase 2')
     ap.add_argument('--grad', type=float, default=0.5, help='gradient loss weight in phase 2')
-    ap.add_argument('--recurrent', action='store_true',
-                    help="CFR reference = frame n-1's warped fused features (model.Lite)")
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--val-every', type=int, default=100)
     ap.add_argument('--max-minutes', type=float, default=40.0,
@@ -168,7 +166,7 @@ def main():
     train = load(os.path.join(args.data, 'train.npz'))
     val = load(os.path.join(args.data, 'val.npz'))
     n_train = train['hr'].shape[0]
-    net = M.Lite(args.scale, recurrent=args.recurrent)
+    net = M.Lite(args.scale)
     print(f'params: encoder {M.count_params(net.encoder)}, cfr {M.count_params(net.cfr)}, '
           f'generator {M.count_params(net.generator)}, total {M.count_params(net)}', flush=True)
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)

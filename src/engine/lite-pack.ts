@@ -53,11 +53,6 @@ export interface LiteParts {
   readonly cfr: CfrWeights;
   readonly topK: number;
   readonly radius: number;
-  /**
-   * cfr.json `reference`: "features" (absent: the same) warps frame n-1's encoder features;
-   * "fused" (recurrent) warps what the CFR gave for frame n-1, so it carries earlier frames too.
-   */
-  readonly recurrent: boolean;
   readonly encoder: Uint8Array;
   readonly generator: Uint8Array;
   readonly overlap: number;
@@ -85,9 +80,6 @@ export function readLitePack(pack: LoadedPack): LiteParts {
     fail(pack, 'cfr.json has no valid topK.');
   if (typeof radius !== 'number' || !Number.isInteger(radius) || radius < 0)
     fail(pack, 'cfr.json has no valid radius.');
-  const reference = json['reference'] ?? 'features';
-  if (reference !== 'features' && reference !== 'fused')
-    fail(pack, 'cfr.json: reference must be "features" or "fused".');
   const hints = manifest.tile ?? { multiple: 1, minSize: 16, preferred: 128, overlap: 12 };
   return {
     name: manifest.name,
@@ -97,7 +89,6 @@ export function readLitePack(pack: LoadedPack): LiteParts {
     cfr,
     topK,
     radius,
-    recurrent: reference === 'fused',
     encoder: file('encoder.onnx'),
     generator: file('generator.onnx'),
     overlap: hints.overlap,
