@@ -3,9 +3,10 @@
  * turns a VideoFrame into RGBA bytes, and planar tensors go back through the frame-tensor CPU
  * implementation into a canvas the output VideoFrame is made from. Canvases are made once.
  */
-import { tensorToRgbaInto } from '../kernels/frame-tensor/frame-tensor.ref.ts';
+import { rgbaToTensorRef, tensorToRgbaInto } from '../kernels/frame-tensor/frame-tensor.ref.ts';
 import type { TensorRange } from '../kernels/frame-tensor/frame-tensor.ts';
 import { UpframeError } from '../shared/errors.ts';
+import type { EnhancerStats, FrameEnhancer } from './enhancer.ts';
 import { frameTimes } from './frame-io.ts';
 import { YuvFrameMaker } from './yuv-output.ts';
 
@@ -68,5 +69,74 @@ export class CpuFrameOutput {
     if (yuv) return yuv;
     this.ctx.putImageData(new ImageData(new Uint8ClampedArray(rgba.buffer), width, height), 0, 0);
     return new VideoFrame(this.ctx.canvas, frameTimes(source));
+  }
+}
+
+/** A whole-frame model on the CPU: one planar RGB tensor in, one planar RGB tensor out. */
+export interface CpuTensorCore {
+  /** Forget the temporal state (a cut, or a new clip). */
+  reset(): void;
+  /** [3, inputHeight, inputWidth] in `range` -> [3, outputHeight, outputWidth] in `range`. */
+  run(input: Float32Array): Promise<Float32Array>;
+  release(): Promise<void>;
+}
+
+export interface CpuTensorGeometry {
+  readonly inputWidth: number;
+  readonly inputHeight: number;
+  readonly outputWidth: number;
+  readonly outputHeight: number;
+}
+
+/**
+ * The wasm FrameEnhancer around a CpuTensorCore (Upframe-lite and DLoRAL): the frame's pixels
+ * into a reused input tensor, the core, and the result out through CpuFrameOutput.
+ */
+export class CpuTensorEnhancer implements FrameEnhancer {
+  readonly backend = 'wasm' as const;
+  readonly outputWidth: number;
+  readonly outputHeight: number;
+  private readonly input: CpuFrameInput;
+  private readonly output: CpuFrameOutput;
+  /** The input tensor, reused: no core keeps a reference to it between frames. */
+  private readonly tensor: Float32Array<ArrayBuffer>;
+  private frames = 0;
+
+  constructor(
+    readonly name: string,
+    private readonly core: CpuTensorCore,
+    private readonly geometry: CpuTensorGeometry,
+    private readonly range: TensorRange,
+  ) {
+    this.outputWidth = geometry.outputWidth;
+    this.outputHeight = geometry.outputHeight;
+    this.input = new CpuFrameInput(geometry.inputWidth, geometry.inputHeight);
+    this.output = new CpuFrameOutput(geometry.outputWidth, geometry.outputHeight);
+    this.tensor = new Float32Array(3 * geometry.inputWidth * geometry.inputHeight);
+  }
+
+  reset(): void {
+    this.core.reset();
+  }
+
+  emitRgb(): void {
+    this.output.sourceColour = false;
+  }
+
+  async process(frame: VideoFrame): Promise<VideoFrame> {
+    const { inputWidth: w, inputHeight: h } = this.geometry;
+    const region = { x: 0, y: 0, width: w, height: h };
+    const rgba = this.input.pixels(frame);
+    const out = await this.core.run(rgbaToTensorRef(rgba, w, h, region, this.range, this.tensor));
+    this.frames += 1;
+    return this.output.emit(out, this.range, frame);
+  }
+
+  stats(): EnhancerStats {
+    return { frames: this.frames, readbacks: 0, allocationsAfterFirstFrame: 0, gpuBytes: 0 };
+  }
+
+  async close(): Promise<void> {
+    await this.core.release();
   }
 }

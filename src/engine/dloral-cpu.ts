@@ -5,12 +5,11 @@
  * DESIGN.md "The DLoRAL pipeline, per frame n".
  */
 import { outputPlacement } from './tiling.ts';
-import { CpuFrameInput, CpuFrameOutput } from './cpu-frame-io.ts';
+import type { CpuTensorCore } from './cpu-frame-io.ts';
 import { adainRef } from '../kernels/adain/adain.ref.ts';
 import { bicubicRef } from '../kernels/bicubic/bicubic.ref.ts';
 import { cfrRef } from '../kernels/cfr-attention/cfr-attention.ref.ts';
 import { flowRef } from '../kernels/flow/flow.ref.ts';
-import { rgbaToTensorRef } from '../kernels/frame-tensor/frame-tensor.ref.ts';
 import { accumulateDiffRef } from '../kernels/latent-blend/latent-blend.ref.ts';
 import { accumulateRef, resolveRef } from '../kernels/tile-blend/tile-blend.ref.ts';
 import { warpRef } from '../kernels/warp/warp.ref.ts';
@@ -24,7 +23,6 @@ import {
   type DloralParts,
   type VaeTilePlan,
 } from './dloral-pack.ts';
-import type { EnhancerStats, FrameEnhancer } from './enhancer.ts';
 import { cpuTensor, Session, tensorData, type OrtTensor } from './ort.ts';
 import type { LoadedPack } from './packs.ts';
 
@@ -220,7 +218,7 @@ export interface DloralCpuFrame {
 }
 
 /** The per-frame math, independent of VideoFrame (Node tests and the enhancer share it). */
-export class DloralCpuCore {
+export class DloralCpuCore implements CpuTensorCore {
   private previousLatent: Float32Array | null = null;
   private previousSmall: Float32Array | null = null;
 
@@ -372,55 +370,13 @@ export class DloralCpuCore {
     return { latent, x0, image };
   }
 
+  /** CpuTensorCore: the output image of `process` alone. */
+  async run(lq: Float32Array): Promise<Float32Array> {
+    return (await this.process(lq)).image;
+  }
+
   async release(): Promise<void> {
     await releaseDloralSessions(this.sessions);
-  }
-}
-
-/** The wasm FrameEnhancer around DloralCpuCore. */
-export class DloralCpuEnhancer implements FrameEnhancer {
-  readonly backend = 'wasm' as const;
-  readonly outputWidth: number;
-  readonly outputHeight: number;
-  private readonly input: CpuFrameInput;
-  private readonly output: CpuFrameOutput;
-  private frames = 0;
-
-  constructor(
-    readonly name: string,
-    private readonly core: DloralCpuCore,
-  ) {
-    const g = core.plan.geometry;
-    this.outputWidth = g.outputWidth;
-    this.outputHeight = g.outputHeight;
-    this.input = new CpuFrameInput(g.inputWidth, g.inputHeight);
-    this.output = new CpuFrameOutput(g.outputWidth, g.outputHeight);
-  }
-
-  reset(): void {
-    this.core.reset();
-  }
-
-  emitRgb(): void {
-    this.output.sourceColour = false;
-  }
-
-  async process(frame: VideoFrame): Promise<VideoFrame> {
-    const g = this.core.plan.geometry;
-    const region = { x: 0, y: 0, width: g.inputWidth, height: g.inputHeight };
-    const { image } = await this.core.process(
-      rgbaToTensorRef(this.input.pixels(frame), g.inputWidth, g.inputHeight, region, '-1,1'),
-    );
-    this.frames += 1;
-    return this.output.emit(image, '-1,1', frame);
-  }
-
-  stats(): EnhancerStats {
-    return { frames: this.frames, readbacks: 0, allocationsAfterFirstFrame: 0, gpuBytes: 0 };
-  }
-
-  async close(): Promise<void> {
-    await this.core.release();
   }
 }
 

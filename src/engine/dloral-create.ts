@@ -5,7 +5,8 @@
  * the WebGPU or the wasm pipeline.
  */
 import type { EnhancerOptions } from './create-enhancer.ts';
-import { createDloralSessions, DloralCpuCore, DloralCpuEnhancer } from './dloral-cpu.ts';
+import { CpuTensorEnhancer } from './cpu-frame-io.ts';
+import { createDloralSessions, DloralCpuCore } from './dloral-cpu.ts';
 import { DloralGpuEnhancer } from './dloral-gpu.ts';
 import {
   planDloralMemory,
@@ -75,5 +76,6 @@ export async function createDloralEnhancer(
     return new DloralGpuEnhancer(options.device, pack.manifest.title, parts, sessions, plan, mode);
   }
   const sessions = await createDloralSessions(parts, { backend: 'wasm', plan });
-  return new DloralCpuEnhancer(pack.manifest.title, new DloralCpuCore(parts, sessions, plan));
+  const core = new DloralCpuCore(parts, sessions, plan);
+  return new CpuTensorEnhancer(pack.manifest.title, core, plan.geometry, '-1,1');
 }

@@ -6,14 +6,12 @@
  * (models/lite/README.md, "Architecture and the inference contract").
  */
 import { outputPlacement } from './tiling.ts';
-import { CpuFrameInput, CpuFrameOutput } from './cpu-frame-io.ts';
+import type { CpuTensorCore } from './cpu-frame-io.ts';
 import { CfrCpu } from '../kernels/cfr-attention/cfr-cpu.ts';
 import { FlowCpu } from '../kernels/flow/flow-cpu.ts';
-import { rgbaToTensorRef } from '../kernels/frame-tensor/frame-tensor.ref.ts';
 import { accumulateRef, resolveRef } from '../kernels/tile-blend/tile-blend.ref.ts';
 import { warpRef } from '../kernels/warp/warp.ref.ts';
 import { UpframeError } from '../shared/errors.ts';
-import type { EnhancerStats, FrameEnhancer } from './enhancer.ts';
 import {
   createLiteSessions,
   cropPlanar,
@@ -62,7 +60,7 @@ interface TileBuffers {
  * once per job (FlowCpu, CfrCpu, the warp target, the tile buffers); per frame only ORT's own
  * output tensors are new.
  */
-export class LiteCpuCore {
+export class LiteCpuCore implements CpuTensorCore {
   private previousFeatures: Float32Array | null = null;
   private readonly flow: FlowCpu | null;
   private readonly warped: Float32Array<ArrayBuffer>;
@@ -179,59 +177,14 @@ export class LiteCpuCore {
     return resolveRef(3, b.acc, b.weight, frameOut, b.hr);
   }
 
+  /** CpuTensorCore: the output of `process` alone. */
+  async run(lq: Float32Array): Promise<Float32Array> {
+    return (await this.process(lq)).hr;
+  }
+
   async release(): Promise<void> {
     await this.sessions.encoder.release();
     await this.sessions.generator.release();
-  }
-}
-
-/** The wasm FrameEnhancer around LiteCpuCore. */
-export class LiteCpuEnhancer implements FrameEnhancer {
-  readonly backend = 'wasm' as const;
-  readonly outputWidth: number;
-  readonly outputHeight: number;
-  private readonly input: CpuFrameInput;
-  private readonly output: CpuFrameOutput;
-  /** The LQ tensor, reused: the core keeps no reference to it between frames. */
-  private readonly lq: Float32Array<ArrayBuffer>;
-  private frames = 0;
-
-  constructor(
-    readonly name: string,
-    private readonly core: LiteCpuCore,
-  ) {
-    const { plan } = core;
-    this.outputWidth = plan.outputWidth;
-    this.outputHeight = plan.outputHeight;
-    this.input = new CpuFrameInput(plan.width, plan.height);
-    this.output = new CpuFrameOutput(plan.outputWidth, plan.outputHeight);
-    this.lq = new Float32Array(3 * plan.width * plan.height);
-  }
-
-  reset(): void {
-    this.core.reset();
-  }
-
-  emitRgb(): void {
-    this.output.sourceColour = false;
-  }
-
-  async process(frame: VideoFrame): Promise<VideoFrame> {
-    const { plan } = this.core;
-    const region = { x: 0, y: 0, width: plan.width, height: plan.height };
-    const { hr } = await this.core.process(
-      rgbaToTensorRef(this.input.pixels(frame), plan.width, plan.height, region, '0,1', this.lq),
-    );
-    this.frames += 1;
-    return this.output.emit(hr, '0,1', frame);
-  }
-
-  stats(): EnhancerStats {
-    return { frames: this.frames, readbacks: 0, allocationsAfterFirstFrame: 0, gpuBytes: 0 };
-  }
-
-  async close(): Promise<void> {
-    await this.core.release();
   }
 }
 

@@ -6,7 +6,8 @@
 import { UpframeError } from '../shared/errors.ts';
 import type { EnhancerOptions } from './create-enhancer.ts';
 import type { FrameEnhancer } from './enhancer.ts';
-import { LiteCpuCore, LiteCpuEnhancer } from './lite-cpu.ts';
+import { CpuTensorEnhancer } from './cpu-frame-io.ts';
+import { LiteCpuCore } from './lite-cpu.ts';
 import { LiteGpuEnhancer } from './lite-gpu.ts';
 import {
   createLiteSessions,
@@ -54,5 +55,12 @@ export async function createLiteEnhancer(
     return new LiteGpuEnhancer(options.device, parts, sessions, plan, mode, temporal);
   }
   const sessions = await createLiteSessions(parts, { backend: 'wasm' });
-  return new LiteCpuEnhancer(parts.title, new LiteCpuCore(parts, sessions, plan, temporal));
+  const core = new LiteCpuCore(parts, sessions, plan, temporal);
+  const geometry = {
+    inputWidth: plan.width,
+    inputHeight: plan.height,
+    outputWidth: plan.outputWidth,
+    outputHeight: plan.outputHeight,
+  };
+  return new CpuTensorEnhancer(parts.title, core, geometry, '0,1');
 }
