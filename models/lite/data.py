@@ -41,6 +41,15 @@ VAL_PHOTOS = {
     'Picture_0B_by_freespace.jpg': 'CC-BY-4.0, Trevor "Freespace" 2018',
 }
 PHOTO_PACKAGE = 'lomiri-wallpapers-16.04 (Debian)'
+# --extra-photos: two more photographs Debian ships, in python3-scipy (scipy.misc's sample data;
+# licences from /usr/share/doc/python3-scipy/copyright and scipy.misc's docstrings).
+EXTRA_DIR = '/usr/lib/python3/dist-packages/scipy/misc'
+EXTRA_PHOTOS = {
+    'face.dat': 'BSD-3-Clause (SciPy; its docs give the source as raccoon-procyon-lotor.jpg from '
+                'public-domain-image.com, a public-domain photo), 1024x768 RGB',
+    'ascent.dat': 'public domain (Debian python3-scipy copyright), 512x512 grey',
+}
+EXTRA_PACKAGE = 'python3-scipy (Debian)'
 
 SCALE = 4  # default; --scale 2 makes the x2 set (LQ = HR / scale everywhere below)
 
@@ -60,6 +69,25 @@ def load_photos(names, rng, scales=SCALES):
         for f in scales:
             f = f * rng.uniform(0.9, 1.1)
             out.append(cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA))
+    return out
+
+
+def load_extra_photos(scales):
+    """scipy.misc's face (RGB) and ascent (grey, as three equal channels). They are far smaller
+    than the wallpapers (~3000-5000 px), so each scale is taken relative to a 3000-px photo and
+    capped at the native size; repeated sizes are kept once."""
+    import bz2
+    import pickle
+    with open(os.path.join(EXTRA_DIR, 'face.dat'), 'rb') as fh:
+        face = np.frombuffer(bz2.decompress(fh.read()), np.uint8).reshape(768, 1024, 3)
+    with open(os.path.join(EXTRA_DIR, 'ascent.dat'), 'rb') as fh:
+        ascent = np.asarray(pickle.load(fh)).astype(np.uint8)
+    out = []
+    for img in (face, np.repeat(ascent[..., None], 3, 2)):
+        factors = sorted({round(min(1.0, f * 3000 / max(img.shape[:2])), 2) for f in scales})
+        for f in factors:
+            out.append(img.copy() if f == 1.0 else
+                       cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA))
     return out
 
 
@@ -361,6 +389,8 @@ def main():
     ap.add_argument('--out', default=None, help='default .cache/lite (x4), .cache/lite-x2 (x2)')
     ap.add_argument('--augment', action='store_true',
                     help='training clips: more photo scales and per-clip colour changes')
+    ap.add_argument('--extra-photos', action='store_true',
+                    help="training photos also from python3-scipy's sample data (EXTRA_PHOTOS)")
     args = ap.parse_args()
     args.out = args.out or ('.cache/lite' if args.scale == 4 else f'.cache/lite-x{args.scale}')
     # LQ crops are 32 px (training) and 64 px (validation) at every scale: the same cost per
@@ -371,6 +401,8 @@ def main():
     t0 = time.time()
     train_photos = load_photos(sorted(TRAIN_PHOTOS), rng,
                                SCALES_AUGMENT if args.augment else SCALES)
+    if args.extra_photos:
+        train_photos += load_extra_photos(SCALES_AUGMENT if args.augment else SCALES)
     d = make_set(rng, train_photos, args.train_clips, 32 * args.scale, args.frames,
                  scale=args.scale, augment=args.augment)
     np.savez(os.path.join(args.out, 'train.npz'), **d)

@@ -142,7 +142,8 @@ def command(a):
     data = a.get('data') or '.cache/lite'
     default_data = '.cache/lite' if scale == 4 else f'.cache/lite-x{scale}'
     d = data_args(data)
-    data_flags = flag + (' --augment' if d.get('augment') else '')
+    data_flags = flag + (' --augment' if d.get('augment') else '') + (
+        ' --extra-photos' if d.get('extra_photos') else '')
     train_flags = flag
     if list(a.get('cons', (0.3, 0.1))) != [0.3, 0.1]:
         train_flags += ' --cons {} {}'.format(*a['cons'])
@@ -269,7 +270,11 @@ def main():
                 'package': D.PHOTO_PACKAGE,
                 'photos': [{'file': f'/usr/share/backgrounds/{k}', 'licence': v,
                             'use': 'validation' if k in D.VAL_PHOTOS else 'training'}
-                           for k, v in sorted(photos.items())],
+                           for k, v in sorted(photos.items())] + (
+                    [{'file': f'{D.EXTRA_DIR}/{k}', 'licence': v, 'use': 'training',
+                      'package': D.EXTRA_PACKAGE} for k, v in sorted(D.EXTRA_PHOTOS.items())]
+                    if data_args(train_args.get('data') or '.cache/lite').get('extra_photos')
+                    else []),
                 'clips': 'synthetic: affine pan/zoom/rotation over a photo plus a moving '
                          'object cropped from another photo; exact flow' + (
                              '; training photos at six scales (0.15-0.6) and 80% of training '
