@@ -1,9 +1,9 @@
 /**
  * The Upframe-lite pipeline on the CPU: ORT's wasm backend for the encoder and the generator, the
- * kernels' CPU implementations (FlowCpu and CfrCpu, which equal flowRef and cfrRef bit for bit,
- * and warpRef) for the rest. It runs where WebGPU is
- * missing, and it is the reference lite-gpu.ts must match: the same steps in the same order
- * (models/lite/README.md, "Architecture and the inference contract").
+ * kernels' CPU implementations for the rest (FlowCpu and CfrCpu, which equal flowRef and cfrRef
+ * bit for bit, and warpRef). It runs where WebGPU is missing, and it is the reference lite-gpu.ts
+ * must match: the same steps in the same order (models/lite/README.md, "Architecture and the
+ * inference contract").
  */
 import { outputPlacement } from './tiling.ts';
 import type { CpuTensorCore } from './cpu-frame-io.ts';

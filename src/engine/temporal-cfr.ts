@@ -352,7 +352,8 @@ export class TemporalFusionCpu {
     const region = { x: 0, y: 0, width, height };
     const lq = rgbaToTensorRef(rgba, width, height, region, '0,1');
     const computed = this.flow.next(lq);
-    const flow = (this.previousFused && computed) || this.zeroFlow;
+    // frame 0 (and the first after a reset) is its own reference, with a zero flow
+    const flow = (this.previousFused ? computed : null) ?? this.zeroFlow;
     const previous = this.previousFused ?? lq;
     const withValidity = this.withValidity;
     withValidity.set(previous.subarray(0, 3 * plane));
