@@ -103,6 +103,7 @@ def main():
     photos = D.load_photos(sorted(D.VAL_PHOTOS), rng)
     d = D.make_set(rng, photos, args.clips, args.size, args.frames, group=16, scale=scale)
     d = {k: torch.from_numpy(v) for k, v in d.items()}
+    M.configure(state.get('args', {}))
     net = M.Lite(scale)
     net.load_state_dict(state['model'])
     net.eval()

@@ -149,6 +149,12 @@ def command(a):
         train_flags += ' --cons {} {}'.format(*a['cons'])
     if a.get('grad', 0.5) != 0.5:
         train_flags += f" --grad {a['grad']}"
+    if a.get('cfr_radius', 2) != 2:
+        train_flags += f" --cfr-radius {a['cfr_radius']}"
+    if a.get('cfr_topk', 8) != 8:
+        train_flags += f" --cfr-topk {a['cfr_topk']}"
+    if a.get('flow_noise', 0.5) != 0.5:
+        train_flags += f" --flow-noise {a['flow_noise']:g}"
     if os.path.normpath(data) != default_data:
         data_flags += f' --out {data}'
         train_flags += f' --data {data}'
@@ -172,9 +178,13 @@ def main():
     torch.set_num_threads(2)
     state = torch.load(args.ckpt, map_location='cpu')
     train_args = state.get('args', {})
+    if data_args(train_args.get('data') or '.cache/lite').get('gpl_photos'):
+        sys.exit('export: this checkpoint was trained with data.py --gpl-photos (GPL-2+ '
+                 'photographs), which is for experiments only; the packs ship under MIT.')
     scale = train_args.get('scale', 4)
     args.eval = args.eval or os.path.join(HERE, f'eval-results{suffix(scale)}.json')
     PACK = os.path.join(HERE, f'pack{suffix(scale)}')
+    M.configure(state.get('args', {}))
     net = M.Lite(scale)
     net.load_state_dict(state['model'])
     net.eval()
@@ -264,7 +274,9 @@ def main():
                      'units': 'LQ pixels', 'channels': ['dx', 'dy'],
                      'warp': 'bilinear, zeros outside, align_corners=True',
                      'trainedWith': 'ground-truth flow perturbed: 50% box-blurred 5x5, plus '
-                                    'low-frequency noise (sigma up to 0.5 px), 5% zero flow'},
+                                    'low-frequency noise (sigma up to '
+                                    f"{state.get('args', {}).get('flow_noise', 0.5):g} px), "
+                                    '5% zero flow'},
             'receptiveRadius': 3 + (1 + M.GEN_BLOCKS + 1) + M.RADIUS,
             'trainingData': {
                 'package': D.PHOTO_PACKAGE,

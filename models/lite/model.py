@@ -155,5 +155,12 @@ class Lite(nn.Module):
         return torch.stack(outs, 1)
 
 
+def configure(args):
+    """Applies a checkpoint's (or train.py's) CFR search geometry: --cfr-radius, --cfr-topk."""
+    global RADIUS, TOP_K
+    RADIUS = args.get('cfr_radius', RADIUS)
+    TOP_K = args.get('cfr_topk', TOP_K)
+
+
 def count_params(m):
     return sum(p.numel() for p in m.parameters())

@@ -59,15 +59,15 @@ def augment(g, hr, lq, flow, valid):
     return hr.contiguous(), lq.contiguous(), flow.contiguous(), valid.contiguous()
 
 
-def perturb_flow(g, flow):
-    """What an estimated flow looks like: smoothed over motion boundaries, low-frequency error,
-    now and then a failure (zero flow)."""
+def perturb_flow(g, flow, max_error=0.5):
+    """What an estimated flow looks like: smoothed over motion boundaries, low-frequency error
+    of up to `max_error` px, now and then a failure (zero flow)."""
     n, t, _, h, w = flow.shape
     f = flow.flatten(0, 1)
     blur = (torch.rand(n * t, 1, 1, 1, generator=g) < 0.5).float()
     smooth = F.avg_pool2d(f, 5, 1, 2, count_include_pad=False)
     f = blur * smooth + (1 - blur) * f
-    sigma = torch.rand(n * t, 1, 1, 1, generator=g) * 0.5
+    sigma = torch.rand(n * t, 1, 1, 1, generator=g) * max_error
     noise = torch.randn(n * t, 2, 4, 4, generator=g)
     f = f + sigma * F.interpolate(noise, size=(h, w), mode='bilinear', align_corners=False)
     fail = (torch.rand(n * t, 1, 1, 1, generator=g) < 0.05).float()
@@ -148,6 +148,10 @@ def main():
     ap.add_argument('--cons', type=float, nargs=2, default=(0.3, 0.1),
                     help='consistency loss weight in phase 1 and in phase 2')
     ap.add_argument('--grad', type=float, default=0.5, help='gradient loss weight in phase 2')
+    ap.add_argument('--flow-noise', type=float, default=0.5,
+                    help="largest low-frequency error (LQ px) added to the CFR's training flow")
+    ap.add_argument('--cfr-radius', type=int, default=M.RADIUS, help='CFR search radius (keys)')
+    ap.add_argument('--cfr-topk', type=int, default=M.TOP_K, help='CFR keys kept per query')
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--val-every', type=int, default=100)
     ap.add_argument('--max-minutes', type=float, default=40.0,
@@ -162,6 +166,7 @@ def main():
     torch.manual_seed(args.seed)
     g = torch.Generator().manual_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
+    M.configure(vars(args))
 
     train = load(os.path.join(args.data, 'train.npz'))
     val = load(os.path.join(args.data, 'val.npz'))
@@ -192,7 +197,7 @@ def main():
             group['lr'] = lr
         idx = torch.randint(0, n_train, (args.batch,), generator=g)
         hr, lq, flow, valid = augment(g, *to_batch(train, idx))
-        out = net.forward_clip(lq, perturb_flow(g, flow))
+        out = net.forward_clip(lq, perturb_flow(g, flow, args.flow_noise))
         lc, lg = weights_at(p, args.boundary, args.ramp, args.cons, args.grad)
         l_pix = charb(out, hr)
         l_cons = consistency_loss(out, hr, hr_flow(flow, args.scale), valid)
