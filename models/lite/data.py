@@ -51,6 +51,29 @@ EXTRA_PHOTOS = {
 }
 EXTRA_PACKAGE = 'python3-scipy (Debian)'
 
+# --gpl-photos (experiments only; export.py refuses a checkpoint trained with them): photographs
+# in plasma-workspace-wallpapers (/usr/share/wallpapers/<name>/contents/images/, largest file) and
+# mate-backgrounds (/usr/share/backgrounds/mate/nature/), both GPL-2+ per their Debian copyright
+# files. Whether weights trained on GPL-2+ pictures may ship under MIT is not settled here.
+GPL_PLASMA = ('BytheWater', 'ColdRipple', 'ColorfulCups', 'DarkestHour', 'EveningGlow',
+              'FallenLeaf', 'Grey', 'Kite', 'OneStandsOut', 'Path', 'summer_1am')
+GPL_MATE = ('Aqua', 'Blinds', 'Dune', 'FreshFlower', 'Garden', 'GreenMeadow', 'LadyBird',
+            'RainDrops', 'Storm', 'TwoWings', 'Wood', 'YellowFlower')
+
+
+def gpl_photo_paths():
+    paths = []
+    for name in GPL_PLASMA:
+        d = f'/usr/share/wallpapers/{name}/contents/images'
+        assert os.path.isdir(d), f'{d} is missing: apt-get install plasma-workspace-wallpapers'
+        paths.append(max((os.path.join(d, f) for f in os.listdir(d)), key=os.path.getsize))
+    for name in GPL_MATE:
+        f = f'/usr/share/backgrounds/mate/nature/{name}.jpg'
+        assert os.path.exists(f), f'{f} is missing: apt-get install mate-backgrounds'
+        paths.append(f)
+    return paths
+
+
 SCALE = 4  # default; --scale 2 makes the x2 set (LQ = HR / scale everywhere below)
 
 
@@ -59,15 +82,16 @@ SCALES = (0.22, 0.32, 0.45)
 SCALES_AUGMENT = (0.15, 0.2, 0.27, 0.35, 0.45, 0.6)
 
 
-def load_photos(names, rng, scales=SCALES):
-    """Each photo at a few random downscales (INTER_AREA), so HR crops look like sharp video."""
+def load_photos(names, rng, scales=SCALES, min_side=0):
+    """Each photo at a few random downscales (INTER_AREA), so HR crops look like sharp video;
+    never smaller than `min_side` px (names may be absolute paths)."""
     out = []
     for name in names:
         img = cv2.imread(os.path.join(PHOTO_DIR, name), cv2.IMREAD_COLOR)
         assert img is not None, name
         img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
         for f in scales:
-            f = f * rng.uniform(0.9, 1.1)
+            f = max(f * rng.uniform(0.9, 1.1), min_side / min(img.shape[:2]))
             out.append(cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA))
     return out
 
@@ -391,6 +415,8 @@ def main():
                     help='training clips: more photo scales and per-clip colour changes')
     ap.add_argument('--extra-photos', action='store_true',
                     help="training photos also from python3-scipy's sample data (EXTRA_PHOTOS)")
+    ap.add_argument('--gpl-photos', action='store_true',
+                    help='experiments only: also the GPL-2+ photographs of GPL_PLASMA/GPL_MATE')
     args = ap.parse_args()
     args.out = args.out or ('.cache/lite' if args.scale == 4 else f'.cache/lite-x{args.scale}')
     # LQ crops are 32 px (training) and 64 px (validation) at every scale: the same cost per
@@ -403,6 +429,10 @@ def main():
                                SCALES_AUGMENT if args.augment else SCALES)
     if args.extra_photos:
         train_photos += load_extra_photos(SCALES_AUGMENT if args.augment else SCALES)
+    if args.gpl_photos:
+        # smaller than the wallpapers (1280-5120 px): at least 260 px so objects fit
+        train_photos += load_photos(gpl_photo_paths(), rng,
+                                    SCALES_AUGMENT if args.augment else SCALES, min_side=260)
     d = make_set(rng, train_photos, args.train_clips, 32 * args.scale, args.frames,
                  scale=args.scale, augment=args.augment)
     np.savez(os.path.join(args.out, 'train.npz'), **d)
