@@ -27,6 +27,8 @@ export interface OutputReport {
     height?: number;
     nb_frames?: string;
     rotation?: number;
+    color_space?: string;
+    color_primaries?: string;
   }[];
   videoPtsSeconds: number[];
   /** framemd5 "size,hash" of each audio packet, in order. */

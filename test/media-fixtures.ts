@@ -37,6 +37,7 @@ export type FixtureName =
   | 'rotated-90.mp4'
   | 'vfr-mp3.mp4'
   | 'hevc.mp4'
+  | 'untagged-sd.mp4'
   | 'audio-only.m4a'
   | 'truncated-header.mp4'
   | 'truncated-body.mp4'
@@ -125,6 +126,14 @@ const makers: Record<FixtureName, Maker> = {
       'log-level=error',
       '-tag:v',
       'hvc1',
+      out,
+    ]),
+  // No colour tags in the SPS or the container, as many camera and DVD-era files come.
+  'untagged-sd.mp4': (out) =>
+    ffmpeg([
+      ...video(),
+      ...twoSeconds,
+      ...['-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p'],
       out,
     ]),
   'audio-only.m4a': (out) => ffmpeg([...audio, ...twoSeconds, '-c:a', 'aac', out]),

@@ -14,6 +14,7 @@ import {
 } from 'mediabunny';
 import { UpframeError } from '../shared/errors.ts';
 import { audioCodecName, muxAudioCodec, videoCodecName } from './codecs.ts';
+import { avcColorSpace } from './h264-sps.ts';
 import type { MediaInput, ReadRange } from './input-types.ts';
 import type {
   AudioTrackInfo,
@@ -121,6 +122,12 @@ async function packetTable(track: InputTrack): Promise<PacketInfo[]> {
   return out;
 }
 
+function bytesOf(src: AllowSharedBufferSource): Uint8Array {
+  return ArrayBuffer.isView(src)
+    ? new Uint8Array(src.buffer, src.byteOffset, src.byteLength)
+    : new Uint8Array(src);
+}
+
 async function videoInfo(track: InputVideoTrack): Promise<VideoTrackInfo> {
   const config = await track.getDecoderConfig();
   const codec = (await track.getCodecParameterString()) ?? (await track.getCodec()) ?? 'unknown';
@@ -128,6 +135,12 @@ async function videoInfo(track: InputVideoTrack): Promise<VideoTrackInfo> {
   const hasColor = color.primaries != null || color.transfer != null || color.matrix != null;
   const width = await track.getCodedWidth();
   const height = await track.getCodedHeight();
+  let colorSpace: VideoColorSpaceInit | null = hasColor ? color : null;
+  if (config && /^avc[13]/.test(codec)) {
+    const avcC = config.description ? bytesOf(config.description) : undefined;
+    colorSpace = avcColorSpace(colorSpace, avcC, width, height);
+    if (colorSpace) config.colorSpace = colorSpace;
+  }
   return {
     kind: 'video',
     codec,
@@ -136,7 +149,7 @@ async function videoInfo(track: InputVideoTrack): Promise<VideoTrackInfo> {
     width,
     height,
     rotation: await track.getRotation(),
-    colorSpace: hasColor ? color : null,
+    colorSpace,
     packets: await packetTable(track),
   };
 }

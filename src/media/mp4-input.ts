@@ -19,6 +19,7 @@ import {
   muxAudioCodec,
   videoCodecName,
 } from './codecs.ts';
+import { avcColorSpace } from './h264-sps.ts';
 import type {
   AudioTrackInfo,
   ContainerKind,
@@ -160,6 +161,11 @@ export class Mp4Input implements MediaInput {
         fourcc === 'av01')
     ) {
       config.description = description;
+    }
+    // H.264 without colour tags: decide SD/HD as players do rather than leave it to Chromium
+    // (which takes BT.709 for every size); see h264-sps.ts.
+    if (fourcc === 'avc1' || fourcc === 'avc3') {
+      colorSpace = avcColorSpace(colorSpace, description, width, height);
     }
     if (colorSpace) config.colorSpace = colorSpace;
     return {

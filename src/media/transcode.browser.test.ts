@@ -86,6 +86,15 @@ describe('transcode', () => {
     expect(openFrameCount()).toBe(0);
   });
 
+  it('untagged SD H.264 comes out tagged BT.601 with its samples unchanged', async () => {
+    // Players decode an untagged SD picture as BT.601; Chromium's decoder alone would take
+    // BT.709 and the export would be tagged so, shifting its colours in those players.
+    const { bytes } = await run('untagged-sd.mp4', { quality: 'high' });
+    const r = await analyze(bytes, 'untagged-sd.mp4', { psnr: true });
+    expect(video(r)).toMatchObject({ color_space: 'smpte170m', width: 320, height: 180 });
+    expect(r.psnr).toBeGreaterThan(38);
+  });
+
   it('VP9 + Opus WebM through a process step into WebM, audio untouched', async () => {
     const progress: number[] = [];
     const { result, bytes } = await run('vp9-opus.webm', {
