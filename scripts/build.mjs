@@ -4,6 +4,7 @@
 // from the npm packages that are already installed.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { STAMP } from './build-state.mjs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -76,4 +77,5 @@ if (existsSync(packs)) {
   rmSync(join(ROOT, 'dist', 'packs'), { recursive: true, force: true });
   cpSync(packs, join(ROOT, 'dist', 'packs'), { recursive: true });
 }
+writeFileSync(join(ROOT, STAMP), `${new Date().toISOString()}\n`);
 console.log('Built into dist/.');

@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { HarnessOutcome } from '../src/harness/main.ts';
 import type { JobSettings, ModelChoice } from '../src/worker/settings.ts';
+import { staleBuildReason } from './build-state.mjs';
 import { startServer } from './serve.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -135,12 +136,9 @@ function containerFor(output: string): JobSettings['container'] {
 }
 
 function ensureBuild(): void {
-  if (
-    existsSync(join(ROOT, 'dist', 'harness.html')) &&
-    existsSync(join(ROOT, 'dist', 'packs', 'index.json'))
-  )
-    return;
-  console.log('Building the app first (npm run build)…');
+  const stale = staleBuildReason(ROOT);
+  if (stale === null) return;
+  console.log(`Building the app first (npm run build): ${stale}…`);
   const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { stdio: 'inherit' });
   if (r.status !== 0) fail('The build failed; see above.');
 }

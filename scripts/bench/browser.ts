@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { staleBuildReason } from '../build-state.mjs';
 import { startServer } from '../serve.mjs';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -25,12 +26,9 @@ export function ensureBuild(): void {
       throw new Error(`UPFRAME_DIST=${DIST} has no bench.html.`);
     return;
   }
-  if (
-    existsSync(join(ROOT, 'dist', 'bench.html')) &&
-    existsSync(join(ROOT, 'dist', 'packs', 'index.json'))
-  )
-    return;
-  console.log('Building the app first (npm run build)…');
+  const stale = staleBuildReason(ROOT);
+  if (stale === null) return;
+  console.log(`Building the app first (npm run build): ${stale}…`);
   const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error('The build failed; see above.');
 }

@@ -1,0 +1,2 @@
+export const STAMP: string;
+export function staleBuildReason(root: string): string | null;
