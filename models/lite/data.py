@@ -323,17 +323,38 @@ def degrade(rng, hr, scale=SCALE):
     return np.clip(x, 0, 1).astype(np.float32)
 
 
+def tile(clips):
+    """clips [N, T, h, w, 3] -> one mosaic video [T, rows * h, cols * w, 3] (zeros where no clip
+    falls), clips in row-major order on a near-square grid."""
+    n, t, h, w, ch = clips.shape
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    big = np.zeros((t, rows * h, cols * w, ch), clips.dtype)
+    for i in range(n):
+        r, c = divmod(i, cols)
+        big[:, r * h:(r + 1) * h, c * w:(c + 1) * w] = clips[i]
+    return big
+
+
+def untile(big, n):
+    """Inverse of tile() for a mosaic of n clips, at whatever size the mosaic now has (a
+    downscaled mosaic gives downscaled clips): [T, H, W, 3] -> [n, T, H / rows, W / cols, 3]."""
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    t, H, W, ch = big.shape
+    h, w = H // rows, W // cols
+    out = np.zeros((n, t, h, w, ch), big.dtype)
+    for i in range(n):
+        r, c = divmod(i, cols)
+        out[i] = big[:, r * h:(r + 1) * h, c * w:(c + 1) * w]
+    return out
+
+
 def h264_mosaic(clips, crf, tmpdir):
     """Encodes many small clips as one libx264 video (tiles aligned to 16-px macroblocks).
     clips [N, T, h, w, 3] float -> same shape after encode/decode."""
-    n, t, h, w, _ = clips.shape
-    cols = int(np.ceil(np.sqrt(n)))
-    rows = int(np.ceil(n / cols))
-    big = np.zeros((t, rows * h, cols * w, 3), np.uint8)
-    u8 = (np.clip(clips, 0, 1) * 255 + 0.5).astype(np.uint8)
-    for i in range(n):
-        r, c = divmod(i, cols)
-        big[:, r * h:(r + 1) * h, c * w:(c + 1) * w] = u8[i]
+    n, t = clips.shape[:2]
+    big = tile((np.clip(clips, 0, 1) * 255 + 0.5).astype(np.uint8))
     path = os.path.join(tmpdir, 'clip.mp4')
     H, W = big.shape[1:3]
     enc = [
@@ -345,11 +366,7 @@ def h264_mosaic(clips, crf, tmpdir):
     dec = ['ffmpeg', '-v', 'error', '-i', path, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']
     raw = subprocess.run(dec, capture_output=True, check=True).stdout
     out = np.frombuffer(raw, np.uint8).reshape(t, H, W, 3)
-    res = np.zeros_like(clips)
-    for i in range(n):
-        r, c = divmod(i, cols)
-        res[i] = out[:, r * h:(r + 1) * h, c * w:(c + 1) * w].astype(np.float32) / 255.0
-    return res
+    return untile(out, n).astype(np.float32) / 255.0
 
 
 def lq_flow(flow_hr, scale=SCALE):

@@ -97,14 +97,8 @@ def eval_like(scale, photos=None, count=96, size=128, seed=5):
                     acc = acc + cv2.warpAffine(ph, m, (size, size),
                                                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
             hr[c, t] = np.clip(acc / 4 + 0.5, 0, 255).astype(np.uint8)
-    cols = int(np.ceil(np.sqrt(clips)))
-    rows = int(np.ceil(clips / cols))
-    big = np.zeros((frames, rows * size, cols * size, 3), np.uint8)
-    for i in range(clips):
-        r, c = divmod(i, cols)
-        big[:, r * size:(r + 1) * size, c * size:(c + 1) * size] = hr[i]
+    big = D.tile(hr)
     H, W = big.shape[1:3]
-    s = size // scale
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, 'e.mp4')
         subprocess.run([
@@ -118,11 +112,7 @@ def eval_like(scale, photos=None, count=96, size=128, seed=5):
             'ffmpeg', '-v', 'error', '-i', path, '-vf',
             'scale=in_color_matrix=bt709:in_range=tv', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-',
         ], capture_output=True, check=True).stdout
-    lq_big = np.frombuffer(raw, np.uint8).reshape(frames, H // scale, W // scale, 3)
-    lq = np.zeros((clips, frames, s, s, 3), np.uint8)
-    for i in range(clips):
-        r, c = divmod(i, cols)
-        lq[i] = lq_big[:, r * s:(r + 1) * s, c * s:(c + 1) * s]
+    lq = D.untile(np.frombuffer(raw, np.uint8).reshape(frames, H // scale, W // scale, 3), clips)
     to = lambda a: torch.from_numpy(np.ascontiguousarray(a.reshape(-1, *a.shape[2:]))).permute(0, 3, 1, 2).float() / 255.0  # noqa: E731
     return to(hr), to(lq)
 
