@@ -155,6 +155,8 @@ def command(a):
         train_flags += f" --cfr-topk {a['cfr_topk']}"
     if a.get('flow_noise', 0.5) != 0.5:
         train_flags += f" --flow-noise {a['flow_noise']:g}"
+    if a.get('freeze', 'encoder+cfr') != 'encoder+cfr':
+        train_flags += f" --freeze {a['freeze']}"
     if os.path.normpath(data) != default_data:
         data_flags += f' --out {data}'
         train_flags += f' --data {data}'
@@ -310,7 +312,9 @@ def main():
                 'seconds': hist.get('seconds'),
                 'hardware': '2 shared CPU cores, torch 1.13 (Debian), 2 threads',
                 'phases': 'consistency (encoder + CFR + generator; Charbonnier + flow '
-                          'consistency) then detail (encoder + CFR frozen; Charbonnier + '
+                          'consistency) then detail ('
+                          + ('encoder + CFR' if train_args.get('freeze', 'encoder+cfr') ==
+                             'encoder+cfr' else 'CFR') + ' frozen; Charbonnier + '
                           'gradient L1 + small consistency), weights crossing linearly over '
                           '10% of the run around 45%',
                 'valPsnr': state.get('valPsnr'),

@@ -4,8 +4,8 @@
    between consecutive OUTPUTS (output_{n-1} warped by the GT flow at HR, compared with output_n
    on pixels visible in both frames, relative to the same difference of the GT frames so the
    bilinear warp's own blur is not penalised);
-2. detail phase: encoder and CFR frozen; pixel loss + L1 on image gradients (sharpness, weight 0.5), with a
-   small consistency weight kept. Loss weights cross over smoothly around the phase boundary.
+2. detail phase: encoder and CFR frozen (--freeze cfr: only the CFR); pixel loss + L1 on image
+   gradients (sharpness, weight 0.5), with a small consistency weight kept. Loss weights cross over smoothly around the phase boundary.
 
 The CFR is fed a perturbed flow (blurred, low-frequency noise, sometimes zero) so it tolerates the
 pyramidal Lucas-Kanade flow the app computes; the consistency loss uses the exact GT flow.
@@ -152,6 +152,9 @@ def main():
                     help="largest low-frequency error (LQ px) added to the CFR's training flow")
     ap.add_argument('--cfr-radius', type=int, default=M.RADIUS, help='CFR search radius (keys)')
     ap.add_argument('--cfr-topk', type=int, default=M.TOP_K, help='CFR keys kept per query')
+    ap.add_argument('--freeze', choices=('encoder+cfr', 'cfr'), default='encoder+cfr',
+                    help='what the detail phase freezes (the issue requires the CFR; the encoder '
+                         'was frozen with it through session 6)')
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--val-every', type=int, default=100)
     ap.add_argument('--max-minutes', type=float, default=40.0,
@@ -186,12 +189,12 @@ def main():
         # machine the phases and the LR decay then still complete inside --max-minutes
         p = min(max((it - 1) / args.iters, (time.time() - t0) / 60 / args.max_minutes), 1.0)
         if not frozen and p >= args.boundary:
-            for mod in (net.encoder, net.cfr):
+            for mod in (net.encoder, net.cfr) if args.freeze == 'encoder+cfr' else (net.cfr,):
                 for q in mod.parameters():
                     q.requires_grad_(False)
                     q.grad = None
             frozen = True
-            print(f'iter {it}: detail phase, encoder + CFR frozen', flush=True)
+            print(f'iter {it}: detail phase, {args.freeze} frozen', flush=True)
         lr = args.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * p)))
         for group in opt.param_groups:
             group['lr'] = lr
