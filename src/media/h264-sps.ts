@@ -1,61 +1,8 @@
 /**
  * The colour signalling of an H.264 stream, read from the sequence parameter set's VUI
- * (ITU-T H.264 section 7.3.2.1.1 and Annex E.1.1).
- *
- * Why: an MP4 without a `colr` box may still say its colours in the SPS, and when neither does,
- * the picture is "untagged". Chromium then decodes it as BT.709 whatever its size, while ffmpeg,
- * mpv and VLC take BT.601 for standard-definition pictures. To choose for untagged files ourselves
- * we must tell untagged from tagged-in-the-stream, which only the SPS can say.
+ * (ITU-T H.264 section 7.3.2.1.1 and Annex E.1.1); why we need it: stream-colour.ts.
  */
-
-import { colorSpaceFromCodes } from './codecs.ts';
-
-/** Colour fields of an SPS VUI, as the raw H.264 code points (2 = unspecified). */
-export interface SpsColour {
-  /** video_full_range_flag (false when the SPS has no VUI or no video signal type). */
-  readonly fullRange: boolean;
-  /** colour_description_present_flag: the three codes below were written (else all are 2). */
-  readonly described: boolean;
-  readonly primaries: number;
-  readonly transfer: number;
-  readonly matrix: number;
-}
-
-/** MSB-first bit reader over an RBSP (emulation-prevention bytes already removed). */
-class Bits {
-  private pos = 0;
-  constructor(private readonly bytes: Uint8Array) {}
-
-  bit(): number {
-    const byte = this.pos >> 3;
-    if (byte >= this.bytes.length) throw new RangeError('SPS ends early');
-    const v = (this.bytes[byte]! >> (7 - (this.pos & 7))) & 1;
-    this.pos++;
-    return v;
-  }
-
-  u(n: number): number {
-    let v = 0;
-    for (let i = 0; i < n; i++) v = v * 2 + this.bit();
-    return v;
-  }
-
-  /** ue(v): Exp-Golomb, unsigned. */
-  ue(): number {
-    let zeros = 0;
-    while (this.bit() === 0) {
-      zeros++;
-      if (zeros > 31) throw new RangeError('bad Exp-Golomb code in SPS');
-    }
-    return 2 ** zeros - 1 + this.u(zeros);
-  }
-
-  /** se(v): Exp-Golomb, signed. */
-  se(): number {
-    const k = this.ue();
-    return k % 2 === 1 ? (k + 1) / 2 : -k / 2;
-  }
-}
+import { Bits, UNSAID, type StreamColour } from './stream-colour.ts';
 
 /** NAL payload -> RBSP: drop the 0x03 of every 00 00 03 sequence. */
 export function nalToRbsp(nal: Uint8Array): Uint8Array {
@@ -86,20 +33,12 @@ function skipScalingList(r: Bits, size: number): void {
   }
 }
 
-const UNSAID: SpsColour = {
-  fullRange: false,
-  described: false,
-  primaries: 2,
-  transfer: 2,
-  matrix: 2,
-};
-
 /**
  * Reads the colour fields of one SPS NAL unit (starting at its NAL header byte); an SPS without
  * VUI or video signal type says nothing (`described: false`). Throws a RangeError when the bytes
  * are not an SPS or end early.
  */
-export function parseSpsColour(nal: Uint8Array): SpsColour {
+export function parseSpsColour(nal: Uint8Array): StreamColour {
   if (nal.length < 4 || (nal[0]! & 0x1f) !== 7) throw new RangeError('not an SPS NAL unit');
   const r = new Bits(nalToRbsp(nal.subarray(1)));
   const profile = r.u(8);
@@ -159,7 +98,7 @@ export function parseSpsColour(nal: Uint8Array): SpsColour {
  * Null when the record holds no SPS or it cannot be read (a damaged record is the decoder's to
  * report, not ours).
  */
-export function avcCColour(avcC: Uint8Array): SpsColour | null {
+export function avcCColour(avcC: Uint8Array): StreamColour | null {
   if (avcC.length < 8 || avcC[0] !== 1) return null;
   const count = avcC[5]! & 0x1f;
   if (count === 0) return null;
@@ -170,44 +109,4 @@ export function avcCColour(avcC: Uint8Array): SpsColour | null {
   } catch {
     return null;
   }
-}
-
-/**
- * What an untagged picture of this size most likely is: BT.601 for standard definition (below
- * 1280 wide and at most 576 lines), BT.709 above, as mpv and VLC decide. Primaries follow the SD
- * system the height names (576: PAL/bt470bg, 480/486: NTSC/smpte170m), else BT.709.
- */
-export function guessColorSpace(width: number, height: number): VideoColorSpaceInit {
-  if (width >= 1280 || height > 576) {
-    return { primaries: 'bt709', transfer: 'bt709', matrix: 'bt709', fullRange: false };
-  }
-  const primaries: VideoColorPrimaries =
-    height === 576 ? 'bt470bg' : height === 480 || height === 486 ? 'smpte170m' : 'bt709';
-  return { primaries, transfer: 'smpte170m', matrix: 'smpte170m', fullRange: false };
-}
-
-/**
- * The colour space to decode an H.264 track with: the container's tags, else the SPS's, with
- * every field neither says filled in by `guessColorSpace`. Null only when the avcC cannot be
- * read (then the decoder's own defaults stay).
- */
-export function avcColorSpace(
-  container: VideoColorSpaceInit | null,
-  avcC: Uint8Array | undefined,
-  width: number,
-  height: number,
-): VideoColorSpaceInit | null {
-  const sps = avcC ? avcCColour(avcC) : null;
-  if (!sps) return container;
-  const said = container ??
-    colorSpaceFromCodes(sps.primaries, sps.transfer, sps.matrix, sps.fullRange) ?? {
-      fullRange: sps.fullRange,
-    };
-  const guess = guessColorSpace(width, height);
-  return {
-    primaries: said.primaries ?? guess.primaries,
-    transfer: said.transfer ?? guess.transfer,
-    matrix: said.matrix ?? guess.matrix,
-    fullRange: said.fullRange ?? sps.fullRange,
-  };
 }

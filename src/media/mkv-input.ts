@@ -14,7 +14,7 @@ import {
 } from 'mediabunny';
 import { UpframeError } from '../shared/errors.ts';
 import { audioCodecName, muxAudioCodec, videoCodecName } from './codecs.ts';
-import { avcColorSpace } from './h264-sps.ts';
+import { decodeColorSpace } from './decode-colour.ts';
 import type { MediaInput, ReadRange } from './input-types.ts';
 import type {
   AudioTrackInfo,
@@ -136,9 +136,19 @@ async function videoInfo(track: InputVideoTrack): Promise<VideoTrackInfo> {
   const width = await track.getCodedWidth();
   const height = await track.getCodedHeight();
   let colorSpace: VideoColorSpaceInit | null = hasColor ? color : null;
-  if (config && /^avc[13]/.test(codec)) {
-    const avcC = config.description ? bytesOf(config.description) : undefined;
-    colorSpace = avcColorSpace(colorSpace, avcC, width, height);
+  if (config) {
+    let description = config.description ? bytesOf(config.description) : undefined;
+    if (!description && codec.startsWith('av01')) {
+      // No CodecPrivate: the first key frame starts with the sequence header. Wrapped as an
+      // av1C record (4 header bytes, then OBUs) for the colour reader only.
+      const first = await new EncodedPacketSink(track).getFirstPacket();
+      if (first) {
+        description = new Uint8Array(4 + first.data.length);
+        description.set([0x81, 0, 0, 0]);
+        description.set(first.data, 4);
+      }
+    }
+    colorSpace = decodeColorSpace(codec, colorSpace, description, width, height);
     if (colorSpace) config.colorSpace = colorSpace;
   }
   return {

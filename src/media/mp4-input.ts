@@ -19,7 +19,7 @@ import {
   muxAudioCodec,
   videoCodecName,
 } from './codecs.ts';
-import { avcColorSpace } from './h264-sps.ts';
+import { decodeColorSpace } from './decode-colour.ts';
 import type {
   AudioTrackInfo,
   ContainerKind,
@@ -162,11 +162,9 @@ export class Mp4Input implements MediaInput {
     ) {
       config.description = description;
     }
-    // H.264 without colour tags: decide SD/HD as players do rather than leave it to Chromium
-    // (which takes BT.709 for every size); see h264-sps.ts.
-    if (fourcc === 'avc1' || fourcc === 'avc3') {
-      colorSpace = avcColorSpace(colorSpace, description, width, height);
-    }
+    // Untagged H.264 and AV1: decide SD/HD as players do rather than leave it to Chromium
+    // (which takes BT.709 for every size); see stream-colour.ts.
+    colorSpace = decodeColorSpace(track.codec, colorSpace, description, width, height);
     if (colorSpace) config.colorSpace = colorSpace;
     return {
       kind: 'video',

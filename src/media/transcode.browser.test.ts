@@ -86,13 +86,17 @@ describe('transcode', () => {
     expect(openFrameCount()).toBe(0);
   });
 
-  it('untagged SD H.264 comes out tagged BT.601 with its samples unchanged', async () => {
+  it('untagged SD H.264 and AV1 come out tagged BT.601, H.264 with its samples unchanged', async () => {
     // Players decode an untagged SD picture as BT.601; Chromium's decoder alone would take
     // BT.709 and the export would be tagged so, shifting its colours in those players.
     const { bytes } = await run('untagged-sd.mp4', { quality: 'high' });
     const r = await analyze(bytes, 'untagged-sd.mp4', { psnr: true });
     expect(video(r)).toMatchObject({ color_space: 'smpte170m', width: 320, height: 180 });
     expect(r.psnr).toBeGreaterThan(38);
+    // AV1 likewise (its colour is read from the sequence header in the av1C record).
+    const av1 = await run('av1-opus.mp4');
+    const r2 = await analyze(av1.bytes, 'av1-opus.mp4');
+    expect(video(r2)).toMatchObject({ color_space: 'smpte170m', width: 320, height: 180 });
   });
 
   it('VP9 + Opus WebM through a process step into WebM, audio untouched', async () => {

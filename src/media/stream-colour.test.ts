@@ -3,8 +3,18 @@ import { mkdtempSync, openAsBlob, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { avcColorSpace, guessColorSpace, nalToRbsp, parseSpsColour } from './h264-sps.ts';
+import { av1CColour, parseSequenceHeaderColour } from './av1-seq.ts';
+import { decodeColorSpace } from './decode-colour.ts';
+import { nalToRbsp, parseSpsColour } from './h264-sps.ts';
 import { openInput } from './input.ts';
+import { guessColorSpace } from './stream-colour.ts';
+
+const avcColorSpace = (
+  container: VideoColorSpaceInit | null,
+  avcC: Uint8Array,
+  width: number,
+  height: number,
+) => decodeColorSpace('avc1.64001e', container, avcC, width, height);
 
 const dir = mkdtempSync(join(tmpdir(), 'upframe-sps-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -75,14 +85,19 @@ class BitWriter {
   se(v: number): this {
     return this.ue(v > 0 ? 2 * v - 1 : -2 * v);
   }
-  /** RBSP trailing bits, then emulation prevention, then the SPS NAL header (0x67). */
-  nal(): Uint8Array {
+  /** Trailing one bit, zero-padded to whole bytes. */
+  bytes(): number[] {
     this.bits.push(1);
     while (this.bits.length % 8) this.bits.push(0);
-    const rbsp: number[] = [];
+    const out: number[] = [];
     for (let i = 0; i < this.bits.length; i += 8) {
-      rbsp.push(this.bits.slice(i, i + 8).reduce((a, b) => a * 2 + b, 0));
+      out.push(this.bits.slice(i, i + 8).reduce((a, b) => a * 2 + b, 0));
     }
+    return out;
+  }
+  /** RBSP trailing bits, then emulation prevention, then the SPS NAL header (0x67). */
+  nal(): Uint8Array {
+    const rbsp = this.bytes();
     const out = [0x67];
     let zeros = 0;
     for (const b of rbsp) {
@@ -257,6 +272,102 @@ describe('H.264 SPS colour', () => {
       transfer: 'bt709',
       matrix: 'bt709',
       fullRange: false,
+    });
+    input.close();
+  });
+});
+
+/** AV1 OBUs of `path` (ffmpeg's "obu" muxer: Annex-less low-overhead format, sizes present). */
+function obuStream(path: string): Uint8Array {
+  const out = `${path}.obu`;
+  ffmpeg(['-i', path, '-c', 'copy', '-f', 'obu', out]);
+  return new Uint8Array(readFileSync(out));
+}
+
+const av1 = (name: string, size: string, extra: string[]): string =>
+  join(
+    dir,
+    (() => {
+      const out = join(dir, name);
+      ffmpeg([
+        ...['-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=10`, '-frames:v', '2'],
+        ...['-c:v', 'libaom-av1', '-cpu-used', '8', '-row-mt', '1', '-b:v', '200k'],
+        ...extra,
+        out,
+      ]);
+      return name;
+    })(),
+  );
+
+describe('AV1 sequence header colour', () => {
+  it('reads what libaom was told, from the OBUs an av1C record carries', () => {
+    // A record's configOBUs are plain OBUs with sizes; a temporal delimiter comes first here.
+    const record = (obus: Uint8Array) => Uint8Array.from([0x81, 0, 0, 0, ...obus]);
+    const untagged = obuStream(av1('a.mkv', '320x240', ['-pix_fmt', 'yuv420p']));
+    expect(av1CColour(record(untagged))).toEqual({
+      fullRange: false,
+      described: false,
+      primaries: 2,
+      transfer: 2,
+      matrix: 2,
+    });
+    const tagged = obuStream(
+      av1('b.mkv', '320x240', [
+        ...['-pix_fmt', 'yuv420p', '-color_range', 'pc', '-colorspace', 'bt470bg'],
+        ...['-color_primaries', 'bt709', '-color_trc', 'smpte170m'],
+      ]),
+    );
+    expect(av1CColour(record(tagged))).toEqual({
+      fullRange: true,
+      described: true,
+      primaries: 1,
+      transfer: 6,
+      matrix: 5,
+    });
+    expect(av1CColour(Uint8Array.from([0x81, 0, 0, 0]))).toBeNull();
+    expect(av1CColour(record(tagged.subarray(0, 8)))).toBeNull();
+  });
+
+  it('skips timing, decoder-model, operating-point and frame-id fields by their lengths', () => {
+    const w = new BitWriter().u(3, 0).u(1, 0).u(1, 0); // profile 0, not still, full header
+    w.u(1, 1).u(32, 1001).u(32, 30000).u(1, 1).ue(0); // timing info, uvlc 0
+    w.u(1, 1).u(5, 9).u(32, 90000).u(5, 4).u(5, 6); // decoder model: buffer delays 10 bits
+    w.u(1, 1).u(5, 1); // initial display delay present, two operating points
+    w.u(12, 0x103).u(5, 9).u(1, 1); // level 9 (> 7): a tier bit
+    w.u(1, 1).u(10, 700).u(10, 300).u(1, 0); // this op's decoder model
+    w.u(1, 1).u(4, 3); // this op's initial display delay
+    w.u(12, 0).u(5, 4).u(1, 0).u(1, 0); // level 4: no tier bit; no model, no delay
+    w.u(4, 10).u(4, 9).u(11, 1919).u(10, 1079); // frame size bits and maxima
+    w.u(1, 1).u(4, 5).u(3, 2); // frame ids
+    w.u(3, 0b011).u(4, 0b1010).u(1, 1).u(2, 0b11); // tools, order hint on, jnt + ref mvs
+    w.u(1, 0).u(1, 1).u(1, 0).u(1, 1).u(3, 6); // screen content forced on, integer mv forced
+    w.u(3, 0b011); // superres, cdef, restoration
+    w.u(1, 0).u(1, 0).u(1, 1).u(8, 9).u(8, 16).u(8, 9).u(1, 0); // 8-bit, colour, limited
+    expect(parseSequenceHeaderColour(Uint8Array.from(w.bytes()))).toEqual({
+      fullRange: false,
+      described: true,
+      primaries: 9,
+      transfer: 16,
+      matrix: 9,
+    });
+  });
+
+  it('decodes an untagged SD AV1 file as BT.601 and a tagged one as tagged', async () => {
+    const untagged = join(dir, 'c.mp4');
+    ffmpeg(['-i', join(dir, 'a.mkv'), '-c', 'copy', untagged]);
+    for (const path of [untagged, join(dir, 'a.mkv')]) {
+      const input = await openInput(await openAsBlob(path));
+      expect(input.video!.decoderConfig.colorSpace, path).toMatchObject({
+        matrix: 'smpte170m',
+        fullRange: false,
+      });
+      input.close();
+    }
+    const input = await openInput(await openAsBlob(join(dir, 'b.mkv')));
+    expect(input.video!.decoderConfig.colorSpace).toMatchObject({
+      matrix: 'bt470bg',
+      primaries: 'bt709',
+      fullRange: true,
     });
     input.close();
   });
