@@ -155,6 +155,8 @@ def command(a):
         train_flags += f" --cfr-topk {a['cfr_topk']}"
     if a.get('flow_noise', 0.5) != 0.5:
         train_flags += f" --flow-noise {a['flow_noise']:g}"
+    if a.get('threads', 2) != 2:
+        train_flags += f" --threads {a['threads']}"
     if a.get('freeze', 'encoder+cfr') != 'encoder+cfr':
         train_flags += f" --freeze {a['freeze']}"
     if os.path.normpath(data) != default_data:
