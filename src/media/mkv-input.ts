@@ -141,7 +141,8 @@ async function videoInfo(track: InputVideoTrack): Promise<VideoTrackInfo> {
     if (!description && codec.startsWith('av01')) {
       // No CodecPrivate: the first key frame starts with the sequence header. Wrapped as an
       // av1C record (4 header bytes, then OBUs) for the colour reader only.
-      const first = await new EncodedPacketSink(track).getFirstPacket();
+      // A file too damaged to give it up fails later, in the decoder, with its own error.
+      const first = await new EncodedPacketSink(track).getFirstPacket().catch(() => null);
       if (first) {
         description = new Uint8Array(4 + first.data.length);
         description.set([0x81, 0, 0, 0]);
