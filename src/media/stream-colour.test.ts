@@ -25,12 +25,17 @@ function ffmpeg(args: string[]): void {
   });
 }
 
-/** Encodes two frames of testsrc2 with libx264 into `name` (raw .h264, .mp4 or .mkv). */
-function clip(name: string, size: string, extra: string[]): string {
+/** Encodes two frames of testsrc2 (libx264 unless `codec` says otherwise) into `name`. */
+function clip(
+  name: string,
+  size: string,
+  extra: string[],
+  codec = ['-c:v', 'libx264', '-preset', 'ultrafast'],
+): string {
   const out = join(dir, name);
   ffmpeg([
     ...['-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=10`, '-frames:v', '2'],
-    ...['-c:v', 'libx264', '-preset', 'ultrafast'],
+    ...codec,
     ...extra,
     out,
   ]);
@@ -285,19 +290,7 @@ function obuStream(path: string): Uint8Array {
 }
 
 const av1 = (name: string, size: string, extra: string[]): string =>
-  join(
-    dir,
-    (() => {
-      const out = join(dir, name);
-      ffmpeg([
-        ...['-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=10`, '-frames:v', '2'],
-        ...['-c:v', 'libaom-av1', '-cpu-used', '8', '-row-mt', '1', '-b:v', '200k'],
-        ...extra,
-        out,
-      ]);
-      return name;
-    })(),
-  );
+  clip(name, size, extra, ['-c:v', 'libaom-av1', '-cpu-used', '8', '-row-mt', '1', '-b:v', '200k']);
 
 describe('AV1 sequence header colour', () => {
   it('reads what libaom was told, from the OBUs an av1C record carries', () => {
