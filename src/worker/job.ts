@@ -138,6 +138,11 @@ export interface JobOutcome {
 const PREVIEW_INTERVAL_MS = 800;
 const PROGRESS_INTERVAL_MS = 250;
 
+/** How long a failed WebGPU render waits for device.lost before its error counts as internal. */
+const LOST_GRACE_MS = 1000;
+
+const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 export async function runJob(
   id: number,
   file: File,
@@ -149,6 +154,7 @@ export async function runJob(
     throw new UpframeError('INVALID_OPTION', 'Another render is already running in this tab.');
   const job: RunningJob = { id, gate: new Gate(), abort: new AbortController(), deviceLost: null };
   running = job;
+  let lost: Promise<GPUDeviceLostInfo> | null = null;
   try {
     const input = await openInput(file);
     const video = input.video;
@@ -166,13 +172,12 @@ export async function runJob(
     const scaleX = enhancer ? enhancer.outputWidth / size.width : 1;
     if (enhancer?.backend === 'webgpu') {
       // a lost GPU stops the job cleanly (the target is aborted, nothing half-written is kept)
-      void sharedGpu(self.navigator.gpu).then(({ device }) =>
-        device.lost.then((info) => {
-          if (running !== job) return;
-          job.deviceLost = info.message || info.reason;
-          job.abort.abort();
-        }),
-      );
+      lost = sharedGpu(self.navigator.gpu).then(({ device }) => device.lost);
+      void lost.then((info) => {
+        if (running !== job) return;
+        job.deviceLost = info.message || info.reason;
+        job.abort.abort();
+      });
     }
     const target = await targetFor(output);
     const started = performance.now();
@@ -229,6 +234,12 @@ export async function runJob(
       backend: enhancer?.backend ?? null,
     };
   } catch (err) {
+    // A pending GPU call can fail ("Buffer was unmapped before mapping was resolved") before
+    // device.lost resolves: give the loss a moment to arrive before calling the error internal.
+    if (job.deviceLost === null && lost) {
+      const info = await Promise.race([lost, delay(LOST_GRACE_MS).then(() => null)]);
+      if (info) job.deviceLost = info.message || info.reason;
+    }
     if (job.deviceLost !== null) {
       throw new UpframeError(
         'DEVICE_LOST',
