@@ -236,7 +236,8 @@ export async function runJob(
   } catch (err) {
     // A pending GPU call can fail ("Buffer was unmapped before mapping was resolved") before
     // device.lost resolves: give the loss a moment to arrive before calling the error internal.
-    if (job.deviceLost === null && lost) {
+    // Our own errors (a cancel, a bad input) are never that, so they are not held back.
+    if (job.deviceLost === null && lost && !(err instanceof UpframeError)) {
       const info = await Promise.race([lost, delay(LOST_GRACE_MS).then(() => null)]);
       if (info) job.deviceLost = info.message || info.reason;
     }
