@@ -138,8 +138,9 @@ export interface JobOutcome {
 const PREVIEW_INTERVAL_MS = 800;
 const PROGRESS_INTERVAL_MS = 250;
 
-/** How long a failed WebGPU render waits for device.lost before its error counts as internal. */
-const LOST_GRACE_MS = 1000;
+/** How long a failed WebGPU render waits for device.lost before its error counts as internal
+ * (1 s was not always enough on SwiftShader under load). */
+const LOST_GRACE_MS = 5000;
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
