@@ -157,6 +157,10 @@ def command(a):
         train_flags += f" --flow-noise {a['flow_noise']:g}"
     if a.get('threads', 2) != 2:
         train_flags += f" --threads {a['threads']}"
+    if a.get('gen_hidden', 32) != 32:
+        train_flags += f" --gen-hidden {a['gen_hidden']}"
+    if a.get('gen_blocks', 6) != 6:
+        train_flags += f" --gen-blocks {a['gen_blocks']}"
     if a.get('freeze', 'encoder+cfr') != 'encoder+cfr':
         train_flags += f" --freeze {a['freeze']}"
     if os.path.normpath(data) != default_data:
@@ -239,6 +243,9 @@ def main():
             'architecture': 'upframe-lite-1',
             'params': {'encoder': M.count_params(net.encoder), 'cfr': M.count_params(net.cfr),
                        'generator': M.count_params(net.generator)},
+            # the engine plans its tiles with widestChannels (src/engine/lite-pack.ts)
+            'generator': {'hidden': M.GEN_HIDDEN, 'blocks': M.GEN_BLOCKS,
+                          'widestChannels': max(M.GEN_HIDDEN, 3 * scale * scale)},
             'pipeline': [
                 {'step': 1, 'what': 'encoder', 'file': 'encoder.onnx',
                  'inputs': {'lq': 'float32 [1, 3, h, w] NCHW, RGB in [0, 1] (the LQ frame)'},

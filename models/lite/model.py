@@ -156,10 +156,13 @@ class Lite(nn.Module):
 
 
 def configure(args):
-    """Applies a checkpoint's (or train.py's) CFR search geometry: --cfr-radius, --cfr-topk."""
-    global RADIUS, TOP_K
+    """Applies a checkpoint's (or train.py's) CFR search geometry (--cfr-radius, --cfr-topk) and
+    generator size (--gen-hidden, --gen-blocks); a checkpoint without them has the defaults."""
+    global RADIUS, TOP_K, GEN_HIDDEN, GEN_BLOCKS
     RADIUS = args.get('cfr_radius', RADIUS)
     TOP_K = args.get('cfr_topk', TOP_K)
+    GEN_HIDDEN = args.get('gen_hidden', GEN_HIDDEN)
+    GEN_BLOCKS = args.get('gen_blocks', GEN_BLOCKS)
 
 
 def count_params(m):
