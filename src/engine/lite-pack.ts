@@ -41,8 +41,12 @@ export const LITE_IO = {
 
 /** The encoder's widest activation (upframe-lite-1: conv3x3 3->32, 32->32, 32->16). */
 const ENCODER_WIDTH = 32;
-/** The generator's widest tensor per LQ pixel: 48 channels before the pixel shuffle, or 3 x 16. */
-const GENERATOR_BYTES_PER_PIXEL = 48 * 4;
+/**
+ * The generator's widest tensor in channels per LQ pixel, when the manifest does not say
+ * (`extra.generator.widestChannels`): upframe-lite-1 packs have 32 hidden channels and 3 x 16
+ * before the x4 pixel shuffle.
+ */
+const DEFAULT_GENERATOR_WIDTH = 48;
 
 export interface LiteParts {
   readonly name: string;
@@ -58,6 +62,8 @@ export interface LiteParts {
   readonly overlap: number;
   readonly preferredTile: number;
   readonly minTile: number;
+  /** The generator's widest tensor, channels per LQ pixel (plans the tile size). */
+  readonly generatorWidth: number;
 }
 
 function fail(pack: LoadedPack, message: string): never {
@@ -81,6 +87,10 @@ export function readLitePack(pack: LoadedPack): LiteParts {
   if (typeof radius !== 'number' || !Number.isInteger(radius) || radius < 0)
     fail(pack, 'cfr.json has no valid radius.');
   const hints = manifest.tile ?? { multiple: 1, minSize: 16, preferred: 128, overlap: 12 };
+  const generator = manifest.extra?.['generator'] as { widestChannels?: unknown } | undefined;
+  const widest = generator?.widestChannels ?? DEFAULT_GENERATOR_WIDTH;
+  if (typeof widest !== 'number' || !Number.isInteger(widest) || widest < 3 * manifest.scale ** 2)
+    fail(pack, 'extra.generator.widestChannels must be a whole number of at least 3 x scale².');
   return {
     name: manifest.name,
     title: manifest.title,
@@ -94,6 +104,7 @@ export function readLitePack(pack: LoadedPack): LiteParts {
     overlap: hints.overlap,
     preferredTile: hints.preferred,
     minTile: hints.minSize,
+    generatorWidth: widest,
   };
 }
 
@@ -150,7 +161,7 @@ export function planLite(
       ? Math.max(parts.minTile, Math.round(tileSize))
       : chooseTileSize({
           maxBindingBytes: limits.maxStorageBufferBindingSize,
-          bytesPerInputPixel: GENERATOR_BYTES_PER_PIXEL,
+          bytesPerInputPixel: parts.generatorWidth * 4,
           preferred: parts.preferredTile,
           multiple: 1,
           minSize: parts.minTile,
