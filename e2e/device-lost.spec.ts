@@ -59,7 +59,11 @@ test('a GPU reset stops the render with a sentence, and Render again finishes', 
 
   const error = page.getByTestId('job-error');
   await expect(error).toBeVisible({ timeout: 120_000 });
-  await expect(error).toHaveAttribute('data-code', 'DEVICE_LOST');
+  // the message says which error it was when this fails
+  await expect(error, (await error.textContent()) ?? '').toHaveAttribute(
+    'data-code',
+    'DEVICE_LOST',
+  );
   await expect(error).toContainText('Press Render again');
   await expect(page.getByTestId('download-link')).toHaveCount(0);
   await screenshot(page, 'device-lost');

@@ -15,7 +15,7 @@ import {
   type TranscodeResult,
 } from '../media/index.ts';
 import { UpframeError } from '../shared/errors.ts';
-import { sharedGpu } from '../gpu/device.ts';
+import { deviceLoss, sharedGpu } from '../gpu/device.ts';
 import { createEnhancer } from './enhancers.ts';
 import type { Backend, JobOutput, WorkerEvent } from './protocol.ts';
 import type { JobSettings, ModelChoice } from './settings.ts';
@@ -138,12 +138,6 @@ export interface JobOutcome {
 const PREVIEW_INTERVAL_MS = 800;
 const PROGRESS_INTERVAL_MS = 250;
 
-/** How long a failed WebGPU render waits for device.lost before its error counts as internal
- * (1 s was not always enough on SwiftShader under load). */
-const LOST_GRACE_MS = 5000;
-
-const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 export async function runJob(
   id: number,
   file: File,
@@ -155,7 +149,7 @@ export async function runJob(
     throw new UpframeError('INVALID_OPTION', 'Another render is already running in this tab.');
   const job: RunningJob = { id, gate: new Gate(), abort: new AbortController(), deviceLost: null };
   running = job;
-  let lost: Promise<GPUDeviceLostInfo> | null = null;
+  let device: GPUDevice | null = null;
   try {
     const input = await openInput(file);
     const video = input.video;
@@ -173,8 +167,8 @@ export async function runJob(
     const scaleX = enhancer ? enhancer.outputWidth / size.width : 1;
     if (enhancer?.backend === 'webgpu') {
       // a lost GPU stops the job cleanly (the target is aborted, nothing half-written is kept)
-      lost = sharedGpu(self.navigator.gpu).then(({ device }) => device.lost);
-      void lost.then((info) => {
+      device = (await sharedGpu(self.navigator.gpu)).device;
+      void device.lost.then((info) => {
         if (running !== job) return;
         job.deviceLost = info.message || info.reason;
         job.abort.abort();
@@ -236,11 +230,12 @@ export async function runJob(
     };
   } catch (err) {
     // A pending GPU call can fail ("Buffer was unmapped before mapping was resolved") before
-    // device.lost resolves: give the loss a moment to arrive before calling the error internal.
-    // Our own errors (a cancel, a bad input) are never that, so they are not held back.
-    if (job.deviceLost === null && lost && !(err instanceof UpframeError)) {
-      const info = await Promise.race([lost, delay(LOST_GRACE_MS).then(() => null)]);
-      if (info) job.deviceLost = info.message || info.reason;
+    // device.lost resolves, and transcode() hands that on as an INTERNAL UpframeError: ask the
+    // device before calling it internal. Our other errors (a cancel, a bad input) are never a
+    // loss, so they are not held back.
+    const ours = err instanceof UpframeError && err.code !== 'INTERNAL';
+    if (job.deviceLost === null && device && !ours) {
+      job.deviceLost = await deviceLoss(device);
     }
     if (job.deviceLost !== null) {
       throw new UpframeError(
