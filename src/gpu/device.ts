@@ -148,31 +148,3 @@ export function sharedGpu(gpu: GPU | undefined): Promise<AcquiredGpu> {
   );
   return shared;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Whether `device` is lost, asked directly. After destroy() a pending mapAsync fails at once on
- * the page's side, while device.lost waits for the GPU process (a 1 s wait for it once missed on
- * SwiftShader under load). Mapping a fresh 4-byte buffer answers either way: it fails on a lost
- * device and succeeds, once the queued work is done, on one that works. Resolves with the loss
- * message, or null when the device works (or nothing answers within `timeoutMs`, a hung GPU).
- */
-export async function deviceLoss(device: GPUDevice, timeoutMs = 60_000): Promise<string | null> {
-  const lost = device.lost.then((info) => info.message || info.reason);
-  const probe = (async (): Promise<string | null> => {
-    let buffer: GPUBuffer | null = null;
-    try {
-      buffer = device.createBuffer({ size: 4, usage: GPUBufferUsage.MAP_READ });
-      await buffer.mapAsync(GPUMapMode.READ);
-      return null;
-    } catch (err) {
-      // prefer the device's own reason when it arrives soon after
-      const fallback = err instanceof Error ? err.message : String(err);
-      return await Promise.race([lost, sleep(500).then(() => fallback)]);
-    } finally {
-      buffer?.destroy();
-    }
-  })();
-  return await Promise.race([lost, probe, sleep(timeoutMs).then(() => null)]);
-}

@@ -15,7 +15,8 @@ import {
   type TranscodeResult,
 } from '../media/index.ts';
 import { UpframeError } from '../shared/errors.ts';
-import { deviceLoss, sharedGpu } from '../gpu/device.ts';
+import { sharedGpu } from '../gpu/device.ts';
+import { deviceLoss } from '../gpu/readback.ts';
 import { createEnhancer } from './enhancers.ts';
 import type { Backend, JobOutput, WorkerEvent } from './protocol.ts';
 import type { JobSettings, ModelChoice } from './settings.ts';

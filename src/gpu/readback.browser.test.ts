@@ -3,16 +3,16 @@
  * one is, even while the job's own pending map failed first (the order seen in e2e/device-lost).
  */
 import { describe, expect, it } from 'vitest';
-import { acquireGpu, deviceLoss } from './device.ts';
+import { acquireGpu } from './device.ts';
+import { deviceLoss, readBuffer } from './readback.ts';
 
 describe('deviceLoss', () => {
   it('says null for a working device, and the device still maps afterwards', async () => {
     const { device } = await acquireGpu(navigator.gpu);
     try {
       expect(await deviceLoss(device, 60_000)).toBeNull();
-      const buffer = device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ });
-      await buffer.mapAsync(GPUMapMode.READ);
-      expect(buffer.getMappedRange().byteLength).toBe(16);
+      const buffer = device.createBuffer({ size: 16, usage: GPUBufferUsage.COPY_SRC });
+      expect((await readBuffer(device, buffer)).byteLength).toBe(16);
       buffer.destroy();
     } finally {
       device.destroy();
@@ -21,8 +21,8 @@ describe('deviceLoss', () => {
 
   it('names the loss of a device destroyed under a pending map', async () => {
     const { device } = await acquireGpu(navigator.gpu);
-    const buffer = device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ });
-    const pending = buffer.mapAsync(GPUMapMode.READ).then(
+    const buffer = device.createBuffer({ size: 16, usage: GPUBufferUsage.COPY_SRC });
+    const pending = readBuffer(device, buffer).then(
       () => 'mapped',
       (err: unknown) => (err instanceof Error ? err.message : String(err)),
     );
