@@ -131,8 +131,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /**
  * Whether `device` is lost, asked directly (here because only this module maps buffers; the
  * probe reads nothing, so it is not counted as a readback). After destroy() a pending mapAsync
- * fails at once on the page's side, while device.lost waits for the GPU process (a 1 s wait for
- * it once missed on SwiftShader under load). Mapping a fresh 4-byte buffer answers either way: it
+ * fails at once on the page's side, while device.lost resolves only when the GPU process
+ * answers, so the failed call's error can arrive first. Mapping a fresh 4-byte buffer answers: it
  * fails on a lost device and succeeds, once the queued work is done, on one that works. Resolves
  * with the loss message, or null when the device works (or nothing answers within `timeoutMs`,
  * a hung GPU).
