@@ -153,7 +153,7 @@ def main():
     ap.add_argument('--cfr-radius', type=int, default=M.RADIUS, help='CFR search radius (keys)')
     ap.add_argument('--cfr-topk', type=int, default=M.TOP_K, help='CFR keys kept per query')
     ap.add_argument('--gen-hidden', type=int, default=M.GEN_HIDDEN,
-                    help='generator channels (the engine plans memory for at most 48)')
+                    help='generator channels (recorded as extra.generator, which plans the tiles)')
     ap.add_argument('--gen-blocks', type=int, default=M.GEN_BLOCKS, help='generator 3x3 blocks')
     ap.add_argument('--freeze', choices=('encoder+cfr', 'cfr'), default='encoder+cfr',
                     help='what the detail phase freezes (the issue requires the CFR; the encoder '
