@@ -9,10 +9,19 @@ import { ROOT } from './browser.ts';
 
 export const CLIP_DIR = join(ROOT, '.cache', 'bench');
 
-/** Path of an H.264 testsrc2 clip of `frames` frames at `fps`; made once. */
-export function testClip(width: number, height: number, frames: number, fps = 24): string {
+/**
+ * Path of an H.264 testsrc2 clip of `frames` frames at `fps`, with an AAC sine track of the same
+ * length when `audio` is set; made once.
+ */
+export function testClip(
+  width: number,
+  height: number,
+  frames: number,
+  fps = 24,
+  audio = false,
+): string {
   mkdirSync(CLIP_DIR, { recursive: true });
-  const name = `testsrc2-${width}x${height}-${frames}f-${fps}fps.mp4`;
+  const name = `testsrc2-${width}x${height}-${frames}f-${fps}fps${audio ? '-aac' : ''}.mp4`;
   const path = join(CLIP_DIR, name);
   if (existsSync(path)) return path;
   execFileSync(
@@ -26,6 +35,9 @@ export function testClip(width: number, height: number, frames: number, fps = 24
       'lavfi',
       '-i',
       `testsrc2=size=${width}x${height}:rate=${fps}`,
+      ...(audio
+        ? ['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${frames / fps}`]
+        : []),
       '-frames:v',
       String(frames),
       '-c:v',
@@ -36,6 +48,7 @@ export function testClip(width: number, height: number, frames: number, fps = 24
       'yuv420p',
       '-g',
       String(2 * fps),
+      ...(audio ? ['-c:a', 'aac', '-b:a', '64k', '-shortest'] : []),
       '-movflags',
       '+faststart',
       path,

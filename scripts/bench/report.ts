@@ -242,7 +242,7 @@ export function renderTables(
   for (const c of report.cases) {
     if (c.kind === 'long') {
       out.push('');
-      out.push('**Long clip** (identity transcode, 160x96, JS heap of the page)');
+      out.push('**Long clip** (identity transcode, 160x96 with an AAC track, JS heap of the page)');
       out.push('');
       if (!c.outcome.ok) {
         out.push(`failed: ${c.outcome.error.message}`);
@@ -267,13 +267,23 @@ export function renderTables(
       );
       const [a, b] = [pts[0], pts[pts.length - 1]];
       if (a && b && a.peakHeapBytes && b.peakHeapBytes) {
+        // the heap's growth per frame after GC between the first and last checkpoint: what a
+        // feature-length file adds (a two-hour film at 24 fps is 172800 frames)
+        const perFrame =
+          a.heapAfterGcBytes && b.heapAfterGcBytes && b.frames > a.frames
+            ? (b.heapAfterGcBytes - a.heapAfterGcBytes) / (b.frames - a.frames)
+            : null;
         const after =
           a.heapAfterGcBytes && b.heapAfterGcBytes
             ? `, after GC ${(b.heapAfterGcBytes / a.heapAfterGcBytes).toFixed(2)}`
             : '';
+        const growth =
+          perFrame === null
+            ? ''
+            : ` Growth after GC: ${fmt(perFrame, 0)} bytes per frame, ${fmt((perFrame * 172800) / 2 ** 20, 0)} MiB over a two-hour film at 24 fps.`;
         out.push('');
         out.push(
-          `Ratio ${b.frames} / ${a.frames} frames: peak ${(b.peakHeapBytes / a.peakHeapBytes).toFixed(2)}${after} (${fmt(c.outcome.value.fps, 0)} fps).`,
+          `Ratio ${b.frames} / ${a.frames} frames: peak ${(b.peakHeapBytes / a.peakHeapBytes).toFixed(2)}${after} (${fmt(c.outcome.value.fps, 0)} fps).${growth}`,
         );
       }
     }

@@ -40,9 +40,16 @@ interface BoxLike {
   hdr_size?: number;
 }
 
+/**
+ * Where each sample's bytes are, as typed arrays: mp4box's own Sample objects (some 20 fields
+ * each, with the rest of its parsed index behind them) are dropped once this is built, which is
+ * most of the index's memory on a long file (a two-hour film has half a million samples).
+ */
 interface TrackTable {
   readonly id: number;
-  readonly samples: readonly Sample[];
+  /** Byte offset of sample k in the file (Float64: files may pass 4 GiB). */
+  readonly offsets: Float64Array;
+  readonly sizes: Uint32Array;
   readonly packets: readonly PacketInfo[];
 }
 
@@ -240,13 +247,22 @@ export class Mp4Input implements MediaInput {
     const { shiftTicks, offsetUs, note } = editListShift(track);
     if (note) this.warnings.push(note);
     const scale = 1e6 / track.timescale;
-    const packets = samples.map((s) => ({
-      timestampUs: Math.round((s.cts - shiftTicks) * scale + offsetUs),
-      durationUs: Math.round(s.duration * scale),
-      key: s.is_sync,
-      byteLength: s.size,
-    }));
-    const table = { id: track.id, samples, packets };
+    const n = samples.length;
+    const offsets = new Float64Array(n);
+    const sizes = new Uint32Array(n);
+    const packets = new Array<PacketInfo>(n);
+    for (let k = 0; k < n; k++) {
+      const s: Sample = samples[k]!;
+      offsets[k] = s.offset;
+      sizes[k] = s.size;
+      packets[k] = {
+        timestampUs: Math.round((s.cts - shiftTicks) * scale + offsetUs),
+        durationUs: Math.round(s.duration * scale),
+        key: s.is_sync,
+        byteLength: s.size,
+      };
+    }
+    const table = { id: track.id, offsets, sizes, packets };
     this.tables.set(kind, table);
     return table;
   }
@@ -255,30 +271,30 @@ export class Mp4Input implements MediaInput {
     const table = this.tables.get(kind);
     if (!table) return;
     const from = range?.from ?? 0;
-    const to = Math.min(range?.to ?? table.samples.length, table.samples.length);
+    const { offsets, sizes } = table;
+    const total = offsets.length;
+    const to = Math.min(range?.to ?? total, total);
     let i = from;
     while (i < to) {
-      const first = table.samples[i]!;
+      const start = offsets[i]!;
       // Coalesce neighbouring samples into one slice read; interleaved audio bytes ride along.
       let j = i + 1;
-      let end = first.offset + first.size;
+      let end = start + sizes[i]!;
       while (j < to) {
-        const s = table.samples[j]!;
-        const e = Math.max(end, s.offset + s.size);
-        if (s.offset < first.offset || e - first.offset > READ_SPAN) break;
+        const e = Math.max(end, offsets[j]! + sizes[j]!);
+        if (offsets[j]! < start || e - start > READ_SPAN) break;
         end = e;
         j++;
       }
       const available = Math.min(end, this.blob.size);
-      const bytes = new Uint8Array(await this.blob.slice(first.offset, available).arrayBuffer());
+      const bytes = new Uint8Array(await this.blob.slice(start, available).arrayBuffer());
       for (let k = i; k < j; k++) {
-        const s = table.samples[k]!;
         const p = table.packets[k]!;
-        if (s.offset + s.size > this.blob.size) {
-          throw truncatedAt(kind, k, table.samples.length, p.timestampUs);
+        if (offsets[k]! + sizes[k]! > this.blob.size) {
+          throw truncatedAt(kind, k, total, p.timestampUs);
         }
-        const at = s.offset - first.offset;
-        yield { ...p, index: k, data: bytes.slice(at, at + s.size) };
+        const at = offsets[k]! - start;
+        yield { ...p, index: k, data: bytes.slice(at, at + sizes[k]!) };
       }
       i = j;
     }
