@@ -269,8 +269,9 @@ export function renderTables(
       if (a && b && a.peakHeapBytes && b.peakHeapBytes) {
         // the heap's growth per frame after GC between the first and last checkpoint: what a
         // feature-length file adds (a two-hour film at 24 fps is 172800 frames)
+        // (over fewer than 10000 frames the growth is within the collector's noise)
         const perFrame =
-          a.heapAfterGcBytes && b.heapAfterGcBytes && b.frames > a.frames
+          a.heapAfterGcBytes && b.heapAfterGcBytes && b.frames - a.frames >= 10000
             ? (b.heapAfterGcBytes - a.heapAfterGcBytes) / (b.frames - a.frames)
             : null;
         const after =

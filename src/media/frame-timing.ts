@@ -1,5 +1,5 @@
 /** Presentation order, frame indices and rates from a track's packet table. */
-import type { PacketInfo } from './types.ts';
+import type { PacketTable } from './packet-table.ts';
 
 export interface FrameTiming {
   /** Presentation timestamps (us) of the shown frames, ascending; frame index = position here. */
@@ -15,16 +15,18 @@ export interface FrameTiming {
  * Frames the edit list moves before t=0 are decoded (later frames may reference them) but never
  * shown or counted.
  */
-export function frameTiming(packets: readonly PacketInfo[]): FrameTiming {
-  const order = packets
-    .map((p, i) => ({ t: p.timestampUs, d: p.durationUs, i }))
-    .filter((x) => x.t >= 0)
-    .sort((a, b) => a.t - b.t);
-  const timestampsUs = order.map((x) => x.t);
-  const decodeIndex = order.map((x) => x.i);
-  const last = order[order.length - 1];
-  const first = order[0];
-  const durationSeconds = last && first ? (last.t + last.d - first.t) / 1e6 : 0;
+export function frameTiming(packets: PacketTable): FrameTiming {
+  const ts = packets.timestampUs;
+  const decodeIndex: number[] = [];
+  for (let i = 0; i < packets.length; i++) if (ts[i]! >= 0) decodeIndex.push(i);
+  // ties keep decode order
+  decodeIndex.sort((a, b) => ts[a]! - ts[b]! || a - b);
+  const timestampsUs = decodeIndex.map((i) => ts[i]!);
+  const n = decodeIndex.length;
+  const durationSeconds =
+    n > 0
+      ? (timestampsUs[n - 1]! + packets.durationUs[decodeIndex[n - 1]!]! - timestampsUs[0]!) / 1e6
+      : 0;
   const deltas: number[] = [];
   for (let k = 1; k < timestampsUs.length; k++)
     deltas.push(timestampsUs[k]! - timestampsUs[k - 1]!);
@@ -36,14 +38,14 @@ export function frameTiming(packets: readonly PacketInfo[]): FrameTiming {
     timestampsUs,
     decodeIndex,
     durationSeconds,
-    averageFps: durationSeconds > 0 ? order.length / durationSeconds : 0,
+    averageFps: durationSeconds > 0 ? n / durationSeconds : 0,
     variableFrameRate,
   };
 }
 
 /** Decode-order packet range that yields shown frames [start, end): from the key packet before. */
 export function decodeRangeFor(
-  packets: readonly PacketInfo[],
+  packets: PacketTable,
   timing: FrameTiming,
   start: number,
   end: number,
@@ -56,6 +58,6 @@ export function decodeRangeFor(
     dmax = Math.max(dmax, d);
   }
   let from = dmin;
-  while (from > 0 && !packets[from]!.key) from--;
+  while (from > 0 && packets.key[from] !== 1) from--;
   return { from, to: dmax + 1 };
 }

@@ -16,13 +16,9 @@ import { UpframeError } from '../shared/errors.ts';
 import { audioCodecName, muxAudioCodec, videoCodecName } from './codecs.ts';
 import { decodeColorSpace } from './decode-colour.ts';
 import type { MediaInput, ReadRange } from './input-types.ts';
-import type {
-  AudioTrackInfo,
-  ContainerKind,
-  EncodedSample,
-  PacketInfo,
-  VideoTrackInfo,
-} from './types.ts';
+import type { PacketTable } from './packet-table.ts';
+import { PacketTableBuilder } from './packet-table.ts';
+import type { AudioTrackInfo, ContainerKind, EncodedSample, VideoTrackInfo } from './types.ts';
 
 export class MkvInput implements MediaInput {
   readonly warnings: string[] = [];
@@ -73,8 +69,7 @@ export class MkvInput implements MediaInput {
     if (from === 0) {
       start = await sink.getFirstPacket();
     } else {
-      const want = info.packets[from]!;
-      start = await sink.getKeyPacket(want.timestampUs / 1e6);
+      start = await sink.getKeyPacket(info.packets.timestampUs[from]! / 1e6);
     }
     if (!start) return;
     let index = from;
@@ -91,7 +86,7 @@ export class MkvInput implements MediaInput {
       index++;
     }
     if (index < to) {
-      const at = info.packets[index]!;
+      const at = info.packets.at(index);
       throw new UpframeError(
         'CORRUPT_INPUT',
         `The file ends early: its ${kind} stops at packet ${index + 1} of ${info.packets.length} ` +
@@ -106,11 +101,11 @@ export class MkvInput implements MediaInput {
 }
 
 /** One metadata-only pass over the track: timestamps and sizes, no payloads kept. */
-async function packetTable(track: InputTrack): Promise<PacketInfo[]> {
+async function packetTable(track: InputTrack): Promise<PacketTable> {
   const sink = new EncodedPacketSink(track);
-  const out: PacketInfo[] = [];
+  const out = new PacketTableBuilder();
   const first = await sink.getFirstPacket({ metadataOnly: true });
-  if (!first) return out;
+  if (!first) return out.build();
   for await (const p of sink.packets(first, undefined, { metadataOnly: true })) {
     out.push({
       timestampUs: Math.round(p.timestamp * 1e6),
@@ -119,7 +114,7 @@ async function packetTable(track: InputTrack): Promise<PacketInfo[]> {
       byteLength: p.byteLength,
     });
   }
-  return out;
+  return out.build();
 }
 
 function bytesOf(src: AllowSharedBufferSource): Uint8Array {

@@ -24,11 +24,11 @@ import type {
   AudioTrackInfo,
   ContainerKind,
   EncodedSample,
-  PacketInfo,
   Rotation,
   VideoTrackInfo,
 } from './types.ts';
 import type { MediaInput, ReadRange } from './input-types.ts';
+import { PacketTable } from './packet-table.ts';
 
 const INDEX_SLICE = 256 * 1024;
 const READ_SPAN = 1024 * 1024;
@@ -50,7 +50,7 @@ interface TrackTable {
   /** Byte offset of sample k in the file (Float64: files may pass 4 GiB). */
   readonly offsets: Float64Array;
   readonly sizes: Uint32Array;
-  readonly packets: readonly PacketInfo[];
+  readonly packets: PacketTable;
 }
 
 export class Mp4Input implements MediaInput {
@@ -250,17 +250,17 @@ export class Mp4Input implements MediaInput {
     const n = samples.length;
     const offsets = new Float64Array(n);
     const sizes = new Uint32Array(n);
-    const packets = new Array<PacketInfo>(n);
+    const packets = PacketTable.ofLength(n);
     for (let k = 0; k < n; k++) {
       const s: Sample = samples[k]!;
       offsets[k] = s.offset;
       sizes[k] = s.size;
-      packets[k] = {
+      packets.set(k, {
         timestampUs: Math.round((s.cts - shiftTicks) * scale + offsetUs),
         durationUs: Math.round(s.duration * scale),
         key: s.is_sync,
         byteLength: s.size,
-      };
+      });
     }
     const table = { id: track.id, offsets, sizes, packets };
     this.tables.set(kind, table);
@@ -289,7 +289,7 @@ export class Mp4Input implements MediaInput {
       const available = Math.min(end, this.blob.size);
       const bytes = new Uint8Array(await this.blob.slice(start, available).arrayBuffer());
       for (let k = i; k < j; k++) {
-        const p = table.packets[k]!;
+        const p = table.packets.at(k);
         if (offsets[k]! + sizes[k]! > this.blob.size) {
           throw truncatedAt(kind, k, total, p.timestampUs);
         }

@@ -217,7 +217,7 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
       const duration =
         i + 1 < total
           ? timing.timestampsUs[i + 1]! - timing.timestampsUs[i]!
-          : video.packets[timing.decodeIndex[i]!]!.durationUs;
+          : video.packets.durationUs[timing.decodeIndex[i]!]!;
       let out: VideoFrame;
       try {
         if (signal?.aborted) throw canceled();
@@ -271,7 +271,7 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
     await mux.finish();
     await target.commit();
     t.encodeMs += performance.now() - t0;
-    const lastDur = video.packets[timing.decodeIndex[end - 1]!]!.durationUs;
+    const lastDur = video.packets.durationUs[timing.decodeIndex[end - 1]!]!;
     return {
       frames: framesDone,
       durationSeconds: (lastUs + lastDur - startUs) / 1e6,

@@ -3,6 +3,8 @@
  * a Source feeds an Output, which writes to a Target. These are the plain data types they share.
  */
 
+import type { PacketTable } from './packet-table.ts';
+
 export type ContainerKind = 'mp4' | 'mov' | 'webm' | 'mkv';
 
 export type Rotation = 0 | 90 | 180 | 270;
@@ -36,8 +38,8 @@ export interface VideoTrackInfo {
   /** Clockwise rotation the container asks players to apply. */
   readonly rotation: Rotation;
   readonly colorSpace: VideoColorSpaceInit | null;
-  /** Every packet in decode order. A few numbers per frame: fine for hours of video. */
-  readonly packets: readonly PacketInfo[];
+  /** Every packet in decode order (typed arrays: hours of video stay a few MiB). */
+  readonly packets: PacketTable;
 }
 
 export interface AudioTrackInfo {
@@ -49,7 +51,7 @@ export interface AudioTrackInfo {
   readonly channels: number;
   readonly sampleRate: number;
   readonly decoderConfig: AudioDecoderConfig;
-  readonly packets: readonly PacketInfo[];
+  readonly packets: PacketTable;
 }
 
 /** What probe() tells the UI about a file, before any decoding. */

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { decodeRangeFor, frameTiming } from './frame-timing.ts';
+import { PacketTable, PacketTableBuilder } from './packet-table.ts';
+import type { PacketInfo } from './types.ts';
+
+const packet = (k: number): PacketInfo => ({
+  // past 2^31 us (36 min): the values a long film reaches, beyond a 32-bit integer
+  timestampUs: 3e9 + k * 41708,
+  durationUs: 41708 + (k % 3),
+  key: k % 48 === 0,
+  byteLength: 1000 + k,
+});
+
+describe('PacketTable', () => {
+  it('keeps every field of every packet, past the builder growing its arrays', () => {
+    const builder = new PacketTableBuilder();
+    const n = 5000;
+    for (let k = 0; k < n; k++) builder.push(packet(k));
+    const table = builder.build();
+    expect(table.length).toBe(n);
+    expect(table.timestampUs.length).toBe(n);
+    for (const k of [0, 1, 1023, 1024, 2047, 2048, 4999]) expect(table.at(k)).toEqual(packet(k));
+    expect(PacketTable.from([packet(7), packet(8)]).at(1)).toEqual(packet(8));
+    expect(new PacketTableBuilder().build().length).toBe(0);
+  });
+
+  it('frame timing sorts by presentation time, ties in decode order, and drops frames before 0', () => {
+    // decode order I P B B with B-frames, plus one frame the edit list moved before 0
+    const table = PacketTable.from([
+      { timestampUs: -40000, durationUs: 40000, key: true, byteLength: 1 },
+      { timestampUs: 0, durationUs: 40000, key: true, byteLength: 1 },
+      { timestampUs: 120000, durationUs: 40000, key: false, byteLength: 1 },
+      { timestampUs: 40000, durationUs: 40000, key: false, byteLength: 1 },
+      { timestampUs: 80000, durationUs: 40000, key: false, byteLength: 1 },
+      { timestampUs: 80000, durationUs: 40000, key: false, byteLength: 1 },
+      { timestampUs: 160000, durationUs: 50000, key: true, byteLength: 1 },
+    ]);
+    const timing = frameTiming(table);
+    expect(timing.timestampsUs).toEqual([0, 40000, 80000, 80000, 120000, 160000]);
+    expect(timing.decodeIndex).toEqual([1, 3, 4, 5, 2, 6]);
+    expect(timing.durationSeconds).toBeCloseTo(0.21, 9);
+    // frames 1-2 need packets 3-4 and the key packet before them (1)
+    expect(decodeRangeFor(table, timing, 1, 3)).toEqual({ from: 1, to: 5 });
+    expect(decodeRangeFor(table, timing, 5, 6)).toEqual({ from: 6, to: 7 });
+  });
+});
