@@ -12,13 +12,16 @@ export interface FrameTiming {
 }
 
 /**
- * Frames the edit list moves before t=0 are decoded (later frames may reference them) but never
- * shown or counted.
+ * Frames the edit list moves before t=0, and those at or after a cut file's `shownBeforeUs`, are
+ * decoded (other frames may reference them) but never shown or counted.
  */
 export function frameTiming(packets: PacketTable): FrameTiming {
   const ts = packets.timestampUs;
   const decodeIndex: number[] = [];
-  for (let i = 0; i < packets.length; i++) if (ts[i]! >= 0) decodeIndex.push(i);
+  const shownBefore = packets.shownBeforeUs;
+  for (let i = 0; i < packets.length; i++) {
+    if (ts[i]! >= 0 && ts[i]! < shownBefore) decodeIndex.push(i);
+  }
   // ties keep decode order
   decodeIndex.sort((a, b) => ts[a]! - ts[b]! || a - b);
   const timestampsUs = decodeIndex.map((i) => ts[i]!);

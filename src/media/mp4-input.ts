@@ -12,6 +12,7 @@ import {
   type Track,
 } from 'mp4box';
 import { UpframeError } from '../shared/errors.ts';
+import { formatDuration } from '../shared/format.ts';
 import {
   aacChannels,
   audioCodecName,
@@ -262,9 +263,54 @@ export class Mp4Input implements MediaInput {
         byteLength: s.size,
       });
     }
-    const table = { id: track.id, offsets, sizes, packets };
+    const table = this.withinFile(kind, { id: track.id, offsets, sizes, packets });
     this.tables.set(kind, table);
     return table;
+  }
+
+  /**
+   * A file cut short (an interrupted download or copy) still has its whole index when the moov
+   * comes first, so the cut is known before decoding: the table keeps the packets up to the first
+   * one whose bytes are missing, the frames shown end where the first missing frame would have
+   * been shown (frames decoded after it in decode order may still be needed as references), and
+   * a warning says how much of the file is there. The render then covers what the file holds
+   * instead of failing at the cut and leaving nothing.
+   */
+  private withinFile(kind: 'video' | 'audio', table: TrackTable): TrackTable {
+    const { offsets, sizes, packets } = table;
+    const n = offsets.length;
+    let kept = 0;
+    while (kept < n && offsets[kept]! + sizes[kept]! <= this.blob.size) kept++;
+    if (kept === n) return table;
+    let cutUs = Infinity;
+    for (let k = kept; k < n; k++) cutUs = Math.min(cutUs, packets.timestampUs[k]!);
+    const trimmed = packets.prefix(kept, kind === 'video' ? cutUs : Infinity);
+    if (kind === 'video') {
+      let shownAll = 0;
+      let endUs = 0;
+      for (let k = 0; k < n; k++) {
+        if (packets.timestampUs[k]! < 0) continue;
+        shownAll++;
+        endUs = Math.max(endUs, packets.timestampUs[k]! + packets.durationUs[k]!);
+      }
+      let shown = 0;
+      for (let k = 0; k < kept; k++) {
+        const t = trimmed.timestampUs[k]!;
+        if (t >= 0 && t < cutUs) shown++;
+      }
+      if (shown === 0) throw corrupt('it is cut short before its first frame');
+      this.warnings.push(
+        `This file is cut short: it holds ${shown} of its ${shownAll} frames ` +
+          `(${formatDuration(Math.max(0, cutUs) / 1e6)} of ${formatDuration(endUs / 1e6)}). ` +
+          'Upframe enhances what is there.',
+      );
+    }
+    return {
+      id: table.id,
+      offsets: offsets.slice(0, kept),
+      sizes: sizes.slice(0, kept),
+      packets: trimmed,
+    };
   }
 
   async *read(kind: 'video' | 'audio', range?: ReadRange): AsyncGenerator<EncodedSample> {

@@ -15,6 +15,11 @@ export class PacketTable {
     readonly byteLength: Uint32Array,
     /** 1 for a key (sync) packet. */
     readonly key: Uint8Array,
+    /**
+     * Frames presented at or after this time are decoded (as references) but not shown: a file
+     * cut short keeps its packets up to the cut, some of which only later frames would show.
+     */
+    readonly shownBeforeUs = Infinity,
   ) {
     this.length = timestampUs.length;
   }
@@ -40,6 +45,17 @@ export class PacketTable {
     this.durationUs[k] = p.durationUs;
     this.byteLength[k] = p.byteLength;
     this.key[k] = p.key ? 1 : 0;
+  }
+
+  /** The first `n` packets (copied), showing only frames before `shownBeforeUs`. */
+  prefix(n: number, shownBeforeUs: number): PacketTable {
+    return new PacketTable(
+      this.timestampUs.slice(0, n),
+      this.durationUs.slice(0, n),
+      this.byteLength.slice(0, n),
+      this.key.slice(0, n),
+      shownBeforeUs,
+    );
   }
 
   /** Packet k as an object (made on each call). */

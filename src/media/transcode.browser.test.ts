@@ -180,10 +180,6 @@ describe('transcode', () => {
   );
 
   it('ends bad inputs and impossible sizes in their error codes', { timeout: 25_000 }, async () => {
-    const target = new MemoryTarget();
-    const cut = transcode({ input: await fixture('truncated-body.mp4'), target });
-    await expect(cut).rejects.toThrow(/ends early.*packet \d+ of 48/);
-    expect(() => target.bytes()).toThrow();
     expect(
       await codeOf(transcode({ input: await fixture('hevc.mp4'), target: new MemoryTarget() })),
     ).toBe('UNSUPPORTED_CODEC');
