@@ -11,6 +11,11 @@ test('the page loads, finds a WebGPU adapter and accepts a picked file', async (
   await expect(status).toContainText('WebGPU ready', { timeout: 30_000 });
   // SwiftShader in CI; a real GPU elsewhere. Either way an adapter is named.
   await expect(status).not.toContainText('unknown adapter');
+  // on a software adapter (SwiftShader here) the CPU backend is the default: ORT's WebGPU backend
+  // runs some 100x slower there; on a real GPU, WebGPU is
+  const software = /software adapter/.test((await status.textContent()) ?? '');
+  await expect(page.getByTestId('backend-select')).toHaveValue(software ? 'wasm' : 'webgpu');
+  if (software) await expect(status).toContainText('running on CPU (wasm)');
   expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
 
   const bytes = Buffer.alloc(3000, 7);

@@ -8,11 +8,16 @@ import {
   type ComparedFrame,
 } from './store.ts';
 
-/** Asks the worker for the GPU; without WebGPU the app falls back to the wasm backend. */
+/**
+ * Asks the worker for the GPU. Without WebGPU, or when the only adapter is a software one (a CPU
+ * rasteriser such as SwiftShader, on which ORT's WebGPU backend runs some 100x slower than its
+ * wasm backend), the app starts on the wasm backend; the setting can still pick the GPU.
+ */
 export async function probeGpu(): Promise<void> {
   try {
     const gpu = await jobWorker().call('gpu.probe', {});
-    updateSlice('settings', { gpu, backend: gpu.available ? 'webgpu' : 'wasm' });
+    const useGpu = gpu.available && gpu.info?.isFallbackAdapter !== true;
+    updateSlice('settings', { gpu, backend: useGpu ? 'webgpu' : 'wasm' });
   } catch (err) {
     updateSlice('settings', {
       gpu: { available: false, error: toErrorInfo(err) },

@@ -25,7 +25,11 @@ export function GpuBadge() {
   return (
     <div className="badge badge-ok" role="status" data-testid="gpu-status">
       WebGPU ready: {name || 'unknown adapter'}
-      {info?.isFallbackAdapter ? ' (software adapter: slow)' : ''}
+      {info?.isFallbackAdapter
+        ? backend === 'wasm'
+          ? ' (software adapter, slower than the CPU: running on CPU (wasm))'
+          : ' (software adapter: slow)'
+        : ''}
     </div>
   );
 }
