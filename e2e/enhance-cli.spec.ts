@@ -110,6 +110,18 @@ test('a file cut short is enhanced up to the cut, with a warning that says so', 
   pts.forEach((t, i) => expect(Math.abs(t - i / 24)).toBeLessThan(1e-3));
 });
 
+test('without --backend the command picks the backend as the app does', () => {
+  const output = join(OUT, 'auto-backend.mp4');
+  const r = enhance(fixturePath('h264-aac.mp4'), output, '--model', 'default', '--frames', '0:1');
+  expect(r.status, r.stderr).toBe(0);
+  const m = /Backend: (webgpu|wasm) \(auto; ([^)]*)\)/.exec(r.stdout);
+  expect(m, r.stdout).not.toBeNull();
+  // a software adapter (SwiftShader on the test machines) runs on wasm, a real GPU on WebGPU
+  expect(m![1]).toBe(/software adapter|no WebGPU/.test(m![2]!) ? 'wasm' : 'webgpu');
+  expect(r.stdout).toContain(`on ${m![1]})`);
+  expect(videoFacts(output).frames).toBe(1);
+});
+
 test('bad options are refused with a sentence', () => {
   const r = enhance(fixturePath('h264-aac.mp4'), join(OUT, 'x.mp4'), '--scale', '3');
   expect(r.status).toBe(2);

@@ -1,6 +1,6 @@
 /**
  * `npm run enhance -- <input> <output> [--model none|default|<pack name>|<pack dir>] [--scale 2|4]
- *   [--codec avc|vp9|av1] [--backend webgpu|wasm] [--frames A:B] [--quality low|medium|high]
+ *   [--codec avc|vp9|av1] [--backend auto|webgpu|wasm] [--frames A:B] [--quality low|medium|high]
  *   [--tile N] [--temporal on|off]`
  *
  * Runs the built app's own worker pipeline in headless Chromium on a file and writes the result.
@@ -13,6 +13,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { HarnessOutcome } from '../src/harness/main.ts';
+import { preferredBackend } from '../src/worker/protocol.ts';
 import type { JobSettings, ModelChoice } from '../src/worker/settings.ts';
 import { staleBuildReason } from './build-state.mjs';
 import { startServer } from './serve.mjs';
@@ -25,7 +26,7 @@ interface Args {
   model: string;
   scale: 2 | 4 | null;
   codec: 'avc' | 'vp9' | 'av1';
-  backend: 'webgpu' | 'wasm';
+  backend: 'auto' | 'webgpu' | 'wasm';
   frames: { start: number; end: number } | null;
   quality: 'low' | 'medium' | 'high';
   tile: number;
@@ -53,7 +54,7 @@ export function parseArgs(argv: readonly string[]): Args {
   const [input, output] = positional;
   if (!input || !output)
     fail(
-      'Usage: npm run enhance -- <input> <output> [--model none|default|<pack dir>] [--scale 2|4] [--codec avc|vp9|av1] [--backend webgpu|wasm] [--frames A:B] [--quality low|medium|high] [--tile N] [--temporal on|off]',
+      'Usage: npm run enhance -- <input> <output> [--model none|default|<pack dir>] [--scale 2|4] [--codec avc|vp9|av1] [--backend auto|webgpu|wasm] [--frames A:B] [--quality low|medium|high] [--tile N] [--temporal on|off]',
     );
   const known = ['model', 'scale', 'codec', 'backend', 'frames', 'quality', 'tile', 'temporal'];
   for (const key of flags.keys()) if (!known.includes(key)) fail(`Unknown option --${key}.`);
@@ -84,7 +85,8 @@ export function parseArgs(argv: readonly string[]): Args {
     scale: scaleText === undefined ? null : (Number(scaleText) as 2 | 4),
     // WebM cannot hold H.264: a .webm output defaults to VP9
     codec: pick('codec', ['avc', 'vp9', 'av1'] as const, /\.webm$/i.test(output) ? 'vp9' : 'avc'),
-    backend: pick('backend', ['webgpu', 'wasm'] as const, 'webgpu'),
+    // auto: WebGPU on a real GPU, wasm on a software adapter or without WebGPU (as the app)
+    backend: pick('backend', ['auto', 'webgpu', 'wasm'] as const, 'auto'),
     frames,
     quality: pick('quality', ['low', 'medium', 'high'] as const, 'high'),
     tile,
@@ -200,9 +202,18 @@ async function main(): Promise<void> {
     await page.goto(new URL('harness.html', server.url).href);
     await page.waitForSelector('body[data-ready="true"]');
     await page.setInputFiles('#input', args.input);
+    let backend = args.backend;
+    if (backend === 'auto') {
+      const gpu = await page.evaluate(() => window.upframe!.probeGpu());
+      backend = preferredBackend(gpu);
+      const adapter = gpu.info
+        ? `${[gpu.info.vendor, gpu.info.architecture].filter(Boolean).join(' ')}${gpu.info.isFallbackAdapter ? ', a software adapter' : ''}`
+        : 'no WebGPU adapter';
+      console.log(`Backend: ${backend} (auto; ${adapter})`);
+    }
     const settings: JobSettings = {
       model,
-      backend: args.backend,
+      backend,
       codec: args.codec,
       quality: args.quality,
       tileSize: args.tile,

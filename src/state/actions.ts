@@ -1,4 +1,5 @@
 import { jobWorker } from '../worker/client.ts';
+import { preferredBackend } from '../worker/protocol.ts';
 import { toErrorInfo } from '../shared/errors.ts';
 import {
   MAX_COMPARED_FRAMES,
@@ -16,8 +17,7 @@ import {
 export async function probeGpu(): Promise<void> {
   try {
     const gpu = await jobWorker().call('gpu.probe', {});
-    const useGpu = gpu.available && gpu.info?.isFallbackAdapter !== true;
-    updateSlice('settings', { gpu, backend: useGpu ? 'webgpu' : 'wasm' });
+    updateSlice('settings', { gpu, backend: preferredBackend(gpu) });
   } catch (err) {
     updateSlice('settings', {
       gpu: { available: false, error: toErrorInfo(err) },

@@ -19,6 +19,15 @@ export interface GpuStatus {
   readonly error?: ErrorInfo;
 }
 
+/**
+ * The backend to start on: WebGPU on a real GPU; wasm without WebGPU or when the only adapter is
+ * a software one (a CPU rasteriser such as SwiftShader, where ORT's WebGPU backend runs some 100x
+ * slower than its wasm backend). The app's default and `npm run enhance --backend auto` use it.
+ */
+export function preferredBackend(gpu: GpuStatus): 'webgpu' | 'wasm' {
+  return gpu.available && gpu.info?.isFallbackAdapter !== true ? 'webgpu' : 'wasm';
+}
+
 /** Where the finished file goes. */
 export type JobOutput =
   | { readonly type: 'handle'; readonly handle: FileSystemFileHandle }
