@@ -2,7 +2,7 @@
  * Pause, resume and cancel of a render, as a person uses them: a paused render makes no
  * progress, a resumed one finishes, and a canceled one leaves nothing to save.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, screenshot, test } from './guard.ts';
@@ -10,6 +10,7 @@ import { ffmpeg } from './media-tools.ts';
 
 const DIR = resolve('test-results', 'ui-control');
 const CLIP = join(DIR, 'longer clip.mp4');
+const CUT = join(DIR, 'cut short.mp4');
 
 test.beforeAll(() => {
   mkdirSync(DIR, { recursive: true });
@@ -26,6 +27,25 @@ test.beforeAll(() => {
     'yuv420p',
     CLIP,
   ]);
+  // an interrupted download: index first, media data cut at 60 %
+  const full = join(DIR, 'cut source.mp4');
+  ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=160x96:rate=24',
+    '-t',
+    '2',
+    '-c:v',
+    'libx264',
+    '-pix_fmt',
+    'yuv420p',
+    '-movflags',
+    '+faststart',
+    full,
+  ]);
+  const bytes = readFileSync(full);
+  writeFileSync(CUT, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
 });
 
 async function ready(page: Page): Promise<void> {
@@ -80,4 +100,28 @@ test('a canceled render says so and offers nothing to save', async ({ page }) =>
   // the page is ready for another go
   await expect(page.getByTestId('render-button')).toBeEnabled();
   await screenshot(page, 'control-canceled');
+});
+
+test('a file cut short renders up to the cut, and the finished render says so', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  await page.addInitScript(() => {
+    delete (window as { showSaveFilePicker?: unknown }).showSaveFilePicker;
+  });
+  await page.goto('/');
+  await page.getByTestId('file-input').setInputFiles(CUT);
+  const note = page.locator('.warning', { hasText: 'This file is cut short' }).first();
+  await expect(note).toBeVisible();
+  const held = Number(/holds (\d+) of its 48 frames/.exec((await note.textContent()) ?? '')?.[1]);
+  expect(held).toBeGreaterThan(10);
+  expect(held).toBeLessThan(48);
+  await page.getByTestId('backend-select').selectOption('wasm');
+  await page.getByTestId('scale-select').selectOption('2');
+  await page.getByTestId('render-button').click();
+  await expect(page.getByTestId('render-done')).toBeVisible({ timeout: 240_000 });
+  await expect(page.getByTestId('render-done')).toContainText(`Done: ${held} frames`);
+  await expect(page.getByTestId('render-warning').first()).toContainText('This file is cut short');
+  await expect(page.getByTestId('download-link')).toHaveCount(1);
+  await screenshot(page, 'cut-short-done');
 });

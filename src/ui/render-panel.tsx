@@ -113,6 +113,11 @@ export function RenderPanel() {
             {job.result.transcode.height}, {formatBytes(job.result.transcode.bytes)}
             {job.result.transcode.audioPacketsCopied > 0 ? ', audio kept' : ''}.
           </p>
+          {job.result.transcode.warnings.map((w) => (
+            <p key={w} className="hint warning" data-testid="render-warning">
+              {w}
+            </p>
+          ))}
           {job.saved.kind === 'download' ? (
             <a
               className="button"
