@@ -78,6 +78,7 @@ const BAD_INPUTS: [FixtureName, string][] = [
   ['empty.mp4', 'EMPTY_FILE'],
   ['random.bin', 'UNSUPPORTED_CONTAINER'],
   ['truncated-header.mp4', 'CORRUPT_INPUT'],
+  ['truncated.webm', 'CORRUPT_INPUT'],
   ['audio-only.m4a', 'NO_VIDEO_TRACK'],
   ['hevc.mp4', 'UNSUPPORTED_CODEC'],
 ];

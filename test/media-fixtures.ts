@@ -41,6 +41,7 @@ export type FixtureName =
   | 'audio-only.m4a'
   | 'truncated-header.mp4'
   | 'truncated-body.mp4'
+  | 'truncated.webm'
   | 'random.bin'
   | 'empty.mp4';
 
@@ -146,6 +147,8 @@ const makers: Record<FixtureName, Maker> = {
     writeFileSync(out, cutFile(full, 0.6));
     unlinkSync(full);
   },
+  // a WebM cut at 60 %: ffmpeg reads 25 of its 48 video packets, mediabunny none
+  'truncated.webm': (out) => writeFileSync(out, cutFile(fixturePath('vp9-opus.webm'), 0.6)),
   'random.bin': (out) => {
     const rand = mulberry32(7);
     writeFileSync(

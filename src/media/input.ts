@@ -53,7 +53,17 @@ export async function openInput(blob: Blob): Promise<MediaInput> {
   } else {
     input = await MkvInput.open(blob, container);
   }
-  if (!input.video || input.video.packets.length === 0) {
+  if (input.video && input.video.packets.length === 0) {
+    // A video track is declared but none of its packets can be read: typically a WebM/MKV cut
+    // short (mediabunny finds no cluster in it), not an audio file.
+    input.close();
+    throw new UpframeError(
+      'CORRUPT_INPUT',
+      'This file looks damaged: it declares a video track, but none of its frames can be read ' +
+        '(it may be cut short).',
+    );
+  }
+  if (!input.video) {
     input.close();
     throw new UpframeError(
       'NO_VIDEO_TRACK',
