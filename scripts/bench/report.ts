@@ -267,9 +267,9 @@ export function renderTables(
       );
       const [a, b] = [pts[0], pts[pts.length - 1]];
       if (a && b && a.peakHeapBytes && b.peakHeapBytes) {
-        // the heap's growth per frame after GC between the first and last checkpoint: what a
-        // feature-length file adds (a two-hour film at 24 fps is 172800 frames)
-        // (over fewer than 10000 frames the growth is within the collector's noise)
+        // the heap's growth per frame after GC between the first and last checkpoint, what a
+        // feature-length file adds (a two-hour film at 24 fps is 172800 frames); over fewer than
+        // 10000 frames it is within the collector's noise
         const perFrame =
           a.heapAfterGcBytes && b.heapAfterGcBytes && b.frames - a.frames >= 10000
             ? (b.heapAfterGcBytes - a.heapAfterGcBytes) / (b.frames - a.frames)

@@ -283,8 +283,10 @@ export class Mp4Input implements MediaInput {
     while (kept < n && offsets[kept]! + sizes[kept]! <= this.blob.size) kept++;
     if (kept === n) return table;
     let cutUs = Infinity;
-    for (let k = kept; k < n; k++) cutUs = Math.min(cutUs, packets.timestampUs[k]!);
-    const trimmed = packets.prefix(kept, kind === 'video' ? cutUs : Infinity);
+    if (kind === 'video') {
+      for (let k = kept; k < n; k++) cutUs = Math.min(cutUs, packets.timestampUs[k]!);
+    }
+    const trimmed = packets.prefix(kept, cutUs);
     if (kind === 'video') {
       let shownAll = 0;
       let endUs = 0;
@@ -332,15 +334,19 @@ export class Mp4Input implements MediaInput {
         end = e;
         j++;
       }
-      const available = Math.min(end, this.blob.size);
-      const bytes = new Uint8Array(await this.blob.slice(start, available).arrayBuffer());
+      // every sample is inside the file: withinFile trimmed the table at open
+      const bytes = new Uint8Array(await this.blob.slice(start, end).arrayBuffer());
+      const { packets } = table;
       for (let k = i; k < j; k++) {
-        const p = table.packets.at(k);
-        if (offsets[k]! + sizes[k]! > this.blob.size) {
-          throw truncatedAt(kind, k, total, p.timestampUs);
-        }
         const at = offsets[k]! - start;
-        yield { ...p, index: k, data: bytes.slice(at, at + sizes[k]!) };
+        yield {
+          timestampUs: packets.timestampUs[k]!,
+          durationUs: packets.durationUs[k]!,
+          key: packets.key[k] === 1,
+          byteLength: sizes[k]!,
+          index: k,
+          data: bytes.slice(at, at + sizes[k]!),
+        };
       }
       i = j;
     }
@@ -349,19 +355,6 @@ export class Mp4Input implements MediaInput {
   close(): void {
     this.tables.clear();
   }
-}
-
-function truncatedAt(
-  kind: string,
-  index: number,
-  total: number,
-  timestampUs: number,
-): UpframeError {
-  return new UpframeError(
-    'CORRUPT_INPUT',
-    `The file ends early: its ${kind} stops at packet ${index + 1} of ${total} ` +
-      `(${(timestampUs / 1e6).toFixed(2)} s). It was probably cut short while copying.`,
-  );
 }
 
 function corrupt(why: string, cause?: unknown): UpframeError {

@@ -88,13 +88,6 @@ export class PacketTableBuilder {
 
   /** The packets pushed so far, in a table of exactly that length (copied once). */
   build(): PacketTable {
-    const t = this.table;
-    const n = this.count;
-    return new PacketTable(
-      t.timestampUs.slice(0, n),
-      t.durationUs.slice(0, n),
-      t.byteLength.slice(0, n),
-      t.key.slice(0, n),
-    );
+    return this.table.prefix(this.count, Infinity);
   }
 }
