@@ -4,7 +4,7 @@
  * its error code quickly.
  */
 import { expect, test } from '@playwright/test';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ensureMediaFixtures, fixturePath, type FixtureName } from '../test/media-fixtures.ts';
@@ -109,6 +109,42 @@ test('a file cut short is enhanced up to the cut, with a warning that says so', 
   expect(videoFacts(output).frames).toBe(held);
   const pts = framePts(output);
   pts.forEach((t, i) => expect(Math.abs(t - i / 24)).toBeLessThan(1e-3));
+});
+
+test('a file that cannot be decoded past a frame keeps the frames before it, audio to there', () => {
+  const input = fixturePath('corrupt-mid.mp4');
+  const output = join(OUT, 'corrupt-mid.out.mp4');
+  const r = enhance(input, output, '--model', 'none');
+  expect(r.status, r.stderr).toBe(0);
+  const m =
+    /warning: The video could not be decoded near packet \d+ .*The enhanced file ends there: it has (\d+) of 48 frames \((\d+\.\d+) s\)/.exec(
+      r.stdout,
+    );
+  expect(m, r.stdout).not.toBeNull();
+  const kept = Number(m![1]);
+  expect(kept).toBeGreaterThan(5);
+  expect(kept).toBeLessThan(48);
+  const out = videoFacts(output);
+  expect(out.frames).toBe(kept);
+  expect(out.hasAudio).toBe(true);
+  // the audio stops with the last frame (within one AAC packet), not at the source's end
+  const audioSeconds = Number(
+    execFileSync('ffprobe', [
+      '-v',
+      'error',
+      '-select_streams',
+      'a',
+      '-show_entries',
+      'stream=duration',
+      '-of',
+      'csv=p=0',
+      output,
+    ])
+      .toString()
+      .trim(),
+  );
+  expect(audioSeconds).toBeLessThanOrEqual(Number(m![2]) + 1024 / 48000 + 1e-3);
+  expect(audioSeconds).toBeGreaterThan(Number(m![2]) - 0.1);
 });
 
 test('without --backend the command picks the backend as the app does', () => {

@@ -42,6 +42,7 @@ export type FixtureName =
   | 'truncated-header.mp4'
   | 'truncated-body.mp4'
   | 'truncated.webm'
+  | 'corrupt-mid.mp4'
   | 'random.bin'
   | 'empty.mp4';
 
@@ -149,6 +150,15 @@ const makers: Record<FixtureName, Maker> = {
   },
   // a WebM cut at 60 %: ffmpeg reads 25 of its 48 video packets, mediabunny none
   'truncated.webm': (out) => writeFileSync(out, cutFile(fixturePath('vp9-opus.webm'), 0.6)),
+  // 600 random bytes over the media data at the middle of the file (moov is at the end):
+  // Chromium's H.264 decoder fails there (packet 28 of 48 when made)
+  'corrupt-mid.mp4': (out) => {
+    const bytes = Uint8Array.from(readFileSync(fixturePath('h264-aac.mp4')));
+    const rand = mulberry32(3);
+    const mid = Math.floor(bytes.length / 2);
+    for (let i = mid; i < mid + 600; i++) bytes[i] = Math.floor(rand() * 256);
+    writeFileSync(out, bytes);
+  },
   'random.bin': (out) => {
     const rand = mulberry32(7);
     writeFileSync(

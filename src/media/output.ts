@@ -132,9 +132,10 @@ export class MuxWriter {
     return this.chain;
   }
 
-  async finish(): Promise<void> {
+  /** Copies the rest of the audio (up to source time `audioUntilUs`) and writes the index. */
+  async finish(audioUntilUs = Infinity): Promise<void> {
     await this.chain;
-    await this.pumpAudio(Infinity);
+    await this.pumpAudio(audioUntilUs);
     this.videoSource.close();
     this.audioSource?.close();
     await this.output.finalize();

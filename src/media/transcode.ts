@@ -204,9 +204,22 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
     const framesTotal = end - start;
     const decodedFrames = sink.frames({ range: { start, end }, signal, maxQueuedFrames: 3 });
     frames = decodedFrames;
+    // A source that cannot be read or decoded past some frame (a corrupt packet, a file that
+    // ends early) ends the output there instead of discarding the frames already done.
+    let brokenAt: UpframeError | null = null;
+    let doneEndUs = startUs;
     for (;;) {
       let t0 = performance.now();
-      const next = await decodedFrames.next();
+      let next: Awaited<ReturnType<typeof decodedFrames.next>>;
+      try {
+        next = await decodedFrames.next();
+      } catch (err) {
+        if (framesDone > 0 && err instanceof UpframeError && err.code === 'CORRUPT_INPUT') {
+          brokenAt = err;
+          break;
+        }
+        throw err;
+      }
       t.decodeMs += performance.now() - t0;
       if (next.done) break;
       const decoded = next.value;
@@ -261,6 +274,7 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
       }
       t.encodeMs += performance.now() - t0;
       framesDone++;
+      doneEndUs = timestamp + duration;
       opts.onProgress?.({ framesDone, framesTotal, ...t });
     }
     const t0 = performance.now();
@@ -268,13 +282,20 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
     await wake.until(() => fail.error !== null || muxPending === 0);
     if (fail.error !== null) throw fail.error;
     if (signal?.aborted) throw canceled();
-    await mux.finish();
+    // audio stops where the last frame ends when the video broke off early
+    await mux.finish(brokenAt ? doneEndUs - 1 : Infinity);
     await target.commit();
     t.encodeMs += performance.now() - t0;
     const lastDur = video.packets.durationUs[timing.decodeIndex[end - 1]!]!;
+    if (brokenAt) {
+      warnings.push(
+        `${brokenAt.message} The enhanced file ends there: it has ${framesDone} of ` +
+          `${framesTotal} frames (${((doneEndUs - startUs) / 1e6).toFixed(2)} s).`,
+      );
+    }
     return {
       frames: framesDone,
-      durationSeconds: (lastUs + lastDur - startUs) / 1e6,
+      durationSeconds: ((brokenAt ? doneEndUs : lastUs + lastDur) - startUs) / 1e6,
       bytes: target.bytesWritten,
       codec: config.codec,
       container,
