@@ -48,15 +48,25 @@ test.beforeAll(() => {
   writeFileSync(CUT, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
 });
 
-async function ready(page: Page): Promise<void> {
+/** Opens the page (renders end in a download: no save picker) with `clip` picked. */
+async function openWith(page: Page, clip: string): Promise<void> {
   await page.addInitScript(() => {
     delete (window as { showSaveFilePicker?: unknown }).showSaveFilePicker;
   });
   await page.goto('/');
-  await page.getByTestId('file-input').setInputFiles(CLIP);
-  await expect(page.getByTestId('source-frames')).toContainText('72 at 24 fps');
+  await page.getByTestId('file-input').setInputFiles(clip);
+}
+
+/** CPU backend and x2 keep renders fast on a CPU-only test machine. */
+async function cpuAt2x(page: Page): Promise<void> {
   await page.getByTestId('backend-select').selectOption('wasm');
   await page.getByTestId('scale-select').selectOption('2');
+}
+
+async function ready(page: Page): Promise<void> {
+  await openWith(page, CLIP);
+  await expect(page.getByTestId('source-frames')).toContainText('72 at 24 fps');
+  await cpuAt2x(page);
 }
 
 function framesDone(text: string | null): number {
@@ -106,18 +116,13 @@ test('a file cut short renders up to the cut, and the finished render says so', 
   page,
 }) => {
   test.setTimeout(300_000);
-  await page.addInitScript(() => {
-    delete (window as { showSaveFilePicker?: unknown }).showSaveFilePicker;
-  });
-  await page.goto('/');
-  await page.getByTestId('file-input').setInputFiles(CUT);
+  await openWith(page, CUT);
   const note = page.locator('.warning', { hasText: 'This file is cut short' }).first();
   await expect(note).toBeVisible();
   const held = Number(/holds (\d+) of its 48 frames/.exec((await note.textContent()) ?? '')?.[1]);
   expect(held).toBeGreaterThan(10);
   expect(held).toBeLessThan(48);
-  await page.getByTestId('backend-select').selectOption('wasm');
-  await page.getByTestId('scale-select').selectOption('2');
+  await cpuAt2x(page);
   await page.getByTestId('render-button').click();
   await expect(page.getByTestId('render-done')).toBeVisible({ timeout: 240_000 });
   await expect(page.getByTestId('render-done')).toContainText(`Done: ${held} frames`);
