@@ -94,22 +94,35 @@ for (const [fixture, code] of BAD_INPUTS) {
   });
 }
 
-test('a file cut short is enhanced up to the cut, with a warning that says so', () => {
-  // moov first, media data cut at 60 %: the index lists 48 frames, the file holds fewer
-  const input = fixturePath('truncated-body.mp4');
-  const output = join(OUT, 'truncated-body.out.mp4');
-  const r = enhance(input, output, '--model', 'none');
-  expect(r.status, r.stderr).toBe(0);
-  const warning = /warning: This file is cut short: it holds (\d+) of its 48 frames/.exec(r.stdout);
-  expect(warning, r.stdout).not.toBeNull();
-  const held = Number(warning![1]);
-  expect(held).toBeGreaterThan(10);
-  expect(held).toBeLessThan(48);
-  // every frame it holds is in the output, at the source's times, and decodes
-  expect(videoFacts(output).frames).toBe(held);
-  const pts = framePts(output);
-  pts.forEach((t, i) => expect(Math.abs(t - i / 24)).toBeLessThan(1e-3));
-});
+// MP4 with its index first: the index lists 48 frames, the file holds fewer. WebM in quarter-second
+// clusters: its header declares 2 s, the file holds its first complete clusters.
+const CUT_SHORT: [FixtureName, RegExp][] = [
+  ['truncated-body.mp4', /warning: This file is cut short: it holds (\d+) of its 48 frames/],
+  [
+    'truncated-clusters.webm',
+    /warning: This file is cut short: it holds (\d+) frames \(.* of 2\.0 s\)/,
+  ],
+];
+
+for (const [fixture, pattern] of CUT_SHORT) {
+  test(`${fixture}, cut short, is enhanced up to the cut, with a warning that says so`, () => {
+    const input = fixturePath(fixture);
+    const output = join(OUT, `${fixture}.out.mp4`);
+    const r = enhance(input, output, '--model', 'none');
+    expect(r.status, r.stderr).toBe(0);
+    const warning = pattern.exec(r.stdout);
+    expect(warning, r.stdout).not.toBeNull();
+    const held = Number(warning![1]);
+    expect(held).toBeGreaterThan(10);
+    expect(held).toBeLessThan(48);
+    // every frame it holds is in the output, at the source's times, and decodes
+    expect(videoFacts(output).frames).toBe(held);
+    const srcPts = framePts(input).slice(0, held);
+    const pts = framePts(output);
+    expect(pts.length).toBe(held);
+    pts.forEach((t, i) => expect(Math.abs(t - srcPts[i]!)).toBeLessThan(1e-3));
+  });
+}
 
 test('a file that cannot be decoded past a frame keeps the frames before it, audio to there', () => {
   const input = fixturePath('corrupt-mid.mp4');

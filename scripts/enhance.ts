@@ -39,7 +39,14 @@ function fail(message: string): never {
   process.exit(2);
 }
 
+const USAGE =
+  'Usage: npm run enhance -- <input> <output> [--model none|default|<pack dir>] [--scale 2|4] [--codec avc|vp9|av1] [--backend auto|webgpu|wasm] [--frames A:B] [--quality low|medium|high] [--tile N] [--temporal on|off]';
+
 export function parseArgs(argv: readonly string[]): Args {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    process.exit(0);
+  }
   const positional: string[] = [];
   const flags = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
@@ -52,10 +59,7 @@ export function parseArgs(argv: readonly string[]): Args {
     } else positional.push(arg);
   }
   const [input, output] = positional;
-  if (!input || !output)
-    fail(
-      'Usage: npm run enhance -- <input> <output> [--model none|default|<pack dir>] [--scale 2|4] [--codec avc|vp9|av1] [--backend auto|webgpu|wasm] [--frames A:B] [--quality low|medium|high] [--tile N] [--temporal on|off]',
-    );
+  if (!input || !output) fail(USAGE);
   const known = ['model', 'scale', 'codec', 'backend', 'frames', 'quality', 'tile', 'temporal'];
   for (const key of flags.keys()) if (!known.includes(key)) fail(`Unknown option --${key}.`);
   const pick = <T extends string>(key: string, allowed: readonly T[], fallback: T): T => {

@@ -42,6 +42,8 @@ export type FixtureName =
   | 'truncated-header.mp4'
   | 'truncated-body.mp4'
   | 'truncated.webm'
+  | 'clusters.webm'
+  | 'truncated-clusters.webm'
   | 'corrupt-mid.mp4'
   | 'random.bin'
   | 'empty.mp4';
@@ -150,6 +152,31 @@ const makers: Record<FixtureName, Maker> = {
   },
   // a WebM cut at 60 %: ffmpeg reads 25 of its 48 video packets, mediabunny none
   'truncated.webm': (out) => writeFileSync(out, cutFile(fixturePath('vp9-opus.webm'), 0.6)),
+  // a WebM in clusters of a quarter second (a key frame every 6 frames), as longer files are in
+  // clusters of a few seconds; cut at 60 % it holds its first complete clusters
+  'clusters.webm': (out) =>
+    ffmpeg([
+      ...video(),
+      ...audio,
+      ...twoSeconds,
+      '-c:v',
+      'libvpx-vp9',
+      '-deadline',
+      'realtime',
+      '-cpu-used',
+      '8',
+      '-b:v',
+      '500k',
+      '-g',
+      '6',
+      '-c:a',
+      'libopus',
+      '-cluster_time_limit',
+      '250',
+      out,
+    ]),
+  'truncated-clusters.webm': (out) =>
+    writeFileSync(out, cutFile(fixturePath('clusters.webm'), 0.6)),
   // 600 random bytes over the media data at the middle of the file (moov is at the end):
   // Chromium's H.264 decoder fails there (packet 28 of 48 when made)
   'corrupt-mid.mp4': (out) => {

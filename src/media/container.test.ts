@@ -116,6 +116,45 @@ describe('mp4box reader', () => {
     expect(hiddenReferences).toBeGreaterThan(0);
   });
 
+  it('a WebM cut anywhere holds its complete clusters, and says it is cut short', async () => {
+    // clusters.webm: 48 frames at 24 fps in quarter-second clusters, 2 s declared in its header.
+    // Every cut leaves frames 0 .. n-1 whose bytes are those of the whole file, and a note with n;
+    // the whole file has no note.
+    const whole = await blob('clusters.webm');
+    const full = await openInput(whole);
+    expect(full.warnings).toEqual([]);
+    const reference: number[][] = [];
+    for await (const s of full.read('video')) reference.push(Array.from(s.data));
+    const times = Array.from(full.video!.packets.timestampUs);
+    full.close();
+    expect(reference.length).toBe(48);
+    const held = new Set<number>();
+    for (let size = whole.size - 1; size > whole.size / 3; size -= 997) {
+      let input;
+      try {
+        input = await openInput(whole.slice(0, size));
+      } catch (err) {
+        expect(String(err)).toMatch(/CORRUPT_INPUT|none of its frames/);
+        continue;
+      }
+      const n = input.video!.packets.length;
+      expect(Array.from(input.video!.packets.timestampUs)).toEqual(times.slice(0, n));
+      // a cut in the index after the last cluster loses nothing and says nothing; a lost
+      // quarter-second cluster or more is said
+      if (n === 48) expect(input.warnings).toEqual([]);
+      else if (n <= 42) {
+        expect(input.warnings.join()).toContain(`This file is cut short: it holds ${n} frames`);
+      }
+      let k = 0;
+      for await (const s of input.read('video')) expect(Array.from(s.data)).toEqual(reference[k++]);
+      expect(k).toBe(n);
+      held.add(n);
+      input.close();
+    }
+    // the cuts fall in different clusters
+    expect([...held].filter((n) => n <= 42).length).toBeGreaterThan(3);
+  });
+
   it('reads rotation from the tkhd matrix (clockwise degrees)', async () => {
     const input = await openInput(await blob('rotated-90.mp4'));
     expect(input.video!.rotation).toBe(270);

@@ -13,6 +13,7 @@ import {
   type InputVideoTrack,
 } from 'mediabunny';
 import { UpframeError } from '../shared/errors.ts';
+import { formatPartOf } from '../shared/format.ts';
 import { audioCodecName, muxAudioCodec, videoCodecName } from './codecs.ts';
 import { decodeColorSpace } from './decode-colour.ts';
 import type { MediaInput, ReadRange } from './input-types.ts';
@@ -45,7 +46,11 @@ export class MkvInput implements MediaInput {
       const at = await input.getPrimaryAudioTrack();
       const video = vt ? await videoInfo(vt) : null;
       const audio = at ? await audioInfo(at) : null;
-      return new MkvInput(blob, container, input, { video: vt, audio: at }, video, audio);
+      const opened = new MkvInput(blob, container, input, { video: vt, audio: at }, video, audio);
+      const declared = await input.getDurationFromMetadata().catch(() => null);
+      const note = cutShortNote(declared, video, audio);
+      if (note) opened.warnings.push(note);
+      return opened;
     } catch (err) {
       input.dispose();
       if (err instanceof UpframeError) throw err;
@@ -98,6 +103,39 @@ export class MkvInput implements MediaInput {
   close(): void {
     this.input.dispose();
   }
+}
+
+/**
+ * A WebM/MKV cut short (an interrupted download or copy) has no index to tell where its bytes
+ * end, but its header still declares the whole duration; mediabunny reads the clusters that are
+ * there (it drops an incomplete last one). When the packets end well before the declared
+ * duration, the render covers what the file holds and this note says so. A live recording
+ * declares no duration and gets no note.
+ */
+export function cutShortNote(
+  declaredSeconds: number | null,
+  video: VideoTrackInfo | null,
+  audio: AudioTrackInfo | null,
+): string | null {
+  if (!video || declaredSeconds === null || !(declaredSeconds > 0)) return null;
+  let endUs = 0;
+  for (const table of [video.packets, audio?.packets]) {
+    if (!table) continue;
+    for (let k = 0; k < table.length; k++) {
+      endUs = Math.max(endUs, table.timestampUs[k]! + table.durationUs[k]!);
+    }
+  }
+  let frames = 0;
+  for (let k = 0; k < video.packets.length; k++) if (video.packets.timestampUs[k]! >= 0) frames++;
+  // Muxers round the declared duration or count a last frame differently: a missing part is
+  // more than a fifth of a second and more than three frames.
+  const frameUs = frames > 1 ? endUs / frames : 0;
+  if (declaredSeconds * 1e6 - endUs <= Math.max(200_000, 3 * frameUs)) return null;
+  return (
+    `This file is cut short: it holds ${frames} frames ` +
+    `(${formatPartOf(endUs / 1e6, declaredSeconds)}). ` +
+    'Upframe enhances what is there.'
+  );
 }
 
 /** One metadata-only pass over the track: timestamps and sizes, no payloads kept. */

@@ -12,7 +12,7 @@ import {
   type Track,
 } from 'mp4box';
 import { UpframeError } from '../shared/errors.ts';
-import { formatDuration } from '../shared/format.ts';
+import { formatPartOf } from '../shared/format.ts';
 import {
   aacChannels,
   audioCodecName,
@@ -303,7 +303,7 @@ export class Mp4Input implements MediaInput {
       if (shown === 0) throw corrupt('it is cut short before its first frame');
       this.warnings.push(
         `This file is cut short: it holds ${shown} of its ${shownAll} frames ` +
-          `(${formatDuration(Math.max(0, cutUs) / 1e6)} of ${formatDuration(endUs / 1e6)}). ` +
+          `(${formatPartOf(Math.max(0, cutUs) / 1e6, endUs / 1e6)}). ` +
           'Upframe enhances what is there.',
       );
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration } from './format.ts';
+import { formatBytes, formatDuration, formatPartOf } from './format.ts';
 import { toErrorInfo, UpframeError } from './errors.ts';
 
 describe('formatBytes', () => {
@@ -18,6 +18,10 @@ describe('formatDuration', () => {
     expect(formatDuration(5)).toBe('0:05');
     expect(formatDuration(65.4)).toBe('1:05');
     expect(formatDuration(7325)).toBe('2:02:05');
+  });
+  it('shows a part of a short clip to a tenth of a second', () => {
+    expect(formatPartOf(1.75, 2.008)).toBe('1.8 s of 2.0 s');
+    expect(formatPartOf(760, 5400)).toBe('12:40 of 1:30:00');
   });
 });
 

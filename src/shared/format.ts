@@ -22,3 +22,12 @@ export function formatDuration(seconds: number): string {
   const ss = String(s).padStart(2, '0');
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
+
+/**
+ * A part of a whole, both in seconds: "1.8 s of 2.0 s" under a minute (where "0:02 of 0:02"
+ * would hide the difference), "12:40 of 1:30:00" above.
+ */
+export function formatPartOf(part: number, whole: number): string {
+  if (whole < 60) return `${part.toFixed(1)} s of ${whole.toFixed(1)} s`;
+  return `${formatDuration(part)} of ${formatDuration(whole)}`;
+}
