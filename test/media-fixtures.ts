@@ -71,29 +71,26 @@ const twoSeconds = ['-t', '2'];
 const bt709 = ['-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709'];
 const x264 = ['-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', ...bt709];
 
+const vp9Opus = [
+  '-c:v',
+  'libvpx-vp9',
+  '-deadline',
+  'realtime',
+  '-cpu-used',
+  '8',
+  '-b:v',
+  '500k',
+  '-c:a',
+  'libopus',
+];
+
 type Maker = (out: string) => void;
 
 const makers: Record<FixtureName, Maker> = {
   'h264-aac.mp4': (out) =>
     ffmpeg([...video(), ...audio, ...twoSeconds, ...x264, '-c:a', 'aac', '-b:a', '96k', out]),
   'h264-aac.mkv': (out) => ffmpeg(['-i', fixturePath('h264-aac.mp4'), '-c', 'copy', out]),
-  'vp9-opus.webm': (out) =>
-    ffmpeg([
-      ...video(),
-      ...audio,
-      ...twoSeconds,
-      '-c:v',
-      'libvpx-vp9',
-      '-deadline',
-      'realtime',
-      '-cpu-used',
-      '8',
-      '-b:v',
-      '500k',
-      '-c:a',
-      'libopus',
-      out,
-    ]),
+  'vp9-opus.webm': (out) => ffmpeg([...video(), ...audio, ...twoSeconds, ...vp9Opus, out]),
   'av1-opus.mp4': (out) => {
     const av1 = hasEncoder('libsvtav1')
       ? ['-c:v', 'libsvtav1', '-preset', '12']
@@ -159,18 +156,9 @@ const makers: Record<FixtureName, Maker> = {
       ...video(),
       ...audio,
       ...twoSeconds,
-      '-c:v',
-      'libvpx-vp9',
-      '-deadline',
-      'realtime',
-      '-cpu-used',
-      '8',
-      '-b:v',
-      '500k',
+      ...vp9Opus,
       '-g',
       '6',
-      '-c:a',
-      'libopus',
       '-cluster_time_limit',
       '250',
       out,
