@@ -51,6 +51,41 @@ EXTRA_PHOTOS = {
 }
 EXTRA_PACKAGE = 'python3-scipy (Debian)'
 
+# --es-photos: the 273 landscape photographs (720x360 JPEG) in endless-sky-data
+# (/usr/share/games/endless-sky/images/land/), licences from
+# /usr/share/doc/endless-sky-data/copyright: public domain (morguefile, unsplash before its 2017
+# licence change, NASA, USGS) except the files matched by ES_CC below.
+ES_DIR = '/usr/share/games/endless-sky/images/land'
+ES_PACKAGE = 'endless-sky-data (Debian)'
+ES_CC = (  # (file-name pattern, licence) in the copyright file's order; the first match wins
+    ('bwerner*', 'CC-BY-SA-3.0, Berthold Werner (Wikimedia Commons)'),
+    ('myrabella*', 'CC-BY-SA-3.0, Myrabella (Wikimedia Commons)'),
+    ('dmottl*', 'CC-BY-SA-3.0, Dmitry A. Mottl (Wikimedia Commons)'),
+    ('mfield*', 'CC-BY-SA-3.0, Matthew Field (Wikimedia Commons)'),
+    ('*-sfiera*', 'CC-BY-SA-4.0, Chris Pickel'),
+    ('*-striker*', 'CC-BY-SA-4.0, Michael Wilso'),
+    ('*-harro*', 'CC-BY-SA-4.0, @harro.eu'),
+    ('*-iridium*', 'CC-BY-SA-4.0, @Iridium Ore'),
+    ('*-spfld*', 'CC-BY-SA-4.0, Eric Denni'),
+    ('lava5*', 'CC-BY-SA-4.0, Michael Zahniser'),
+)
+# 720x360 already: used at 0.6 and 0.85 (each +-10 %), which also softens their JPEG (q ~85-90)
+ES_SCALES = (0.6, 0.85)
+
+
+def es_licence(name):
+    import fnmatch
+    for pattern, licence in ES_CC:
+        if fnmatch.fnmatch(name, pattern):
+            return licence
+    return 'public domain (endless-sky-data copyright: morguefile, unsplash, NASA or USGS)'
+
+
+def es_photo_names():
+    assert os.path.isdir(ES_DIR), f'{ES_DIR} is missing: apt-get install endless-sky-data'
+    return sorted(f for f in os.listdir(ES_DIR) if f.endswith('.jpg'))
+
+
 # --gpl-photos (experiments only; export.py refuses a checkpoint trained with them): photographs
 # in plasma-workspace-wallpapers (/usr/share/wallpapers/<name>/contents/images/, largest file) and
 # mate-backgrounds (/usr/share/backgrounds/mate/nature/), both GPL-2+ per their Debian copyright
@@ -432,6 +467,8 @@ def main():
                     help='training clips: more photo scales and per-clip colour changes')
     ap.add_argument('--extra-photos', action='store_true',
                     help="training photos also from python3-scipy's sample data (EXTRA_PHOTOS)")
+    ap.add_argument('--es-photos', action='store_true',
+                    help="training photos also from endless-sky-data's landscapes (ES_DIR)")
     ap.add_argument('--gpl-photos', action='store_true',
                     help='experiments only: also the GPL-2+ photographs of GPL_PLASMA/GPL_MATE')
     args = ap.parse_args()
@@ -446,6 +483,9 @@ def main():
                                SCALES_AUGMENT if args.augment else SCALES)
     if args.extra_photos:
         train_photos += load_extra_photos(SCALES_AUGMENT if args.augment else SCALES)
+    if args.es_photos:
+        train_photos += load_photos([os.path.join(ES_DIR, f) for f in es_photo_names()], rng,
+                                    ES_SCALES)
     if args.gpl_photos:
         # smaller than the wallpapers (1280-5120 px): at least 260 px so objects fit
         train_photos += load_photos(gpl_photo_paths(), rng,

@@ -143,7 +143,9 @@ def command(a):
     default_data = '.cache/lite' if scale == 4 else f'.cache/lite-x{scale}'
     d = data_args(data)
     data_flags = flag + (' --augment' if d.get('augment') else '') + (
-        ' --extra-photos' if d.get('extra_photos') else '')
+        ' --extra-photos' if d.get('extra_photos') else '') + (
+        ' --es-photos' if d.get('es_photos') else '') + (
+        f" --train-clips {d['train_clips']}" if d.get('train_clips', 2400) != 2400 else '')
     train_flags = flag
     if list(a.get('cons', (0.3, 0.1))) != [0.3, 0.1]:
         train_flags += ' --cons {} {}'.format(*a['cons'])
@@ -297,6 +299,10 @@ def main():
                     [{'file': f'{D.EXTRA_DIR}/{k}', 'licence': v, 'use': 'training',
                       'package': D.EXTRA_PACKAGE} for k, v in sorted(D.EXTRA_PHOTOS.items())]
                     if data_args(train_args.get('data') or '.cache/lite').get('extra_photos')
+                    else []) + (
+                    [{'file': f'{D.ES_DIR}/{k}', 'licence': D.es_licence(k), 'use': 'training',
+                      'package': D.ES_PACKAGE} for k in D.es_photo_names()]
+                    if data_args(train_args.get('data') or '.cache/lite').get('es_photos')
                     else []),
                 'clips': 'synthetic: affine pan/zoom/rotation over a photo plus a moving '
                          'object cropped from another photo; exact flow' + (
