@@ -10,6 +10,8 @@ import { ffmpeg, videoFacts } from './media-tools.ts';
 
 const DIR = resolve('test-results', 'ui');
 const CLIP = join(DIR, 'tiny clip.mp4');
+const BARS = join(DIR, 'colour bars 640x360.mp4');
+const BLUE = join(DIR, 'blue 64x36.mp4');
 
 test.beforeAll(() => {
   mkdirSync(DIR, { recursive: true });
@@ -34,6 +36,10 @@ test.beforeAll(() => {
     '-shortest',
     CLIP,
   ]);
+  const still = (source: string, out: string) =>
+    ffmpeg(['-f', 'lavfi', '-i', source, '-t', '1', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', out]);
+  still('testsrc2=size=640x360:rate=12', BARS);
+  still('color=c=blue:size=64x36:rate=12', BLUE);
 });
 
 interface Pixels {
@@ -65,7 +71,11 @@ function regionDiff(a: Pixels, b: Pixels, x0: number, x1: number): number {
   return sum / n;
 }
 
-async function openClip(page: Page, path: string): Promise<void> {
+async function openClip(
+  page: Page,
+  path: string,
+  before?: (page: Page) => Promise<void>,
+): Promise<void> {
   // no native save dialog in automation: the app falls back to render-then-download
   await page.addInitScript(() => {
     delete (window as { showSaveFilePicker?: unknown }).showSaveFilePicker;
@@ -74,21 +84,23 @@ async function openClip(page: Page, path: string): Promise<void> {
   await expect(page.getByTestId('gpu-status')).toContainText(/WebGPU ready|unavailable/, {
     timeout: 30_000,
   });
+  await before?.(page);
   await page.getByTestId('file-input').setInputFiles(path);
 }
 
-test('drop, preview, compare, zoom, render and save', async ({ page }) => {
+test('drop, see a before/after, compare, preview, zoom, render and save', async ({ page }) => {
   test.setTimeout(300_000);
-  await openClip(page, CLIP);
+  // CPU backend and x2 keep this fast on a CPU-only test machine
+  await openClip(page, CLIP, async (p) => {
+    await p.getByTestId('backend-select').selectOption('wasm');
+    await p.getByTestId('scale-select').selectOption('2');
+  });
   await expect(page.getByTestId('source-video')).toContainText('H.264 64×36');
   await expect(page.getByTestId('source-frames')).toContainText('12 at 12 fps');
   await expect(page.getByTestId('source-audio')).toContainText('AAC');
   await screenshot(page, '1-summary');
 
-  // CPU backend and x2 keep this fast on a CPU-only test machine
-  await page.getByTestId('backend-select').selectOption('wasm');
-  await page.getByTestId('scale-select').selectOption('2');
-  await page.getByTestId('preview-button').click();
+  // the drop alone gives the first before/after: no click on Preview
   await expect(page.getByTestId('preview-time')).toBeVisible({ timeout: 120_000 });
   await expect(page.getByTestId('frame-position')).toHaveText('Frame 1');
   await screenshot(page, '2-preview');
@@ -125,6 +137,13 @@ test('drop, preview, compare, zoom, render and save', async ({ page }) => {
   await page.keyboard.press('ArrowRight');
   expect(Number(await canvas.getAttribute('aria-valuenow'))).toBe(split + 2);
 
+  // Preview enhances the frame asked for
+  await page.getByTestId('preview-frame').fill('5');
+  await page.getByTestId('preview-button').click();
+  await expect(page.getByTestId('frame-position')).toHaveText('Frame 5', { timeout: 120_000 });
+  await expect(page.getByTestId('preview-time')).toBeVisible({ timeout: 120_000 });
+  await canvas.focus();
+
   // zoom in 8x: nearest-neighbour, so each enhanced pixel is a block of identical screen pixels
   await page.keyboard.press('Home');
   for (let i = 0; i < 3; i++) await page.keyboard.press('+');
@@ -160,6 +179,36 @@ test('drop, preview, compare, zoom, render and save', async ({ page }) => {
   expect((await download).suggestedFilename()).toBe('tiny clip.upframe-x2.mp4');
   const facts = videoFacts(saved);
   expect([facts.frames, facts.width, facts.height, facts.hasAudio]).toEqual([12, 128, 72, true]);
+});
+
+test('a clip opened while the previous one previews shows its own before/after', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  await openClip(page, BARS, async (p) => {
+    await p.getByTestId('backend-select').selectOption('wasm');
+    await p.getByTestId('scale-select').selectOption('2');
+  });
+  // the colour bars preview by themselves; the blue clip comes while they do
+  await expect(page.getByTestId('preview-button')).toHaveText('Enhancing one frame…', {
+    timeout: 60_000,
+  });
+  await page.getByTestId('file-input').setInputFiles(BLUE);
+  await expect(page.getByTestId('source-video')).toContainText('H.264 64×36');
+  await expect(page.getByTestId('preview-time')).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByTestId('frame-position')).toHaveText('Frame 1');
+  // what the canvas shows in its middle is the blue clip, not a late frame of the bars
+  const pixels = await canvasPixels(page.getByTestId('compare-canvas'));
+  const mean = [0, 0, 0];
+  const [x0, x1] = [Math.round(pixels.width * 0.4), Math.round(pixels.width * 0.6)];
+  const [y0, y1] = [Math.round(pixels.height * 0.4), Math.round(pixels.height * 0.6)];
+  for (let y = y0; y < y1; y++)
+    for (let x = x0; x < x1; x++) for (let c = 0; c < 3; c++) mean[c]! += pixels.at(x, y, c);
+  const n = (x1 - x0) * (y1 - y0);
+  const [r, g, b] = mean.map((v) => v / n) as [number, number, number];
+  expect(b, `${r} ${g} ${b}`).toBeGreaterThan(180);
+  expect(Math.max(r, g), `${r} ${g} ${b}`).toBeLessThan(60);
+  await screenshot(page, '7-switched');
 });
 
 test('a broken file gets a sentence and a next step', async ({ page }) => {

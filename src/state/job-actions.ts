@@ -5,7 +5,12 @@
  */
 import { toErrorInfo, type ErrorInfo } from '../shared/errors.ts';
 import { jobWorker, subscribeJobWorker } from '../worker/client.ts';
-import type { JobOutput, WorkerEvent } from '../worker/protocol.ts';
+import {
+  preferredBackend,
+  type JobOutput,
+  type SourceSummary,
+  type WorkerEvent,
+} from '../worker/protocol.ts';
 import type { JobSettings, ModelChoice } from '../worker/settings.ts';
 import { addComparedFrame, clearComparedFrames } from './actions.ts';
 import { initialState, updateSlice, useStore, type SettingsSlice } from './store.ts';
@@ -15,8 +20,12 @@ let subscribed = false;
 function onWorkerEvent(event: WorkerEvent): void {
   if (event.kind === 'preview') {
     const { jobId, phase } = useStore.getState().job;
-    // previews of a job that is no longer the current one are dropped (and their bitmaps freed)
-    if (event.jobId !== 0 && event.jobId !== jobId) {
+    // previews of a job that is no longer the current one, or of a clip no longer open, are
+    // dropped (and their bitmaps freed)
+    if (
+      (event.jobId !== 0 && event.jobId !== jobId) ||
+      (event.jobId === 0 && !previewFramesWanted)
+    ) {
       event.before.close();
       event.after.close();
       return;
@@ -79,6 +88,7 @@ export function setSettings(patch: Partial<SettingsSlice>): void {
 }
 
 export async function openSource(file: File): Promise<void> {
+  previewFramesWanted = false;
   clearComparedFrames();
   updateSlice('job', { ...initialState.job });
   if (file.size === 0) {
@@ -104,10 +114,31 @@ export async function openSource(file: File): Promise<void> {
       });
     }
     updateSlice('settings', { frameFrom: null, frameTo: null, previewFrame: 1 });
+    if (previewsByItself(summary, useStore.getState().settings)) void previewFrame();
   } catch (err) {
     if (useStore.getState().source.file !== file) return;
     updateSlice('source', { probing: false, error: toErrorInfo(err) });
   }
+}
+
+/**
+ * Output pixels up to which an opened clip gets its first before/after without a click when the
+ * page runs on the CPU: 640x360 at 4x (3.7 MP) takes about 7 s on two cores with the default
+ * model. A bigger frame there, or a DLoRAL pack on the CPU, waits for the Preview button, so a
+ * long first preview never holds the Render button; on a hardware GPU every clip previews.
+ */
+const CPU_AUTO_PREVIEW_PIXELS = 4_000_000;
+
+export function previewsByItself(summary: SourceSummary, settings: SettingsSlice): boolean {
+  if (!summary.decodable) return false;
+  const { gpu, backend, scale } = settings;
+  if (backend === 'webgpu' && gpu !== null && preferredBackend(gpu) === 'webgpu') return true;
+  if (backend === 'webgpu') return false; // WebGPU on a software adapter: far slower than wasm
+  const model = resolveModel(settings);
+  const pack = model.type === 'builtin' ? settings.packs.find((p) => p.name === model.name) : null;
+  if (pack?.kind === 'dloral' || model.type === 'url' || model.type === 'files') return false;
+  const { width, height } = summary.video;
+  return width * height * scale * scale <= CPU_AUTO_PREVIEW_PIXELS;
 }
 
 /** The model the settings mean: the default family at the chosen scale, or what was picked. */
@@ -147,18 +178,35 @@ function fail(error: ErrorInfo): void {
   });
 }
 
+/**
+ * One preview at a time in the worker, and only the current clip's: a clip opened while another
+ * clip's preview runs (its own preview starts by itself) waits for that one to end, and frames
+ * the old preview sends after the switch are dropped.
+ */
+let previewInFlight: Promise<unknown> = Promise.resolve();
+let previewFramesWanted = true;
+
 export async function previewFrame(): Promise<void> {
-  const { source, settings, job } = useStore.getState();
-  if (!source.file || !source.summary || job.phase === 'running' || job.phase === 'paused') return;
+  const { source, job } = useStore.getState();
+  const file = source.file;
+  if (!file || !source.summary || job.phase === 'running' || job.phase === 'paused') return;
   updateSlice('job', { phase: 'previewing', error: null, previewMs: null });
+  await previewInFlight;
+  const { source: now, settings } = useStore.getState();
+  if (now.file !== file || !now.summary) return;
+  previewFramesWanted = true;
+  const call = jobWorker().call('preview.frame', {
+    file,
+    frameIndex: settings.previewFrame - 1,
+    settings: jobSettings(settings, now.summary.video.frameCount),
+  });
+  previewInFlight = call.catch(() => undefined);
   try {
-    const out = await jobWorker().call('preview.frame', {
-      file: source.file,
-      frameIndex: settings.previewFrame - 1,
-      settings: jobSettings(settings, source.summary.video.frameCount),
-    });
+    const out = await call;
+    if (useStore.getState().source.file !== file) return;
     updateSlice('job', { phase: 'idle', previewMs: out.ms });
   } catch (err) {
+    if (useStore.getState().source.file !== file) return;
     fail(toErrorInfo(err));
   }
 }

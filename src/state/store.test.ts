@@ -1,6 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { addComparedFrame, setSplit, setZoom, stepFrame } from './actions.ts';
-import { jobSettings, outputName, resolveModel } from './job-actions.ts';
+import type { GpuInfo } from '../gpu/device.ts';
+import type { SourceSummary } from '../worker/protocol.ts';
+import { jobSettings, outputName, previewsByItself, resolveModel } from './job-actions.ts';
 import { MAX_COMPARED_FRAMES, resetStore, useStore, type ComparedFrame } from './store.ts';
 
 describe('store actions', () => {
@@ -70,6 +72,37 @@ describe('store actions', () => {
       'Holiday clip.upframe-x2.mp4',
     );
     expect(outputName(file, { ...base, codec: 'vp9' })).toBe('Holiday clip.upframe-x4.webm');
+  });
+
+  it('previews an opened clip by itself where that takes seconds, not minutes', () => {
+    const gpu = (isFallbackAdapter: boolean) => ({
+      available: true,
+      info: { isFallbackAdapter } as GpuInfo,
+    });
+    const clip = (width: number, height: number, decodable = true) =>
+      ({ decodable, video: { width, height } }) as unknown as SourceSummary;
+    const lite = { name: 'lite-x4', title: '', kind: 'lite' as const, scale: 4, bytes: 1 };
+    const dloral = { ...lite, name: 'dloral-x4', kind: 'dloral' as const };
+    const settings = {
+      ...useStore.getState().settings,
+      packs: [
+        { ...lite, default: true },
+        { ...dloral, default: false },
+      ],
+    };
+    const cpu = { ...settings, backend: 'wasm' as const, gpu: gpu(true), scale: 4 as const };
+    // on the CPU: up to about 4 MP of output (640x360 at 4x), not beyond, not for DLoRAL
+    expect(previewsByItself(clip(640, 360), cpu)).toBe(true);
+    expect(previewsByItself(clip(1280, 720), cpu)).toBe(false);
+    expect(previewsByItself(clip(1280, 720), { ...cpu, scale: 2 })).toBe(true);
+    expect(previewsByItself(clip(1920, 1080), { ...cpu, scale: 2 })).toBe(false);
+    const picked = { type: 'builtin' as const, name: 'dloral-x4' };
+    expect(previewsByItself(clip(64, 36), { ...cpu, model: picked })).toBe(false);
+    expect(previewsByItself(clip(64, 36, false), cpu)).toBe(false);
+    // a hardware GPU previews everything; WebGPU on a software adapter nothing
+    const hw = { ...settings, backend: 'webgpu' as const, gpu: gpu(false), scale: 4 as const };
+    expect(previewsByItself(clip(1920, 1080), hw)).toBe(true);
+    expect(previewsByItself(clip(64, 36), { ...hw, gpu: gpu(true) })).toBe(false);
   });
 
   it('clamps the divider to the frame and leaves other slices alone', () => {
