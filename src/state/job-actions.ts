@@ -17,6 +17,14 @@ import { initialState, updateSlice, useStore, type SettingsSlice } from './store
 
 let subscribed = false;
 
+/**
+ * One preview at a time in the worker, and only the current clip's: a clip opened while another
+ * clip's preview runs (its own preview starts by itself) waits for that one to end, and frames
+ * the old preview sends after the switch are dropped.
+ */
+let previewInFlight: Promise<unknown> = Promise.resolve();
+let previewFramesWanted = true;
+
 function onWorkerEvent(event: WorkerEvent): void {
   if (event.kind === 'preview') {
     const { jobId, phase } = useStore.getState().job;
@@ -177,14 +185,6 @@ function fail(error: ErrorInfo): void {
     error: error.code === 'EXPORT_CANCELED' ? null : error,
   });
 }
-
-/**
- * One preview at a time in the worker, and only the current clip's: a clip opened while another
- * clip's preview runs (its own preview starts by itself) waits for that one to end, and frames
- * the old preview sends after the switch are dropped.
- */
-let previewInFlight: Promise<unknown> = Promise.resolve();
-let previewFramesWanted = true;
 
 export async function previewFrame(): Promise<void> {
   const { source, job } = useStore.getState();
