@@ -9,6 +9,13 @@ export {
 } from './transcode.ts';
 export { FileStreamTarget, MemoryTarget, OpfsTarget, type OutputTarget } from './targets.ts';
 export { openInput } from './input.ts';
+export {
+  assembleParts,
+  partExtent,
+  type AssembleResult,
+  type PartExtent,
+  type PartSlice,
+} from './parts.ts';
 export { VideoFrameSink } from './video-frame-sink.ts';
 export { DecodedFrame, openFrameCount, peakOpenFrameCount } from './frame.ts';
 export type { QualityChoice, VideoCodecChoice } from './encoder-config.ts';

@@ -30,7 +30,16 @@ export interface AudioWindow {
   readonly shiftUs: number;
 }
 
-function makeFormat(container: OutputContainer): OutputFormat {
+/**
+ * A render part (see parts.ts) is fragmented MP4 whatever the final container: every fragment
+ * (one keyframe interval) is complete on disk once written, so a tab that closes or crashes keeps
+ * the frames of every fragment before the one in flight. MP4 holds every codec we copy or encode.
+ */
+export function partFormat(minimumFragmentDuration = 1): OutputFormat {
+  return new Mp4OutputFormat({ fastStart: 'fragmented', minimumFragmentDuration });
+}
+
+export function makeFormat(container: OutputContainer): OutputFormat {
   switch (container) {
     case 'mp4':
       // Moov at the end: the mdat streams to disk and only the sample table stays in memory.
@@ -92,8 +101,10 @@ export class MuxWriter {
     rotation: Rotation,
     private readonly input: MediaInput,
     private readonly audioWindow: AudioWindow | null,
+    /** Write a fragmented MP4 part (parts.ts) instead of the final container. */
+    part = false,
   ) {
-    const format = makeFormat(container);
+    const format = part ? partFormat() : makeFormat(container);
     this.output = new Output({ format, target: new StreamTarget(target.open()) });
     this.videoSource = new EncodedVideoPacketSource(codec);
     const keepRotation = rotation !== 0 && format.supportsVideoRotationMetadata;

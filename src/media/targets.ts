@@ -146,6 +146,16 @@ export class OpfsTarget extends PositionedTarget {
     return Promise.resolve();
   }
 
+  /** Closes the file with what was written in it (a render part that failed keeps its frames). */
+  protected keep(): Promise<void> {
+    if (this.done) return Promise.resolve();
+    this.done = true;
+    this.access?.flush();
+    this.access?.close();
+    this.access = null;
+    return Promise.resolve();
+  }
+
   async abort(): Promise<void> {
     if (this.done) return;
     this.done = true;

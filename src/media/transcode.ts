@@ -47,6 +47,20 @@ export interface TranscodeOptions {
   readonly keyframeIntervalSeconds?: number;
   /** Shown-frame indices, end exclusive. Output timestamps then start at 0. */
   readonly frameRange?: { readonly start: number; readonly end: number };
+  /**
+   * Continues a render whose frames before this index (inside the range) are already in earlier
+   * parts: encoding starts here, with the range's timestamps and audio window, and the frame
+   * before is run through `process` once (output dropped) so a temporal model has its previous
+   * frame. Progress counts the frames already done.
+   */
+  readonly resumeAt?: number;
+  /**
+   * With `resumeAt`: where the audio the earlier parts hold ends, on the output's timeline
+   * (parts.ts partExtent); this part's audio starts there. Default: at the resumed frame.
+   */
+  readonly resumeAudioAtUs?: number;
+  /** Write a fragmented MP4 render part (parts.ts) instead of the final container. */
+  readonly part?: boolean;
   /** Output size from the visible source size (before rotation). Default identity. */
   readonly outputSize?: (width: number, height: number) => { width: number; height: number };
   /** Returns a NEW frame it owns; transcode closes both. Must keep the input's timestamp. */
@@ -92,6 +106,10 @@ function validate(opts: TranscodeOptions): void {
     !(Number.isInteger(r.start) && Number.isInteger(r.end) && r.start >= 0 && r.end > r.start)
   ) {
     throw bad('frameRange', `must have integers 0 <= start < end, not ${r.start}..${r.end}`);
+  }
+  const at = opts.resumeAt;
+  if (at !== undefined && !(Number.isInteger(at) && at >= (r?.start ?? 0) && (!r || at < r.end))) {
+    throw bad('resumeAt', `must be a frame index inside the range, not ${at}`);
   }
 }
 
@@ -151,13 +169,26 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
     const whole = start === 0 && end === total;
     const shiftUs = whole ? 0 : startUs;
     const endUs = end < total ? timing.timestampsUs[end]! : Infinity;
+    const resumeAt = opts.resumeAt ?? start;
+    if (resumeAt >= end) {
+      throw new UpframeError(
+        'INVALID_OPTION',
+        `Option resumeAt is frame ${resumeAt}, but the video has ${total} frames.`,
+      );
+    }
+    const resumeUs = timing.timestampsUs[resumeAt]!;
     const audioMux = input.audio?.muxCodec ?? null;
     const container = chooseContainer(opts.container, codec, audioMux);
-    mux = new MuxWriter(target, container, codec, video.rotation, input, {
-      fromUs: whole ? -Infinity : startUs,
+    // the earlier parts' audio ends at a packet boundary; half a millisecond absorbs the MP4
+    // timescale's rounding without reaching back to the packet before
+    const resumeAudioUs =
+      opts.resumeAudioAtUs === undefined ? resumeUs : opts.resumeAudioAtUs + shiftUs - 500;
+    const audioWindow = {
+      fromUs: resumeAt > start ? resumeAudioUs : whole ? -Infinity : startUs,
       toUs: whole ? Infinity : endUs,
       shiftUs,
-    });
+    };
+    mux = new MuxWriter(target, container, codec, video.rotation, input, audioWindow, opts.part);
     const warnings = [...input.warnings, ...mux.warnings];
     if (input.audio && !audioMux)
       warnings.push(`The ${input.audio.codecName} audio cannot be copied and was left out.`);
@@ -200,21 +231,32 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
     const t = { decodeMs: 0, processMs: 0, encodeMs: 0 };
     const keyIntervalUs = (opts.keyframeIntervalSeconds ?? 2) * 1e6;
     let lastKeyUs = -Infinity;
-    let framesDone = 0;
+    const framesBefore = resumeAt - start;
+    let framesDone = framesBefore;
     const framesTotal = end - start;
-    const decodedFrames = sink.frames({ range: { start, end }, signal, maxQueuedFrames: 3 });
+    // one frame of warm-up for a temporal model when continuing a render
+    const warmup = resumeAt > start && opts.process ? 1 : 0;
+    const decodedFrames = sink.frames({
+      range: { start: resumeAt - warmup, end },
+      signal,
+      maxQueuedFrames: 3,
+    });
     frames = decodedFrames;
     // A source that cannot be read or decoded past some frame (a corrupt packet, a file that
     // ends early) ends the output there instead of discarding the frames already done.
     let brokenAt: UpframeError | null = null;
-    let doneEndUs = startUs;
+    let doneEndUs = resumeUs;
     for (;;) {
       let t0 = performance.now();
       let next: Awaited<ReturnType<typeof decodedFrames.next>>;
       try {
         next = await decodedFrames.next();
       } catch (err) {
-        if (framesDone > 0 && err instanceof UpframeError && err.code === 'CORRUPT_INPUT') {
+        if (
+          framesDone > framesBefore &&
+          err instanceof UpframeError &&
+          err.code === 'CORRUPT_INPUT'
+        ) {
           brokenAt = err;
           break;
         }
@@ -223,6 +265,16 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
       t.decodeMs += performance.now() - t0;
       if (next.done) break;
       const decoded = next.value;
+      if (decoded.index < resumeAt) {
+        try {
+          t0 = performance.now();
+          (await opts.process!(decoded.frame, decoded.index)).close();
+          t.processMs += performance.now() - t0;
+        } finally {
+          decoded.close();
+        }
+        continue;
+      }
       const timestamp = decoded.timestampUs;
       // The decoder invents durations from its own guesses (on a VFR clip the last frame came out
       // five frames long); the container's presentation times are the truth.
@@ -294,8 +346,8 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
       );
     }
     return {
-      frames: framesDone,
-      durationSeconds: ((brokenAt ? doneEndUs : lastUs + lastDur) - startUs) / 1e6,
+      frames: framesDone - framesBefore,
+      durationSeconds: ((brokenAt ? doneEndUs : lastUs + lastDur) - resumeUs) / 1e6,
       bytes: target.bytesWritten,
       codec: config.codec,
       container,

@@ -13,7 +13,13 @@ import {
 } from '../worker/protocol.ts';
 import type { JobSettings, ModelChoice } from '../worker/settings.ts';
 import { addComparedFrame, clearComparedFrames } from './actions.ts';
-import { initialState, updateSlice, useStore, type SettingsSlice } from './store.ts';
+import {
+  initialState,
+  updateSlice,
+  useStore,
+  type SavedOutput,
+  type SettingsSlice,
+} from './store.ts';
 
 let subscribed = false;
 
@@ -249,10 +255,21 @@ async function chooseOutput(name: string): Promise<{ output: JobOutput; label: s
 
 let nextJobId = 1;
 
-export async function startRender(): Promise<void> {
-  const { source, settings, job } = useStore.getState();
+export function startRender(): Promise<void> {
+  return runRender(null);
+}
+
+/**
+ * Renders the open clip into a file the person picks (or a download). With `resumeId`, continues
+ * that stopped render of the same clip instead, with the settings it started with.
+ */
+async function runRender(resumeId: string | null): Promise<void> {
+  const { source, settings, job, recovery } = useStore.getState();
   if (!source.file || !source.summary || job.phase === 'running' || job.phase === 'paused') return;
-  const name = outputName(source.file, settings);
+  if (resumeId && job.phase === 'previewing') return;
+  const stopped = resumeId ? recovery.renders.find((r) => r.id === resumeId) : null;
+  if (resumeId && !stopped) return;
+  const name = stopped ? stopped.outputName : outputName(source.file, settings);
   let chosen: Awaited<ReturnType<typeof chooseOutput>>;
   try {
     chosen = await chooseOutput(name);
@@ -265,31 +282,34 @@ export async function startRender(): Promise<void> {
   if (previous?.kind === 'download') URL.revokeObjectURL(previous.url);
   const jobId = nextJobId++;
   const js = jobSettings(settings, source.summary.video.frameCount);
-  const total = js.frameRange
-    ? js.frameRange.end - js.frameRange.start
-    : source.summary.video.frameCount;
+  const total = stopped
+    ? stopped.framesTotal
+    : js.frameRange
+      ? js.frameRange.end - js.frameRange.start
+      : source.summary.video.frameCount;
   updateSlice('job', {
     ...initialState.job,
     phase: 'running',
     jobId,
+    framesDone: stopped?.framesDone ?? 0,
     framesTotal: total,
   });
   try {
-    const result = await jobWorker().call('job.start', {
-      jobId,
-      file: source.file,
-      settings: js,
-      output: chosen.output,
-    });
+    const result = stopped
+      ? await jobWorker().call('job.resume', {
+          jobId,
+          renderId: stopped.id,
+          file: source.file,
+          output: chosen.output,
+        })
+      : await jobWorker().call('job.start', {
+          jobId,
+          file: source.file,
+          settings: js,
+          output: chosen.output,
+        });
     const { bytes: _bytes, ...rest } = result;
-    let saved: (typeof initialState.job)['saved'];
-    if (chosen.output.type === 'opfs') {
-      const root = await navigator.storage.getDirectory();
-      const file = await (await root.getFileHandle(chosen.output.name)).getFile();
-      saved = { kind: 'download', name, url: URL.createObjectURL(file) };
-    } else {
-      saved = { kind: 'file', name: chosen.label };
-    }
+    const saved = await savedOutput(chosen, name);
     updateSlice('job', {
       phase: 'done',
       result: rest,
@@ -301,6 +321,76 @@ export async function startRender(): Promise<void> {
   } catch (err) {
     fail(toErrorInfo(err));
   }
+  // a finished continuation is gone from the list; a failed render may have joined it
+  await loadRecovery();
+}
+
+async function savedOutput(
+  chosen: { output: JobOutput; label: string },
+  name: string,
+): Promise<SavedOutput> {
+  if (chosen.output.type === 'opfs') {
+    const root = await navigator.storage.getDirectory();
+    const file = await (await root.getFileHandle(chosen.output.name)).getFile();
+    return { kind: 'download', name, url: URL.createObjectURL(file) };
+  }
+  return { kind: 'file', name: chosen.label };
+}
+
+/** Lists the renders a closed tab (or a lost GPU) left unfinished. */
+export async function loadRecovery(): Promise<void> {
+  try {
+    const renders = await jobWorker().call('renders.list', {});
+    updateSlice('recovery', { renders });
+  } catch (err) {
+    updateSlice('recovery', { error: toErrorInfo(err) });
+  }
+}
+
+/** Continues a stopped render; the clip it was made from must be the one open. */
+export function continueRecovered(id: string): Promise<void> {
+  return runRender(id);
+}
+
+export function partialName(outputName: string): string {
+  return /\.[^.]+$/.test(outputName)
+    ? outputName.replace(/(\.[^.]+)$/, '.partial$1')
+    : `${outputName}.partial`;
+}
+
+/** Saves the frames a stopped render made as a file of their own; the render stays. */
+export async function saveRecovered(id: string): Promise<void> {
+  const render = useStore.getState().recovery.renders.find((r) => r.id === id);
+  if (!render || useStore.getState().recovery.busy) return;
+  const name = partialName(render.outputName);
+  updateSlice('recovery', { error: null });
+  try {
+    const chosen = await chooseOutput(name);
+    if (!chosen) return;
+    updateSlice('recovery', { busy: id });
+    await jobWorker().call('renders.save', { renderId: id, output: chosen.output });
+    const output = await savedOutput(chosen, name);
+    const previous = useStore.getState().recovery.saved[id];
+    if (previous?.kind === 'download') URL.revokeObjectURL(previous.url);
+    updateSlice('recovery', { saved: { ...useStore.getState().recovery.saved, [id]: output } });
+  } catch (err) {
+    updateSlice('recovery', { error: toErrorInfo(err) });
+  } finally {
+    updateSlice('recovery', { busy: null });
+  }
+}
+
+export async function discardRecovered(id: string): Promise<void> {
+  if (useStore.getState().recovery.busy) return;
+  updateSlice('recovery', { busy: id, error: null });
+  try {
+    await jobWorker().call('renders.discard', { renderId: id });
+  } catch (err) {
+    updateSlice('recovery', { error: toErrorInfo(err) });
+  } finally {
+    updateSlice('recovery', { busy: null });
+  }
+  await loadRecovery();
 }
 
 export async function controlRender(action: 'pause' | 'resume' | 'cancel'): Promise<void> {

@@ -2,7 +2,13 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { addComparedFrame, setSplit, setZoom, stepFrame } from './actions.ts';
 import type { GpuInfo } from '../gpu/device.ts';
 import type { SourceSummary } from '../worker/protocol.ts';
-import { jobSettings, outputName, previewsByItself, resolveModel } from './job-actions.ts';
+import {
+  jobSettings,
+  outputName,
+  partialName,
+  previewsByItself,
+  resolveModel,
+} from './job-actions.ts';
 import { MAX_COMPARED_FRAMES, resetStore, useStore, type ComparedFrame } from './store.ts';
 
 describe('store actions', () => {
@@ -103,6 +109,18 @@ describe('store actions', () => {
     const hw = { ...settings, backend: 'webgpu' as const, gpu: gpu(false), scale: 4 as const };
     expect(previewsByItself(clip(1920, 1080), hw)).toBe(true);
     expect(previewsByItself(clip(64, 36), { ...hw, gpu: gpu(true) })).toBe(false);
+  });
+
+  it('names the saved frames of a stopped render apart from the finished file', () => {
+    expect(partialName('clip.upframe-x4.mp4')).toBe('clip.upframe-x4.partial.mp4');
+    expect(partialName('take 2.upframe-x2.webm')).toBe('take 2.upframe-x2.partial.webm');
+    expect(partialName('noext')).toBe('noext.partial');
+    expect(useStore.getState().recovery).toEqual({
+      renders: [],
+      busy: null,
+      saved: {},
+      error: null,
+    });
   });
 
   it('clamps the divider to the frame and leaves other slices alone', () => {

@@ -1,12 +1,14 @@
 /**
- * The one store, split into slices (source, job, compare, settings). Actions are plain functions
+ * The one store, split into slices (recovery, source, job, compare, settings). Actions are plain functions
  * that call setState, so they work outside components and in tests.
  */
 import { create } from 'zustand';
 import type { GpuStatus, JobResult } from '../worker/protocol.ts';
-import type { PackIndexEntry, SourceSummary } from '../worker/protocol.ts';
+import type { PackIndexEntry, RecoverableRender, SourceSummary } from '../worker/protocol.ts';
 import type { ModelChoice } from '../worker/settings.ts';
 import type { ErrorInfo } from '../shared/errors.ts';
+
+export type { RecoverableRender };
 
 export interface SourceSlice {
   readonly file: File | null;
@@ -89,7 +91,18 @@ export interface SettingsSlice {
   readonly temporal: boolean | null;
 }
 
+/** Renders that stopped before they finished (the tab closed, the GPU was lost), kept in OPFS. */
+export interface RecoverySlice {
+  readonly renders: readonly RecoverableRender[];
+  /** The render being saved or discarded, while it is. */
+  readonly busy: string | null;
+  /** Where the frames of a stopped render were saved, by render id. */
+  readonly saved: Readonly<Record<string, SavedOutput>>;
+  readonly error: ErrorInfo | null;
+}
+
 export interface AppState {
+  readonly recovery: RecoverySlice;
   readonly source: SourceSlice;
   readonly job: JobSlice;
   readonly compare: CompareSlice;
@@ -97,6 +110,7 @@ export interface AppState {
 }
 
 export const initialState: AppState = {
+  recovery: { renders: [], busy: null, saved: {}, error: null },
   source: { file: null, summary: null, probing: false, error: null },
   job: {
     phase: 'idle',

@@ -1,9 +1,10 @@
 import { useEffect } from 'react';
 import { probeGpu } from '../state/actions.ts';
-import { listenToWorker, loadPacks } from '../state/job-actions.ts';
+import { listenToWorker, loadPacks, loadRecovery } from '../state/job-actions.ts';
 import { CompareView } from './compare-view.tsx';
 import { DropTarget } from './drop-target.tsx';
 import { GpuBadge } from './gpu-badge.tsx';
+import { RecoveryBanner } from './recovery-banner.tsx';
 import { RenderPanel } from './render-panel.tsx';
 import { SettingsPanel } from './settings-panel.tsx';
 import { SourcePanel } from './source-panel.tsx';
@@ -13,6 +14,7 @@ export function App() {
     listenToWorker();
     void probeGpu();
     void loadPacks();
+    void loadRecovery();
   }, []);
   return (
     <DropTarget>
@@ -22,6 +24,7 @@ export function App() {
         </h1>
         <GpuBadge />
       </header>
+      <RecoveryBanner />
       <main className="workspace">
         <div className="sidebar">
           <SourcePanel />

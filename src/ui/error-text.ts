@@ -12,7 +12,9 @@ const NEXT_STEP: Partial<Record<ErrorCode, string>> = {
   RESOLUTION_TOO_LARGE: 'Choose a smaller scale or a smaller frame range.',
   WEBGPU_UNAVAILABLE:
     'Switch the backend to "CPU (wasm)" in the settings: slower, but it works everywhere.',
-  DEVICE_LOST: 'The GPU was reset. Press Render again to resume from the start of the range.',
+  DEVICE_LOST:
+    'The GPU was reset. Press Render again, or continue the render from the note at the top ' +
+    'of the page when it kept frames.',
   OUT_OF_MEMORY: 'Choose a smaller tile size or a smaller model, or close other GPU-heavy tabs.',
   MODEL_LOAD_FAILED: 'Pick another model, or check the model address or folder.',
   MODEL_INTEGRITY: 'The model files do not match their checksums. Download the model pack again.',

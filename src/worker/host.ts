@@ -7,7 +7,8 @@ import { loadBuiltinIndex } from '../engine/packs.ts';
 import { peekSharedGpu, sharedGpu } from '../gpu/device.ts';
 import { probe } from '../media/index.ts';
 import { toErrorInfo } from '../shared/errors.ts';
-import { controlJob, previewFrame, runJob } from './job.ts';
+import { controlJob, previewFrame, resumeJob, runJob, saveRender, type JobOutcome } from './job.ts';
+import { deleteRender, listRenders } from './render-store.ts';
 import type {
   FromWorker,
   RequestInput,
@@ -20,6 +21,7 @@ import type {
 declare const self: DedicatedWorkerGlobalScope;
 
 type Reply<T extends RequestType> = { out: RequestOutput<T>; transfer?: Transferable[] };
+type JobReply = { out: RequestOutput<'job.start'>; transfer: Transferable[] };
 type Handlers = { [T in RequestType]: (input: RequestInput<T>) => Promise<Reply<T>> };
 
 function emit(event: WorkerEvent, transfer: Transferable[] = []): void {
@@ -54,21 +56,45 @@ const handlers: Handlers = {
   },
   async 'job.start'(input) {
     const started = performance.now();
-    const outcome = await runJob(input.jobId, input.file, input.settings, input.output, emit);
-    const out = {
-      transcode: outcome.result,
-      bytes: outcome.bytes,
-      readbacksPerFrame: outcome.readbacksPerFrame,
-      enhancer: outcome.enhancer,
-      backend: outcome.backend,
-      seconds: (performance.now() - started) / 1000,
-    };
-    return { out, transfer: outcome.bytes ? [outcome.bytes.buffer] : [] };
+    return reply(
+      await runJob(input.jobId, input.file, input.settings, input.output, emit),
+      started,
+    );
+  },
+  async 'job.resume'(input) {
+    const started = performance.now();
+    return reply(
+      await resumeJob(input.jobId, input.renderId, input.file, input.output, emit),
+      started,
+    );
+  },
+  async 'renders.list'() {
+    return { out: await listRenders() };
+  },
+  async 'renders.save'(input) {
+    const started = performance.now();
+    return reply(await saveRender(input.renderId, input.output), started);
+  },
+  async 'renders.discard'(input) {
+    await deleteRender(input.renderId);
+    return { out: { removed: true } };
   },
   'job.control'(input) {
     return Promise.resolve({ out: { applied: controlJob(input.jobId, input.action) } });
   },
 };
+
+function reply(outcome: JobOutcome, started: number): JobReply {
+  const out = {
+    transcode: outcome.result,
+    bytes: outcome.bytes,
+    readbacksPerFrame: outcome.readbacksPerFrame,
+    enhancer: outcome.enhancer,
+    backend: outcome.backend,
+    seconds: (performance.now() - started) / 1000,
+  };
+  return { out, transfer: outcome.bytes ? [outcome.bytes.buffer] : [] };
+}
 
 function post(message: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(message, transfer);

@@ -5,19 +5,34 @@
  */
 import type { FrameEnhancer } from '../engine/enhancer.ts';
 import {
+  assembleParts,
   MemoryTarget,
   openInput,
   OpfsTarget,
   FileStreamTarget,
   transcode,
   VideoFrameSink,
+  type AssembleResult,
   type OutputTarget,
   type TranscodeResult,
 } from '../media/index.ts';
-import { UpframeError } from '../shared/errors.ts';
+import { toErrorInfo, UpframeError } from '../shared/errors.ts';
 import { sharedGpu } from '../gpu/device.ts';
 import { deviceLoss } from '../gpu/readback.ts';
 import { createEnhancer } from './enhancers.ts';
+import {
+  deleteRender,
+  newRenderId,
+  partFile,
+  partTarget,
+  readJournal,
+  renderState,
+  sameSource,
+  withRenderLock,
+  writeJournal,
+  type RenderJournal,
+  type RenderState,
+} from './render-store.ts';
 import type { Backend, JobOutput, WorkerEvent } from './protocol.ts';
 import type { JobSettings, ModelChoice } from './settings.ts';
 
@@ -139,12 +154,201 @@ export interface JobOutcome {
 const PREVIEW_INTERVAL_MS = 800;
 const PROGRESS_INTERVAL_MS = 250;
 
+function outputLabel(output: JobOutput, file: File): string {
+  if (output.type === 'handle') return output.handle.name;
+  if (output.type === 'opfs') return output.name.replace(/^render-\d+-/, '');
+  return file.name;
+}
+
+/** How a job writes: straight into the target (memory), or through parts of a journaled render. */
+interface Journaled {
+  readonly journal: RenderJournal;
+  /** The part this job writes. */
+  readonly part: string;
+  readonly resumeAt?: number;
+  readonly resumeAudioAtUs?: number;
+}
+
+/**
+ * Starts a render. A render into a file (the person's, or OPFS for a download) goes through parts
+ * of a journaled render (render-store.ts), so a closed tab or a lost GPU keeps its frames; a render
+ * into memory (tests, the harness's small jobs) writes straight through.
+ */
 export async function runJob(
   id: number,
   file: File,
   settings: JobSettings,
   output: JobOutput,
   emit: Emit,
+): Promise<JobOutcome> {
+  if (output.type === 'memory') return render(id, file, settings, output, emit, null);
+  const total = await frameCount(file);
+  const range = settings.frameRange
+    ? { start: settings.frameRange.start, end: Math.min(settings.frameRange.end, total) }
+    : { start: 0, end: total };
+  const journal: RenderJournal = {
+    version: 1,
+    id: newRenderId(),
+    createdAt: Date.now(),
+    source: { name: file.name, size: file.size, lastModified: file.lastModified },
+    settings: settings.model.type === 'files' ? null : settings,
+    outputName: outputLabel(output, file),
+    range,
+    parts: [{ name: 'part-1.mp4', startFrame: range.start, frames: null, audioEndS: null }],
+  };
+  return withRenderLock(journal.id, async () => {
+    await writeJournal(journal);
+    return render(id, file, settings, output, emit, { journal, part: 'part-1.mp4' });
+  });
+}
+
+/** Continues a stopped render of the same file, with the settings it started with. */
+export async function resumeJob(
+  id: number,
+  renderId: string,
+  file: File,
+  output: JobOutput,
+  emit: Emit,
+): Promise<JobOutcome> {
+  return withRenderLock(renderId, async () => {
+    const before = await readJournal(renderId);
+    if (!sameSource(before, file)) {
+      throw new UpframeError(
+        'INVALID_OPTION',
+        `This render was of "${before.source.name}" (${before.source.size} bytes); ` +
+          `"${file.name}" is a different file. Open the same file to continue it.`,
+      );
+    }
+    if (!before.settings) {
+      throw new UpframeError(
+        'INVALID_OPTION',
+        'This render used model files picked from disk, which the page cannot keep: ' +
+          'save the frames it made, or start it again.',
+      );
+    }
+    const state = await renderState(before);
+    const last = before.parts.length - 1;
+    const sealed = before.parts.map((p, i) =>
+      i === last
+        ? { ...p, frames: state.extents[i]!.frames, audioEndS: state.extents[i]!.audioEndS }
+        : p,
+    );
+    const name = `part-${before.parts.length + 1}.mp4`;
+    const journal: RenderJournal = {
+      ...before,
+      parts:
+        state.nextFrame < before.range.end
+          ? [...sealed, { name, startFrame: state.nextFrame, frames: null, audioEndS: null }]
+          : sealed,
+    };
+    await writeJournal(journal);
+    if (state.nextFrame >= before.range.end) {
+      // every frame was kept (the tab closed while the parts were being joined): join them
+      return finishRender(journal, output, null, emit, id);
+    }
+    return render(id, file, before.settings, output, emit, {
+      journal,
+      part: name,
+      resumeAt: state.nextFrame,
+      ...(state.audioEndS !== null ? { resumeAudioAtUs: state.audioEndS * 1e6 } : {}),
+    });
+  });
+}
+
+/** Saves what a stopped render kept into `output`; the render itself stays. */
+export async function saveRender(renderId: string, output: JobOutput): Promise<JobOutcome> {
+  return withRenderLock(renderId, async () => {
+    const state = await renderState(await readJournal(renderId));
+    const result = await assemble(state, output, false);
+    return outcomeOf(result, null);
+  });
+}
+
+async function frameCount(file: File): Promise<number> {
+  const input = await openInput(file);
+  try {
+    if (!input.video)
+      throw new UpframeError('NO_VIDEO_TRACK', `"${file.name}" has no video track.`);
+    return new VideoFrameSink(input).timing.timestampsUs.length;
+  } finally {
+    input.close();
+  }
+}
+
+async function assemble(
+  state: RenderState,
+  output: JobOutput,
+  complete: boolean,
+  signal?: AbortSignal,
+): Promise<AssembleResult> {
+  const j = state.journal;
+  const slices = [];
+  for (const [i, part] of j.parts.entries()) {
+    const extent = state.extents[i]!;
+    if (extent.frames === 0) continue;
+    const file = await partFile(j.id, part.name);
+    slices.push({ blob: file.slice(0, extent.bytes), frames: extent.frames });
+  }
+  if (slices.length === 0) {
+    throw new UpframeError('CORRUPT_INPUT', 'That earlier render kept no frames to save.');
+  }
+  return assembleParts(slices, await targetFor(output), {
+    container: j.settings?.container ?? null,
+    complete,
+    ...(signal ? { signal } : {}),
+  });
+}
+
+const NO_TIMINGS = { decodeMs: 0, processMs: 0, encodeMs: 0 };
+
+function outcomeOf(result: AssembleResult, part: TranscodeResult | null): JobOutcome {
+  return {
+    result: {
+      ...result,
+      ...(part
+        ? { decodeMs: part.decodeMs, processMs: part.processMs, encodeMs: part.encodeMs }
+        : NO_TIMINGS),
+      warnings: [...(part?.warnings ?? []), ...result.warnings],
+    },
+    bytes: null,
+    readbacksPerFrame: 0,
+    enhancer: null,
+    backend: null,
+  };
+}
+
+/** Joins a render's parts into `output` and removes the render. */
+async function finishRender(
+  journal: RenderJournal,
+  output: JobOutput,
+  part: TranscodeResult | null,
+  emit: Emit,
+  jobId: number,
+): Promise<JobOutcome> {
+  const state = await renderState(journal);
+  emit({
+    kind: 'job-progress',
+    jobId,
+    framesDone: state.framesDone,
+    framesTotal: journal.range.end - journal.range.start,
+    fps: 0,
+    paused: false,
+    decodeMs: part?.decodeMs ?? 0,
+    processMs: part?.processMs ?? 0,
+    encodeMs: part?.encodeMs ?? 0,
+  });
+  const result = await assemble(state, output, true);
+  await deleteRender(journal.id);
+  return outcomeOf(result, part);
+}
+
+async function render(
+  id: number,
+  file: File,
+  settings: JobSettings,
+  output: JobOutput,
+  emit: Emit,
+  journaled: Journaled | null,
 ): Promise<JobOutcome> {
   if (running)
     throw new UpframeError('INVALID_OPTION', 'Another render is already running in this tab.');
@@ -175,7 +379,9 @@ export async function runJob(
         job.abort.abort();
       });
     }
-    const target = await targetFor(output);
+    const target = journaled
+      ? await partTarget(journaled.journal.id, journaled.part)
+      : await targetFor(output);
     const started = performance.now();
     let lastPreview = -Infinity;
     let lastProgress = -Infinity;
@@ -187,6 +393,15 @@ export async function runJob(
       quality: settings.quality,
       ...(settings.frameRange ? { frameRange: settings.frameRange } : {}),
       ...(settings.container ? { container: settings.container } : {}),
+      ...(journaled
+        ? {
+            part: true,
+            ...(journaled.resumeAt !== undefined ? { resumeAt: journaled.resumeAt } : {}),
+            ...(journaled.resumeAudioAtUs !== undefined
+              ? { resumeAudioAtUs: journaled.resumeAudioAtUs }
+              : {}),
+          }
+        : {}),
       outputSize: (w, h) => ({ width: Math.round(w * scaleX), height: Math.round(h * scaleX) }),
       signal: job.abort.signal,
       ...(enhancer
@@ -222,13 +437,16 @@ export async function runJob(
       },
     });
     const frames = Math.max(1, result.frames);
-    return {
-      result,
-      bytes: target instanceof MemoryTarget ? target.bytes() : null,
+    const stats = {
       readbacksPerFrame: enhancer ? (enhancer.stats().readbacks - readbacksBefore) / frames : 0,
       enhancer: enhancer?.name ?? null,
       backend: enhancer?.backend ?? null,
     };
+    if (journaled) {
+      const finished = await finishRender(journaled.journal, output, result, emit, id);
+      return { ...finished, ...stats };
+    }
+    return { result, bytes: target instanceof MemoryTarget ? target.bytes() : null, ...stats };
   } catch (err) {
     // A pending GPU call can fail ("Buffer was unmapped before mapping was resolved") before
     // device.lost resolves, and transcode() hands that on as an INTERNAL UpframeError: ask the
@@ -238,17 +456,44 @@ export async function runJob(
     if (job.deviceLost === null && device && !ours) {
       job.deviceLost = await deviceLoss(device);
     }
+    const kept = journaled ? await keepOrDrop(journaled.journal, err) : 0;
+    const keptNote =
+      kept > 0
+        ? ` The ${kept} frame${kept === 1 ? ' is' : 's'} done ${kept === 1 ? 'is' : 'are'} kept: ` +
+          'save them or continue the render from the note at the top of the page.'
+        : '';
     if (job.deviceLost !== null) {
       throw new UpframeError(
         'DEVICE_LOST',
-        `The GPU stopped working during the render (${job.deviceLost}). Nothing was saved.`,
+        `The GPU stopped working during the render (${job.deviceLost}).` +
+          (keptNote || ' Nothing was saved.'),
         { cause: err },
       );
+    }
+    if (keptNote) {
+      const info = toErrorInfo(err);
+      throw new UpframeError(info.code, info.message + keptNote, { cause: err });
     }
     throw err;
   } finally {
     running = null;
   }
+}
+
+/**
+ * After a failed render: a cancel removes it (the person asked for nothing); any other failure
+ * keeps it when it holds frames, and returns how many.
+ */
+async function keepOrDrop(journal: RenderJournal, err: unknown): Promise<number> {
+  const canceled = err instanceof UpframeError && err.code === 'EXPORT_CANCELED';
+  const frames = canceled
+    ? 0
+    : await renderState(journal).then(
+        (s) => s.framesDone,
+        () => 0,
+      );
+  if (frames === 0) await deleteRender(journal.id);
+  return frames;
 }
 
 async function emitPreview(

@@ -44,6 +44,22 @@ export interface JobResult {
   readonly seconds: number;
 }
 
+/** A render that stopped before it finished (tab closed or crashed, GPU lost), kept in OPFS. */
+export interface RecoverableRender {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly sourceName: string;
+  readonly sourceSize: number;
+  readonly sourceLastModified: number;
+  /** Suggested name for the saved file. */
+  readonly outputName: string;
+  readonly framesDone: number;
+  readonly framesTotal: number;
+  readonly bytes: number;
+  /** False when its model came from picked files, which cannot be stored: it can only be saved. */
+  readonly canContinue: boolean;
+}
+
 export interface RequestTable {
   'gpu.probe': { input: Record<string, never>; output: GpuStatus };
   /** Destroys the worker's GPU device as a driver reset would (tests; manual checks). */
@@ -59,6 +75,15 @@ export interface RequestTable {
     input: { jobId: number; file: File; settings: JobSettings; output: JobOutput };
     output: JobResult;
   };
+  /** Continues a stopped render of the same file, with its own settings, into `output`. */
+  'job.resume': {
+    input: { jobId: number; renderId: string; file: File; output: JobOutput };
+    output: JobResult;
+  };
+  'renders.list': { input: Record<string, never>; output: RecoverableRender[] };
+  /** Saves the frames a stopped render kept into `output`; the render stays. */
+  'renders.save': { input: { renderId: string; output: JobOutput }; output: JobResult };
+  'renders.discard': { input: { renderId: string }; output: { removed: boolean } };
   'job.control': {
     input: { jobId: number; action: 'pause' | 'resume' | 'cancel' };
     output: { applied: boolean };

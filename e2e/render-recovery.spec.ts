@@ -1,0 +1,148 @@
+/**
+ * A render whose tab goes away mid-way (closed, crashed) keeps its frames: the next page offers to
+ * save them and, with the same clip open again, to continue the render where it stopped. The
+ * files are checked with ffmpeg/ffprobe: frame counts, timestamps, the audio, and that the
+ * continued frames are the right frames of the source.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Page } from '@playwright/test';
+import { expect, screenshot, test } from './guard.ts';
+import { audioMd5, ffmpeg, framePts, psnr, videoFacts } from './media-tools.ts';
+
+const DIR = resolve('test-results', 'ui-recovery');
+const CLIP = join(DIR, 'long take.mp4');
+const FRAMES = 240; // 10 s at 24 fps; the output has a keyframe (and a fragment) every 48 frames
+
+test.beforeAll(() => {
+  mkdirSync(DIR, { recursive: true });
+  ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=96x54:rate=24',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=48000',
+    '-t',
+    '10',
+    '-c:v',
+    'libx264',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    CLIP,
+  ]);
+});
+
+/** Frame times to 0.1 ms (ffprobe prints six decimals). */
+const times = (path: string) => framePts(path).map((t) => Math.round(t * 1e4));
+const expectedTimes = (n: number) =>
+  Array.from({ length: n }, (_, i) => Math.round((i / 24) * 1e4));
+
+function framesDone(text: string | null): number {
+  return Number(/^(\d+) \//.exec(text ?? '')?.[1] ?? NaN);
+}
+
+async function download(page: Page, testId: string, path: string): Promise<void> {
+  const [file] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByTestId(testId).click(),
+  ]);
+  await file.saveAs(path);
+}
+
+/** Frames [from, from + count) of `path` as a lossless file, at 24 fps from 0. */
+function frames(path: string, from: number, count: number, out: string): string {
+  ffmpeg([
+    '-i',
+    path,
+    '-vf',
+    `select='between(n\\,${from}\\,${from + count - 1})',setpts=N/(24*TB)`,
+    '-an',
+    '-c:v',
+    'ffv1',
+    out,
+  ]);
+  return out;
+}
+
+test('a render whose tab closed keeps its frames, which can be saved or continued', async ({
+  page,
+  context,
+}) => {
+  test.setTimeout(600_000);
+  // renders end in a download (no save picker), in this page and the next
+  await context.addInitScript(() => {
+    delete (window as { showSaveFilePicker?: unknown }).showSaveFilePicker;
+  });
+  await page.goto('/');
+  await page.getByTestId('file-input').setInputFiles(CLIP);
+  await expect(page.getByTestId('source-frames')).toContainText(`${FRAMES} at 24 fps`);
+  await page.getByTestId('backend-select').selectOption('wasm');
+  await page.getByTestId('scale-select').selectOption('2');
+  await expect(page.getByTestId('render-button')).toBeEnabled({ timeout: 120_000 });
+  await page.getByTestId('render-button').click();
+  const status = page.getByTestId('render-status');
+  await expect
+    .poll(async () => framesDone(await status.textContent()), { timeout: 300_000 })
+    .toBeGreaterThan(110);
+  expect(framesDone(await status.textContent())).toBeLessThan(FRAMES);
+  // the tab goes away mid-render, as a closed or crashed one does: nothing runs on its way out
+  await page.close();
+
+  const next = await context.newPage();
+  await next.goto('/');
+  const item = next.getByTestId('recovery-item');
+  await expect(item).toBeVisible({ timeout: 60_000 });
+  const kept = Number(await next.getByTestId('recovery-frames').textContent());
+  // whole fragments only: a multiple of the keyframe interval, at least the two before 110
+  expect(kept % 48).toBe(0);
+  expect(kept).toBeGreaterThanOrEqual(96);
+  expect(kept).toBeLessThan(FRAMES);
+  await expect(item).toContainText(`It stopped after ${kept} of ${FRAMES} frames`);
+  await expect(item).toContainText('Open long take.mp4 again to continue it.');
+  await expect(next.getByTestId('recovery-continue')).toBeDisabled();
+  await screenshot(next, 'recovery-offered');
+
+  // 1. save the frames as they are
+  await next.getByTestId('recovery-save').click();
+  const partial = join(DIR, 'partial.mp4');
+  await download(next, 'recovery-download', partial);
+  const p = videoFacts(partial);
+  expect(p.frames).toBe(kept);
+  expect([p.width, p.height]).toEqual([192, 108]);
+  expect(p.hasAudio).toBe(true);
+  expect(times(partial)).toEqual(expectedTimes(kept));
+
+  // 2. open the clip again and continue: the render finishes with every frame
+  await next.getByTestId('file-input').setInputFiles(CLIP);
+  await expect(item).toContainText('The clip is open');
+  await expect(next.getByTestId('recovery-continue')).toBeEnabled({ timeout: 120_000 });
+  await next.getByTestId('recovery-continue').click();
+  await expect(next.getByTestId('render-done')).toBeVisible({ timeout: 300_000 });
+  await expect(next.getByTestId('render-done')).toContainText(`Done: ${FRAMES} frames`);
+  await expect(next.getByTestId('recovery-item')).toHaveCount(0);
+  await screenshot(next, 'recovery-continued');
+  const full = join(DIR, 'continued.mp4');
+  await download(next, 'download-link', full);
+  const f = videoFacts(full);
+  expect(f.frames).toBe(FRAMES);
+  expect([f.width, f.height]).toEqual([192, 108]);
+  expect(times(full)).toEqual(expectedTimes(FRAMES));
+  // the source's audio, every packet once, as a render that never stopped copies it
+  expect(audioMd5(full)).not.toBeNull();
+  expect(audioMd5(full)).toBe(audioMd5(CLIP));
+  // the frames before the stop are the saved ones, bit for bit
+  expect(psnr(partial, frames(full, 0, kept, join(DIR, 'head.mkv')))).toBe(Infinity);
+  // and the frames after it are the source's frames at the same times, not their neighbours
+  const after = frames(full, kept, 24, join(DIR, 'after.mkv'));
+  const x2 = { width: 192, height: 108, flags: 'bicubic' };
+  const same = psnr(frames(CLIP, kept, 24, join(DIR, 'src-same.mkv')), after, x2);
+  const early = psnr(frames(CLIP, kept - 1, 24, join(DIR, 'src-early.mkv')), after, x2);
+  const late = psnr(frames(CLIP, kept + 1, 24, join(DIR, 'src-late.mkv')), after, x2);
+  expect(same).toBeGreaterThan(22);
+  expect(same).toBeGreaterThan(Math.max(early, late) + 1);
+});

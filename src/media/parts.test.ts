@@ -1,0 +1,175 @@
+import { openAsBlob } from 'node:fs';
+import {
+  ALL_FORMATS,
+  BlobSource,
+  BufferTarget,
+  EncodedAudioPacketSource,
+  EncodedPacketSink,
+  EncodedVideoPacketSource,
+  Input,
+  Output,
+  type EncodedPacket,
+} from 'mediabunny';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureMediaFixtures, fixturePath } from '../../test/media-fixtures.ts';
+import { partFormat } from './output.ts';
+import { assembleParts, durableLength, partExtent } from './parts.ts';
+import { MemoryTarget } from './targets.ts';
+
+// Parts are muxed here from a real file's packets (VP9 with a keyframe every 6 frames, Opus), so
+// fragments, cuts and joins are exercised without WebCodecs.
+beforeAll(() => {
+  ensureMediaFixtures();
+}, 60_000);
+
+interface Source {
+  video: EncodedPacket[];
+  audio: EncodedPacket[];
+  vcfg: VideoDecoderConfig;
+  acfg: AudioDecoderConfig;
+}
+
+async function readAll(blob: Blob): Promise<Source> {
+  const input = new Input({ source: new BlobSource(blob), formats: ALL_FORMATS });
+  const v = (await input.getPrimaryVideoTrack())!;
+  const a = (await input.getPrimaryAudioTrack())!;
+  const video: EncodedPacket[] = [];
+  const audio: EncodedPacket[] = [];
+  for await (const p of new EncodedPacketSink(v).packets()) video.push(p);
+  for await (const p of new EncodedPacketSink(a).packets()) audio.push(p);
+  const out = {
+    video,
+    audio,
+    vcfg: (await v.getDecoderConfig())!,
+    acfg: (await a.getDecoderConfig())!,
+  };
+  input.dispose();
+  return out;
+}
+
+/** A fragmented MP4 part holding these packets, interleaved by time as MuxWriter adds them. */
+async function writePart(src: Source, video: EncodedPacket[], audio: EncodedPacket[]) {
+  const target = new BufferTarget();
+  // a fragment per keyframe (every 6 frames) so a 2 s clip makes eight of them
+  const out = new Output({ format: partFormat(0.2), target });
+  const vs = new EncodedVideoPacketSource('vp9');
+  const as = new EncodedAudioPacketSource('opus');
+  out.addVideoTrack(vs);
+  out.addAudioTrack(as);
+  await out.start();
+  let ai = 0;
+  for (const [i, p] of video.entries()) {
+    while (ai < audio.length && audio[ai]!.timestamp <= p.timestamp) {
+      await as.add(audio[ai]!, ai === 0 ? { decoderConfig: src.acfg } : undefined);
+      ai++;
+    }
+    await vs.add(p, i === 0 ? { decoderConfig: src.vcfg } : undefined);
+  }
+  while (ai < audio.length) await as.add(audio[ai++]!);
+  await out.finalize();
+  return new Blob([target.buffer!]);
+}
+
+// timestamps to 0.1 ms: MP4 stores them in its track's timescale
+const key = (p: EncodedPacket) => [Math.round(p.timestamp * 1e4), p.data.byteLength, p.type];
+
+describe('render parts', () => {
+  it('a part cut anywhere keeps exactly its whole fragments, and only those are read', async () => {
+    const src = await readAll(await openAsBlob(fixturePath('clusters.webm')));
+    const part = await writePart(src, src.video, src.audio);
+    // whole fragments end before the trailing index (mfra) the finished file has
+    expect(await durableLength(part)).toBeGreaterThan(part.size - 1024);
+    expect(await partExtent(part)).toMatchObject({
+      frames: src.video.length,
+      audioEndS: src.audio.at(-1)!.timestamp + src.audio.at(-1)!.duration,
+    });
+    let previous = 0;
+    const seen = new Set<number>();
+    for (let size = 0; size <= part.size; size += Math.max(1, Math.floor(part.size / 157))) {
+      const cut = part.slice(0, size);
+      const durable = await durableLength(cut);
+      expect(durable).toBeLessThanOrEqual(size);
+      const { frames, bytes } = await partExtent(cut);
+      expect(bytes).toBe(durable);
+      // more bytes never mean fewer frames; whole fragments are whole keyframe intervals
+      expect(frames).toBeGreaterThanOrEqual(previous);
+      if (frames > 0 && frames < src.video.length) expect(src.video[frames]!.type).toBe('key');
+      previous = frames;
+      seen.add(frames);
+    }
+    // the cuts land before the first fragment, in several places between, and at the end
+    expect(seen.has(0)).toBe(true);
+    expect(seen.size).toBeGreaterThan(4);
+  });
+
+  it('joins a part cut short with the part that continues it: every packet once, in order', async () => {
+    const src = await readAll(await openAsBlob(fixturePath('clusters.webm')));
+    const whole = await writePart(src, src.video, src.audio);
+    // the first part as a closed tab left it: cut in the middle of the file
+    const cutA = whole.slice(0, Math.floor(whole.size * 0.55));
+    const extent = await partExtent(cutA);
+    const a = cutA.slice(0, extent.bytes);
+    const n = extent.frames;
+    expect(n).toBeGreaterThan(0);
+    expect(n).toBeLessThan(src.video.length);
+    // the continuation starts at the first frame missing, and its audio where the part's ends
+    // (the lost fragment's audio lies before the first missing frame)
+    const audioEnd = extent.audioEndS!;
+    expect(audioEnd).toBeLessThan(src.video[n]!.timestamp);
+    const b = await writePart(
+      src,
+      src.video.slice(n),
+      src.audio.filter((p) => p.timestamp >= audioEnd - 1e-6),
+    );
+    for (const container of ['webm', 'mp4'] as const) {
+      const target = new MemoryTarget();
+      const result = await assembleParts([{ blob: a, frames: n }, { blob: b }], target, {
+        container,
+        complete: true,
+      });
+      expect(result.frames).toBe(src.video.length);
+      expect(result.container).toBe(container);
+      const joined = await readAll(new Blob([target.bytes()]));
+      expect(joined.video.map(key)).toEqual(src.video.map(key));
+      expect(joined.video.map((p) => Array.from(p.data))).toEqual(
+        src.video.map((p) => Array.from(p.data)),
+      );
+      expect(joined.audio.map(key)).toEqual(src.audio.map(key));
+      expect(result.audioPacketsCopied).toBe(src.audio.length);
+    }
+  });
+
+  it('saves a render as far as it got: its frames, and audio up to its last frame', async () => {
+    const src = await readAll(await openAsBlob(fixturePath('clusters.webm')));
+    const whole = await writePart(src, src.video, src.audio);
+    const cut = whole.slice(0, Math.floor(whole.size * 0.4));
+    const { bytes, frames: n, audioEndS } = await partExtent(cut);
+    const a = cut.slice(0, bytes);
+    const target = new MemoryTarget();
+    const result = await assembleParts([{ blob: a }], target, { container: null, complete: false });
+    expect(result.frames).toBe(n);
+    expect(result.container).toBe('mp4');
+    const saved = await readAll(new Blob([target.bytes()]));
+    expect(saved.video.map(key)).toEqual(src.video.slice(0, n).map(key));
+    const endS = src.video[n - 1]!.timestamp + src.video[n - 1]!.duration;
+    expect(saved.audio.length).toBeGreaterThan(0);
+    expect(saved.audio.every((p) => p.timestamp < endS)).toBe(true);
+    // the source's audio as far as the part's whole fragments hold it, and not past the video
+    expect(saved.audio.map(key)).toEqual(
+      src.audio.filter((p) => p.timestamp < Math.min(endS, audioEndS! - 1e-6)).map(key),
+    );
+    expect(result.durationSeconds).toBeCloseTo(endS - src.video[0]!.timestamp, 4);
+  });
+
+  it('refuses to join parts the encoder made differently', async () => {
+    const src = await readAll(await openAsBlob(fixturePath('clusters.webm')));
+    const a = await writePart(src, src.video.slice(0, 6), src.audio.slice(0, 5));
+    const other = { ...src, vcfg: { ...src.vcfg, codec: 'vp09.00.41.08' } };
+    const b = await writePart(other, src.video.slice(6, 12), []);
+    const target = new MemoryTarget();
+    await expect(
+      assembleParts([{ blob: a }, { blob: b }], target, { container: null, complete: true }),
+    ).rejects.toMatchObject({ code: 'ENCODER_FAILED' });
+    expect(() => target.bytes()).toThrow(/not finished/);
+  });
+});

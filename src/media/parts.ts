@@ -1,0 +1,331 @@
+/**
+ * Render parts: the app renders into fragmented MP4 parts in the origin-private file system, and
+ * joins them into the file the person asked for only at the end. A fragment (one keyframe
+ * interval, video and audio) is complete on disk once written, so when the tab closes, crashes
+ * or loses its GPU mid-render, every fragment before the one in flight is still there: the page
+ * can save those frames, or continue the render from the first frame missing into a new part.
+ *
+ * durableLength() finds how much of a part is whole fragments (a cut inside a moof makes
+ * mediabunny's reader fail, so a part is always read up to that length); assembleParts() remuxes
+ * parts, packet for packet, into the final container.
+ */
+import {
+  BlobSource,
+  EncodedAudioPacketSource,
+  EncodedPacketSink,
+  EncodedVideoPacketSource,
+  Input,
+  MP4,
+  Output,
+  StreamTarget,
+  type EncodedPacket,
+  type InputAudioTrack,
+  type InputVideoTrack,
+} from 'mediabunny';
+import { UpframeError } from '../shared/errors.ts';
+import type { VideoCodecChoice } from './encoder-config.ts';
+import { chooseContainer, makeFormat, type OutputContainer } from './output.ts';
+import type { OutputTarget } from './targets.ts';
+
+const utf8 = new TextDecoder();
+
+async function boxHeader(
+  file: Blob,
+  at: number,
+): Promise<{ type: string; size: number; header: number } | null> {
+  if (at + 8 > file.size) return null;
+  const bytes = new Uint8Array(await file.slice(at, Math.min(file.size, at + 16)).arrayBuffer());
+  const view = new DataView(bytes.buffer);
+  const type = utf8.decode(bytes.subarray(4, 8));
+  const size32 = view.getUint32(0);
+  if (size32 === 1) {
+    if (bytes.byteLength < 16) return null;
+    return { type, size: Number(view.getBigUint64(8)), header: 16 };
+  }
+  // 0 = "to the end of the file": a writer that did not finish; never a whole box here
+  if (size32 < 8) return null;
+  return { type, size: size32, header: 8 };
+}
+
+/**
+ * Bytes of `part` that are whole fragments: ftyp, moov, then moof + mdat pairs, up to the end of
+ * the last mdat that is all there. 0 when not even one fragment is.
+ */
+export async function durableLength(part: Blob): Promise<number> {
+  let at = 0;
+  let durable = 0;
+  let sawMoov = false;
+  let moofAt = -1;
+  for (;;) {
+    const box = await boxHeader(part, at);
+    if (!box || at + box.size > part.size) return durable;
+    if (box.type === 'moov') sawMoov = true;
+    else if (box.type === 'moof') moofAt = at;
+    else if (box.type === 'mdat' && sawMoov && moofAt >= 0) {
+      durable = at + box.size;
+      moofAt = -1;
+    }
+    at += box.size;
+  }
+}
+
+export interface PartSlice {
+  /** The part's bytes, cut to its durable length. */
+  readonly blob: Blob;
+  /** Take only this many video frames (decode order); undefined = all of them. */
+  readonly frames?: number;
+}
+
+export interface AssembleOptions {
+  /** As transcode's `container`: null = MP4 unless the audio needs WebM/MKV. */
+  readonly container: OutputContainer | null;
+  /**
+   * True when the last part ran to the end of the render (its audio may run past its last frame,
+   * as a whole-clip render's does); false for a render saved as far as it got, whose audio stops
+   * where its last frame ends.
+   */
+  readonly complete: boolean;
+  readonly signal?: AbortSignal;
+}
+
+export interface AssembleResult {
+  readonly frames: number;
+  readonly durationSeconds: number;
+  readonly bytes: number;
+  readonly codec: string;
+  readonly container: OutputContainer;
+  readonly width: number;
+  readonly height: number;
+  readonly audioPacketsCopied: number;
+  readonly warnings: readonly string[];
+}
+
+interface OpenPart {
+  readonly input: Input;
+  readonly video: InputVideoTrack;
+  readonly audio: InputAudioTrack | null;
+  readonly frames: number;
+  /** First frame's timestamp, seconds. */
+  readonly startS: number;
+  /** End of its last frame (of the frames taken), seconds. */
+  readonly endS: number;
+}
+
+async function openPart(slice: PartSlice, index: number): Promise<OpenPart> {
+  const input = new Input({ source: new BlobSource(slice.blob), formats: [MP4] });
+  try {
+    const video = await input.getPrimaryVideoTrack();
+    if (!video) throw new Error('no video track');
+    const audio = await input.getPrimaryAudioTrack();
+    let frames = 0;
+    let startS = Infinity;
+    let endS = -Infinity;
+    for await (const p of new EncodedPacketSink(video).packets(undefined, undefined, {
+      metadataOnly: true,
+    })) {
+      if (slice.frames !== undefined && frames >= slice.frames) break;
+      frames++;
+      startS = Math.min(startS, p.timestamp);
+      endS = Math.max(endS, p.timestamp + p.duration);
+    }
+    if (frames === 0) throw new Error('no frames');
+    return { input, video, audio, frames, startS, endS };
+  } catch (err) {
+    input.dispose();
+    throw new UpframeError(
+      'CORRUPT_INPUT',
+      `Part ${index + 1} of the render cannot be read (${err instanceof Error ? err.message : String(err)}).`,
+      { cause: err },
+    );
+  }
+}
+
+function sameBytes(a: AllowSharedBufferSource | undefined, b: AllowSharedBufferSource | undefined) {
+  if (!a || !b) return a === b;
+  const x = ArrayBuffer.isView(a)
+    ? new Uint8Array(a.buffer, a.byteOffset, a.byteLength)
+    : new Uint8Array(a);
+  const y = ArrayBuffer.isView(b)
+    ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
+    : new Uint8Array(b);
+  return x.byteLength === y.byteLength && x.every((v, i) => v === y[i]);
+}
+
+export interface PartExtent {
+  /** Bytes of whole fragments (durableLength). */
+  readonly bytes: number;
+  /** Video frames in them. */
+  readonly frames: number;
+  /**
+   * Where their audio ends (end of the last audio packet, seconds on the part's timeline), or
+   * null without audio. A continuation copies the source's audio from here, not from its first
+   * frame: the audio of the fragment that was lost lies between the two.
+   */
+  readonly audioEndS: number | null;
+}
+
+/** What survives of a part: its whole fragments, their frames and where their audio ends. */
+export async function partExtent(part: Blob): Promise<PartExtent> {
+  const bytes = await durableLength(part);
+  if (bytes === 0) return { bytes, frames: 0, audioEndS: null };
+  const open = await openPart({ blob: part.slice(0, bytes) }, 0);
+  try {
+    let audioEndS: number | null = null;
+    if (open.audio) {
+      const last = await new EncodedPacketSink(open.audio).getPacket(Infinity, {
+        metadataOnly: true,
+      });
+      if (last) audioEndS = last.timestamp + last.duration;
+    }
+    return { bytes, frames: open.frames, audioEndS };
+  } finally {
+    open.input.dispose();
+  }
+}
+
+/**
+ * Joins parts into one file in `target` (committed on success, aborted on failure). Part i's audio
+ * stops where part i + 1's audio starts (a continuation starts its audio where the durable audio
+ * before it ended); timestamps are copied as they are (parts carry the render's own timeline).
+ */
+export async function assembleParts(
+  slices: readonly PartSlice[],
+  target: OutputTarget,
+  opts: AssembleOptions,
+): Promise<AssembleResult> {
+  const parts: OpenPart[] = [];
+  let output: Output | null = null;
+  try {
+    if (slices.length === 0) throw new UpframeError('INVALID_OPTION', 'A render has no parts.');
+    for (const [i, slice] of slices.entries()) parts.push(await openPart(slice, i));
+    const first = parts[0]!;
+    const videoCodec = await first.video.getCodec();
+    const videoConfig = await first.video.getDecoderConfig();
+    if (!videoCodec || !videoConfig)
+      throw new UpframeError('CORRUPT_INPUT', 'A render part has no video codec.');
+    for (const [i, part] of parts.entries()) {
+      const config = await part.video.getDecoderConfig();
+      if (
+        i > 0 &&
+        (config?.codec !== videoConfig.codec ||
+          !sameBytes(config.description, videoConfig.description))
+      ) {
+        throw new UpframeError(
+          'ENCODER_FAILED',
+          `The browser encoded part ${i + 1} of this render differently from part 1 ` +
+            `(${config?.codec ?? 'unknown'} against ${videoConfig.codec}), so they cannot be joined.`,
+        );
+      }
+    }
+    const withAudio = parts.find((p) => p.audio !== null)?.audio ?? null;
+    const audioCodec = withAudio ? await withAudio.getCodec() : null;
+    const audioConfig = withAudio ? await withAudio.getDecoderConfig() : null;
+    const container = chooseContainer(
+      opts.container ?? undefined,
+      videoCodec as VideoCodecChoice,
+      audioCodec,
+    );
+    const format = makeFormat(container);
+    const warnings: string[] = [];
+    output = new Output({ format, target: new StreamTarget(target.open()) });
+    const videoSource = new EncodedVideoPacketSource(videoCodec);
+    const rotation = first.video.rotation;
+    if (rotation !== 0 && !format.supportsVideoRotationMetadata) {
+      warnings.push(
+        `The ${container} format cannot store rotation; the video will appear unrotated.`,
+      );
+    }
+    output.addVideoTrack(
+      videoSource,
+      rotation !== 0 && format.supportsVideoRotationMetadata ? { rotation } : {},
+    );
+    const audioSource = audioCodec && audioConfig ? new EncodedAudioPacketSource(audioCodec) : null;
+    if (audioSource) output.addAudioTrack(audioSource);
+    await output.start();
+
+    let frames = 0;
+    let audioPackets = 0;
+    let videoMeta: { decoderConfig: VideoDecoderConfig } | undefined = {
+      decoderConfig: videoConfig,
+    };
+    let audioMeta: { decoderConfig: AudioDecoderConfig } | undefined = audioConfig
+      ? { decoderConfig: audioConfig }
+      : undefined;
+    const audioStarts = await Promise.all(
+      parts.map(async (p) => {
+        if (!p.audio) return null;
+        const first = await new EncodedPacketSink(p.audio).getFirstPacket({ metadataOnly: true });
+        return first?.timestamp ?? null;
+      }),
+    );
+    for (const [i, part] of parts.entries()) {
+      const next = parts[i + 1];
+      const audioTo = next
+        ? (audioStarts[i + 1] ?? next.startS)
+        : opts.complete
+          ? Infinity
+          : part.endS;
+      const limit = slices[i]!.frames ?? Infinity;
+      const videoIt = new EncodedPacketSink(part.video).packets();
+      const audioIt =
+        audioSource && part.audio ? new EncodedPacketSink(part.audio).packets() : null;
+      let taken = 0;
+      const nextVideo = async (): Promise<EncodedPacket | null> => {
+        if (taken >= limit) return null;
+        const r = await videoIt.next();
+        if (r.done) return null;
+        taken++;
+        return r.value;
+      };
+      const nextAudio = async (): Promise<EncodedPacket | null> => {
+        if (!audioIt) return null;
+        const r = await audioIt.next();
+        return r.done || r.value.timestamp >= audioTo ? null : r.value;
+      };
+      let v = await nextVideo();
+      let a = await nextAudio();
+      while (v || a) {
+        if (opts.signal?.aborted) {
+          throw new UpframeError('EXPORT_CANCELED', 'The export was canceled.');
+        }
+        if (a && (!v || a.timestamp <= v.timestamp)) {
+          await audioSource!.add(a, audioMeta);
+          audioMeta = undefined;
+          audioPackets++;
+          a = await nextAudio();
+        } else {
+          await videoSource.add(v!, videoMeta);
+          videoMeta = undefined;
+          frames++;
+          v = await nextVideo();
+        }
+      }
+      await videoIt.return(undefined);
+      await audioIt?.return(undefined);
+    }
+    videoSource.close();
+    audioSource?.close();
+    await output.finalize();
+    await target.commit();
+    const last = parts[parts.length - 1]!;
+    return {
+      frames,
+      durationSeconds: last.endS - first.startS,
+      bytes: target.bytesWritten,
+      codec: videoConfig.codec,
+      container,
+      width: first.video.codedWidth,
+      height: first.video.codedHeight,
+      audioPacketsCopied: audioPackets,
+      warnings,
+    };
+  } catch (err) {
+    if (output && output.state !== 'finalized' && output.state !== 'canceled') {
+      await output.cancel().catch(() => undefined);
+    }
+    await target.abort(err);
+    throw err;
+  } finally {
+    for (const p of parts) p.input.dispose();
+  }
+}

@@ -1,0 +1,94 @@
+import { useShallow } from 'zustand/react/shallow';
+import { formatBytes } from '../shared/format.ts';
+import { continueRecovered, discardRecovered, saveRecovered } from '../state/job-actions.ts';
+import { useStore, type RecoverableRender } from '../state/store.ts';
+import { ErrorMessage } from './error-message.tsx';
+
+/**
+ * Renders that stopped before they finished (the tab closed or crashed, the GPU was lost): their
+ * frames are kept, and each can be saved as it is, continued from the first missing frame when
+ * its clip is open again, or discarded.
+ */
+export function RecoveryBanner() {
+  const { recovery, file, ready, jobBusy } = useStore(
+    useShallow((s) => ({
+      recovery: s.recovery,
+      file: s.source.file,
+      // as for Render: the clip's summary is in and decodable
+      ready: s.source.summary !== null && s.source.summary.decodable,
+      jobBusy:
+        s.job.phase === 'running' || s.job.phase === 'paused' || s.job.phase === 'previewing',
+    })),
+  );
+  if (recovery.renders.length === 0 && !recovery.error) return null;
+  const matches = (r: RecoverableRender) =>
+    file !== null &&
+    file.name === r.sourceName &&
+    file.size === r.sourceSize &&
+    file.lastModified === r.sourceLastModified;
+  return (
+    <section className="recovery" aria-label="Unfinished renders" data-testid="recovery">
+      {recovery.renders.map((r) => {
+        const saved = recovery.saved[r.id];
+        const busy = recovery.busy === r.id;
+        const canContinue = r.canContinue && matches(r) && ready && !jobBusy;
+        return (
+          <div className="recovery-item" key={r.id} data-testid="recovery-item">
+            <p>
+              <strong>Unfinished render of {r.sourceName}.</strong> It stopped after{' '}
+              <span data-testid="recovery-frames">{r.framesDone}</span> of {r.framesTotal} frames (
+              {formatBytes(r.bytes)} kept in this browser).{' '}
+              {!r.canContinue
+                ? 'Its model came from files picked from disk, so it can only be saved as it is.'
+                : matches(r)
+                  ? 'The clip is open: the render can continue where it stopped.'
+                  : `Open ${r.sourceName} again to continue it.`}
+            </p>
+            <div className="actions">
+              <button
+                type="button"
+                className="button"
+                data-testid="recovery-continue"
+                disabled={!canContinue || busy}
+                onClick={() => void continueRecovered(r.id)}
+              >
+                Continue the render
+              </button>
+              <button
+                type="button"
+                className="button secondary"
+                data-testid="recovery-save"
+                disabled={busy || recovery.busy !== null}
+                onClick={() => void saveRecovered(r.id)}
+              >
+                {busy ? 'Saving…' : `Save the ${r.framesDone} frames`}
+              </button>
+              <button
+                type="button"
+                className="button danger"
+                data-testid="recovery-discard"
+                disabled={busy || recovery.busy !== null}
+                onClick={() => void discardRecovered(r.id)}
+              >
+                Discard
+              </button>
+              {saved?.kind === 'download' ? (
+                <a
+                  className="button secondary"
+                  data-testid="recovery-download"
+                  href={saved.url}
+                  download={saved.name}
+                >
+                  Download {saved.name}
+                </a>
+              ) : saved ? (
+                <span data-testid="recovery-saved">Saved as {saved.name}.</span>
+              ) : null}
+            </div>
+          </div>
+        );
+      })}
+      {recovery.error ? <ErrorMessage error={recovery.error} testId="recovery-error" /> : null}
+    </section>
+  );
+}
