@@ -145,4 +145,31 @@ test('a render whose tab closed keeps its frames, which can be saved or continue
   const late = psnr(frames(CLIP, kept + 1, 24, join(DIR, 'src-late.mkv')), after, x2);
   expect(same).toBeGreaterThan(22);
   expect(same).toBeGreaterThan(Math.max(early, late) + 1);
+
+  // the two downloads live in this browser's private storage while their page is open, and the
+  // first page to start after it closed removes them
+  const made = await downloads(next);
+  expect(made).toHaveLength(2);
+  const other = await context.newPage();
+  await other.goto('/');
+  await expect(other.locator('main')).toHaveAttribute('data-recovery-checked', 'true');
+  expect(await downloads(other)).toEqual(made);
+  await next.close();
+  await other.close();
+  const later = await context.newPage();
+  await later.goto('/');
+  await expect(later.locator('main')).toHaveAttribute('data-recovery-checked', 'true');
+  expect(await downloads(later)).toEqual([]);
 });
+
+/** Download files in the origin-private file system. */
+function downloads(page: Page): Promise<string[]> {
+  return page.evaluate(async () => {
+    const root = await navigator.storage.getDirectory();
+    const names: string[] = [];
+    for await (const name of (root as unknown as { keys(): AsyncIterable<string> }).keys()) {
+      if (name.startsWith('render-')) names.push(name);
+    }
+    return names.sort();
+  });
+}

@@ -250,7 +250,41 @@ async function chooseOutput(name: string): Promise<{ output: JobOutput; label: s
       throw err;
     }
   }
-  return { output: { type: 'opfs', name: `render-${Date.now()}-${name}` }, label: name };
+  const opfsName = `${DOWNLOAD_PREFIX}${Date.now()}-${name}`;
+  holdDownload(opfsName);
+  return { output: { type: 'opfs', name: opfsName }, label: name };
+}
+
+/**
+ * A download is a file in the origin-private file system that the page's link reads, so it must
+ * stay while that page lives, and nothing else ever removes it. Each page holds a Web Lock per
+ * download for its lifetime; the next page to start removes the downloads no page holds.
+ */
+const DOWNLOAD_PREFIX = 'render-';
+const downloadLock = (name: string): string => `upframe-download-${name}`;
+
+function holdDownload(name: string): void {
+  void navigator.locks
+    ?.request(downloadLock(name), () => new Promise<never>(() => undefined))
+    .catch(() => undefined);
+}
+
+export async function dropStaleDownloads(): Promise<number> {
+  if (!navigator.locks || !navigator.storage?.getDirectory) return 0;
+  const root = await navigator.storage.getDirectory();
+  const held = new Set(((await navigator.locks.query()).held ?? []).map((l) => l.name));
+  let removed = 0;
+  for await (const [name, handle] of (
+    root as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }
+  ).entries()) {
+    if (handle.kind !== 'file' || !name.startsWith(DOWNLOAD_PREFIX)) continue;
+    if (held.has(downloadLock(name))) continue;
+    await root.removeEntry(name).then(
+      () => removed++,
+      () => undefined,
+    );
+  }
+  return removed;
 }
 
 let nextJobId = 1;
@@ -337,14 +371,19 @@ async function savedOutput(
   return { kind: 'file', name: chosen.label };
 }
 
-/** Lists the renders a closed tab (or a lost GPU) left unfinished. */
-export async function loadRecovery(): Promise<void> {
+/**
+ * Lists the renders a closed tab (or a lost GPU) left unfinished; at the page's start (`startup`)
+ * it also removes the downloads of pages that are gone.
+ */
+export async function loadRecovery(startup = false): Promise<void> {
   try {
+    if (startup) await dropStaleDownloads();
     const renders = await jobWorker().call('renders.list', {});
     updateSlice('recovery', { renders });
   } catch (err) {
     updateSlice('recovery', { error: toErrorInfo(err) });
   }
+  updateSlice('recovery', { checked: true });
 }
 
 /** Continues a stopped render; the clip it was made from must be the one open. */

@@ -99,6 +99,8 @@ export interface RecoverySlice {
   /** Where the frames of a stopped render were saved, by render id. */
   readonly saved: Readonly<Record<string, SavedOutput>>;
   readonly error: ErrorInfo | null;
+  /** True once the page has looked for stopped renders (and stale downloads) at its start. */
+  readonly checked: boolean;
 }
 
 export interface AppState {
@@ -110,7 +112,7 @@ export interface AppState {
 }
 
 export const initialState: AppState = {
-  recovery: { renders: [], busy: null, saved: {}, error: null },
+  recovery: { renders: [], busy: null, saved: {}, error: null, checked: false },
   source: { file: null, summary: null, probing: false, error: null },
   job: {
     phase: 'idle',

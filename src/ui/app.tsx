@@ -5,16 +5,18 @@ import { CompareView } from './compare-view.tsx';
 import { DropTarget } from './drop-target.tsx';
 import { GpuBadge } from './gpu-badge.tsx';
 import { RecoveryBanner } from './recovery-banner.tsx';
+import { useStore } from '../state/store.ts';
 import { RenderPanel } from './render-panel.tsx';
 import { SettingsPanel } from './settings-panel.tsx';
 import { SourcePanel } from './source-panel.tsx';
 
 export function App() {
+  const recoveryChecked = useStore((s) => s.recovery.checked);
   useEffect(() => {
     listenToWorker();
     void probeGpu();
     void loadPacks();
-    void loadRecovery();
+    void loadRecovery(true);
   }, []);
   return (
     <DropTarget>
@@ -25,7 +27,7 @@ export function App() {
         <GpuBadge />
       </header>
       <RecoveryBanner />
-      <main className="workspace">
+      <main className="workspace" data-recovery-checked={recoveryChecked}>
         <div className="sidebar">
           <SourcePanel />
           <SettingsPanel />

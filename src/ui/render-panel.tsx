@@ -98,6 +98,9 @@ export function RenderPanel() {
               ? ` · ${formatDuration(job.etaSeconds)} left`
               : ''}
             {job.phase === 'paused' ? ' · paused' : ''}
+            {job.phase === 'running' && job.framesTotal > 0 && job.framesDone >= job.framesTotal
+              ? ' · writing the file'
+              : ''}
           </p>
         </div>
       ) : null}
