@@ -103,7 +103,10 @@ test('a render whose tab closed keeps its frames, which can be saved or continue
   expect(kept).toBeGreaterThanOrEqual(96);
   expect(kept).toBeLessThan(FRAMES);
   await expect(item).toContainText(`It stopped after ${kept} of ${FRAMES} frames`);
-  await expect(item).toContainText('Open long take.mp4 again to continue it.');
+  // it continues with its own settings (x2 on the CPU), whatever the page is set to now
+  await expect(item).toContainText(
+    'Open long take.mp4 again to continue it (with ESRGAN medium x2 (UpscalerJS), H.264, on the CPU).',
+  );
   await expect(next.getByTestId('recovery-continue')).toBeDisabled();
   await screenshot(next, 'recovery-offered');
 

@@ -8,7 +8,8 @@ import type { PackIndexEntry, RecoverableRender, SourceSummary } from '../worker
 import type { ModelChoice } from '../worker/settings.ts';
 import type { ErrorInfo } from '../shared/errors.ts';
 
-export type { RecoverableRender };
+export type { JobSettings } from '../worker/settings.ts';
+export type { PackIndexEntry, RecoverableRender };
 
 export interface SourceSlice {
   readonly file: File | null;

@@ -1,7 +1,12 @@
 import { useShallow } from 'zustand/react/shallow';
 import { formatBytes } from '../shared/format.ts';
 import { continueRecovered, discardRecovered, saveRecovered } from '../state/job-actions.ts';
-import { useStore, type RecoverableRender } from '../state/store.ts';
+import {
+  useStore,
+  type JobSettings,
+  type PackIndexEntry,
+  type RecoverableRender,
+} from '../state/store.ts';
 import { ErrorMessage } from './error-message.tsx';
 
 /**
@@ -10,9 +15,10 @@ import { ErrorMessage } from './error-message.tsx';
  * its clip is open again, or discarded.
  */
 export function RecoveryBanner() {
-  const { recovery, file, ready, jobBusy } = useStore(
+  const { recovery, file, ready, jobBusy, packs } = useStore(
     useShallow((s) => ({
       recovery: s.recovery,
+      packs: s.settings.packs,
       file: s.source.file,
       // as for Render: the clip's summary is in and decodable
       ready: s.source.summary !== null && s.source.summary.decodable,
@@ -41,8 +47,9 @@ export function RecoveryBanner() {
               {!r.canContinue
                 ? 'Its model came from files picked from disk, so it can only be saved as it is.'
                 : matches(r)
-                  ? 'The clip is open: the render can continue where it stopped.'
-                  : `Open ${r.sourceName} again to continue it.`}
+                  ? 'The clip is open: the render can continue where it stopped'
+                  : `Open ${r.sourceName} again to continue it`}
+              {r.settings ? ` (${describeSettings(r.settings, packs)}).` : ''}
             </p>
             <div className="actions">
               <button
@@ -91,4 +98,21 @@ export function RecoveryBanner() {
       {recovery.error ? <ErrorMessage error={recovery.error} testId="recovery-error" /> : null}
     </section>
   );
+}
+
+const CODECS = { avc: 'H.264', vp9: 'VP9', av1: 'AV1' } as const;
+
+/** The settings a stopped render continues with, which may differ from the page's. */
+export function describeSettings(settings: JobSettings, packs: readonly PackIndexEntry[]): string {
+  const m = settings.model;
+  const model =
+    m.type === 'builtin'
+      ? (packs.find((p) => p.name === m.name)?.title ?? m.name)
+      : m.type === 'url'
+        ? m.url
+        : m.type === 'none'
+          ? 'no model'
+          : 'the default model';
+  const where = settings.backend === 'webgpu' ? 'the GPU' : 'the CPU';
+  return `with ${model}, ${CODECS[settings.codec]}, on ${where}`;
 }

@@ -58,6 +58,8 @@ export interface RecoverableRender {
   readonly bytes: number;
   /** False when its model came from picked files, which cannot be stored: it can only be saved. */
   readonly canContinue: boolean;
+  /** The settings a continuation uses (its own, not the page's); null when it cannot continue. */
+  readonly settings: JobSettings | null;
 }
 
 export interface RequestTable {

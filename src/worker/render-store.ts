@@ -162,6 +162,7 @@ export function summarize(state: RenderState): RecoverableRender {
     framesTotal: j.range.end - j.range.start,
     bytes: state.bytes,
     canContinue: j.settings !== null,
+    settings: j.settings,
   };
 }
 
