@@ -242,7 +242,9 @@ export function renderTables(
   for (const c of report.cases) {
     if (c.kind === 'long') {
       out.push('');
-      out.push('**Long clip** (identity transcode, 160x96 with an AAC track, JS heap of the page)');
+      out.push(
+        '**Long clip** (identity transcode into a render part, 160x96 with an AAC track, JS heap of the page)',
+      );
       out.push('');
       if (!c.outcome.ok) {
         out.push(`failed: ${c.outcome.error.message}`);
@@ -287,6 +289,14 @@ export function renderTables(
           `Ratio ${b.frames} / ${a.frames} frames: peak ${(b.peakHeapBytes / a.peakHeapBytes).toFixed(2)}${after} (${fmt(c.outcome.value.fps, 0)} fps).${growth}`,
         );
       }
+      const j = c.outcome.value.join;
+      out.push('');
+      out.push(
+        `Join (the part into the output file, after the last frame): ${j.frames} frames in ` +
+          `${fmt(j.seconds, 1)} s (${fmt(j.frames / j.seconds, 0)} frames/s, part ` +
+          `${mib(j.partBytes)} MiB), peak JS heap ${mib(j.peakHeapBytes)} MiB, after GC ` +
+          `${mib(j.heapAfterGcBytes)} MiB.`,
+      );
     }
     if (c.kind === 'peer') {
       out.push('');

@@ -8,7 +8,7 @@ import { loadPack, type PackSource } from '../engine/packs.ts';
 import { planTiles } from '../engine/tiling.ts';
 import { sharedGpu } from '../gpu/device.ts';
 import { openFrameCount, peakOpenFrameCount, resetPeakOpenFrameCount } from '../media/frame.ts';
-import { openInput } from '../media/index.ts';
+import { assembleParts, MemoryTarget, openInput } from '../media/index.ts';
 import { toErrorInfo, type ErrorInfo } from '../shared/errors.ts';
 import { createEnhancer } from '../worker/enhancers.ts';
 import { cfrCase, cfrPlanBytes } from './cfr.ts';
@@ -16,7 +16,7 @@ import { decodeClip } from './frames.ts';
 import { heapAfterGc, HeapPeak, memorySource } from './memory.ts';
 import { NaiveGpuSrEnhancer } from './naive-sr.ts';
 import { peerCase, type PeerBackend } from './peer.ts';
-import { buildSrEnhancer, fetchClip, timedRun } from './pipeline.ts';
+import { buildSrEnhancer, DiscardTarget, fetchClip, timedRun } from './pipeline.ts';
 import type {
   CfrCaseResult,
   DecodedClip,
@@ -181,7 +181,11 @@ async function longClip(clipUrl: string, checkpoints: readonly number[]): Promis
   heapAfterGc();
   resetPeakOpenFrameCount();
   const started = performance.now();
+  // as the app renders: into a fragmented MP4 part (kept in memory here, outside the JS heap),
+  // then joined into the output file
+  const part = new MemoryTarget();
   const run = await timedRun(clip, null, {
+    part,
     frameRange: { start: 0, end: Math.max(...checkpoints) },
     onFrame: (done) => {
       heap.sample();
@@ -196,7 +200,24 @@ async function longClip(clipUrl: string, checkpoints: readonly number[]): Promis
       }
     },
   });
-  return { checkpoints: points, fps: run.frames / ((performance.now() - started) / 1000) };
+  const fps = run.frames / ((performance.now() - started) / 1000);
+  const blob = new Blob([part.bytes()]);
+  heapAfterGc();
+  const joinHeap = new HeapPeak();
+  const joinStarted = performance.now();
+  const joined = await assembleParts([{ blob }], new DiscardTarget(), {
+    container: null,
+    complete: true,
+    onProgress: () => joinHeap.sample(),
+  });
+  const join = {
+    frames: joined.frames,
+    seconds: (performance.now() - joinStarted) / 1000,
+    partBytes: blob.size,
+    peakHeapBytes: joinHeap.value,
+    heapAfterGcBytes: heapAfterGc(),
+  };
+  return { checkpoints: points, fps, join };
 }
 
 async function peer(request: Parameters<BenchApi['peer']>[0]): Promise<PeerCaseResult> {

@@ -44,6 +44,8 @@ export async function fetchClip(url: string): Promise<Blob> {
 
 export interface RunOptions {
   readonly frameRange?: { readonly start: number; readonly end: number };
+  /** Write a render part (fragmented MP4, as the app does) into this target instead of dropping the bytes. */
+  readonly part?: OutputTarget;
   /** Called after every frame (e.g. to sample memory at checkpoints). */
   readonly onFrame?: (framesDone: number) => void;
 }
@@ -61,7 +63,8 @@ export async function timedRun(
   const started = performance.now();
   const result = await transcode({
     input: clip,
-    target: new DiscardTarget(),
+    target: options.part ?? new DiscardTarget(),
+    ...(options.part ? { part: true } : {}),
     codec: 'avc',
     quality: 'high',
     ...(options.frameRange ? { frameRange: options.frameRange } : {}),

@@ -65,6 +65,14 @@ export interface LongClipResult {
     readonly peakOpenFrames: number;
   }[];
   readonly fps: number;
+  /** The app's last step: the render's part joined into the output file. */
+  readonly join: {
+    readonly frames: number;
+    readonly seconds: number;
+    readonly partBytes: number;
+    readonly peakHeapBytes: number | null;
+    readonly heapAfterGcBytes: number | null;
+  };
 }
 
 export interface CfrCaseResult {

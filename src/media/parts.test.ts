@@ -123,11 +123,14 @@ describe('render parts', () => {
     );
     for (const container of ['webm', 'mp4'] as const) {
       const target = new MemoryTarget();
+      const seen: [number, number][] = [];
       const result = await assembleParts([{ blob: a, frames: n }, { blob: b }], target, {
         container,
         complete: true,
+        onProgress: (done, total) => seen.push([done, total]),
       });
       expect(result.frames).toBe(src.video.length);
+      expect(seen).toEqual(src.video.map((_, i) => [i + 1, src.video.length]));
       expect(result.container).toBe(container);
       const joined = await readAll(new Blob([target.bytes()]));
       expect(joined.video.map(key)).toEqual(src.video.map(key));

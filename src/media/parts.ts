@@ -86,6 +86,8 @@ export interface AssembleOptions {
    */
   readonly complete: boolean;
   readonly signal?: AbortSignal;
+  /** Called after every video frame copied, with the count so far and the total. */
+  readonly onProgress?: (framesDone: number, framesTotal: number) => void;
 }
 
 export interface AssembleResult {
@@ -244,6 +246,7 @@ export async function assembleParts(
     await output.start();
 
     let frames = 0;
+    const framesTotal = parts.reduce((sum, p) => sum + p.frames, 0);
     let audioPackets = 0;
     let videoMeta: { decoderConfig: VideoDecoderConfig } | undefined = {
       decoderConfig: videoConfig,
@@ -297,6 +300,7 @@ export async function assembleParts(
           await videoSource.add(v!, videoMeta);
           videoMeta = undefined;
           frames++;
+          opts.onProgress?.(frames, framesTotal);
           v = await nextVideo();
         }
       }

@@ -70,6 +70,7 @@ function onWorkerEvent(event: WorkerEvent): void {
     framesTotal: event.framesTotal,
     fps: event.fps,
     etaSeconds: event.fps > 0 ? left / event.fps : null,
+    writing: event.writing ?? null,
   });
 }
 

@@ -120,6 +120,7 @@ describe('store actions', () => {
       busy: null,
       saved: {},
       error: null,
+      checked: false,
     });
   });
 

@@ -44,6 +44,8 @@ export interface JobSlice {
     readonly total: number;
   } | null;
   readonly error: ErrorInfo | null;
+  /** After the last frame: how much of the file is written (0..1), once known. */
+  readonly writing: number | null;
 }
 
 export type CompareMode = 'split' | 'side-by-side';
@@ -127,6 +129,7 @@ export const initialState: AppState = {
     previewMs: null,
     modelLoad: null,
     error: null,
+    writing: null,
   },
   compare: { frames: [], index: 0, mode: 'split', split: 0.5, zoom: 1, panX: 0, panY: 0 },
   settings: {

@@ -99,7 +99,7 @@ export function RenderPanel() {
               : ''}
             {job.phase === 'paused' ? ' · paused' : ''}
             {job.phase === 'running' && job.framesTotal > 0 && job.framesDone >= job.framesTotal
-              ? ' · writing the file'
+              ? ` · writing the file${job.writing !== null ? ` (${Math.floor(job.writing * 100)} %)` : ''}`
               : ''}
           </p>
         </div>

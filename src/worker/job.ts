@@ -280,6 +280,7 @@ async function assemble(
   output: JobOutput,
   complete: boolean,
   signal?: AbortSignal,
+  onProgress?: (framesDone: number, framesTotal: number) => void,
 ): Promise<AssembleResult> {
   const j = state.journal;
   const slices = [];
@@ -296,6 +297,7 @@ async function assemble(
     container: j.settings?.container ?? null,
     complete,
     ...(signal ? { signal } : {}),
+    ...(onProgress ? { onProgress } : {}),
   });
 }
 
@@ -337,7 +339,24 @@ async function finishRender(
     processMs: part?.processMs ?? 0,
     encodeMs: part?.encodeMs ?? 0,
   });
-  const result = await assemble(state, output, true);
+  let lastEmit = 0;
+  const result = await assemble(state, output, true, undefined, (done, total) => {
+    const now = performance.now();
+    if (now - lastEmit < PROGRESS_INTERVAL_MS && done < total) return;
+    lastEmit = now;
+    emit({
+      kind: 'job-progress',
+      jobId,
+      framesDone: total,
+      framesTotal: total,
+      fps: 0,
+      paused: false,
+      decodeMs: part?.decodeMs ?? 0,
+      processMs: part?.processMs ?? 0,
+      encodeMs: part?.encodeMs ?? 0,
+      writing: done / total,
+    });
+  });
   await deleteRender(journal.id);
   return outcomeOf(result, part);
 }

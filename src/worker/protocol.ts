@@ -119,6 +119,8 @@ export interface JobProgressEvent {
   readonly decodeMs: number;
   readonly processMs: number;
   readonly encodeMs: number;
+  /** After the last frame: how much of the file is written (0..1) while the parts are joined. */
+  readonly writing?: number;
 }
 
 /** A processed frame for the scrubber: both bitmaps at the enhanced size (jobId 0 = preview). */
