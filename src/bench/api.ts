@@ -8,7 +8,7 @@ import { loadPack, type PackSource } from '../engine/packs.ts';
 import { planTiles } from '../engine/tiling.ts';
 import { sharedGpu } from '../gpu/device.ts';
 import { openFrameCount, peakOpenFrameCount, resetPeakOpenFrameCount } from '../media/frame.ts';
-import { assembleParts, MemoryTarget, openInput } from '../media/index.ts';
+import { assembleParts, openInput } from '../media/index.ts';
 import { toErrorInfo, type ErrorInfo } from '../shared/errors.ts';
 import { createEnhancer } from '../worker/enhancers.ts';
 import { cfrCase, cfrPlanBytes } from './cfr.ts';
@@ -16,7 +16,7 @@ import { decodeClip } from './frames.ts';
 import { heapAfterGc, HeapPeak, memorySource } from './memory.ts';
 import { NaiveGpuSrEnhancer } from './naive-sr.ts';
 import { peerCase, type PeerBackend } from './peer.ts';
-import { buildSrEnhancer, DiscardTarget, fetchClip, timedRun } from './pipeline.ts';
+import { BlobTarget, buildSrEnhancer, DiscardTarget, fetchClip, timedRun } from './pipeline.ts';
 import type {
   CfrCaseResult,
   DecodedClip,
@@ -181,9 +181,9 @@ async function longClip(clipUrl: string, checkpoints: readonly number[]): Promis
   heapAfterGc();
   resetPeakOpenFrameCount();
   const started = performance.now();
-  // as the app renders: into a fragmented MP4 part (kept in memory here, outside the JS heap),
-  // then joined into the output file
-  const part = new MemoryTarget();
+  // as the app renders: into a fragmented MP4 part (a Blob here, outside the JS heap, as the
+  // app's part is a file), then joined into the output file
+  const part = new BlobTarget();
   const run = await timedRun(clip, null, {
     part,
     frameRange: { start: 0, end: Math.max(...checkpoints) },
@@ -201,7 +201,7 @@ async function longClip(clipUrl: string, checkpoints: readonly number[]): Promis
     },
   });
   const fps = run.frames / ((performance.now() - started) / 1000);
-  const blob = new Blob([part.bytes()]);
+  const blob = part.blob();
   heapAfterGc();
   const joinHeap = new HeapPeak();
   const joinStarted = performance.now();

@@ -36,6 +36,54 @@ export class DiscardTarget implements OutputTarget {
   }
 }
 
+/**
+ * Keeps the written file as a Blob, which Chromium holds outside the JS heap (as the app's part
+ * is a file on disk): writes come in order, except small patches of the last megabyte, which is
+ * held as bytes until more follows.
+ */
+export class BlobTarget implements OutputTarget {
+  bytesWritten = 0;
+  private sealed: Blob[] = [];
+  private sealedBytes = 0;
+  private tail = new Uint8Array(0);
+
+  open(): WritableStream<StreamTargetChunk> {
+    return new WritableStream<StreamTargetChunk>({
+      write: (chunk) => {
+        const at = chunk.position - this.sealedBytes;
+        if (at < 0) throw new Error('BlobTarget: a write behind the bytes already sealed');
+        const end = at + chunk.data.byteLength;
+        if (end > this.tail.byteLength) {
+          const grown = new Uint8Array(end);
+          grown.set(this.tail);
+          this.tail = grown;
+        }
+        this.tail.set(chunk.data, at);
+        this.bytesWritten = Math.max(this.bytesWritten, chunk.position + chunk.data.byteLength);
+        const keep = 1 << 20;
+        if (this.tail.byteLength > 8 * keep) {
+          const cut = this.tail.byteLength - keep;
+          this.sealed.push(new Blob([this.tail.slice(0, cut)]));
+          this.sealedBytes += cut;
+          this.tail = this.tail.slice(cut);
+        }
+      },
+    });
+  }
+
+  blob(): Blob {
+    return new Blob([...this.sealed, this.tail]);
+  }
+
+  commit(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  abort(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
 export async function fetchClip(url: string): Promise<Blob> {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);

@@ -7,12 +7,11 @@ import {
   EncodedPacketSink,
   EncodedVideoPacketSource,
   Input,
-  Output,
   type EncodedPacket,
 } from 'mediabunny';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureMediaFixtures, fixturePath } from '../../test/media-fixtures.ts';
-import { partFormat } from './output.ts';
+import { partOutput } from './output.ts';
 import { assembleParts, durableLength, partExtent } from './parts.ts';
 import { MemoryTarget } from './targets.ts';
 
@@ -51,7 +50,7 @@ async function readAll(blob: Blob): Promise<Source> {
 async function writePart(src: Source, video: EncodedPacket[], audio: EncodedPacket[]) {
   const target = new BufferTarget();
   // a fragment per keyframe (every 6 frames) so a 2 s clip makes eight of them
-  const out = new Output({ format: partFormat(0.2), target });
+  const { output: out } = partOutput(target, 0.2);
   const vs = new EncodedVideoPacketSource('vp9');
   const as = new EncodedAudioPacketSource('opus');
   out.addVideoTrack(vs);
@@ -67,6 +66,15 @@ async function writePart(src: Source, video: EncodedPacket[], audio: EncodedPack
   }
   while (ai < audio.length) await as.add(audio[ai++]!);
   await out.finalize();
+  // every finished fragment's sample list was cut to its first sample as it was written (the
+  // only one mediabunny reads again, for the mfra index): a part's memory does not grow with
+  // its length. This reads mediabunny's internals; if an upgrade renames them, this fails.
+  const chunks = (out as unknown as { _muxer: { finalizedChunks: { samples: unknown[] }[] } })
+    ._muxer.finalizedChunks;
+  if (video.length > 12) {
+    expect(chunks.length).toBeGreaterThan(2);
+    expect(chunks.slice(0, -2).every((c) => c.samples.length === 1)).toBe(true);
+  }
   return new Blob([target.buffer!]);
 }
 
