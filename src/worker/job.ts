@@ -21,6 +21,7 @@ import { sharedGpu } from '../gpu/device.ts';
 import { deviceLoss } from '../gpu/readback.ts';
 import { createEnhancer } from './enhancers.ts';
 import {
+  continuation,
   deleteRender,
   newRenderId,
   partFile,
@@ -226,31 +227,17 @@ export async function resumeJob(
           'save the frames it made, or start it again.',
       );
     }
-    const state = await renderState(before);
-    const last = before.parts.length - 1;
-    const sealed = before.parts.map((p, i) =>
-      i === last
-        ? { ...p, frames: state.extents[i]!.frames, audioEndS: state.extents[i]!.audioEndS }
-        : p,
-    );
-    const name = `part-${before.parts.length + 1}.mp4`;
-    const journal: RenderJournal = {
-      ...before,
-      parts:
-        state.nextFrame < before.range.end
-          ? [...sealed, { name, startFrame: state.nextFrame, frames: null, audioEndS: null }]
-          : sealed,
-    };
+    const { journal, next } = continuation(await renderState(before));
     await writeJournal(journal);
-    if (state.nextFrame >= before.range.end) {
+    if (!next) {
       // every frame was kept (the tab closed while the parts were being joined): join them
       return finishRender(journal, output, null, emit, id);
     }
     return render(id, file, before.settings, output, emit, {
       journal,
-      part: name,
-      resumeAt: state.nextFrame,
-      ...(state.audioEndS !== null ? { resumeAudioAtUs: state.audioEndS * 1e6 } : {}),
+      part: next.part,
+      resumeAt: next.resumeAt,
+      ...(next.resumeAudioAtUs !== null ? { resumeAudioAtUs: next.resumeAudioAtUs } : {}),
     });
   });
 }

@@ -127,16 +127,25 @@ export interface RenderState {
 }
 
 export async function renderState(journal: RenderJournal): Promise<RenderState> {
-  const extents: PartExtent[] = [];
+  const found: PartExtent[] = [];
   for (const part of journal.parts) {
     const file = await partFile(journal.id, part.name).catch(() => null);
-    const extent = file ? await partExtent(file) : { bytes: 0, frames: 0, audioEndS: null };
-    extents.push(
-      part.frames === null
-        ? extent
-        : { bytes: extent.bytes, frames: part.frames, audioEndS: part.audioEndS },
-    );
+    found.push(file ? await partExtent(file) : { bytes: 0, frames: 0, audioEndS: null });
   }
+  return stateOf(journal, found);
+}
+
+/**
+ * A render's state from what its part files hold (`found`, in journal order): a part a later
+ * part continued keeps the frames and audio the journal fixed for it (its file may hold a little
+ * more that was not whole when it was continued, or the same), the last part what it holds.
+ */
+export function stateOf(journal: RenderJournal, found: readonly PartExtent[]): RenderState {
+  const extents = journal.parts.map((part, i) =>
+    part.frames === null
+      ? found[i]!
+      : { bytes: found[i]!.bytes, frames: part.frames, audioEndS: part.audioEndS },
+  );
   const last = journal.parts.length - 1;
   const audioEnds = extents.map((e) => e.audioEndS).filter((a): a is number => a !== null);
   return {
@@ -146,6 +155,47 @@ export async function renderState(journal: RenderJournal): Promise<RenderState> 
     nextFrame: journal.parts[last]!.startFrame + extents[last]!.frames,
     audioEndS: audioEnds.length > 0 ? Math.max(...audioEnds) : null,
     bytes: extents.reduce((sum, e) => sum + e.bytes, 0),
+  };
+}
+
+export interface Continuation {
+  /** The journal to write before continuing: the last part's counts fixed, a new part added. */
+  readonly journal: RenderJournal;
+  /** The part to render and where, or null when every frame is kept and only the join is left. */
+  readonly next: {
+    readonly part: string;
+    readonly resumeAt: number;
+    /** Where the kept audio ends (output timeline, microseconds), or null without audio. */
+    readonly resumeAudioAtUs: number | null;
+  } | null;
+}
+
+/** How a stopped render continues: from its first missing frame, into a new part. */
+export function continuation(state: RenderState): Continuation {
+  const before = state.journal;
+  const last = before.parts.length - 1;
+  const sealed = before.parts.map((p, i) =>
+    i === last
+      ? { ...p, frames: state.extents[i]!.frames, audioEndS: state.extents[i]!.audioEndS }
+      : p,
+  );
+  if (state.nextFrame >= before.range.end) {
+    return { journal: { ...before, parts: sealed }, next: null };
+  }
+  const part = `part-${before.parts.length + 1}.mp4`;
+  return {
+    journal: {
+      ...before,
+      parts: [
+        ...sealed,
+        { name: part, startFrame: state.nextFrame, frames: null, audioEndS: null },
+      ],
+    },
+    next: {
+      part,
+      resumeAt: state.nextFrame,
+      resumeAudioAtUs: state.audioEndS === null ? null : Math.round(state.audioEndS * 1e6),
+    },
   };
 }
 
