@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
-import { expect, screenshot, test } from './guard.ts';
+import { expect, screenshot, test, withoutSavePicker } from './guard.ts';
 import { ffmpeg, videoFacts } from './media-tools.ts';
 
 const DIR = resolve('test-results', 'ui');
@@ -77,9 +77,7 @@ async function openClip(
   before?: (page: Page) => Promise<void>,
 ): Promise<void> {
   // no native save dialog in automation: the app falls back to render-then-download
-  await page.addInitScript(() => {
-    delete (window as { showSaveFilePicker?: unknown }).showSaveFilePicker;
-  });
+  await withoutSavePicker(page);
   await page.goto('/');
   await expect(page.getByTestId('gpu-status')).toContainText(/WebGPU ready|unavailable/, {
     timeout: 30_000,

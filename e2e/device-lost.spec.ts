@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { expect, screenshot, test } from './guard.ts';
+import { expect, framesDone, screenshot, test, withoutSavePicker } from './guard.ts';
 import { ffmpeg } from './media-tools.ts';
 
 const DIR = resolve('test-results', 'device-lost');
@@ -28,17 +28,11 @@ test.beforeAll(() => {
   ]);
 });
 
-function framesDone(text: string | null): number {
-  return Number(/^(\d+) \//.exec(text ?? '')?.[1] ?? NaN);
-}
-
 test('a GPU reset stops the render with a sentence, and Render again finishes', async ({
   page,
 }) => {
   test.setTimeout(600_000);
-  await page.addInitScript(() => {
-    delete (window as { showSaveFilePicker?: unknown }).showSaveFilePicker;
-  });
+  await withoutSavePicker(page);
   await page.goto('/');
   await page.getByTestId('file-input').setInputFiles(CLIP);
   await expect(page.getByTestId('source-frames')).toContainText('24 at 24 fps');

@@ -1,4 +1,4 @@
-import { test as base, expect, type Page } from '@playwright/test';
+import { test as base, expect, type BrowserContext, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 
 /**
@@ -28,6 +28,21 @@ export const test = base.extend<{ foreignRequests: string[] }>({
 });
 
 export { expect };
+
+/**
+ * Removes the native save dialog (automation cannot answer it) from the pages of `target`, so
+ * renders end in a download, as in browsers without File System Access.
+ */
+export async function withoutSavePicker(target: Page | BrowserContext): Promise<void> {
+  await target.addInitScript(() => {
+    delete (window as { showSaveFilePicker?: unknown }).showSaveFilePicker;
+  });
+}
+
+/** Frames done, from the render status line ("12 / 72 frames (16%) ..."). */
+export function framesDone(text: string | null): number {
+  return Number(/^(\d+) \//.exec(text ?? '')?.[1] ?? NaN);
+}
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync('test-results/screens', { recursive: true });

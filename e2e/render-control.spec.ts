@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from '@playwright/test';
-import { expect, screenshot, test } from './guard.ts';
+import { expect, framesDone, screenshot, test, withoutSavePicker } from './guard.ts';
 import { ffmpeg } from './media-tools.ts';
 
 const DIR = resolve('test-results', 'ui-control');
@@ -50,9 +50,7 @@ test.beforeAll(() => {
 
 /** Opens the page (renders end in a download: no save picker) with `clip` picked. */
 async function openWith(page: Page, clip: string): Promise<void> {
-  await page.addInitScript(() => {
-    delete (window as { showSaveFilePicker?: unknown }).showSaveFilePicker;
-  });
+  await withoutSavePicker(page);
   await page.goto('/');
   await page.getByTestId('file-input').setInputFiles(clip);
 }
@@ -67,10 +65,6 @@ async function ready(page: Page): Promise<void> {
   await openWith(page, CLIP);
   await expect(page.getByTestId('source-frames')).toContainText('72 at 24 fps');
   await cpuAt2x(page);
-}
-
-function framesDone(text: string | null): number {
-  return Number(/^(\d+) \//.exec(text ?? '')?.[1] ?? NaN);
 }
 
 test('a paused render makes no progress and finishes after resume', async ({ page }) => {

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from '@playwright/test';
-import { expect, screenshot, test } from './guard.ts';
+import { expect, framesDone, screenshot, test, withoutSavePicker } from './guard.ts';
 import { audioMd5, ffmpeg, framePts, psnr, videoFacts } from './media-tools.ts';
 
 const DIR = resolve('test-results', 'ui-recovery');
@@ -42,10 +42,6 @@ const times = (path: string) => framePts(path).map((t) => Math.round(t * 1e4));
 const expectedTimes = (n: number) =>
   Array.from({ length: n }, (_, i) => Math.round((i / 24) * 1e4));
 
-function framesDone(text: string | null): number {
-  return Number(/^(\d+) \//.exec(text ?? '')?.[1] ?? NaN);
-}
-
 async function download(page: Page, testId: string, path: string): Promise<void> {
   const [file] = await Promise.all([
     page.waitForEvent('download'),
@@ -75,9 +71,7 @@ test('a render whose tab closed keeps its frames, which can be saved or continue
 }) => {
   test.setTimeout(600_000);
   // renders end in a download (no save picker), in this page and the next
-  await context.addInitScript(() => {
-    delete (window as { showSaveFilePicker?: unknown }).showSaveFilePicker;
-  });
+  await withoutSavePicker(context);
   await page.goto('/');
   await page.getByTestId('file-input').setInputFiles(CLIP);
   await expect(page.getByTestId('source-frames')).toContainText(`${FRAMES} at 24 fps`);

@@ -23,6 +23,20 @@ import type { EncodedSample, Rotation } from './types.ts';
 
 export type OutputContainer = 'mp4' | 'webm' | 'mkv';
 
+/** What a written file holds: transcode's and the join's result. */
+export interface OutputFacts {
+  readonly frames: number;
+  readonly durationSeconds: number;
+  readonly bytes: number;
+  /** WebCodecs codec string actually used, e.g. avc1.64001f. */
+  readonly codec: string;
+  readonly container: OutputContainer;
+  readonly width: number;
+  readonly height: number;
+  readonly audioPacketsCopied: number;
+  readonly warnings: readonly string[];
+}
+
 export interface AudioWindow {
   /** Copy audio packets whose timestamps fall in [fromUs, toUs)... */
   readonly fromUs: number;

@@ -24,7 +24,7 @@ import {
 } from 'mediabunny';
 import { UpframeError } from '../shared/errors.ts';
 import type { VideoCodecChoice } from './encoder-config.ts';
-import { chooseContainer, makeFormat, type OutputContainer } from './output.ts';
+import { chooseContainer, makeFormat, type OutputContainer, type OutputFacts } from './output.ts';
 import type { OutputTarget } from './targets.ts';
 
 const utf8 = new TextDecoder();
@@ -90,17 +90,7 @@ export interface AssembleOptions {
   readonly onProgress?: (framesDone: number, framesTotal: number) => void;
 }
 
-export interface AssembleResult {
-  readonly frames: number;
-  readonly durationSeconds: number;
-  readonly bytes: number;
-  readonly codec: string;
-  readonly container: OutputContainer;
-  readonly width: number;
-  readonly height: number;
-  readonly audioPacketsCopied: number;
-  readonly warnings: readonly string[];
-}
+export type AssembleResult = OutputFacts;
 
 interface OpenPart {
   readonly input: Input;

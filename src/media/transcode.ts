@@ -14,7 +14,7 @@ import {
   type VideoCodecChoice,
 } from './encoder-config.ts';
 import { openInput } from './input.ts';
-import { chooseContainer, MuxWriter, type OutputContainer } from './output.ts';
+import { chooseContainer, MuxWriter, type OutputContainer, type OutputFacts } from './output.ts';
 import { isDecodable, undecodableError } from './probe.ts';
 import { Wakeup } from './signal.ts';
 import type { OutputTarget } from './targets.ts';
@@ -69,18 +69,7 @@ export interface TranscodeOptions {
   readonly onProgress?: (p: TranscodeProgress) => void;
 }
 
-export interface TranscodeResult extends StageTimings {
-  readonly frames: number;
-  readonly durationSeconds: number;
-  readonly bytes: number;
-  /** WebCodecs codec string actually used, e.g. avc1.64001f. */
-  readonly codec: string;
-  readonly container: OutputContainer;
-  readonly width: number;
-  readonly height: number;
-  readonly audioPacketsCopied: number;
-  readonly warnings: readonly string[];
-}
+export interface TranscodeResult extends StageTimings, OutputFacts {}
 
 const MAX_ENCODE_QUEUE = 2;
 const MAX_MUX_PENDING = 4;
