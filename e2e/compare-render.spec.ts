@@ -98,9 +98,11 @@ test('drop, see a before/after, compare, preview, zoom, render and save', async 
   await expect(page.getByTestId('source-audio')).toContainText('AAC');
   await screenshot(page, '1-summary');
 
-  // the drop alone gives the first before/after: no click on Preview
+  // the drop alone gives the first before/after: no click on Preview, half-way into this
+  // one-second clip (past where a fade-in would be), and the preview frame field says which
   await expect(page.getByTestId('preview-time')).toBeVisible({ timeout: 120_000 });
-  await expect(page.getByTestId('frame-position')).toHaveText('Frame 1');
+  await expect(page.getByTestId('frame-position')).toHaveText('Frame 7');
+  await expect(page.getByTestId('preview-frame')).toHaveValue('7');
   await screenshot(page, '2-preview');
 
   const canvas = page.getByTestId('compare-canvas');
@@ -194,7 +196,7 @@ test('a clip opened while the previous one previews shows its own before/after',
   await page.getByTestId('file-input').setInputFiles(BLUE);
   await expect(page.getByTestId('source-video')).toContainText('H.264 64×36');
   await expect(page.getByTestId('preview-time')).toBeVisible({ timeout: 120_000 });
-  await expect(page.getByTestId('frame-position')).toHaveText('Frame 1');
+  await expect(page.getByTestId('frame-position')).toHaveText('Frame 7');
   // what the canvas shows in its middle is the blue clip, not a late frame of the bars
   const pixels = await canvasPixels(page.getByTestId('compare-canvas'));
   const mean = [0, 0, 0];

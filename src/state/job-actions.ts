@@ -128,12 +128,27 @@ export async function openSource(file: File): Promise<void> {
         },
       });
     }
-    updateSlice('settings', { frameFrom: null, frameTo: null, previewFrame: 1 });
+    updateSlice('settings', {
+      frameFrom: null,
+      frameTo: null,
+      previewFrame: firstLookFrame(summary.video.frameCount, summary.video.averageFps),
+    });
     if (previewsByItself(summary, useStore.getState().settings)) void previewFrame();
   } catch (err) {
     if (useStore.getState().source.file !== file) return;
     updateSlice('source', { probing: false, error: toErrorInfo(err) });
   }
+}
+
+/**
+ * The frame an opened clip shows first (1-based), and the preview frame's starting value: past
+ * the fade-in from black that many clips open with, so the first before/after has a picture in
+ * it: a tenth of the way in, at least one second, at most half-way.
+ */
+export function firstLookFrame(frameCount: number, fps: number): number {
+  if (frameCount <= 1) return 1;
+  const second = fps > 0 ? fps : 30;
+  return Math.min(Math.round(Math.max(frameCount / 10, second)), Math.floor(frameCount / 2)) + 1;
 }
 
 /**

@@ -3,6 +3,7 @@ import { addComparedFrame, setSplit, setZoom, stepFrame } from './actions.ts';
 import type { GpuInfo } from '../gpu/device.ts';
 import type { SourceSummary } from '../worker/protocol.ts';
 import {
+  firstLookFrame,
   jobSettings,
   outputName,
   partialName,
@@ -109,6 +110,15 @@ describe('store actions', () => {
     const hw = { ...settings, backend: 'webgpu' as const, gpu: gpu(false), scale: 4 as const };
     expect(previewsByItself(clip(1920, 1080), hw)).toBe(true);
     expect(previewsByItself(clip(64, 36), { ...hw, gpu: gpu(true) })).toBe(false);
+  });
+
+  it('shows an opened clip first at a frame past a fade-in: a tenth in, a second at least, half-way at most', () => {
+    expect(firstLookFrame(0, 24)).toBe(1);
+    expect(firstLookFrame(1, 24)).toBe(1);
+    expect(firstLookFrame(12, 12)).toBe(7); // a one-second clip: half-way
+    expect(firstLookFrame(240, 24)).toBe(25); // 10 s: one second in
+    expect(firstLookFrame(172800, 24)).toBe(17281); // two hours: a tenth in
+    expect(firstLookFrame(100, 0)).toBe(31); // unknown rate: 30 fps
   });
 
   it('names the saved frames of a stopped render apart from the finished file', () => {
