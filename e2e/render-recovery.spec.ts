@@ -119,6 +119,9 @@ test('a render whose tab closed keeps its frames, which can be saved or continue
   await expect(item).toContainText('The clip is open');
   await expect(next.getByTestId('recovery-continue')).toBeEnabled({ timeout: 120_000 });
   await next.getByTestId('recovery-continue').click();
+  // while it runs, its note cannot be saved or discarded from under it
+  await expect(next.getByTestId('recovery-discard')).toBeDisabled();
+  await expect(next.getByTestId('recovery-save')).toBeDisabled();
   await expect(next.getByTestId('render-done')).toBeVisible({ timeout: 300_000 });
   await expect(next.getByTestId('render-done')).toContainText(`Done: ${FRAMES} frames`);
   await expect(next.getByTestId('recovery-item')).toHaveCount(0);

@@ -65,7 +65,7 @@ export function RecoveryBanner() {
                 type="button"
                 className="button secondary"
                 data-testid="recovery-save"
-                disabled={busy || recovery.busy !== null}
+                disabled={busy || recovery.busy !== null || jobBusy}
                 onClick={() => void saveRecovered(r.id)}
               >
                 {busy ? 'Saving…' : `Save the ${r.framesDone} frames`}
@@ -74,7 +74,7 @@ export function RecoveryBanner() {
                 type="button"
                 className="button danger"
                 data-testid="recovery-discard"
-                disabled={busy || recovery.busy !== null}
+                disabled={busy || recovery.busy !== null || jobBusy}
                 onClick={() => void discardRecovered(r.id)}
               >
                 Discard
