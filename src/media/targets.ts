@@ -5,6 +5,7 @@
  * only transcode decides between commit() (the file appears) and abort() (nothing appears).
  */
 import type { StreamTargetChunk } from 'mediabunny';
+import { diskFull } from '../shared/errors.ts';
 
 export interface OutputTarget {
   /** A fresh stream of positioned writes for one Output. */
@@ -133,6 +134,10 @@ export class OpfsTarget extends PositionedTarget {
     // write() may write less than asked; loop until all of it is down.
     while (rest.byteLength > 0) {
       const n = this.access!.write(rest, { at });
+      // Chromium (156) does not throw when the origin's quota or the disk is full: write()
+      // returns the error code as an unsigned number (4294967288 for "no space") after writing
+      // part of the data, or nothing. Either way the file is short: stop here.
+      if (!(n > 0 && n <= rest.byteLength)) throw diskFull();
       at += n;
       rest = rest.subarray(n);
     }

@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'DISK_FULL',
   'ENCODER_FAILED',
   'INVALID_OPTION',
+  'SOURCE_UNAVAILABLE',
   'INTERNAL',
 ] as const;
 
@@ -54,12 +55,15 @@ export function toErrorInfo(err: unknown): ErrorInfo {
     if (isErrorCode(rec.code) && typeof rec.message === 'string') {
       return { code: rec.code, message: rec.message };
     }
-    if (rec.name === 'QuotaExceededError') {
-      return { code: 'DISK_FULL', message: 'The disk is full: free some space and try again.' };
-    }
+    if (rec.name === 'QuotaExceededError') return diskFull().toInfo();
     if (typeof rec.message === 'string') return { code: 'INTERNAL', message: rec.message };
   }
   return { code: 'INTERNAL', message: String(err) };
+}
+
+/** The browser's storage quota or the disk itself ran out while writing. */
+export function diskFull(): UpframeError {
+  return new UpframeError('DISK_FULL', 'The disk is full: free some space and try again.');
 }
 
 export function fromErrorInfo(info: ErrorInfo): UpframeError {

@@ -3,16 +3,18 @@
  * render the whole clip into a file, pause/resume/cancel. All heavy work happens in the worker;
  * these only post requests and fold replies and events into the store.
  */
-import { toErrorInfo, type ErrorInfo } from '../shared/errors.ts';
+import { toErrorInfo, UpframeError, type ErrorInfo } from '../shared/errors.ts';
 import { jobWorker, subscribeJobWorker } from '../worker/client.ts';
 import {
   preferredBackend,
   type JobOutput,
+  type RecoverableRender,
   type SourceSummary,
   type WorkerEvent,
 } from '../worker/protocol.ts';
 import type { JobSettings, ModelChoice } from '../worker/settings.ts';
 import { addComparedFrame, clearComparedFrames } from './actions.ts';
+import { readHandle, rememberSource, sourceHandle } from './source-handles.ts';
 import {
   initialState,
   updateSlice,
@@ -102,20 +104,35 @@ export function setSettings(patch: Partial<SettingsSlice>): void {
   updateSlice('settings', patch);
 }
 
-export async function openSource(file: File): Promise<void> {
+/** A clip that could not even be read: the source panel says so. */
+export function sourceError(error: ErrorInfo): void {
+  updateSlice('source', { error, probing: false });
+}
+
+/**
+ * Opens a clip: its summary from the worker, then (where that is quick) its first before/after.
+ * `handle` is where it came from when the browser says (a drop, the open picker): a render of it
+ * remembers that, so it can continue after the tab closed without the file being picked again.
+ */
+export async function openSource(
+  file: File,
+  handle: FileSystemFileHandle | null = null,
+  opts: { preview?: boolean } = {},
+): Promise<void> {
   previewFramesWanted = false;
   clearComparedFrames();
   updateSlice('job', { ...initialState.job });
   if (file.size === 0) {
     updateSlice('source', {
       file,
+      handle,
       summary: null,
       probing: false,
       error: { code: 'EMPTY_FILE', message: `"${file.name}" is empty (0 bytes).` },
     });
     return;
   }
-  updateSlice('source', { file, summary: null, probing: true, error: null });
+  updateSlice('source', { file, handle, summary: null, probing: true, error: null });
   try {
     const summary = await jobWorker().call('source.probe', { file });
     if (useStore.getState().source.file !== file) return;
@@ -133,7 +150,9 @@ export async function openSource(file: File): Promise<void> {
       frameTo: null,
       previewFrame: firstLookFrame(summary.video.frameCount, summary.video.averageFps),
     });
-    if (previewsByItself(summary, useStore.getState().settings)) void previewFrame();
+    if (opts.preview !== false && previewsByItself(summary, useStore.getState().settings)) {
+      void previewFrame();
+    }
   } catch (err) {
     if (useStore.getState().source.file !== file) return;
     updateSlice('source', { probing: false, error: toErrorInfo(err) });
@@ -263,6 +282,13 @@ async function chooseOutput(name: string): Promise<{ output: JobOutput; label: s
       return { output: { type: 'handle', handle }, label: handle.name };
     } catch (err) {
       if ((err as { name?: string }).name === 'AbortError') return null;
+      if (needsClick(err)) {
+        // the click's activation ran out (a continuation first opened its clip again)
+        throw new UpframeError(
+          'INVALID_OPTION',
+          'The browser wants one more click before it opens the save dialog: press the button again.',
+        );
+      }
       throw err;
     }
   }
@@ -332,6 +358,10 @@ async function runRender(resumeId: string | null): Promise<void> {
   if (previous?.kind === 'download') URL.revokeObjectURL(previous.url);
   const jobId = nextJobId++;
   const js = jobSettings(settings, source.summary.video.frameCount);
+  if (!stopped && source.handle) {
+    // a render that stops can then continue without the clip being picked again
+    await rememberSource(source.file, source.handle).catch(() => undefined);
+  }
   const total = stopped
     ? stopped.framesTotal
     : js.frameRange
@@ -395,16 +425,81 @@ export async function loadRecovery(startup = false): Promise<void> {
   try {
     if (startup) await dropStaleDownloads();
     const renders = await jobWorker().call('renders.list', {});
-    updateSlice('recovery', { renders });
+    const handles: Record<string, FileSystemFileHandle> = {};
+    for (const r of renders) {
+      const handle = r.canContinue
+        ? await sourceHandle({
+            name: r.sourceName,
+            size: r.sourceSize,
+            lastModified: r.sourceLastModified,
+          }).catch(() => null)
+        : null;
+      if (handle) handles[r.id] = handle;
+    }
+    updateSlice('recovery', { renders, handles });
   } catch (err) {
     updateSlice('recovery', { error: toErrorInfo(err) });
   }
   updateSlice('recovery', { checked: true });
 }
 
-/** Continues a stopped render; the clip it was made from must be the one open. */
-export function continueRecovered(id: string): Promise<void> {
-  return runRender(id);
+/**
+ * Continues a stopped render. Its clip must be the one open, or one this browser can open again
+ * from where it was dropped or picked (asking the person's leave to read it: call from a click).
+ */
+export async function continueRecovered(id: string): Promise<void> {
+  const { recovery, source } = useStore.getState();
+  const render = recovery.renders.find((r) => r.id === id);
+  const handle = recovery.handles[id];
+  if (!render) return;
+  if (!sameClip(source.file, render) && handle) {
+    updateSlice('recovery', { error: null });
+    let file: File | null;
+    try {
+      file = await readHandle(handle);
+    } catch (err) {
+      file = null;
+      if (needsClick(err)) {
+        updateSlice('recovery', {
+          error: {
+            code: 'SOURCE_UNAVAILABLE',
+            message: `The browser wants one more click before Upframe may read ${render.sourceName}: press Continue again.`,
+          },
+        });
+        return;
+      }
+    }
+    if (!file || !sameClip(file, render)) {
+      updateSlice('recovery', {
+        error: {
+          code: 'SOURCE_UNAVAILABLE',
+          message: file
+            ? `${render.sourceName} has changed since the render started, so it cannot continue.`
+            : `${render.sourceName} cannot be read from where it was opened (moved, deleted, or ` +
+              'reading it was not allowed).',
+        },
+      });
+      return;
+    }
+    await openSource(file, handle, { preview: false });
+    if (!useStore.getState().source.summary?.decodable) return;
+  }
+  await runRender(id);
+}
+
+/** A browser refusing a dialog or a permission prompt without a fresh click. */
+function needsClick(err: unknown): boolean {
+  const name = (err as { name?: string } | null)?.name;
+  return name === 'SecurityError' || name === 'NotAllowedError';
+}
+
+function sameClip(file: File | null, render: RecoverableRender): boolean {
+  return (
+    file !== null &&
+    file.name === render.sourceName &&
+    file.size === render.sourceSize &&
+    file.lastModified === render.sourceLastModified
+  );
 }
 
 export function partialName(outputName: string): string {

@@ -130,6 +130,7 @@ describe('store actions', () => {
       busy: null,
       saved: {},
       error: null,
+      handles: {},
       checked: false,
     });
   });

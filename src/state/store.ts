@@ -13,6 +13,8 @@ export type { PackIndexEntry, RecoverableRender };
 
 export interface SourceSlice {
   readonly file: File | null;
+  /** Where the file came from when the browser says (a drop or the open picker), else null. */
+  readonly handle: FileSystemFileHandle | null;
   readonly summary: SourceSummary | null;
   readonly probing: boolean;
   readonly error: ErrorInfo | null;
@@ -102,6 +104,8 @@ export interface RecoverySlice {
   /** Where the frames of a stopped render were saved, by render id. */
   readonly saved: Readonly<Record<string, SavedOutput>>;
   readonly error: ErrorInfo | null;
+  /** Renders whose clip this browser can open again by itself (a stored handle), by render id. */
+  readonly handles: Readonly<Record<string, FileSystemFileHandle>>;
   /** True once the page has looked for stopped renders (and stale downloads) at its start. */
   readonly checked: boolean;
 }
@@ -115,8 +119,8 @@ export interface AppState {
 }
 
 export const initialState: AppState = {
-  recovery: { renders: [], busy: null, saved: {}, error: null, checked: false },
-  source: { file: null, summary: null, probing: false, error: null },
+  recovery: { renders: [], busy: null, saved: {}, error: null, handles: {}, checked: false },
+  source: { file: null, handle: null, summary: null, probing: false, error: null },
   job: {
     phase: 'idle',
     jobId: 0,

@@ -18,9 +18,12 @@ const NEXT_STEP: Partial<Record<ErrorCode, string>> = {
   OUT_OF_MEMORY: 'Choose a smaller tile size or a smaller model, or close other GPU-heavy tabs.',
   MODEL_LOAD_FAILED: 'Pick another model, or check the model address or folder.',
   MODEL_INTEGRITY: 'The model files do not match their checksums. Download the model pack again.',
-  DISK_FULL: 'Free some disk space, then render again.',
+  DISK_FULL:
+    'Free some disk space, then render again, or continue the render from the note at the top ' +
+    'of the page when it kept frames.',
   ENCODER_FAILED: 'Try another output codec (H.264 is the most widely supported).',
   INVALID_OPTION: 'Check the settings and try again.',
+  SOURCE_UNAVAILABLE: 'Open the clip again (pick it or drop it on the page), then continue.',
 };
 
 export function nextStep(error: ErrorInfo): string {

@@ -15,8 +15,9 @@ import { ErrorMessage } from './error-message.tsx';
  * its clip is open again, or discarded.
  */
 export function RecoveryBanner() {
-  const { recovery, file, ready, jobBusy, packs } = useStore(
+  const { recovery, file, ready, probing, jobBusy, packs } = useStore(
     useShallow((s) => ({
+      probing: s.source.probing,
       recovery: s.recovery,
       packs: s.settings.packs,
       file: s.source.file,
@@ -37,18 +38,36 @@ export function RecoveryBanner() {
       {recovery.renders.map((r) => {
         const saved = recovery.saved[r.id];
         const busy = recovery.busy === r.id;
-        const canContinue = r.canContinue && matches(r) && ready && !jobBusy;
+        // the clip is open, or this browser can open it again from where it was dropped or picked
+        const reopens = !matches(r) && recovery.handles[r.id] !== undefined;
+        const canContinue = r.canContinue && !jobBusy && (matches(r) ? ready : reopens && !probing);
+        // every frame is in; only joining the parts into the file is left
+        const rendered = r.framesDone >= r.framesTotal;
         return (
           <div className="recovery-item" key={r.id} data-testid="recovery-item">
             <p>
-              <strong>Unfinished render of {r.sourceName}.</strong> It stopped after{' '}
-              <span data-testid="recovery-frames">{r.framesDone}</span> of {r.framesTotal} frames (
-              {formatBytes(r.bytes)} kept in this browser).{' '}
+              <strong>Unfinished render of {r.sourceName}.</strong>{' '}
+              {rendered ? (
+                <>
+                  All <span data-testid="recovery-frames">{r.framesDone}</span> frames were rendered
+                  ({formatBytes(r.bytes)} kept in this browser), but writing the file did not
+                  finish.{' '}
+                </>
+              ) : (
+                <>
+                  It stopped after <span data-testid="recovery-frames">{r.framesDone}</span> of{' '}
+                  {r.framesTotal} frames ({formatBytes(r.bytes)} kept in this browser).{' '}
+                </>
+              )}
               {!r.canContinue
                 ? 'Its model came from files picked from disk, so it can only be saved as it is.'
                 : matches(r)
-                  ? 'The clip is open: the render can continue where it stopped'
-                  : `Open ${r.sourceName} again to continue it`}
+                  ? rendered
+                    ? 'The clip is open: the file can be written now'
+                    : 'The clip is open: the render can continue where it stopped'
+                  : reopens
+                    ? `${rendered ? 'Writing the file' : 'Continuing'} opens ${r.sourceName} again from where it was opened`
+                    : `Open ${r.sourceName} again to ${rendered ? 'write the file' : 'continue it'}`}
               {r.settings ? ` (${describeSettings(r.settings, packs)}).` : ''}
             </p>
             <div className="actions">
@@ -59,7 +78,7 @@ export function RecoveryBanner() {
                 disabled={!canContinue || busy}
                 onClick={() => void continueRecovered(r.id)}
               >
-                Continue the render
+                {rendered ? 'Write the file' : 'Continue the render'}
               </button>
               <button
                 type="button"

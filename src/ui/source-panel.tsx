@@ -1,9 +1,44 @@
 import { useId } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { formatBytes, formatDuration } from '../shared/format.ts';
-import { openSource } from '../state/job-actions.ts';
+import { openSource, sourceError } from '../state/job-actions.ts';
 import { useStore } from '../state/store.ts';
 import { ErrorMessage } from './error-message.tsx';
+
+interface OpenFilePicker {
+  showOpenFilePicker?(options: {
+    types: { description: string; accept: Record<string, string[]> }[];
+    excludeAcceptAllOption?: boolean;
+  }): Promise<FileSystemFileHandle[]>;
+}
+
+function canPickWithHandle(): boolean {
+  return typeof (window as OpenFilePicker).showOpenFilePicker === 'function';
+}
+
+/**
+ * The browser's open dialog where it has one (Chromium): it gives a handle to the file, so a
+ * render of it that stops can continue later without the person finding the file again.
+ */
+async function pickWithHandle(): Promise<void> {
+  let handle: FileSystemFileHandle | undefined;
+  try {
+    [handle] = await (window as OpenFilePicker).showOpenFilePicker!({
+      types: [
+        {
+          description: 'Video',
+          accept: { 'video/*': ['.mp4', '.mov', '.m4v', '.webm', '.mkv'] },
+        },
+      ],
+    });
+  } catch {
+    return; // the dialog was closed
+  }
+  if (!handle) return;
+  const file = await handle.getFile().catch(() => null);
+  if (file) await openSource(file, handle);
+  else sourceError({ code: 'EMPTY_FILE', message: `"${handle.name}" cannot be read.` });
+}
 
 export function SourcePanel() {
   const inputId = useId();
@@ -63,9 +98,20 @@ export function SourcePanel() {
         </p>
       ))}
       {error ? <ErrorMessage error={error} testId="source-error" /> : null}
-      <label className="button secondary" htmlFor={inputId}>
-        {file ? 'Pick another clip…' : 'Pick a clip…'}
-      </label>
+      {canPickWithHandle() ? (
+        <button
+          type="button"
+          className="button secondary"
+          data-testid="pick-button"
+          onClick={() => void pickWithHandle()}
+        >
+          {file ? 'Pick another clip…' : 'Pick a clip…'}
+        </button>
+      ) : (
+        <label className="button secondary" htmlFor={inputId}>
+          {file ? 'Pick another clip…' : 'Pick a clip…'}
+        </label>
+      )}
       <input
         id={inputId}
         data-testid="file-input"
