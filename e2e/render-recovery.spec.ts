@@ -162,6 +162,39 @@ test('a render whose tab closed keeps its frames, which can be saved or continue
   expect(await downloads(later)).toEqual([]);
 });
 
+test('a render another tab is writing is never offered as unfinished there', async ({
+  page,
+  context,
+}) => {
+  test.setTimeout(300_000);
+  await withoutSavePicker(context);
+  await page.goto('/');
+  await page.getByTestId('file-input').setInputFiles(CLIP);
+  await page.getByTestId('backend-select').selectOption('wasm');
+  await page.getByTestId('scale-select').selectOption('2');
+  await expect(page.getByTestId('render-button')).toBeEnabled({ timeout: 120_000 });
+  await page.getByTestId('render-button').click();
+  const status = page.getByTestId('render-status');
+  // past the first fragment: the render's journal and part are on disk
+  await expect
+    .poll(async () => framesDone(await status.textContent()), { timeout: 240_000 })
+    .toBeGreaterThan(60);
+  const other = await context.newPage();
+  await other.goto('/');
+  await expect(other.locator('main')).toHaveAttribute('data-recovery-checked', 'true');
+  await expect(other.getByTestId('recovery-item')).toHaveCount(0);
+  // and the render goes on in its own tab
+  const before = framesDone(await status.textContent());
+  await expect
+    .poll(async () => framesDone(await status.textContent()), { timeout: 60_000 })
+    .toBeGreaterThan(before + 10);
+  await page.getByTestId('cancel-button').click();
+  await expect(page.getByTestId('render-canceled')).toBeVisible({ timeout: 60_000 });
+  await other.reload();
+  await expect(other.locator('main')).toHaveAttribute('data-recovery-checked', 'true');
+  await expect(other.getByTestId('recovery-item')).toHaveCount(0);
+});
+
 test('a render of a clip opened with the open dialog continues after the tab closed, without the clip being opened again', async ({
   page,
   context,
