@@ -42,6 +42,32 @@ const times = (path: string) => framePts(path).map((t) => Math.round(t * 1e4));
 const expectedTimes = (n: number) =>
   Array.from({ length: n }, (_, i) => Math.round((i / 24) * 1e4));
 
+/** The clip open, on the CPU at x2 (the render's settings in every test here), ready to render. */
+async function readyToRender(page: Page): Promise<void> {
+  await page.getByTestId('file-input').setInputFiles(CLIP);
+  await page.getByTestId('backend-select').selectOption('wasm');
+  await page.getByTestId('scale-select').selectOption('2');
+  await expect(page.getByTestId('render-button')).toBeEnabled({ timeout: 120_000 });
+}
+
+/**
+ * Lets the origin store only `bytes` more than it holds now, as a nearly full disk does (through
+ * the DevTools protocol); returns what lifts the limit again.
+ */
+async function limitStorage(
+  page: Page,
+  baseURL: string,
+  bytes: number,
+): Promise<() => Promise<void>> {
+  const { usage } = await page.evaluate(() => navigator.storage.estimate());
+  const cdp = await page.context().newCDPSession(page);
+  const origin = new URL(baseURL).origin;
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: (usage ?? 0) + bytes });
+  return async () => {
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+  };
+}
+
 async function download(page: Page, testId: string, path: string): Promise<void> {
   const [file] = await Promise.all([
     page.waitForEvent('download'),
@@ -169,10 +195,7 @@ test('a render another tab is writing is never offered as unfinished there', asy
   test.setTimeout(300_000);
   await withoutSavePicker(context);
   await page.goto('/');
-  await page.getByTestId('file-input').setInputFiles(CLIP);
-  await page.getByTestId('backend-select').selectOption('wasm');
-  await page.getByTestId('scale-select').selectOption('2');
-  await expect(page.getByTestId('render-button')).toBeEnabled({ timeout: 120_000 });
+  await readyToRender(page);
   await page.getByTestId('render-button').click();
   const status = page.getByTestId('render-status');
   // past the first fragment: the render's journal and part are on disk
@@ -257,16 +280,10 @@ test('a render that fills the disk keeps its frames; with space freed they are s
   test.setTimeout(600_000);
   await withoutSavePicker(context);
   await page.goto('/');
-  await page.getByTestId('file-input').setInputFiles(CLIP);
-  await page.getByTestId('backend-select').selectOption('wasm');
-  await page.getByTestId('scale-select').selectOption('2');
-  await expect(page.getByTestId('render-button')).toBeEnabled({ timeout: 120_000 });
+  await readyToRender(page);
   // the origin may store about 100 KB more than it holds now (the model in Cache Storage): the
   // render's output (about 210 KB, two fragments in 85 KB) runs out of room part of the way
-  const { usage } = await page.evaluate(() => navigator.storage.estimate());
-  const cdp = await context.newCDPSession(page);
-  const origin = new URL(baseURL!).origin;
-  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: (usage ?? 0) + 100_000 });
+  const freeSpace = await limitStorage(page, baseURL!, 100_000);
   await page.getByTestId('render-button').click();
 
   const error = page.getByTestId('job-error');
@@ -290,7 +307,7 @@ test('a render that fills the disk keeps its frames; with space freed they are s
   await expect(item).toContainText(`It stopped after ${kept} of ${FRAMES} frames`);
 
   // space freed: the kept frames save, and the render continues to the end
-  await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+  await freeSpace();
   await page.getByTestId('recovery-save').click();
   const partial = join(DIR, 'disk-full-partial.mp4');
   await download(page, 'recovery-download', partial);
@@ -316,15 +333,9 @@ test('a render whose file cannot be written for lack of space keeps every frame 
   test.setTimeout(600_000);
   await withoutSavePicker(context);
   await page.goto('/');
-  await page.getByTestId('file-input').setInputFiles(CLIP);
-  await page.getByTestId('backend-select').selectOption('wasm');
-  await page.getByTestId('scale-select').selectOption('2');
-  await expect(page.getByTestId('render-button')).toBeEnabled({ timeout: 120_000 });
+  await readyToRender(page);
   // room for the render's part (about 210 KB) but not for the file joined from it next to it
-  const { usage } = await page.evaluate(() => navigator.storage.estimate());
-  const cdp = await context.newCDPSession(page);
-  const origin = new URL(baseURL!).origin;
-  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: (usage ?? 0) + 300_000 });
+  const freeSpace = await limitStorage(page, baseURL!, 300_000);
   await page.getByTestId('render-button').click();
 
   const error = page.getByTestId('job-error');
@@ -340,7 +351,7 @@ test('a render whose file cannot be written for lack of space keeps every frame 
   await screenshot(page, 'recovery-join-disk-full');
 
   // space freed: continuing renders nothing again, it writes the file
-  await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+  await freeSpace();
   await page.getByTestId('recovery-continue').click();
   await expect(page.getByTestId('render-done')).toBeVisible({ timeout: 120_000 });
   await expect(page.getByTestId('render-done')).toContainText(`Done: ${FRAMES} frames`);

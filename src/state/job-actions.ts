@@ -493,7 +493,8 @@ function needsClick(err: unknown): boolean {
   return name === 'SecurityError' || name === 'NotAllowedError';
 }
 
-function sameClip(file: File | null, render: RecoverableRender): boolean {
+/** True when `file` is the clip `render` was made from (name, size and date, as its journal has them). */
+export function sameClip(file: File | null, render: RecoverableRender): boolean {
   return (
     file !== null &&
     file.name === render.sourceName &&

@@ -1,6 +1,11 @@
 import { useShallow } from 'zustand/react/shallow';
 import { formatBytes } from '../shared/format.ts';
-import { continueRecovered, discardRecovered, saveRecovered } from '../state/job-actions.ts';
+import {
+  continueRecovered,
+  discardRecovered,
+  sameClip,
+  saveRecovered,
+} from '../state/job-actions.ts';
 import {
   useStore,
   type JobSettings,
@@ -28,11 +33,7 @@ export function RecoveryBanner() {
     })),
   );
   if (recovery.renders.length === 0 && !recovery.error) return null;
-  const matches = (r: RecoverableRender) =>
-    file !== null &&
-    file.name === r.sourceName &&
-    file.size === r.sourceSize &&
-    file.lastModified === r.sourceLastModified;
+  const matches = (r: RecoverableRender) => sameClip(file, r);
   return (
     <section className="recovery" aria-label="Unfinished renders" data-testid="recovery">
       {recovery.renders.map((r) => {
