@@ -104,7 +104,7 @@ def main():
     d = D.make_set(rng, photos, args.clips, args.size, args.frames, group=16, scale=scale)
     d = {k: torch.from_numpy(v) for k, v in d.items()}
     M.configure(state.get('args', {}))
-    net = M.Lite(scale)
+    net = M.Lite(scale, recurrent=state.get('args', {}).get('recurrent', False))
     net.load_state_dict(state['model'])
     net.eval()
 

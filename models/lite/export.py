@@ -191,6 +191,10 @@ def main():
     if data_args(train_args.get('data') or '.cache/lite').get('gpl_photos'):
         sys.exit('export: this checkpoint was trained with data.py --gpl-photos (GPL-2+ '
                  'photographs), which is for experiments only; the packs ship under MIT.')
+    if train_args.get('recurrent'):
+        sys.exit('export: this checkpoint was trained with train.py --recurrent, an experiment '
+                 'the app does not run (its CFR reference is the previous frame\'s encoder '
+                 'features).')
     scale = train_args.get('scale', 4)
     args.eval = args.eval or os.path.join(HERE, f'eval-results{suffix(scale)}.json')
     PACK = os.path.join(HERE, f'pack{suffix(scale)}')

@@ -123,9 +123,13 @@ def warp(x, flow):
 
 
 class Lite(nn.Module):
-    def __init__(self, scale=SCALE):
+    def __init__(self, scale=SCALE, recurrent=False):
         super().__init__()
         self.scale = scale
+        # recurrent (an experiment, not in the app): the reference of frame n is frame n - 1's
+        # warped FUSED features (what the CFR gave), so what it gathered from earlier frames
+        # carries forward; otherwise frame n - 1's warped encoder features alone
+        self.recurrent = recurrent
         self.encoder = Encoder()
         self.cfr = CFR()
         self.generator = Generator(scale)
@@ -143,6 +147,7 @@ class Lite(nn.Module):
         n, t = lq.shape[:2]
         feats = self.encoder(lq.flatten(0, 1)).unflatten(0, (n, t))
         outs = []
+        fused = None
         for i in range(t):
             cur = feats[:, i]
             if not use_cfr:
@@ -150,8 +155,9 @@ class Lite(nn.Module):
             elif i == 0:
                 ref = cur
             else:
-                ref = warp(feats[:, i - 1], flow[:, i])
-            outs.append(self.generator(self.cfr(cur, ref), lq[:, i]))
+                ref = warp(fused if self.recurrent else feats[:, i - 1], flow[:, i])
+            fused = self.cfr(cur, ref)
+            outs.append(self.generator(fused, lq[:, i]))
         return torch.stack(outs, 1)
 
 

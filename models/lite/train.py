@@ -158,6 +158,9 @@ def main():
     ap.add_argument('--freeze', choices=('encoder+cfr', 'cfr'), default='encoder+cfr',
                     help='what the detail phase freezes (the issue requires the CFR; the encoder '
                          'was frozen with it through session 6)')
+    ap.add_argument('--recurrent', action='store_true',
+                    help="experiment: CFR reference = frame n-1's warped fused features; "
+                    'export.py refuses it (the app does not run it)')
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--val-every', type=int, default=100)
     ap.add_argument('--max-minutes', type=float, default=40.0,
@@ -177,7 +180,7 @@ def main():
     train = load(os.path.join(args.data, 'train.npz'))
     val = load(os.path.join(args.data, 'val.npz'))
     n_train = train['hr'].shape[0]
-    net = M.Lite(args.scale)
+    net = M.Lite(args.scale, recurrent=args.recurrent)
     print(f'params: encoder {M.count_params(net.encoder)}, cfr {M.count_params(net.cfr)}, '
           f'generator {M.count_params(net.generator)}, total {M.count_params(net)}', flush=True)
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
