@@ -68,6 +68,20 @@ async function limitStorage(
   };
 }
 
+/**
+ * Renders the clip with only `bytes` of room left for the origin, until the render stops on
+ * DISK_FULL; returns its error message and what lifts the limit.
+ */
+async function renderIntoFullDisk(page: Page, baseURL: string, bytes: number) {
+  await readyToRender(page);
+  const freeSpace = await limitStorage(page, baseURL, bytes);
+  await page.getByTestId('render-button').click();
+  const error = page.getByTestId('job-error');
+  await expect(error).toBeVisible({ timeout: 300_000 });
+  await expect(error).toHaveAttribute('data-code', 'DISK_FULL');
+  return { error, freeSpace };
+}
+
 async function download(page: Page, testId: string, path: string): Promise<void> {
   const [file] = await Promise.all([
     page.waitForEvent('download'),
@@ -280,15 +294,9 @@ test('a render that fills the disk keeps its frames; with space freed they are s
   test.setTimeout(600_000);
   await withoutSavePicker(context);
   await page.goto('/');
-  await readyToRender(page);
   // the origin may store about 100 KB more than it holds now (the model in Cache Storage): the
   // render's output (about 210 KB, two fragments in 85 KB) runs out of room part of the way
-  const freeSpace = await limitStorage(page, baseURL!, 100_000);
-  await page.getByTestId('render-button').click();
-
-  const error = page.getByTestId('job-error');
-  await expect(error).toBeVisible({ timeout: 300_000 });
-  await expect(error).toHaveAttribute('data-code', 'DISK_FULL');
+  const { error, freeSpace } = await renderIntoFullDisk(page, baseURL!, 100_000);
   const item = page.getByTestId('recovery-item');
   await expect(item).toBeVisible();
   const kept = Number(await page.getByTestId('recovery-frames').textContent());
@@ -333,14 +341,8 @@ test('a render whose file cannot be written for lack of space keeps every frame 
   test.setTimeout(600_000);
   await withoutSavePicker(context);
   await page.goto('/');
-  await readyToRender(page);
   // room for the render's part (about 210 KB) but not for the file joined from it next to it
-  const freeSpace = await limitStorage(page, baseURL!, 300_000);
-  await page.getByTestId('render-button').click();
-
-  const error = page.getByTestId('job-error');
-  await expect(error).toBeVisible({ timeout: 300_000 });
-  await expect(error).toHaveAttribute('data-code', 'DISK_FULL');
+  const { error, freeSpace } = await renderIntoFullDisk(page, baseURL!, 300_000);
   await expect(error).toContainText(`The ${FRAMES} frames done are kept`);
   const item = page.getByTestId('recovery-item');
   await expect(item).toContainText(`All ${FRAMES} frames were rendered`);
