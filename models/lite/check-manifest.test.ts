@@ -40,7 +40,14 @@ function checkPack(pack: string, reference: string, scale: number): void {
     'lite',
   );
   const extra = manifest.extra ?? {};
-  const cfrExtra = extra['cfr'] as { topK: number; radius: number; temperature: number };
+  const cfrExtra = extra['cfr'] as {
+    topK: number;
+    radius: number;
+    temperature: number;
+    reference?: 'features' | 'fused';
+  };
+  /** Recurrent packs warp frame n-1's fused features instead of its encoder features. */
+  const recurrent = cfrExtra.reference === 'fused';
 
   const refJson = JSON.parse(readFileSync(here(`${reference}.json`), 'utf8')) as {
     width: number;
@@ -124,6 +131,7 @@ function checkPack(pack: string, reference: string, scale: number): void {
       >;
       expect(json['topK']).toBe(cfrExtra.topK);
       expect(json['radius']).toBe(cfrExtra.radius);
+      expect(json['reference'] ?? 'features').toBe(cfrExtra.reference ?? 'features');
       expect(weights.config.temperature).toBe(cfrExtra.temperature);
     });
 
@@ -134,7 +142,9 @@ function checkPack(pack: string, reference: string, scale: number): void {
 
     it('the warp kernel reference reproduces the PyTorch warp of the previous features', () => {
       const c = cfrWeights().config.inChannels;
-      const warped = warpRef(ref('featuresPrevious').data, ref('flow').data, {
+      // reference files from before the recurrent option hold only featuresPrevious
+      const previous = recurrent ? ref('previous') : ref('featuresPrevious');
+      const warped = warpRef(previous.data, ref('flow').data, {
         width: W,
         height: H,
         channels: c,
@@ -161,7 +171,12 @@ function checkPack(pack: string, reference: string, scale: number): void {
 
     it('the whole chain (ORT encoder, warp and CFR references, ORT generator) matches PyTorch', async () => {
       const c = cfrWeights().config.inChannels;
-      const previous = await runEncoder(ref('lqPrevious').data);
+      const featuresPrevious = await runEncoder(ref('lqPrevious').data);
+      // frame 0 is its own reference; a recurrent pack keeps what its CFR gave for it
+      const previous = recurrent
+        ? cfrRef(featuresPrevious, featuresPrevious, cfrWeights(), cfrParams())
+        : featuresPrevious;
+      if (recurrent) expect(maxAbsDiff(previous, ref('fusedPrevious').data)).toBeLessThan(1e-4);
       const current = await runEncoder(ref('lq').data);
       const warped = warpRef(previous, ref('flow').data, { width: W, height: H, channels: c });
       const fused = cfrRef(current, warped, cfrWeights(), cfrParams());

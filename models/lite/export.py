@@ -50,7 +50,7 @@ def cfr_tensors(cfr):
     return {k: v.detach().float().contiguous().numpy() for k, v in t.items()}
 
 
-def write_cfr(cfr, folder):
+def write_cfr(cfr, folder, recurrent):
     tensors = cfr_tensors(cfr)
     desc, chunks, offset = {}, [], 0
     for name in CFR_NAMES:
@@ -61,7 +61,8 @@ def write_cfr(cfr, folder):
     meta = {
         'format': 'upframe-cfr-1', 'inChannels': M.FEAT, 'heads': M.HEADS,
         'headDim': M.HEAD_DIM, 'temperature': M.TEMPERATURE, 'dtype': 'float32',
-        'topK': M.TOP_K, 'radius': M.RADIUS, 'tensors': desc,
+        'topK': M.TOP_K, 'radius': M.RADIUS,
+        'reference': 'fused' if recurrent else 'features', 'tensors': desc,
     }
     with open(os.path.join(folder, 'cfr.json'), 'w') as fh:
         json.dump(meta, fh, indent=2)
@@ -89,7 +90,8 @@ def suffix(scale):
 
 def write_reference(net, folder, data_dir):
     """Two LQ frames from a held-out clip (non-square on purpose), the GT flow, and every
-    intermediate PyTorch computes for frame 1."""
+    intermediate PyTorch computes for frame 1. `previous` is what frame 1 warps: frame 0's
+    features, or (recurrent) frame 0's fused features, the CFR of its features with themselves."""
     val = np.load(os.path.join(data_dir, 'val.npz'))
     h, w = 20, 28
     lq = torch.from_numpy(val['lq'][3, :2, 10:10 + h, 6:6 + w]).permute(0, 3, 1, 2).float() / 255
@@ -97,11 +99,14 @@ def write_reference(net, folder, data_dir):
     with torch.no_grad():
         feats = net.encoder(lq)
         prev, cur = feats[:1], feats[1:]
-        warped = M.warp(prev, flow)
+        fused_prev = net.cfr(prev, prev)
+        previous = fused_prev if net.recurrent else prev
+        warped = M.warp(previous, flow)
         fused = net.cfr(cur, warped)
         hr = GeneratorExport(net.generator)(fused, lq[1:])
     arrays = [('lqPrevious', lq[:1]), ('lq', lq[1:]), ('flow', flow), ('featuresPrevious', prev),
-              ('features', cur), ('warpedReference', warped), ('fused', fused), ('hr', hr)]
+              ('fusedPrevious', fused_prev), ('previous', previous), ('features', cur),
+              ('warpedReference', warped), ('fused', fused), ('hr', hr)]
     desc, chunks, offset = {}, [], 0
     for name, t in arrays:
         arr = t.numpy().astype('<f4')
@@ -146,7 +151,7 @@ def command(a):
         ' --extra-photos' if d.get('extra_photos') else '') + (
         ' --es-photos' if d.get('es_photos') else '') + (
         f" --train-clips {d['train_clips']}" if d.get('train_clips', 2400) != 2400 else '')
-    train_flags = flag
+    train_flags = flag + (' --recurrent' if a.get('recurrent') else '')
     if list(a.get('cons', (0.3, 0.1))) != [0.3, 0.1]:
         train_flags += ' --cons {} {}'.format(*a['cons'])
     if a.get('grad', 0.5) != 0.5:
@@ -191,15 +196,11 @@ def main():
     if data_args(train_args.get('data') or '.cache/lite').get('gpl_photos'):
         sys.exit('export: this checkpoint was trained with data.py --gpl-photos (GPL-2+ '
                  'photographs), which is for experiments only; the packs ship under MIT.')
-    if train_args.get('recurrent'):
-        sys.exit('export: this checkpoint was trained with train.py --recurrent, an experiment '
-                 'the app does not run (its CFR reference is the previous frame\'s encoder '
-                 'features).')
     scale = train_args.get('scale', 4)
     args.eval = args.eval or os.path.join(HERE, f'eval-results{suffix(scale)}.json')
     PACK = os.path.join(HERE, f'pack{suffix(scale)}')
     M.configure(state.get('args', {}))
-    net = M.Lite(scale)
+    net = M.Lite(scale, recurrent=bool(train_args.get('recurrent')))
     net.load_state_dict(state['model'])
     net.eval()
     os.makedirs(PACK, exist_ok=True)
@@ -211,7 +212,7 @@ def main():
     export_onnx(GeneratorExport(net.generator), (fused, dummy),
                 os.path.join(PACK, 'generator.onnx'), ['fused', 'lq'], ['hr'],
                 {'fused': {2: 'h', 3: 'w'}, 'lq': {2: 'h', 3: 'w'}, 'hr': {2: 'h4', 3: 'w4'}})
-    write_cfr(net.cfr, PACK)
+    write_cfr(net.cfr, PACK, net.recurrent)
     write_reference(net, HERE, train_args.get('data') or '.cache/lite')
 
     hist_path = os.path.join(os.path.dirname(args.ckpt), 'history.json')
@@ -220,6 +221,9 @@ def main():
     files = [file_entry(PACK, 'encoder.onnx', 'model'), file_entry(PACK, 'generator.onnx', 'model'),
              file_entry(PACK, 'cfr.json', 'data'), file_entry(PACK, 'cfr.bin', 'weights')]
     photos = {**D.TRAIN_PHOTOS, **D.VAL_PHOTOS}
+    rec = net.recurrent
+    # what frame n + 1 warps: frame n's encoder features, or (recurrent) its fused features
+    kept = 'fusedPrevious' if rec else 'featuresPrevious'
     lq_spec = {'name': 'lq', 'dtype': 'float32', 'shape': [1, 3, 'h', 'w'], 'layout': 'NCHW',
                'range': '0,1'}
     manifest = {
@@ -232,7 +236,8 @@ def main():
         'source': 'Upframe models/lite (trained by the project: models/lite/train.py)',
         'description': (
             'Compact video SR with DLoRAL\'s structure minus diffusion: a conv encoder on the LQ '
-            'frame, Cross-Frame Retrieval against the flow-warped previous frame\'s features '
+            'frame, Cross-Frame Retrieval against the flow-warped previous frame\'s '
+            + ('fused (recurrent) ' if rec else '') + 'features '
             '(run by the WGSL cfr-attention kernel from cfr.json/cfr.bin), and a conv generator '
             f'with a pixel-shuffle x{scale} tail over a bicubic residual. Trained on synthetic clips '
             'with known motion from Debian photos, degraded with blur, resizing, noise, JPEG and '
@@ -256,15 +261,17 @@ def main():
                 {'step': 1, 'what': 'encoder', 'file': 'encoder.onnx',
                  'inputs': {'lq': 'float32 [1, 3, h, w] NCHW, RGB in [0, 1] (the LQ frame)'},
                  'outputs': {'features': f'float32 [1, {M.FEAT}, h, w] NCHW, unbounded'},
-                 'note': 'Keep features of frame n as featuresPrevious for frame n + 1.'},
+                 'note': ('Keep fused (step 4) of frame n as fusedPrevious for frame n + 1.'
+                          if rec else
+                          'Keep features of frame n as featuresPrevious for frame n + 1.')},
                 {'step': 2, 'what': 'flow', 'kernel': 'src/kernels/flow',
                  'outputs': {'flow': 'float32 [2, h, w]: flow(current -> previous) at the LQ '
                              'resolution in LQ pixels, plane 0 = dx, plane 1 = dy'},
                  'note': 'Computed on the LQ frames n and n - 1. Not needed for frame 0.'},
                 {'step': 3, 'what': 'warp', 'kernel': 'src/kernels/warp',
-                 'inputs': {'featuresPrevious': f'[{M.FEAT}, h, w]', 'flow': '[2, h, w]'},
+                 'inputs': {kept: f'[{M.FEAT}, h, w]', 'flow': '[2, h, w]'},
                  'outputs': {'warpedReference': f'float32 [{M.FEAT}, h, w]'},
-                 'note': 'warpedReference[p] = featuresPrevious[p + flow[p]], bilinear, zeros '
+                 'note': f'warpedReference[p] = {kept}[p + flow[p]], bilinear, zeros '
                          'outside, grid_sample align_corners=True. Frame 0: warpedReference = '
                          'its own features (no warp).'},
                 {'step': 4, 'what': 'cfr', 'kernel': 'src/kernels/cfr-attention',
@@ -286,6 +293,7 @@ def main():
             ],
             'cfr': {'inChannels': M.FEAT, 'heads': M.HEADS, 'headDim': M.HEAD_DIM,
                     'topK': M.TOP_K, 'radius': M.RADIUS, 'temperature': M.TEMPERATURE,
+                    'reference': 'fused' if rec else 'features',
                     'firstFrame': 'reference = its own features (zero flow)'},
             'flow': {'direction': 'current -> previous', 'resolution': 'LQ (input)',
                      'units': 'LQ pixels', 'channels': ['dx', 'dy'],

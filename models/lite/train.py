@@ -159,8 +159,8 @@ def main():
                     help='what the detail phase freezes (the issue requires the CFR; the encoder '
                          'was frozen with it through session 6)')
     ap.add_argument('--recurrent', action='store_true',
-                    help="experiment: CFR reference = frame n-1's warped fused features; "
-                    'export.py refuses it (the app does not run it)')
+                    help="CFR reference = frame n-1's warped fused features (cfr.json "
+                    'reference "fused"; both app pipelines run it)')
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--val-every', type=int, default=100)
     ap.add_argument('--max-minutes', type=float, default=40.0,

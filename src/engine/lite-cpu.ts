@@ -61,9 +61,12 @@ interface TileBuffers {
  * output tensors are new.
  */
 export class LiteCpuCore implements CpuTensorCore {
+  /** What frame n+1 warps: frame n's features, or its fused features for recurrent packs. */
   private previousFeatures: Float32Array | null = null;
   private readonly flow: FlowCpu | null;
   private readonly warped: Float32Array<ArrayBuffer>;
+  /** Recurrent packs: frame n's fused features, copied (CfrCpu reuses its output buffer). */
+  private readonly previousFused: Float32Array<ArrayBuffer> | null;
   private readonly cfr: CfrCpu;
   private readonly tileBuffers: TileBuffers | null;
 
@@ -78,6 +81,7 @@ export class LiteCpuCore implements CpuTensorCore {
     const c = parts.channels;
     this.flow = temporal ? new FlowCpu({ width: w, height: h, ...LITE_FLOW }) : null;
     this.warped = new Float32Array(c * w * h);
+    this.previousFused = temporal && parts.recurrent ? new Float32Array(c * w * h) : null;
     this.cfr = new CfrCpu(parts.cfr, {
       width: w,
       height: h,
@@ -136,7 +140,12 @@ export class LiteCpuCore implements CpuTensorCore {
     const fused = this.cfr.run(features, reference);
     // 5. generator, tiled when the plan says so
     const hr = await this.generate(fused, lq, size);
-    if (this.temporal) this.previousFeatures = features;
+    if (this.previousFused) {
+      this.previousFused.set(fused);
+      this.previousFeatures = this.previousFused;
+    } else if (this.temporal) {
+      this.previousFeatures = features;
+    }
     return { features, flow, reference, fused, hr };
   }
 

@@ -265,7 +265,9 @@ export class LiteGpuEnhancer implements FrameEnhancer {
     this.resolve?.encode(encoder);
     this.finish.encode(encoder);
     if (this.temporal) {
-      encoder.copyBufferToBuffer(b.features, 0, b.previousFeatures, 0, c * w * h * 4);
+      // the next frame's reference: these features, or what the CFR made of them (recurrent)
+      const keep = this.parts.recurrent ? b.fused : b.features;
+      encoder.copyBufferToBuffer(keep, 0, b.previousFeatures, 0, c * w * h * 4);
       encoder.copyBufferToBuffer(b.lq, 0, b.previousLq, 0, 3 * w * h * 4);
     }
     const out = await this.output.emit(encoder, frameTimes(frame), frame.colorSpace);

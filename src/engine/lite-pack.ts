@@ -57,6 +57,11 @@ export interface LiteParts {
   readonly cfr: CfrWeights;
   readonly topK: number;
   readonly radius: number;
+  /**
+   * cfr.json `reference`: "features" (or absent) warps frame n-1's encoder features; "fused"
+   * (recurrent) warps what the CFR gave for frame n-1, so the state carries earlier frames too.
+   */
+  readonly recurrent: boolean;
   readonly encoder: Uint8Array;
   readonly generator: Uint8Array;
   readonly overlap: number;
@@ -86,6 +91,9 @@ export function readLitePack(pack: LoadedPack): LiteParts {
     fail(pack, 'cfr.json has no valid topK.');
   if (typeof radius !== 'number' || !Number.isInteger(radius) || radius < 0)
     fail(pack, 'cfr.json has no valid radius.');
+  const reference = json['reference'] ?? 'features';
+  if (reference !== 'features' && reference !== 'fused')
+    fail(pack, 'cfr.json: reference must be "features" or "fused".');
   const hints = manifest.tile ?? { multiple: 1, minSize: 16, preferred: 128, overlap: 12 };
   const generator = manifest.extra?.['generator'] as { widestChannels?: unknown } | undefined;
   const widest = generator?.widestChannels ?? DEFAULT_GENERATOR_WIDTH;
@@ -99,6 +107,7 @@ export function readLitePack(pack: LoadedPack): LiteParts {
     cfr,
     topK,
     radius,
+    recurrent: reference === 'fused',
     encoder: file('encoder.onnx'),
     generator: file('generator.onnx'),
     overlap: hints.overlap,

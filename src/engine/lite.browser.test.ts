@@ -107,6 +107,16 @@ async function openGatePack(tauBias: number, outGain: number): Promise<LoadedPac
   return { manifest: pack.manifest, files: new Map([...pack.files, ['cfr.bin', bin]]) };
 }
 
+/** The pack with cfr.json's `reference` set: "features", or "fused" (recurrent). */
+function withReference(pack: LoadedPack, reference: string): LoadedPack {
+  const json = JSON.parse(new TextDecoder().decode(pack.files.get('cfr.json'))) as Record<
+    string,
+    unknown
+  >;
+  const bytes = new TextEncoder().encode(JSON.stringify({ ...json, reference }));
+  return { manifest: pack.manifest, files: new Map([...pack.files, ['cfr.json', bytes]]) };
+}
+
 async function enhanceClip(pack: LoadedPack, options: Omit<LiteOptions, 'width' | 'height'>) {
   const enhancer = await createLiteEnhancer(pack, { ...options, width: W, height: H });
   const out: Uint8ClampedArray[] = [];
@@ -232,6 +242,48 @@ describe('lite pipelines (browser, models/lite/pack)', () => {
     for (const e of effect) expect(e.max).toBeGreaterThan(2);
     // and the WebGPU path (WGSL flow, warp, CFR) gives what the CPU references give
     for (const d of diffs) expect(d.max).toBeLessThanOrEqual(1);
+  });
+
+  it('both reference modes: frame n+1 warps frame n features, or (recurrent) its fused features', async () => {
+    // the gate opened (as above) so fused and features differ clearly whatever the training did
+    const open = await openGatePack(-8, 8);
+    const ref = await reference();
+    const lq = [ref.tensor('lqPrevious'), ref.tensor('lq')];
+    // a zero flow makes the warp the identity (up to grid_sample's normalisation rounding), so
+    // the reference is the kept tensor itself
+    const zero = new Float32Array(2 * ref.width * ref.height);
+    for (const mode of ['features', 'fused'] as const) {
+      const parts = readLitePack(withReference(open, mode));
+      expect(parts.recurrent).toBe(mode === 'fused');
+      const plan = planLite(parts, { width: ref.width, height: ref.height }, LITE_WASM_LIMITS);
+      const core = new LiteCpuCore(
+        parts,
+        await createLiteSessions(parts, { backend: 'wasm' }),
+        plan,
+      );
+      const first = await core.process(lq[0]!);
+      const kept = Float32Array.from(mode === 'fused' ? first.fused : first.features);
+      const other = Float32Array.from(mode === 'fused' ? first.features : first.fused);
+      const second = await core.process(lq[1]!, zero);
+      expect(maxAbs(second.reference, kept)).toBeLessThan(1e-5);
+      expect(maxAbs(second.reference, other)).toBeGreaterThan(1e-3);
+      await core.release();
+    }
+    // the recurrent state changes the output from frame 1 on, and the WebGPU path (which keeps
+    // the state in a GPU buffer) gives what the CPU one gives
+    const { device, info } = await testGpu();
+    const gpu = { backend: 'webgpu', device, outputMode: outputModeFor(info) } as const;
+    const recurrent = await enhanceClip(withReference(open, 'fused'), gpu);
+    const plain = await enhanceClip(withReference(open, 'features'), gpu);
+    const cpu = await enhanceClip(withReference(open, 'fused'), { backend: 'wasm' });
+    expect(compare(recurrent.out[0]!, plain.out[0]!).max).toBe(0);
+    for (const i of [1, 2])
+      expect(compare(recurrent.out[i]!, plain.out[i]!).max).toBeGreaterThan(2);
+    expect(recurrent.stats.allocationsAfterFirstFrame).toBe(0);
+    const diffs = recurrent.out.map((o, i) => compare(o, cpu.out[i]!));
+    console.log('recurrent GPU vs wasm per frame (max, mean):', JSON.stringify(diffs));
+    for (const d of diffs) expect(d.max).toBeLessThanOrEqual(1);
+    expect(() => readLitePack(withReference(open, 'bogus'))).toThrow(/reference/);
   });
 
   it('a tiled generator matches the tiled CPU pipeline and stays close to the single pass', async () => {
