@@ -32,6 +32,8 @@ export interface StageTimings {
 export interface TranscodeProgress extends StageTimings {
   readonly framesDone: number;
   readonly framesTotal: number;
+  /** Frames written by this call (framesDone counts those of earlier parts too). */
+  readonly framesThisRun: number;
 }
 
 export interface TranscodeOptions {
@@ -316,7 +318,12 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
       t.encodeMs += performance.now() - t0;
       framesDone++;
       doneEndUs = timestamp + duration;
-      opts.onProgress?.({ framesDone, framesTotal, ...t });
+      opts.onProgress?.({
+        framesDone,
+        framesTotal,
+        framesThisRun: framesDone - framesBefore,
+        ...t,
+      });
     }
     const t0 = performance.now();
     await enc.flush();

@@ -7,6 +7,7 @@ import type { GpuStatus, JobResult } from '../worker/protocol.ts';
 import type { PackIndexEntry, RecoverableRender, SourceSummary } from '../worker/protocol.ts';
 import type { ModelChoice } from '../worker/settings.ts';
 import type { ErrorInfo } from '../shared/errors.ts';
+import type { RoomShortfall } from './storage-room.ts';
 
 export type { JobSettings } from '../worker/settings.ts';
 export type { PackIndexEntry, RecoverableRender };
@@ -48,6 +49,10 @@ export interface JobSlice {
   readonly error: ErrorInfo | null;
   /** After the last frame: how much of the file is written (0..1), once known. */
   readonly writing: number | null;
+  /** The finished file's size at the rate so far, once the render has written some of it. */
+  readonly outputBytes: number | null;
+  /** Set while the render needs more disk than the browser can store. */
+  readonly room: RoomShortfall | null;
 }
 
 export type CompareMode = 'split' | 'side-by-side';
@@ -134,6 +139,8 @@ export const initialState: AppState = {
     modelLoad: null,
     error: null,
     writing: null,
+    outputBytes: null,
+    room: null,
   },
   compare: { frames: [], index: 0, mode: 'split', split: 0.5, zoom: 1, panX: 0, panY: 0 },
   settings: {

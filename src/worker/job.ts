@@ -34,6 +34,7 @@ import {
   type RenderJournal,
   type RenderState,
 } from './render-store.ts';
+import { PartSize } from './part-size.ts';
 import type { Backend, JobOutput, WorkerEvent } from './protocol.ts';
 import type { JobSettings, ModelChoice } from './settings.ts';
 
@@ -392,6 +393,7 @@ async function render(
     let lastPreview = -Infinity;
     let lastProgress = -Infinity;
     const readbacksBefore = enhancer?.stats().readbacks ?? 0;
+    const partSize = journaled ? new PartSize() : null;
     const result = await transcode({
       input: file,
       target,
@@ -425,6 +427,8 @@ async function render(
           }
         : {}),
       onProgress: (p) => {
+        // every frame, so the size is read as soon as a fragment lands
+        const size = partSize?.observe(p, target.bytesWritten) ?? {};
         const now = performance.now();
         if (now - lastProgress < PROGRESS_INTERVAL_MS && p.framesDone < p.framesTotal) return;
         lastProgress = now;
@@ -439,6 +443,7 @@ async function render(
           decodeMs: p.decodeMs,
           processMs: p.processMs,
           encodeMs: p.encodeMs,
+          ...size,
         });
       },
     });

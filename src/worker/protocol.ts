@@ -121,6 +121,12 @@ export interface JobProgressEvent {
   readonly encodeMs: number;
   /** After the last frame: how much of the file is written (0..1) while the parts are joined. */
   readonly writing?: number;
+  /**
+   * A render kept in private storage, once its part holds whole fragments: the finished file's
+   * size at the rate so far, and the bytes it still needs on disk (the rest of the part, then
+   * the finished file, which the join writes next to the parts).
+   */
+  readonly size?: { readonly outputBytes: number; readonly bytesNeeded: number };
 }
 
 /** A processed frame for the scrubber: both bitmaps at the enhanced size (jobId 0 = preview). */
