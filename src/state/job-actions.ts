@@ -15,7 +15,6 @@ import {
 import type { JobSettings, ModelChoice } from '../worker/settings.ts';
 import { addComparedFrame, clearComparedFrames } from './actions.ts';
 import { readHandle, rememberSource, sourceHandle } from './source-handles.ts';
-import { roomShortfall, storageEstimate } from './storage-room.ts';
 import {
   initialState,
   updateSlice,
@@ -74,29 +73,8 @@ function onWorkerEvent(event: WorkerEvent): void {
     fps: event.fps,
     etaSeconds: event.fps > 0 ? left / event.fps : null,
     writing: event.writing ?? null,
-    ...(event.size ? { outputBytes: event.size.outputBytes } : {}),
+    ...(event.size ? { size: event.size } : {}),
   });
-  if (event.size) void checkRoom(event.jobId, event.size.bytesNeeded);
-}
-
-/** How often a render asks the browser how much room is left. */
-const ROOM_CHECK_MS = 10_000;
-let lastRoomCheck = -Infinity;
-let roomCheckJob = -1;
-
-/**
- * Warns, while a render runs, when what it still needs is more than the browser can store: it
- * would stop on a full disk (keeping its frames), and space freed now lets it finish.
- */
-async function checkRoom(jobId: number, bytesNeeded: number): Promise<void> {
-  const now = performance.now();
-  if (jobId === roomCheckJob && now - lastRoomCheck < ROOM_CHECK_MS) return;
-  roomCheckJob = jobId;
-  lastRoomCheck = now;
-  const room = roomShortfall(bytesNeeded, await storageEstimate());
-  const job = useStore.getState().job;
-  if (job.jobId !== jobId || (job.phase !== 'running' && job.phase !== 'paused')) return;
-  updateSlice('job', { room });
 }
 
 export function listenToWorker(): void {

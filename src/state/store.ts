@@ -7,7 +7,6 @@ import type { GpuStatus, JobResult } from '../worker/protocol.ts';
 import type { PackIndexEntry, RecoverableRender, SourceSummary } from '../worker/protocol.ts';
 import type { ModelChoice } from '../worker/settings.ts';
 import type { ErrorInfo } from '../shared/errors.ts';
-import type { RoomShortfall } from './storage-room.ts';
 
 export type { JobSettings } from '../worker/settings.ts';
 export type { PackIndexEntry, RecoverableRender };
@@ -49,10 +48,11 @@ export interface JobSlice {
   readonly error: ErrorInfo | null;
   /** After the last frame: how much of the file is written (0..1), once known. */
   readonly writing: number | null;
-  /** The finished file's size at the rate so far, once the render has written some of it. */
-  readonly outputBytes: number | null;
-  /** Set while the render needs more disk than the browser can store. */
-  readonly room: RoomShortfall | null;
+  /**
+   * Once the render has written some of its file: the finished file's size at the rate so far,
+   * and what it will still write to disk (the rest, then the joined file).
+   */
+  readonly size: { readonly outputBytes: number; readonly bytesNeeded: number } | null;
 }
 
 export type CompareMode = 'split' | 'side-by-side';
@@ -139,8 +139,7 @@ export const initialState: AppState = {
     modelLoad: null,
     error: null,
     writing: null,
-    outputBytes: null,
-    room: null,
+    size: null,
   },
   compare: { frames: [], index: 0, mode: 'split', split: 0.5, zoom: 1, panX: 0, panY: 0 },
   settings: {

@@ -97,23 +97,15 @@ export function RenderPanel() {
             {job.phase === 'running' && job.etaSeconds !== null
               ? ` · ${formatDuration(job.etaSeconds)} left`
               : ''}
-            {job.outputBytes !== null && job.framesDone < job.framesTotal
-              ? ` · file about ${formatBytes(job.outputBytes)}`
+            {job.size !== null && job.framesDone < job.framesTotal
+              ? ` · file about ${formatBytes(job.size.outputBytes)}, ` +
+                `${formatBytes(job.size.bytesNeeded)} more on disk until it is joined`
               : ''}
             {job.phase === 'paused' ? ' · paused' : ''}
             {job.phase === 'running' && job.framesTotal > 0 && job.framesDone >= job.framesTotal
               ? ` · writing the file${job.writing !== null ? ` (${Math.floor(job.writing * 100)} %)` : ''}`
               : ''}
           </p>
-          {job.room && (job.phase === 'running' || job.phase === 'paused') ? (
-            <p className="hint warning" role="status" data-testid="room-warning">
-              Not enough disk space: this render still needs about{' '}
-              {formatBytes(job.room.neededBytes)} (the rest of the video, then the finished file
-              while the parts are joined), and the browser can store about{' '}
-              {formatBytes(job.room.freeBytes)} more. It will stop when the disk is full and keep
-              the frames done; free some space now and it finishes.
-            </p>
-          ) : null}
         </div>
       ) : null}
       {job.phase === 'canceled' ? (
