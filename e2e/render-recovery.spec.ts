@@ -125,7 +125,7 @@ test('a render whose tab closed keeps its frames, which can be saved or continue
     .toBeGreaterThan(110);
   expect(framesDone(await status.textContent())).toBeLessThan(FRAMES);
   // the file's size, from the part's first fragments: checked against the finished file below
-  const sized = /file about ([\d.]+) KiB, ([\d.]+) KiB more on disk until it is joined/.exec(
+  const sized = /file about ([\d.]+) KiB \(needs ([\d.]+) KiB more disk space\)/.exec(
     (await status.textContent()) ?? '',
   );
   expect(sized).not.toBeNull();

@@ -98,8 +98,8 @@ export function RenderPanel() {
               ? ` · ${formatDuration(job.etaSeconds)} left`
               : ''}
             {job.size !== null && job.framesDone < job.framesTotal
-              ? ` · file about ${formatBytes(job.size.outputBytes)}, ` +
-                `${formatBytes(job.size.bytesNeeded)} more on disk until it is joined`
+              ? ` · file about ${formatBytes(job.size.outputBytes)} ` +
+                `(needs ${formatBytes(job.size.bytesNeeded)} more disk space)`
               : ''}
             {job.phase === 'paused' ? ' · paused' : ''}
             {job.phase === 'running' && job.framesTotal > 0 && job.framesDone >= job.framesTotal
