@@ -142,8 +142,7 @@ function checkPack(pack: string, reference: string, scale: number): void {
 
     it('the warp kernel reference reproduces the PyTorch warp of the previous features', () => {
       const c = cfrWeights().config.inChannels;
-      // reference files from before the recurrent option hold only featuresPrevious
-      const previous = recurrent ? ref('previous') : ref('featuresPrevious');
+      const previous = recurrent ? ref('fusedPrevious') : ref('featuresPrevious');
       const warped = warpRef(previous.data, ref('flow').data, {
         width: W,
         height: H,

@@ -90,8 +90,8 @@ def suffix(scale):
 
 def write_reference(net, folder, data_dir):
     """Two LQ frames from a held-out clip (non-square on purpose), the GT flow, and every
-    intermediate PyTorch computes for frame 1. `previous` is what frame 1 warps: frame 0's
-    features, or (recurrent) frame 0's fused features, the CFR of its features with themselves."""
+    intermediate PyTorch computes for frame 1. Frame 1 warps frame 0's features, or (recurrent)
+    fusedPrevious: frame 0's fused features, the CFR of its features with themselves."""
     val = np.load(os.path.join(data_dir, 'val.npz'))
     h, w = 20, 28
     lq = torch.from_numpy(val['lq'][3, :2, 10:10 + h, 6:6 + w]).permute(0, 3, 1, 2).float() / 255
@@ -100,13 +100,12 @@ def write_reference(net, folder, data_dir):
         feats = net.encoder(lq)
         prev, cur = feats[:1], feats[1:]
         fused_prev = net.cfr(prev, prev)
-        previous = fused_prev if net.recurrent else prev
-        warped = M.warp(previous, flow)
+        warped = M.warp(fused_prev if net.recurrent else prev, flow)
         fused = net.cfr(cur, warped)
         hr = GeneratorExport(net.generator)(fused, lq[1:])
     arrays = [('lqPrevious', lq[:1]), ('lq', lq[1:]), ('flow', flow), ('featuresPrevious', prev),
-              ('fusedPrevious', fused_prev), ('previous', previous), ('features', cur),
-              ('warpedReference', warped), ('fused', fused), ('hr', hr)]
+              ('fusedPrevious', fused_prev), ('features', cur), ('warpedReference', warped),
+              ('fused', fused), ('hr', hr)]
     desc, chunks, offset = {}, [], 0
     for name, t in arrays:
         arr = t.numpy().astype('<f4')
