@@ -26,6 +26,8 @@ export const FIXTURE_FACTS = {
   height: 180,
   /** vfr.mp4 keeps frames 0..23, then every third frame: 24 + 8 frames. */
   vfrFrameIndices: [...Array.from({ length: 24 }, (_, i) => i), 24, 27, 30, 33, 36, 39, 42, 45],
+  /** untagged-hd.webm (1280x720): every sample of every frame is this Y, U, V (lossless VP9). */
+  flatYuv: [120, 90, 200],
 } as const;
 
 export type FixtureName =
@@ -38,6 +40,7 @@ export type FixtureName =
   | 'vfr-mp3.mp4'
   | 'hevc.mp4'
   | 'untagged-sd.mp4'
+  | 'untagged-hd.webm'
   | 'audio-only.m4a'
   | 'truncated-header.mp4'
   | 'truncated-body.mp4'
@@ -137,6 +140,25 @@ const makers: Record<FixtureName, Maker> = {
       ...['-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p'],
       out,
     ]),
+  // One flat colour at HD, written as raw Y'CbCr samples and kept exactly (lossless VP9, no colour
+  // tags in the stream or the container): what RGB it decodes to depends only on the matrix.
+  'untagged-hd.webm': (out) => {
+    const { flatYuv } = FIXTURE_FACTS;
+    const [width, height] = [1280, 720];
+    const [y, u, v] = flatYuv;
+    const frame = new Uint8Array(width * height * 1.5);
+    frame.fill(y, 0, width * height);
+    frame.fill(u, width * height, width * height * 1.25);
+    frame.fill(v, width * height * 1.25);
+    const raw = `${out}.yuv`;
+    writeFileSync(raw, Buffer.concat([frame, frame]));
+    ffmpeg([
+      ...['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${width}x${height}`, '-r', '24'],
+      ...['-i', raw, '-c:v', 'libvpx-vp9', '-lossless', '1', '-deadline', 'realtime'],
+      ...['-cpu-used', '8', '-f', 'webm', out],
+    ]);
+    unlinkSync(raw);
+  },
   'audio-only.m4a': (out) => ffmpeg([...audio, ...twoSeconds, '-c:a', 'aac', out]),
   // moov at the end (ffmpeg's default) and the tail cut off: the index is gone.
   'truncated-header.mp4': (out) => writeFileSync(out, cutFile(fixturePath('h264-aac.mp4'), 0.6)),

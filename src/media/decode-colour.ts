@@ -1,13 +1,17 @@
 /** The colour space a video track is decoded with: container tags, stream tags, then a guess. */
 import { av1CColour } from './av1-seq.ts';
 import { avcCColour } from './h264-sps.ts';
-import { resolveColorSpace } from './stream-colour.ts';
+import { resolveColorSpace, type StreamColour } from './stream-colour.ts';
+import { vp9FrameColour, vpcCColour } from './vp9-header.ts';
 
 /**
- * For H.264 (avcC) and AV1 (av1C) the stream's own header is read, so an untagged picture is told
- * from a tagged one and decoded as players decode it (stream-colour.ts). Other codecs, and a
- * description that cannot be read, keep the container's tags and Chromium's defaults: Chromium
- * already takes BT.601 for untagged VP9, and HEVC does not decode here.
+ * For H.264 (avcC), AV1 (av1C) and VP9 (vpcC, or its first key frame where the container has no
+ * vpcC, as in Matroska) the stream's own header is read, so an untagged picture is told from a
+ * tagged one and decoded as players decode it (stream-colour.ts). Other codecs, and a header that
+ * cannot be read, keep the container's tags and Chromium's defaults (HEVC does not decode here).
+ *
+ * `description` is the codec configuration record (avcC, av1C or vpcC payload); `keyFrame` the
+ * first key frame, read only for VP9 without a vpcC.
  */
 export function decodeColorSpace(
   codec: string,
@@ -15,14 +19,19 @@ export function decodeColorSpace(
   description: Uint8Array | undefined,
   width: number,
   height: number,
+  keyFrame?: Uint8Array,
 ): VideoColorSpaceInit | null {
-  if (!description) return container;
   const fourcc = codec.slice(0, 4);
-  const stream =
-    fourcc === 'avc1' || fourcc === 'avc3'
-      ? avcCColour(description)
-      : fourcc === 'av01'
-        ? av1CColour(description)
-        : null;
+  let stream: StreamColour | null = null;
+  if (fourcc === 'vp09') {
+    stream = description ? vpcCColour(description) : keyFrame ? vp9FrameColour(keyFrame) : null;
+  } else if (description) {
+    stream =
+      fourcc === 'avc1' || fourcc === 'avc3'
+        ? avcCColour(description)
+        : fourcc === 'av01'
+          ? av1CColour(description)
+          : null;
+  }
   return resolveColorSpace(container, stream, width, height);
 }

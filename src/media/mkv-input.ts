@@ -182,7 +182,15 @@ async function videoInfo(track: InputVideoTrack): Promise<VideoTrackInfo> {
         description.set(first.data, 4);
       }
     }
-    colorSpace = decodeColorSpace(codec, colorSpace, description, width, height);
+    let keyFrame: Uint8Array | undefined;
+    if (codec.startsWith('vp09')) {
+      // Matroska keeps no vpcC (its CodecPrivate for VP9 is a feature list, not read here): the
+      // colour is in the first key frame's header.
+      description = undefined;
+      const first = await new EncodedPacketSink(track).getFirstPacket().catch(() => null);
+      keyFrame = first?.data;
+    }
+    colorSpace = decodeColorSpace(codec, colorSpace, description, width, height, keyFrame);
     if (colorSpace) config.colorSpace = colorSpace;
   }
   return {

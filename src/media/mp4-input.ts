@@ -131,6 +131,7 @@ export class Mp4Input implements MediaInput {
           transferCharacteristics: number;
           matrixCoefficients: number;
           videoFullRangeFlag: number;
+          version: number;
         }
       | undefined;
     let colorSpace: VideoColorSpaceInit | null = null;
@@ -170,9 +171,11 @@ export class Mp4Input implements MediaInput {
     ) {
       config.description = description;
     }
-    // Untagged H.264 and AV1: decide SD/HD as players do rather than leave it to Chromium
+    // Untagged H.264, AV1 and VP9: decide SD/HD as players do rather than leave it to Chromium
     // (which takes BT.709 for every size); see stream-colour.ts.
-    colorSpace = decodeColorSpace(track.codec, colorSpace, description, width, height);
+    // (a draft version 0 vpcC lays its fields out differently: VP9 is then left to Chromium)
+    const header = fourcc === 'vp09' && vpcc?.version !== 1 ? undefined : description;
+    colorSpace = decodeColorSpace(track.codec, colorSpace, header, width, height);
     if (colorSpace) config.colorSpace = colorSpace;
     return {
       kind: 'video',

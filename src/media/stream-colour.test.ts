@@ -8,6 +8,7 @@ import { decodeColorSpace } from './decode-colour.ts';
 import { nalToRbsp, parseSpsColour } from './h264-sps.ts';
 import { openInput } from './input.ts';
 import { guessColorSpace } from './stream-colour.ts';
+import { vp9FrameColour, vpcCColour } from './vp9-header.ts';
 
 const avcColorSpace = (
   container: VideoColorSpaceInit | null,
@@ -360,6 +361,102 @@ describe('AV1 sequence header colour', () => {
     expect(input.video!.decoderConfig.colorSpace).toMatchObject({
       matrix: 'bt470bg',
       primaries: 'bt709',
+      fullRange: true,
+    });
+    input.close();
+  });
+});
+
+/** The frames of `path`'s video as an IVF file holds them (32-byte header, 12 bytes per frame). */
+function ivfFrames(path: string): Uint8Array[] {
+  const out = `${path}.ivf`;
+  ffmpeg(['-i', path, '-c', 'copy', '-f', 'ivf', out]);
+  const bytes = new Uint8Array(readFileSync(out));
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const frames: Uint8Array[] = [];
+  for (let at = view.getUint16(6, true); at + 12 <= bytes.length;) {
+    const size = view.getUint32(at, true);
+    frames.push(bytes.subarray(at + 12, at + 12 + size));
+    at += 12 + size;
+  }
+  return frames;
+}
+
+const vp9 = (name: string, size: string, extra: string[]): string =>
+  clip(name, size, extra, ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8']);
+
+describe('VP9 colour', () => {
+  it('reads what libvpx was told from a key frame, in profiles 0, 1 and 2', () => {
+    const unsaid = { fullRange: false, described: false, primaries: 2, transfer: 2, matrix: 2 };
+    const [key, inter] = ivfFrames(vp9('v.webm', '320x240', ['-pix_fmt', 'yuv420p']));
+    expect(vp9FrameColour(key!)).toEqual(unsaid);
+    expect(vp9FrameColour(inter!)).toBeNull(); // an inter frame has no color_config
+    const cases: [string[], object][] = [
+      [['-pix_fmt', 'yuv420p', '-colorspace', 'bt709'], { matrix: 1, fullRange: false }],
+      [
+        ['-pix_fmt', 'yuv420p', '-colorspace', 'bt470bg', '-color_range', 'pc'],
+        { matrix: 5, fullRange: true },
+      ],
+      // profile 1 (4:4:4): subsampling bits follow the range bit
+      [['-pix_fmt', 'yuv444p', '-colorspace', 'smpte170m'], { matrix: 6, fullRange: false }],
+      // profile 2 (10 bits): a bit-depth bit comes before color_space
+      [['-pix_fmt', 'yuv420p10le', '-colorspace', 'bt2020nc'], { matrix: 9, fullRange: false }],
+    ];
+    cases.forEach(([extra, expected], k) => {
+      const [frame] = ivfFrames(vp9(`t${k}.webm`, '320x240', extra));
+      expect(vp9FrameColour(frame!), extra.join(' ')).toEqual({
+        described: true,
+        primaries: 2,
+        transfer: 2,
+        ...expected,
+      });
+    });
+    expect(vp9FrameColour(key!.subarray(0, 3))).toBeNull(); // ends inside the header
+    expect(vp9FrameColour(Uint8Array.from([0x40, 0, 0, 0]))).toBeNull(); // not a frame marker
+  });
+
+  it('reads the codes of a vpcC record', () => {
+    // the payload after the full-box header: profile, level, depth/subsampling/range, codes
+    const record = (byte2: number, codes: number[]) =>
+      Uint8Array.from([0, 10, byte2, ...codes, 0, 0]);
+    expect(vpcCColour(record(0x82, [2, 2, 2]))).toEqual({
+      fullRange: false,
+      described: false,
+      primaries: 2,
+      transfer: 2,
+      matrix: 2,
+    });
+    expect(vpcCColour(record(0x83, [1, 13, 0]))).toEqual({
+      fullRange: true,
+      described: true,
+      primaries: 1,
+      transfer: 13,
+      matrix: 0,
+    });
+    expect(vpcCColour(record(0x82, [1]).subarray(0, 5))).toBeNull();
+  });
+
+  it('decodes untagged VP9 as BT.601 at SD and BT.709 at HD, in WebM and MP4; tagged as tagged', async () => {
+    const cases: [string, string, VideoMatrixCoefficients][] = [
+      ['u-sd', '320x240', 'smpte170m'],
+      ['u-hd', '1280x720', 'bt709'],
+    ];
+    for (const [name, size, matrix] of cases) {
+      const webm = vp9(`${name}.webm`, size, ['-pix_fmt', 'yuv420p', '-frames:v', '1']);
+      const mp4 = join(dir, `${name}.mp4`);
+      ffmpeg(['-i', webm, '-c', 'copy', mp4]);
+      for (const path of [webm, mp4]) {
+        const input = await openInput(await openAsBlob(path));
+        expect(input.video!.decoderConfig.colorSpace, path).toMatchObject({
+          matrix,
+          fullRange: false,
+        });
+        input.close();
+      }
+    }
+    const input = await openInput(await openAsBlob(join(dir, 't1.webm')));
+    expect(input.video!.decoderConfig.colorSpace).toMatchObject({
+      matrix: 'bt470bg',
       fullRange: true,
     });
     input.close();

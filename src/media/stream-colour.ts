@@ -4,10 +4,11 @@
  *
  * Why: a file without container colour tags (MP4 `colr`, Matroska Colour) may still say its
  * colours in the bitstream (H.264 SPS VUI, AV1 sequence header), and when neither does, the
- * picture is "untagged". Chromium then decodes untagged H.264 and AV1 as BT.709 whatever the size,
+ * picture is "untagged". Chromium then decodes untagged H.264, AV1 and VP9 as BT.709 whatever the size,
  * while ffmpeg, mpv and VLC take BT.601 for standard definition, so an export tagged BT.709 looked
  * shifted in those players next to its source. To choose for untagged files ourselves we must tell
- * untagged from tagged-in-the-stream, which only the bitstream can say (h264-sps.ts, av1-seq.ts).
+ * untagged from tagged-in-the-stream, which only the bitstream can say (h264-sps.ts, av1-seq.ts,
+ * vp9-header.ts).
  */
 import { colorSpaceFromCodes } from './codecs.ts';
 
@@ -15,7 +16,7 @@ import { colorSpaceFromCodes } from './codecs.ts';
 export interface StreamColour {
   /** Full-range flag (false when the stream does not say). */
   readonly fullRange: boolean;
-  /** The three codes below were written (else all are 2). */
+  /** The stream describes its colours (a code it leaves out is 2, unspecified). */
   readonly described: boolean;
   readonly primaries: number;
   readonly transfer: number;

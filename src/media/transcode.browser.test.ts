@@ -99,6 +99,40 @@ describe('transcode', () => {
     expect(video(r2)).toMatchObject({ color_space: 'smpte170m', width: 320, height: 180 });
   });
 
+  it('untagged HD VP9 is decoded with BT.709 and comes out tagged so', async () => {
+    // Every sample is Y'CbCr (120, 90, 200) (test/media-fixtures.ts FIXTURE_FACTS.flatYuv).
+    // Chromium alone decodes untagged VP9 from WebM as BT.601 at every size (it gave
+    // (236, 77, 45) here); players take BT.709 for HD, and so must the picture the model sees.
+    const [y, cb, cr] = [120 - 16, 90 - 128, 200 - 128].map((x, k) => x / (k ? 224 : 219));
+    const rgb = (kr: number, kb: number) => {
+      const kg = 1 - kr - kb;
+      const r = y! + 2 * (1 - kr) * cr!;
+      const b = y! + 2 * (1 - kb) * cb!;
+      return [r, (y! - kr * r - kb * b) / kg, b].map((x) => 255 * x);
+    };
+    const bt601 = rgb(0.299, 0.114);
+    const bt709 = rgb(0.2126, 0.0722);
+    const seen: number[][] = [];
+    await run('untagged-hd.webm', {
+      process: (frame) => {
+        const canvas = new OffscreenCanvas(frame.displayWidth, frame.displayHeight);
+        const ctx = canvas.getContext('2d')!;
+        ctx.drawImage(frame, 0, 0);
+        seen.push(Array.from(ctx.getImageData(640, 360, 1, 1).data.subarray(0, 3)));
+        return Promise.resolve(new VideoFrame(canvas, { timestamp: frame.timestamp }));
+      },
+    });
+    const off = (a: number[], b: number[]) => Math.max(...a.map((x, k) => Math.abs(x - b[k]!)));
+    expect(off(bt601, bt709)).toBeGreaterThan(10); // the two matrices are told apart
+    expect(seen).toHaveLength(2);
+    // (Chromium's BT.709 path lands within 5 levels of the formula: (250, 91, 45) here.)
+    for (const px of seen) expect(off(px, bt709), `${px.join()}`).toBeLessThanOrEqual(6);
+    // Frames handed on as decoded carry that colour space into the file's tags.
+    const { result, bytes } = await run('untagged-hd.webm', { quality: 'high' });
+    const r = await analyze(bytes, 'untagged-hd.webm', { ext: result.container });
+    expect(video(r)).toMatchObject({ color_space: 'bt709', width: 1280, height: 720 });
+  });
+
   it('VP9 + Opus WebM through a process step into WebM, audio untouched', async () => {
     const progress: number[] = [];
     const { result, bytes } = await run('vp9-opus.webm', {
