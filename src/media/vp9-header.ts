@@ -2,8 +2,10 @@
  * The colour signalling of a VP9 stream: color_config() in a key frame's uncompressed header (VP9
  * bitstream specification 6.2 and 7.2), or the codes of an MP4 `vpcC` record (VP-Codec ISO
  * Media File Format Binding, version 1). Why: stream-colour.ts. Chromium 156 decodes an untagged
- * VP9 stream as BT.709 at every size (measured), where players take BT.601 for standard
- * definition.
+ * VP9 stream at every size as BT.601 when its codec string names the colour codes as unspecified
+ * (as mediabunny's does for WebM) and as BT.709 when it is the short form (as mp4box's is), where
+ * players take BT.601 for standard definition and BT.709 above (measured on a flat 720p and a
+ * flat 320x180 frame).
  */
 import { Bits, UNSAID, type StreamColour } from './stream-colour.ts';
 
