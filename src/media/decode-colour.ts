@@ -5,13 +5,13 @@ import { resolveColorSpace, type StreamColour } from './stream-colour.ts';
 import { vp9FrameColour, vpcCColour } from './vp9-header.ts';
 
 /**
- * For H.264 (avcC), AV1 (av1C) and VP9 (vpcC, or its first key frame where the container has no
- * vpcC, as in Matroska) the stream's own header is read, so an untagged picture is told from a
+ * For H.264 (avcC), AV1 (av1C) and VP9 (vpcC and its first key frame's header) the stream's own
+ * header is read, so an untagged picture is told from a
  * tagged one and decoded as players decode it (stream-colour.ts). Other codecs, and a header that
  * cannot be read, keep the container's tags and Chromium's defaults (HEVC does not decode here).
  *
  * `description` is the codec configuration record (avcC, av1C or vpcC payload); `keyFrame` the
- * first key frame, read only for VP9 without a vpcC.
+ * start of the first frame, read only for VP9.
  */
 export function decodeColorSpace(
   codec: string,
@@ -24,7 +24,11 @@ export function decodeColorSpace(
   const fourcc = codec.slice(0, 4);
   let stream: StreamColour | null = null;
   if (fourcc === 'vp09') {
-    stream = description ? vpcCColour(description) : keyFrame ? vp9FrameColour(keyFrame) : null;
+    // vpcC when it says something, else the key frame (a muxer may write vpcC unspecified while
+    // the stream names its matrix), else vpcC's "unspecified"
+    const record = description ? vpcCColour(description) : null;
+    const frame = keyFrame ? vp9FrameColour(keyFrame) : null;
+    stream = record?.described ? record : (frame ?? record);
   } else if (description) {
     stream =
       fourcc === 'avc1' || fourcc === 'avc3'

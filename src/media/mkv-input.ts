@@ -184,8 +184,9 @@ async function videoInfo(track: InputVideoTrack): Promise<VideoTrackInfo> {
     }
     let keyFrame: Uint8Array | undefined;
     if (codec.startsWith('vp09')) {
-      // Matroska keeps no vpcC (its CodecPrivate for VP9 is a feature list, not read here): the
-      // colour is in the first key frame's header.
+      // Matroska keeps no vpcC (its CodecPrivate for VP9 is a feature list, not read here; a
+      // fragmented MP4's vpcC is not handed on by mediabunny): the colour is in the first key
+      // frame's header.
       description = undefined;
       const first = await new EncodedPacketSink(track).getFirstPacket().catch(() => null);
       keyFrame = first?.data;

@@ -66,10 +66,11 @@ export class Mp4Input implements MediaInput {
     file: ISOFile,
     info: Movie,
     configs: Map<number, Uint8Array<ArrayBuffer>>,
+    keyFrame: Uint8Array | undefined,
   ) {
     const vt = info.videoTracks[0];
     const at = info.audioTracks[0];
-    this.video = vt ? this.videoTrack(file, vt, configs.get(vt.id)) : null;
+    this.video = vt ? this.videoTrack(file, vt, configs.get(vt.id), keyFrame) : null;
     this.audio = at ? this.audioTrack(file, at) : null;
   }
 
@@ -107,13 +108,22 @@ export class Mp4Input implements MediaInput {
     const vt = movie.videoTracks[0];
     const box = vt ? configBox(file, vt.id) : undefined;
     if (vt && box) configs.set(vt.id, await readBoxPayload(blob, box));
-    return new Mp4Input(blob, container, file, movie, configs);
+    // VP9 may say its colour only in its key frames' headers (vpcC unspecified or absent): the
+    // start of the first frame holds it (decode-colour.ts).
+    let keyFrame: Uint8Array | undefined;
+    const first = vt?.codec.startsWith('vp09') ? file.getTrackSamplesInfo(vt.id)[0] : undefined;
+    if (first && first.offset + first.size <= blob.size) {
+      const head = Math.min(first.size, 64);
+      keyFrame = new Uint8Array(await blob.slice(first.offset, first.offset + head).arrayBuffer());
+    }
+    return new Mp4Input(blob, container, file, movie, configs, keyFrame);
   }
 
   private videoTrack(
     file: ISOFile,
     track: Track,
     description: Uint8Array<ArrayBuffer> | undefined,
+    keyFrame: Uint8Array | undefined,
   ): VideoTrackInfo {
     const entry = sampleEntry(file, track.id);
     const colr = entry?.['colr'] as
@@ -173,9 +183,9 @@ export class Mp4Input implements MediaInput {
     }
     // Untagged H.264, AV1 and VP9: decide SD/HD as players do rather than leave it to Chromium
     // (which takes BT.709 for every size); see stream-colour.ts.
-    // (a draft version 0 vpcC lays its fields out differently: VP9 is then left to Chromium)
+    // (a draft version 0 vpcC lays its fields out differently: only the key frame is read then)
     const header = fourcc === 'vp09' && vpcc?.version !== 1 ? undefined : description;
-    colorSpace = decodeColorSpace(track.codec, colorSpace, header, width, height);
+    colorSpace = decodeColorSpace(track.codec, colorSpace, header, width, height, keyFrame);
     if (colorSpace) config.colorSpace = colorSpace;
     return {
       kind: 'video',

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, openAsBlob, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, openAsBlob, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -399,8 +399,15 @@ describe('VP9 colour', () => {
       ],
       // profile 1 (4:4:4): subsampling bits follow the range bit
       [['-pix_fmt', 'yuv444p', '-colorspace', 'smpte170m'], { matrix: 6, fullRange: false }],
-      // profile 2 (10 bits): a bit-depth bit comes before color_space
-      [['-pix_fmt', 'yuv420p10le', '-colorspace', 'bt2020nc'], { matrix: 9, fullRange: false }],
+      // profile 2 (10 bits): a bit-depth bit comes before color_space; BT.2020 implies primaries
+      [
+        ['-pix_fmt', 'yuv420p10le', '-colorspace', 'bt2020nc'],
+        { matrix: 9, primaries: 9, fullRange: false },
+      ],
+      // profile 3 (10 bits, 4:4:4): a reserved bit after the profile, and both of the above
+      [['-pix_fmt', 'yuv444p10le', '-colorspace', 'bt709'], { matrix: 1, fullRange: false }],
+      // RGB: no range bit, full range by definition
+      [['-pix_fmt', 'gbrp'], { matrix: 0, fullRange: true }],
     ];
     cases.forEach(([extra, expected], k) => {
       const [frame] = ivfFrames(vp9(`t${k}.webm`, '320x240', extra));
@@ -415,8 +422,22 @@ describe('VP9 colour', () => {
     expect(vp9FrameColour(Uint8Array.from([0x40, 0, 0, 0]))).toBeNull(); // not a frame marker
   });
 
-  it('reads the codes of a vpcC record', () => {
-    // the payload after the full-box header: profile, level, depth/subsampling/range, codes
+  it('reads the codes of a vpcC record, as ffmpeg writes one and made by hand', () => {
+    // ffmpeg fills vpcC from what the stream says (here the key frame's matrix, via IVF, which
+    // has no colour tags of its own); the payload starts after the box's version and flags
+    const ivf = vp9('k.ivf', '320x240', ['-pix_fmt', 'yuv420p', '-colorspace', 'bt709']);
+    const mp4 = join(dir, 'k.mp4');
+    ffmpeg(['-i', ivf, '-c', 'copy', mp4]);
+    const bytes = new Uint8Array(readFileSync(mp4));
+    const at = Buffer.from(bytes).indexOf('vpcC') + 8;
+    expect(vpcCColour(bytes.subarray(at, at + 8))).toEqual({
+      fullRange: false,
+      described: true,
+      primaries: 2,
+      transfer: 2,
+      matrix: 1,
+    });
+    // made by hand: profile, level, depth/subsampling/range, the three codes
     const record = (byte2: number, codes: number[]) =>
       Uint8Array.from([0, 10, byte2, ...codes, 0, 0]);
     expect(vpcCColour(record(0x82, [2, 2, 2]))).toEqual({
@@ -454,11 +475,29 @@ describe('VP9 colour', () => {
         input.close();
       }
     }
-    const input = await openInput(await openAsBlob(join(dir, 't1.webm')));
+    const tagged = vp9('w.webm', '1280x720', [
+      ...['-pix_fmt', 'yuv420p', '-colorspace', 'bt470bg', '-color_range', 'pc'],
+      ...['-frames:v', '1'],
+    ]);
+    const input = await openInput(await openAsBlob(tagged));
     expect(input.video!.decoderConfig.colorSpace).toMatchObject({
       matrix: 'bt470bg',
       fullRange: true,
     });
+    input.close();
+  });
+
+  it('reads the key frame of an MP4 whose vpcC leaves the colour unspecified', async () => {
+    // k.mp4's vpcC says matrix 1 (BT.709) at SD; with that byte set to 2 only the key frame
+    // still says BT.709, and the SD guess (BT.601) must not win.
+    const bytes = new Uint8Array(readFileSync(join(dir, 'k.mp4')));
+    const at = Buffer.from(bytes).indexOf('vpcC') + 8;
+    expect(bytes[at + 5]).toBe(1);
+    bytes[at + 5] = 2;
+    const patched = join(dir, 'k-unsaid.mp4');
+    writeFileSync(patched, bytes);
+    const input = await openInput(await openAsBlob(patched));
+    expect(input.video!.decoderConfig.colorSpace).toMatchObject({ matrix: 'bt709' });
     input.close();
   });
 });

@@ -4,7 +4,8 @@
  *
  * Why: a file without container colour tags (MP4 `colr`, Matroska Colour) may still say its
  * colours in the bitstream (H.264 SPS VUI, AV1 sequence header), and when neither does, the
- * picture is "untagged". Chromium then decodes untagged H.264, AV1 and VP9 as BT.709 whatever the size,
+ * picture is "untagged". Chromium then decodes untagged H.264 and AV1 as BT.709 whatever the size
+ * (VP9 as BT.601 or BT.709 whatever the size, by its codec string: vp9-header.ts),
  * while ffmpeg, mpv and VLC take BT.601 for standard definition, so an export tagged BT.709 looked
  * shifted in those players next to its source. To choose for untagged files ourselves we must tell
  * untagged from tagged-in-the-stream, which only the bitstream can say (h264-sps.ts, av1-seq.ts,

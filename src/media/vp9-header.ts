@@ -10,17 +10,20 @@
 import { Bits, UNSAID, type StreamColour } from './stream-colour.ts';
 
 /**
- * VP9's color_space (3 bits) as ISO/IEC 23091-2 matrix codes, as ffmpeg maps them: CS_UNKNOWN,
- * CS_BT_601 (bt470bg), CS_BT_709, CS_SMPTE_170, CS_SMPTE_240, CS_BT_2020, CS_RESERVED, CS_RGB.
+ * VP9's color_space (3 bits) as ISO/IEC 23091-2 matrix codes, as ffmpeg maps them (except
+ * CS_RESERVED, which is unspecified here): CS_UNKNOWN, CS_BT_601 (bt470bg), CS_BT_709,
+ * CS_SMPTE_170, CS_SMPTE_240, CS_BT_2020, CS_RESERVED, CS_RGB.
  */
 const MATRIX_OF_COLOR_SPACE = [2, 5, 1, 6, 7, 9, 2, 0] as const;
 const CS_UNKNOWN = 0;
+const CS_BT_2020 = 5;
 const CS_RGB = 7;
 
 /**
  * Reads color_config() from a VP9 frame (the first frame of a superframe is at its start).
  * Null when the frame is not a key frame or is too short to hold the header. VP9 names only the
- * matrix; primaries and transfer stay unspecified (2), for the caller to fill in.
+ * matrix; primaries stay unspecified (2, for the caller to fill in) except for BT.2020, whose
+ * matrix implies its primaries (so the HDR warning sees them); the transfer stays unspecified.
  */
 export function vp9FrameColour(frame: Uint8Array): StreamColour | null {
   try {
@@ -40,7 +43,7 @@ export function vp9FrameColour(frame: Uint8Array): StreamColour | null {
     return {
       fullRange,
       described: true,
-      primaries: 2,
+      primaries: colorSpace === CS_BT_2020 ? 9 : 2,
       transfer: 2,
       matrix: MATRIX_OF_COLOR_SPACE[colorSpace]!,
     };
