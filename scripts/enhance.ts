@@ -40,7 +40,7 @@ function fail(message: string): never {
 }
 
 const USAGE =
-  'Usage: npm run enhance -- <input> <output> [--model none|default|<pack dir>] [--scale 2|4] [--codec avc|vp9|av1] [--backend auto|webgpu|wasm] [--frames A:B (0-based, B exclusive)] [--quality low|medium|high] [--tile N] [--temporal on|off]';
+  'Usage: npm run enhance -- <input> <output> [--model none|default|<pack name>|<pack dir>] [--scale 2|4] [--codec avc|vp9|av1] [--backend auto|webgpu|wasm] [--frames A:B (0-based, B exclusive)] [--quality low|medium|high] [--tile N] [--temporal on|off]';
 
 export function parseArgs(argv: readonly string[]): Args {
   if (argv.includes('--help') || argv.includes('-h')) {
