@@ -6,9 +6,9 @@ import { vp9FrameColour, vpcCColour } from './vp9-header.ts';
 
 /**
  * For H.264 (avcC), AV1 (av1C) and VP9 (vpcC and its first key frame's header) the stream's own
- * header is read, so an untagged picture is told from a
- * tagged one and decoded as players decode it (stream-colour.ts). Other codecs, and a header that
- * cannot be read, keep the container's tags and Chromium's defaults (HEVC does not decode here).
+ * header is read, so an untagged picture is told from a tagged one and decoded as players decode
+ * it (stream-colour.ts). Other codecs, and a header that cannot be read, keep the container's tags
+ * and Chromium's defaults (HEVC does not decode here).
  *
  * `description` is the codec configuration record (avcC, av1C or vpcC payload); `keyFrame` the
  * start of the first frame, read only for VP9.
