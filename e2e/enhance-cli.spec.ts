@@ -78,7 +78,7 @@ const BAD_INPUTS: [FixtureName, string][] = [
   ['empty.mp4', 'EMPTY_FILE'],
   ['random.bin', 'UNSUPPORTED_CONTAINER'],
   ['truncated-header.mp4', 'CORRUPT_INPUT'],
-  ['truncated.webm', 'CORRUPT_INPUT'],
+  ['damaged.webm', 'CORRUPT_INPUT'],
   ['audio-only.m4a', 'NO_VIDEO_TRACK'],
   ['hevc.mp4', 'UNSUPPORTED_CODEC'],
 ];
@@ -94,10 +94,12 @@ for (const [fixture, code] of BAD_INPUTS) {
   });
 }
 
-// MP4 with its index first: the index lists 48 frames, the file holds fewer. WebM in quarter-second
-// clusters: its header declares 2 s, the file holds its first complete clusters.
+// MP4 with its index first: the index lists 48 frames, the file holds fewer. WebM in one 2-s
+// cluster or in quarter-second clusters: its header declares 2 s, the file holds the whole blocks
+// before the cut.
 const CUT_SHORT: [FixtureName, RegExp][] = [
   ['truncated-body.mp4', /warning: This file is cut short: it holds (\d+) of its 48 frames/],
+  ['truncated.webm', /warning: This file is cut short: it holds (\d+) frames \(.* of 2\.0 s\)/],
   [
     'truncated-clusters.webm',
     /warning: This file is cut short: it holds (\d+) frames \(.* of 2\.0 s\)/,

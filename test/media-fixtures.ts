@@ -47,6 +47,8 @@ export type FixtureName =
   | 'truncated.webm'
   | 'clusters.webm'
   | 'truncated-clusters.webm'
+  | 'damaged.webm'
+  | 'live.webm'
   | 'corrupt-mid.mp4'
   | 'random.bin'
   | 'empty.mp4';
@@ -169,7 +171,8 @@ const makers: Record<FixtureName, Maker> = {
     writeFileSync(out, cutFile(full, 0.6));
     unlinkSync(full);
   },
-  // a WebM cut at 60 %: ffmpeg reads 25 of its 48 video packets, mediabunny none
+  // a WebM cut at 60 % inside its one cluster: ffmpeg reads 25 of its 48 video packets, and so
+  // does Upframe (mediabunny alone reads none)
   'truncated.webm': (out) => writeFileSync(out, cutFile(fixturePath('vp9-opus.webm'), 0.6)),
   // a WebM in clusters of a quarter second (a key frame every 6 frames), as longer files are in
   // clusters of a few seconds; cut at 60 % it holds its first complete clusters
@@ -187,6 +190,21 @@ const makers: Record<FixtureName, Maker> = {
     ]),
   'truncated-clusters.webm': (out) =>
     writeFileSync(out, cutFile(fixturePath('clusters.webm'), 0.6)),
+  // as a live stream writes it: the segment's size is unknown (no duration), clusters of 1 s
+  'live.webm': (out) =>
+    ffmpeg(['-i', fixturePath('vp9-opus.webm'), '-c', 'copy', '-live', '1', '-f', 'webm', out]),
+  // truncated.webm with its Cluster ID zeroed: the reader finds no element where the cluster was
+  // and searches the rest of the file for one (unmended, mediabunny 1.61 spun there for good)
+  'damaged.webm': (out) => {
+    const bytes = Uint8Array.from(readFileSync(fixturePath('truncated.webm')));
+    const at = bytes.findIndex(
+      (b, i) =>
+        b === 0x1f && bytes[i + 1] === 0x43 && bytes[i + 2] === 0xb6 && bytes[i + 3] === 0x75,
+    );
+    if (at < 0) throw new Error('truncated.webm has no Cluster');
+    bytes.fill(0, at, at + 4);
+    writeFileSync(out, bytes);
+  },
   // 600 random bytes over the media data at the middle of the file (moov is at the end):
   // Chromium's H.264 decoder fails there (packet 28 of 48 when made)
   'corrupt-mid.mp4': (out) => {

@@ -16,6 +16,7 @@ import { UpframeError } from '../shared/errors.ts';
 import { formatPartOf } from '../shared/format.ts';
 import { audioCodecName, muxAudioCodec, videoCodecName } from './codecs.ts';
 import { decodeColorSpace } from './decode-colour.ts';
+import { salvageCutCluster } from './mkv-salvage.ts';
 import type { MediaInput, ReadRange } from './input-types.ts';
 import type { PacketTable } from './packet-table.ts';
 import { PacketTableBuilder } from './packet-table.ts';
@@ -34,7 +35,13 @@ export class MkvInput implements MediaInput {
   ) {}
 
   static async open(blob: Blob, container: ContainerKind): Promise<MkvInput> {
-    const input = new Input({ source: new BlobSource(blob), formats: ALL_FORMATS });
+    // A file cut inside a cluster is read through a view that closes that cluster after its
+    // last whole block (mediabunny would drop the cluster whole).
+    const source =
+      container === 'webm' || container === 'mkv'
+        ? ((await salvageCutCluster(blob)) ?? blob)
+        : blob;
+    const input = new Input({ source: new BlobSource(source), formats: ALL_FORMATS });
     try {
       if (!(await input.canRead())) {
         throw new UpframeError(
@@ -46,7 +53,7 @@ export class MkvInput implements MediaInput {
       const at = await input.getPrimaryAudioTrack();
       const video = vt ? await videoInfo(vt) : null;
       const audio = at ? await audioInfo(at) : null;
-      const opened = new MkvInput(blob, container, input, { video: vt, audio: at }, video, audio);
+      const opened = new MkvInput(source, container, input, { video: vt, audio: at }, video, audio);
       const declared = await input.getDurationFromMetadata().catch(() => null);
       const note = cutShortNote(declared, video, audio);
       if (note) opened.warnings.push(note);
@@ -108,7 +115,7 @@ export class MkvInput implements MediaInput {
 /**
  * A WebM/MKV cut short (an interrupted download or copy) has no index to tell where its bytes
  * end, but its header still declares the whole duration; mediabunny reads the clusters that are
- * there (it drops an incomplete last one). When the packets end well before the declared
+ * there, and the whole blocks of a cut last one through `salvageCutCluster`. When the packets end well before the declared
  * duration, the render covers what the file holds and this note says so. A live recording
  * declares no duration and gets no note.
  */
