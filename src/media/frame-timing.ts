@@ -35,8 +35,13 @@ export function frameTiming(packets: PacketTable): FrameTiming {
     deltas.push(timestampsUs[k]! - timestampsUs[k - 1]!);
   const sorted = [...deltas].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
-  // Microsecond rounding of 1/24 s etc. makes CFR deltas differ by 1 us; real VFR differs by far more.
-  const variableFrameRate = deltas.some((d) => Math.abs(d - median) > Math.max(2, median * 0.02));
+  // Rounding makes constant-rate deltas differ by one step of the container's clock: 1 us in MP4
+  // (1/24 s is 41666 or 41667 us), 1 ms in WebM/MKV (41 or 42 ms). The clock's step is seen in
+  // the timestamps: all whole milliseconds. Real variable rate differs by far more.
+  const tick = [1000, 100, 10].find((t) => timestampsUs.every((x) => x % t === 0)) ?? 1;
+  const variableFrameRate = deltas.some(
+    (d) => Math.abs(d - median) > Math.max(tick + 2, median * 0.02),
+  );
   return {
     timestampsUs,
     decodeIndex,

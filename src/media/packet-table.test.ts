@@ -43,4 +43,30 @@ describe('PacketTable', () => {
     expect(decodeRangeFor(table, timing, 1, 3)).toEqual({ from: 1, to: 5 });
     expect(decodeRangeFor(table, timing, 5, 6)).toEqual({ from: 6, to: 7 });
   });
+
+  it('constant rate stays constant through a millisecond clock; a real change of rate is variable', () => {
+    const table = (times: number[]): PacketTable => {
+      const b = new PacketTableBuilder();
+      for (const t of times) b.push({ timestampUs: t, durationUs: 0, key: false, byteLength: 1 });
+      return b.build();
+    };
+    // 24 fps as WebM stores it (whole milliseconds: 41 or 42 ms apart), and as MP4 does (us)
+    const webm24 = Array.from({ length: 48 }, (_, k) => Math.round((k * 1000) / 24) * 1000);
+    const mp424 = Array.from({ length: 48 }, (_, k) => Math.round((k * 1e6) / 24));
+    expect(frameTiming(table(webm24)).variableFrameRate).toBe(false);
+    expect(frameTiming(table(mp424)).variableFrameRate).toBe(false);
+    // 30 fps in whole milliseconds (33 or 34 ms apart)
+    const webm30 = Array.from({ length: 60 }, (_, k) => Math.round((k * 1000) / 30) * 1000);
+    expect(frameTiming(table(webm30)).variableFrameRate).toBe(false);
+    // a phone clip that drops from 30 to 24 fps half-way, in either clock
+    const change = (roundTo: number): number[] =>
+      Array.from({ length: 60 }, (_, k) =>
+        k < 30 ? (k * 1e6) / 30 : 1e6 + ((k - 30) * 1e6) / 24,
+      ).map((t) => Math.round(t / roundTo) * roundTo);
+    expect(frameTiming(table(change(1000))).variableFrameRate).toBe(true);
+    expect(frameTiming(table(change(1))).variableFrameRate).toBe(true);
+    // one frame 2 ms late at 24 fps in microseconds: the rate is not constant
+    const late = mp424.map((t, k) => (k === 20 ? t + 2000 : t));
+    expect(frameTiming(table(late)).variableFrameRate).toBe(true);
+  });
 });

@@ -60,6 +60,8 @@ describe('probe', () => {
       vp9.video.frameCount,
       vp9.audio?.codecName,
     ]).toEqual(['webm', 'VP9', 48, 'Opus']);
+    // 24 fps in WebM's whole milliseconds (41 or 42 ms apart) is a constant rate
+    expect(vp9.video.variableFrameRate).toBe(false);
     const av1 = await probe(await fixture('av1-opus.mp4'));
     expect([
       av1.container,
