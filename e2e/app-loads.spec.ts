@@ -66,3 +66,36 @@ for (const [name, width, height] of [
     await screenshot(page, `layout-${name}`);
   });
 }
+
+test('the page links the licences of every package and model pack it ships', async ({
+  page,
+  context,
+}) => {
+  await page.goto('/');
+  const link = page.getByRole('link', { name: /Licences of the software and models/ });
+  await expect(link).toBeVisible();
+  const [tab] = await Promise.all([context.waitForEvent('page'), link.click()]);
+  await tab.waitForLoadState();
+  const text = (await tab.locator('body').innerText()) ?? '';
+  // shown as text in the browser, not offered as a download
+  expect(text).toContain('Upframe: third-party software and model weights');
+  // every built-in pack, with the licence its own manifest names
+  const index = (await (await page.request.get('/packs/index.json')).json()) as {
+    packs: { name: string }[];
+  };
+  expect(index.packs.length).toBeGreaterThan(5);
+  for (const { name } of index.packs) {
+    const manifest = (await (await page.request.get(`/packs/${name}/manifest.json`)).json()) as {
+      title: string;
+      licence: string;
+    };
+    expect(text).toContain(`${name}: ${manifest.title}\n  licence: ${manifest.licence}`);
+  }
+  // the runtime libraries, with their licence texts, and the mended one says how
+  for (const pkg of ['react', 'zustand', 'onnxruntime-web', 'mp4box', 'mediabunny']) {
+    expect(text).toMatch(new RegExp(`\\n${pkg} \\d+\\.\\d+\\.\\d+ +\\(`));
+  }
+  expect(text).toContain('Mozilla Public License Version 2.0');
+  expect(text).toContain('scripts/patch-deps.mjs');
+  await tab.close();
+});

@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { STAMP } from './build-state.mjs';
+import { thirdPartyNotices } from './third-party.mjs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -77,5 +78,7 @@ if (existsSync(packs)) {
   rmSync(join(ROOT, 'dist', 'packs'), { recursive: true, force: true });
   cpSync(packs, join(ROOT, 'dist', 'packs'), { recursive: true });
 }
+// What a copy of the app must carry: the licences of the packages and packs it ships.
+writeFileSync(join(ROOT, 'dist', 'third-party-licences.txt'), thirdPartyNotices(ROOT));
 writeFileSync(join(ROOT, STAMP), `${new Date().toISOString()}\n`);
 console.log('Built into dist/.');

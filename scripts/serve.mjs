@@ -22,6 +22,7 @@ const TYPES = {
   '.bin': 'application/octet-stream',
   '.mp4': 'video/mp4',
   '.webm': 'video/webm',
+  '.txt': 'text/plain; charset=utf-8',
 };
 
 const HEADERS = {

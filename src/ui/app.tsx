@@ -37,6 +37,12 @@ export function App() {
           <RenderPanel />
         </div>
       </main>
+      <footer className="page-foot">
+        Nothing is uploaded: your clips and their frames stay on this computer.{' '}
+        <a href="./third-party-licences.txt" target="_blank" rel="noreferrer">
+          Licences of the software and models inside
+        </a>
+      </footer>
     </DropTarget>
   );
 }
