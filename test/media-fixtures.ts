@@ -49,6 +49,7 @@ export type FixtureName =
   | 'truncated-clusters.webm'
   | 'damaged.webm'
   | 'live.webm'
+  | 'unsized-clusters.webm'
   | 'corrupt-mid.mp4'
   | 'random.bin'
   | 'empty.mp4';
@@ -193,6 +194,37 @@ const makers: Record<FixtureName, Maker> = {
   // as a live stream writes it: the segment's size is unknown (no duration), clusters of 1 s
   'live.webm': (out) =>
     ffmpeg(['-i', fixturePath('vp9-opus.webm'), '-c', 'copy', '-live', '1', '-f', 'webm', out]),
+  // clusters.webm laid out as MediaRecorder writes a recording: the segment and every cluster of
+  // unknown size (8-byte all-ones), no seek head and no cues; Info keeps its duration
+  'unsized-clusters.webm': (out) => {
+    const bytes = Uint8Array.from(readFileSync(fixturePath('clusters.webm')));
+    const vint = (at: number): { length: number; value: number } => {
+      let length = 1;
+      while (!(bytes[at]! & (0x80 >> (length - 1)))) length++;
+      let value = bytes[at]! & (0xff >> length);
+      for (let i = 1; i < length; i++) value = value * 256 + bytes[at + i]!;
+      return { length, value };
+    };
+    const UNKNOWN = [0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
+    const header = vint(4);
+    let at = 4 + header.length + header.value; // the Segment
+    const parts: Uint8Array[] = [bytes.subarray(0, at + 4), Uint8Array.from(UNKNOWN)];
+    at += 4 + vint(at + 4).length;
+    while (at < bytes.length) {
+      const idLength = vint(at).length;
+      const id = bytes.subarray(at, at + idLength).join();
+      const size = vint(at + idLength);
+      const dataAt = at + idLength + size.length;
+      if (id === '31,67,182,117') {
+        parts.push(bytes.subarray(at, at + idLength), Uint8Array.from(UNKNOWN));
+        parts.push(bytes.subarray(dataAt, dataAt + size.value));
+      } else if (!['17,77,155,116', '236', '28,83,187,107'].includes(id)) {
+        parts.push(bytes.subarray(at, dataAt + size.value)); // not SeekHead, Void or Cues
+      }
+      at = dataAt + size.value;
+    }
+    writeFileSync(out, Buffer.concat(parts));
+  },
   // truncated.webm with its Cluster ID zeroed: the reader finds no element where the cluster was
   // and searches the rest of the file for one (unmended, mediabunny 1.61 spun there for good)
   'damaged.webm': (out) => {

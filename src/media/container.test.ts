@@ -136,11 +136,17 @@ describe('mp4box reader', () => {
     expect(hiddenReferences).toBeGreaterThan(0);
   });
 
-  for (const name of ['vp9-opus.webm', 'clusters.webm', 'live.webm'] as const) {
+  for (const name of [
+    'vp9-opus.webm',
+    'clusters.webm',
+    'live.webm',
+    'unsized-clusters.webm',
+  ] as const) {
     it(`${name} cut anywhere holds every whole block, as ffmpeg reads it, and says it is cut short`, async () => {
       // vp9-opus.webm is one 2-s cluster (ffmpeg's clusters run up to 5 s: a cut clip that short
       // had no frame mediabunny would read); clusters.webm has quarter-second clusters; live.webm
-      // declares no segment size and no duration. Every cut leaves frames 0 .. n-1 with the bytes
+      // declares no segment size and no duration; unsized-clusters.webm has clusters of unknown
+      // size, as MediaRecorder writes them (and declares a duration). Every cut leaves frames 0 .. n-1 with the bytes
       // of the whole file, n being what ffprobe reads from the same cut (a reader that shares no
       // code with ours), and a note with n where a duration is declared.
       const dir = mkdtempSync(join(tmpdir(), 'cut-webm-'));

@@ -69,7 +69,8 @@ export async function openInput(blob: Blob): Promise<MediaInput> {
       'NO_VIDEO_TRACK',
       input.audio
         ? 'This file has sound but no picture: Upframe needs a video track.'
-        : 'This file has no video track.',
+        : // A video container with no track at all: its track list is missing or damaged.
+          'This file has no track Upframe can read, neither picture nor sound: it may be damaged.',
     );
   }
   return input;

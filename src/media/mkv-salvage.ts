@@ -1,21 +1,39 @@
 /**
- * A Matroska/WebM file cut short (an interrupted download or copy) inside a cluster. mediabunny
- * 1.61 drops a cluster whose declared size runs past the end of the file, with every block in
- * it. ffmpeg and mkvmerge write clusters of up to 5 s, so a cut clip of 5 s or less lost all its
- * frames, and a longer one lost up to 5 s at its end. ffmpeg itself reads the blocks that are
- * whole.
+ * A Matroska/WebM file cut short (an interrupted download or copy, a recording that stopped)
+ * inside a cluster. mediabunny 1.61 drops a cluster whose declared size runs past the end of the
+ * file, or whose size is unknown and whose last block is cut, with every block in it. ffmpeg and
+ * mkvmerge write clusters of up to 5 s, so a cut clip of 5 s or less lost all its frames, and a
+ * longer one lost up to 5 s at its end. ffmpeg itself reads the blocks that are whole.
  *
- * `salvageCutCluster` finds that cluster and gives a view of the file in which its size field
- * (rewritten with the same byte length, so nothing after it moves) covers only the blocks that
- * are whole, and the file ends after them. The view is a Blob made of slices of the original:
- * nothing is copied but one size field. Matroska element layout: RFC 8794 (EBML) and RFC 9559.
+ * `salvageCutCluster` finds that cluster and gives a view of the file in which a sized cluster's
+ * size field (rewritten with the same byte length, so nothing after it moves) covers only the
+ * blocks that are whole, and the file ends after them (a cluster of unknown size just ends
+ * there). The view is a Blob made of slices of the original: nothing is copied but one size
+ * field. Matroska element layout: RFC 8794 (EBML) and RFC 9559.
  */
 
 const EBML_HEADER = 0x1a45dfa3;
 const SEGMENT = 0x18538067;
 const CLUSTER = 0x1f43b675;
+const TIMESTAMP = 0xe7;
 const SIMPLE_BLOCK = 0xa3;
 const BLOCK_GROUP = 0xa0;
+
+/** Top-level elements that may follow a cluster of unknown size, which it then ends before. */
+const LEVEL_1 = new Set([
+  CLUSTER,
+  0x1c53bb6b, // Cues
+  0x1254c367, // Tags
+  0x1043a770, // Chapters
+  0x1941a469, // Attachments
+  0x114d9b74, // SeekHead
+  0x1549a966, // Info
+  0x1654ae6b, // Tracks
+]);
+
+/** How far from the end the last cluster of unknown size is looked for. */
+const TAIL_SEARCH_BYTES = 64 * 2 ** 20;
+const TAIL_CHUNK_BYTES = 2 ** 20;
 
 /** An element's header: its ID (marker bits kept), its data size, and where each part lies. */
 interface ElementHeader {
@@ -84,10 +102,11 @@ export function sizeField(value: number, length: number): Uint8Array {
 
 /**
  * The file with its cut last cluster closed after its last whole block, or null when the file is
- * not Matroska, is not cut inside a sized cluster (whole files, recordings whose clusters are of
- * unknown size, a cut in the index after the clusters), or that cluster holds no whole block.
- * Reads one element header per top-level element (none for a whole file whose segment has a
- * size) and the cut cluster's bytes.
+ * not Matroska, is not cut inside a cluster (a whole file, a recording whose last cluster of
+ * unknown size is whole, a cut in the index after the clusters), or the cut cluster holds no
+ * whole block. Reads nothing more for a whole file whose segment has a size; otherwise one
+ * element header per top-level element, or the last megabytes for clusters of unknown size,
+ * and the cut cluster's bytes.
  */
 export async function salvageCutCluster(blob: Blob): Promise<Blob | null> {
   const ebml = await headerAt(blob, 0);
@@ -102,7 +121,9 @@ export async function salvageCutCluster(blob: Blob): Promise<Blob | null> {
     const element = await headerAt(blob, at);
     // the cut falls between elements or inside a header: no element's data is cut
     if (!element || element.dataAt > blob.size) return null;
-    if (element.size === null) return null;
+    // Clusters of unknown size (MediaRecorder's) end where the next one starts: only the last
+    // one, found from the end of the file, can be cut.
+    if (element.size === null) return element.id === CLUSTER ? closeUnsizedTail(blob) : null;
     const end = element.dataAt + element.size;
     if (end <= blob.size) {
       at = end;
@@ -133,4 +154,45 @@ async function closeCluster(blob: Blob, cluster: ElementHeader): Promise<Blob | 
     sizeField(wholeEnd, cluster.sizeLength) as Uint8Array<ArrayBuffer>,
     blob.slice(cluster.dataAt, cluster.dataAt + wholeEnd),
   ]);
+}
+
+/**
+ * A recording in clusters of unknown size (MediaRecorder writes them so) cut inside its last
+ * cluster: mediabunny drops that cluster when its last block is cut. The file up to the last
+ * whole element of that cluster reads as a whole recording. The cluster is found by its ID from
+ * the end of the file (checked: a Timestamp must follow its header, as writers put it first).
+ */
+async function closeUnsizedTail(blob: Blob): Promise<Blob | null> {
+  const floor = Math.max(0, blob.size - TAIL_SEARCH_BYTES);
+  for (let end = blob.size; end > floor; end -= TAIL_CHUNK_BYTES - 3) {
+    const start = Math.max(floor, end - TAIL_CHUNK_BYTES);
+    const chunk = new Uint8Array(await blob.slice(start, end).arrayBuffer());
+    for (let i = chunk.length - 4; i >= 0; i--) {
+      if (chunk[i] !== 0x1f || chunk[i + 1] !== 0x43) continue;
+      if (chunk[i + 2] !== 0xb6 || chunk[i + 3] !== 0x75) continue;
+      const cluster = await headerAt(blob, start + i);
+      if (!cluster || cluster.size !== null) continue;
+      const first = await headerAt(blob, cluster.dataAt);
+      if (!first || first.id !== TIMESTAMP) continue;
+      return closeAtLastWhole(blob, cluster);
+    }
+    if (start === floor) break;
+  }
+  return null;
+}
+
+async function closeAtLastWhole(blob: Blob, cluster: ElementHeader): Promise<Blob | null> {
+  const bytes = new Uint8Array(await blob.slice(cluster.dataAt, blob.size).arrayBuffer());
+  let at = 0;
+  for (;;) {
+    if (at === bytes.length) return null; // ends on a whole element: nothing is cut
+    const child = readHeader(bytes, at, cluster.dataAt);
+    // a header cut short, or unreadable bytes: the file ends inside this element
+    if (!child || child.size === null) break;
+    if (LEVEL_1.has(child.id)) return null; // the cluster ended whole; something follows it
+    const end = child.dataAt - cluster.dataAt + child.size;
+    if (end > bytes.length) break;
+    at = end;
+  }
+  return blob.slice(0, cluster.dataAt + at);
 }
