@@ -4,9 +4,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureMediaFixtures, fixturePath, type FixtureName } from '../../test/media-fixtures.ts';
 
 // A damaged file must end in frames or in an error a person can read, never in a reader that
-// spins for good: mediabunny 1.61's Matroska resync did so on about one damaged WebM in twenty
-// until scripts/patch-deps.mjs mended it: copy 0 of both Matroska files below hung it, and so did
-// random copy 154 of vp9-opus.webm.
+// spins for good: mediabunny 1.61's Matroska resync did so whenever it searched to the end of a
+// file, until scripts/patch-deps.mjs mended it: copy 0 of both Matroska files below hung it, and
+// so did random copy 154 of vp9-opus.webm.
 beforeAll(() => {
   ensureMediaFixtures();
 }, 60_000);

@@ -115,9 +115,9 @@ export class MkvInput implements MediaInput {
 /**
  * A WebM/MKV cut short (an interrupted download or copy) has no index to tell where its bytes
  * end, but its header still declares the whole duration; mediabunny reads the clusters that are
- * there, and the whole blocks of a cut last one through `salvageCutCluster`. When the packets end well before the declared
- * duration, the render covers what the file holds and this note says so. A live recording
- * declares no duration and gets no note.
+ * there, and the whole blocks of a cut last one through `salvageCutCluster`. When the packets
+ * end well before the declared duration, the render covers what the file holds and this note
+ * says so. A live recording declares no duration and gets no note.
  */
 export function cutShortNote(
   declaredSeconds: number | null,
