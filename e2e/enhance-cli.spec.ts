@@ -41,6 +41,9 @@ const IDENTITY_CASES: [FixtureName, string][] = [
   ['odd-322x182.mp4', 'out.mp4'],
   ['rotated-90.mp4', 'out.mp4'],
   ['vfr-mp3.mp4', 'out.mp4'],
+  // camera/editor MOV: PCM copied as MP4 PCM (ISO 23003-5), AAC from a QuickTime 'wave' box
+  ['pcm-s16.mov', 'out.mp4'],
+  ['aac.mov', 'out.mp4'],
 ];
 
 for (const [fixture, outName] of IDENTITY_CASES) {
@@ -81,6 +84,7 @@ const BAD_INPUTS: [FixtureName, string][] = [
   ['damaged.webm', 'CORRUPT_INPUT'],
   ['audio-only.m4a', 'NO_VIDEO_TRACK'],
   ['hevc.mp4', 'UNSUPPORTED_CODEC'],
+  ['prores.mov', 'UNSUPPORTED_CODEC'],
 ];
 
 for (const [fixture, code] of BAD_INPUTS) {
@@ -125,6 +129,17 @@ for (const [fixture, pattern] of CUT_SHORT) {
     pts.forEach((t, i) => expect(Math.abs(t - srcPts[i]!)).toBeLessThan(1e-3));
   });
 }
+
+test('audio no MP4 can hold is left out with a warning, and the video is made', () => {
+  const output = join(OUT, 'pcm-96k.out.mp4');
+  const r = enhance(fixturePath('pcm-96k.mov'), output, '--model', 'none');
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout).toContain(
+    'warning: The PCM (24-bit, 96 kHz) audio cannot be copied and was left out.',
+  );
+  const out = videoFacts(output);
+  expect([out.frames, out.hasAudio]).toEqual([48, false]);
+});
 
 test('a file that cannot be decoded past a frame keeps the frames before it, audio to there', () => {
   const input = fixturePath('corrupt-mid.mp4');

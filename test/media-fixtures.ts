@@ -42,6 +42,11 @@ export type FixtureName =
   | 'untagged-sd.mp4'
   | 'untagged-hd.webm'
   | 'audio-only.m4a'
+  | 'pcm-s16.mov'
+  | 'pcm-s24.mov'
+  | 'pcm-96k.mov'
+  | 'aac.mov'
+  | 'prores.mov'
   | 'truncated-header.mp4'
   | 'truncated-body.mp4'
   | 'truncated.webm'
@@ -163,6 +168,27 @@ const makers: Record<FixtureName, Maker> = {
     unlinkSync(raw);
   },
   'audio-only.m4a': (out) => ffmpeg([...audio, ...twoSeconds, '-c:a', 'aac', out]),
+  // MOV as cameras and editors write it: uncompressed PCM, one table entry per audio frame.
+  // 16-bit stereo ('sowt', sound description version 0)
+  'pcm-s16.mov': (out) =>
+    ffmpeg([...video(), ...audio, ...twoSeconds, ...x264, '-ac', '2', '-c:a', 'pcm_s16le', out]),
+  // 24-bit little-endian ('in24' with an 'enda' box in 'wave', version 1)
+  'pcm-s24.mov': (out) =>
+    ffmpeg([...video(), ...audio, ...twoSeconds, ...x264, '-c:a', 'pcm_s24le', out]),
+  // 96 kHz 24-bit ('lpcm', version 2: the rate does not fit the 16.16 field)
+  'pcm-96k.mov': (out) =>
+    ffmpeg([
+      ...video(),
+      ...['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=96000'],
+      ...twoSeconds,
+      ...x264,
+      ...['-c:a', 'pcm_s24le', out],
+    ]),
+  // ffmpeg's MOV writes AAC in a version 1 sound description, its esds inside a 'wave' box
+  'aac.mov': (out) =>
+    ffmpeg([...video(), ...audio, ...twoSeconds, ...x264, '-c:a', 'aac', '-f', 'mov', out]),
+  'prores.mov': (out) =>
+    ffmpeg([...video(), ...['-t', '0.25'], '-c:v', 'prores', '-profile:v', '2', out]),
   // moov at the end (ffmpeg's default) and the tail cut off: the index is gone.
   'truncated-header.mp4': (out) => writeFileSync(out, cutFile(fixturePath('h264-aac.mp4'), 0.6)),
   // moov first, media data cut at 60%: the index promises frames the file no longer holds.

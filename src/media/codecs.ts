@@ -16,12 +16,41 @@ export function audioCodecName(codec: string): string {
   if (codec === 'opus' || codec === 'Opus') return 'Opus';
   if (codec === 'vorbis') return 'Vorbis';
   if (codec === 'flac' || codec === 'fLaC') return 'FLAC';
+  const pcm = /^pcm-[suf](8|16|24|32|64)(be)?$/.exec(codec);
+  if (pcm) return `PCM (${pcm[1]}-bit)`;
   return codec;
 }
 
-export type MuxAudioCodec = 'aac' | 'opus' | 'mp3' | 'vorbis' | 'flac';
+/**
+ * PCM layouts copied into MP4 (ISO 23003-5 'ipcm'/'fpcm'; the app's render parts are MP4).
+ * Chromium plays them all back exactly; ffmpeg before 6.1 reads only 16-bit ipcm. 64-bit float
+ * is not copied: Chromium cannot decode it.
+ */
+const MP4_PCM = [
+  'pcm-s16',
+  'pcm-s16be',
+  'pcm-s24',
+  'pcm-s24be',
+  'pcm-s32',
+  'pcm-s32be',
+  'pcm-f32',
+  'pcm-f32be',
+] as const;
 
-export function muxAudioCodec(codec: string): MuxAudioCodec | null {
+/**
+ * An MP4 sound description keeps the rate in 16.16 fixed point: mediabunny writes 0 there above
+ * 65 535 Hz and cannot read such a part back (codecs with their own header, AAC and FLAC, carry
+ * the rate there and are not affected).
+ */
+export const MP4_PCM_MAX_RATE = 65535;
+
+export type MuxAudioCodec = 'aac' | 'opus' | 'mp3' | 'vorbis' | 'flac' | (typeof MP4_PCM)[number];
+
+export function muxAudioCodec(codec: string, sampleRate = 0): MuxAudioCodec | null {
+  if (codec.startsWith('pcm-')) {
+    const fits = (MP4_PCM as readonly string[]).includes(codec) && sampleRate <= MP4_PCM_MAX_RATE;
+    return fits ? (codec as MuxAudioCodec) : null;
+  }
   switch (audioCodecName(codec)) {
     case 'AAC':
       return 'aac';

@@ -222,7 +222,7 @@ async function audioInfo(track: InputAudioTrack): Promise<AudioTrackInfo> {
   return {
     kind: 'audio',
     codec,
-    muxCodec: muxAudioCodec((await track.getCodec()) ?? codec),
+    muxCodec: muxAudioCodec((await track.getCodec()) ?? codec, sampleRate),
     codecName: audioCodecName((await track.getCodec()) ?? codec),
     channels,
     sampleRate,

@@ -17,10 +17,19 @@ import {
   aacChannels,
   audioCodecName,
   colorSpaceFromCodes,
+  MP4_PCM_MAX_RATE,
   muxAudioCodec,
   videoCodecName,
 } from './codecs.ts';
 import { decodeColorSpace } from './decode-colour.ts';
+import {
+  compactConstantSampleSizes,
+  isPcmEntry,
+  parsePcmEntry,
+  pcmPackets,
+  videoEntryName,
+  type PcmFormat,
+} from './mov-tracks.ts';
 import type {
   AudioTrackInfo,
   ContainerKind,
@@ -67,15 +76,22 @@ export class Mp4Input implements MediaInput {
     info: Movie,
     configs: Map<number, Uint8Array<ArrayBuffer>>,
     keyFrame: Uint8Array | undefined,
+    pcm: { track: Track; format: PcmFormat | null } | null,
   ) {
     const vt = info.videoTracks[0];
     const at = info.audioTracks[0];
-    this.video = vt ? this.videoTrack(file, vt, configs.get(vt.id), keyFrame) : null;
-    this.audio = at ? this.audioTrack(file, at) : null;
+    if (vt) this.video = this.videoTrack(file, vt, configs.get(vt.id), keyFrame);
+    else {
+      const other = info.otherTracks.find((t) => handler(file, t.id) === 'vide');
+      this.video = other ? this.unknownVideoTrack(file, other) : null;
+    }
+    if (pcm) this.audio = this.pcmTrack(file, pcm.track, pcm.format);
+    else this.audio = at ? this.audioTrack(file, at) : null;
   }
 
   /** Parses the index; returns null for fragmented files, which the mediabunny reader handles. */
   static async open(blob: Blob, container: ContainerKind): Promise<Mp4Input | null> {
+    compactConstantSampleSizes();
     const file = createFile(false);
     // Set from mp4box callbacks; an object so TypeScript does not narrow it to its initial null.
     const state: { info: Movie | null; error: string | null } = { info: null, error: null };
@@ -116,7 +132,112 @@ export class Mp4Input implements MediaInput {
       const head = Math.min(first.size, 64);
       keyFrame = new Uint8Array(await blob.slice(first.offset, first.offset + head).arrayBuffer());
     }
-    return new Mp4Input(blob, container, file, movie, configs, keyFrame);
+    // PCM audio (the first audio track, or the first sound track mp4box could not read): its
+    // sample entry is read here, from the file's own bytes.
+    const soundTracks = [...movie.audioTracks, ...movie.otherTracks].filter(
+      (t) => handler(file, t.id) === 'soun',
+    );
+    const sound = soundTracks[0];
+    const soundEntry = sound ? (sampleEntry(file, sound.id) as BoxLike | undefined) : undefined;
+    let pcm: { track: Track; format: PcmFormat | null } | null = null;
+    if (sound && soundEntry?.type && isPcmEntry(soundEntry.type)) {
+      const at = soundEntry.start ?? -1;
+      const size = soundEntry.size ?? 0;
+      const bytes =
+        at >= 0 && size >= 8 && at + size <= blob.size
+          ? new Uint8Array(await blob.slice(at, at + size).arrayBuffer())
+          : new Uint8Array(0);
+      pcm = { track: sound, format: parsePcmEntry(bytes) };
+    }
+    return new Mp4Input(blob, container, file, movie, configs, keyFrame, pcm);
+  }
+
+  /** A video track in a codec mp4box does not know (ProRes, DV, ...): named, never decodable. */
+  private unknownVideoTrack(file: ISOFile, track: Track): VideoTrackInfo {
+    const type = (sampleEntry(file, track.id) as BoxLike | undefined)?.type ?? track.codec;
+    const width = track.track_width;
+    const height = track.track_height;
+    const packets = this.table(file, track, 'video').packets;
+    return {
+      kind: 'video',
+      codec: type,
+      codecName: videoEntryName(type),
+      decoderConfig: { codec: type, codedWidth: width, codedHeight: height },
+      width,
+      height,
+      rotation: rotationFromMatrix(Array.from(track.matrix as ArrayLike<number>)),
+      colorSpace: null,
+      packets,
+    };
+  }
+
+  /**
+   * PCM audio, copied as it is (MP4 holds it as ISO 23003-5 PCM, which ffmpeg and Chromium
+   * read). A layout that is not plain PCM, or that no MP4 holds (8-bit, μ-law), has a null
+   * muxCodec and is left out with a warning, as other audio that cannot be copied.
+   */
+  private pcmTrack(file: ISOFile, track: Track, format: PcmFormat | null): AudioTrackInfo {
+    const type = (sampleEntry(file, track.id) as BoxLike | undefined)?.type ?? track.codec;
+    const stbl = (
+      trak(file, track.id) as unknown as {
+        mdia: {
+          minf: {
+            stbl: {
+              stsc?: { first_chunk: number[]; samples_per_chunk: number[] };
+              stco?: { chunk_offsets: number[] };
+              co64?: { chunk_offsets: number[] };
+              stsz?: { sample_count: number };
+            };
+          };
+        };
+      }
+    ).mdia.minf.stbl;
+    const stco = stbl.stco ?? stbl.co64;
+    const codec = format?.codec ?? type.trim();
+    const channels = format?.channels ?? 2;
+    const sampleRate = format?.sampleRate ?? track.timescale;
+    const usable = format !== null && stbl.stsc !== undefined && stco !== undefined;
+    const chunks = usable
+      ? pcmPackets(
+          {
+            firstChunk: stbl.stsc!.first_chunk,
+            samplesPerChunk: stbl.stsc!.samples_per_chunk,
+            chunkOffsets: stco.chunk_offsets,
+            sampleCount: stbl.stsz?.sample_count ?? 0,
+          },
+          format,
+        )
+      : null;
+    const n = chunks?.offsets.length ?? 0;
+    const packets = PacketTable.ofLength(n);
+    const { shiftTicks, offsetUs, note } = editListShift(track);
+    if (note) this.warnings.push(note);
+    const shiftUs = (shiftTicks / track.timescale) * 1e6;
+    for (let k = 0; k < n; k++) {
+      packets.set(k, {
+        timestampUs: Math.round((chunks!.firstFrame[k]! / sampleRate) * 1e6 - shiftUs + offsetUs),
+        durationUs: Math.round((chunks!.frames[k]! / sampleRate) * 1e6),
+        key: true,
+        byteLength: chunks!.sizes[k]!,
+      });
+    }
+    const table = this.withinFile('audio', {
+      id: track.id,
+      offsets: chunks?.offsets ?? new Float64Array(0),
+      sizes: chunks?.sizes ?? new Uint32Array(0),
+      packets,
+    });
+    this.tables.set('audio', table);
+    return {
+      kind: 'audio',
+      codec,
+      muxCodec: usable ? muxAudioCodec(codec, sampleRate) : null,
+      codecName: pcmName(format, type, sampleRate),
+      channels,
+      sampleRate,
+      decoderConfig: { codec, numberOfChannels: channels, sampleRate },
+      packets: table.packets,
+    };
   }
 
   private videoTrack(
@@ -209,7 +330,9 @@ export class Mp4Input implements MediaInput {
       numberOfChannels: channels,
       sampleRate,
     };
-    const esds = entry?.['esds'] as
+    // QuickTime sound descriptions version 1 (ffmpeg's MOV) keep esds inside a 'wave' box.
+    const wave = entry?.['wave'] as Record<string, unknown> | undefined;
+    const esds = (entry?.['esds'] ?? wave?.['esds']) as
       | {
           esd: {
             findDescriptor(
@@ -244,10 +367,13 @@ export class Mp4Input implements MediaInput {
     }
     const codec = track.codec === 'Opus' ? 'opus' : track.codec;
     decoderConfig.codec = codec;
+    // AAC without its AudioSpecificConfig cannot be muxed (mediabunny would take the packets for
+    // ADTS and fail after the last frame): left out with a warning instead.
+    const configless = audioCodecName(codec) === 'AAC' && !decoderConfig.description;
     return {
       kind: 'audio',
       codec,
-      muxCodec: muxAudioCodec(codec),
+      muxCodec: configless ? null : muxAudioCodec(codec),
       codecName: audioCodecName(codec),
       channels,
       sampleRate,
@@ -380,6 +506,18 @@ function trak(
 ): { mdia: { minf: { stbl: { stsd: { entries: unknown[] } } } } } | undefined {
   const moov = file.moov as unknown as { traks: { tkhd: { track_id: number } }[] } | undefined;
   return moov?.traks.find((t) => t.tkhd.track_id === id) as ReturnType<typeof trak>;
+}
+
+function pcmName(format: PcmFormat | null, type: string, sampleRate: number): string {
+  if (!format) return `PCM ('${type.trim()}')`;
+  return sampleRate > MP4_PCM_MAX_RATE
+    ? `${format.codecName.replace(/\)$/, '')}, ${sampleRate / 1000} kHz)`
+    : format.codecName;
+}
+
+function handler(file: ISOFile, id: number): string | undefined {
+  return (trak(file, id) as unknown as { mdia?: { hdlr?: { handler?: string } } } | undefined)?.mdia
+    ?.hdlr?.handler;
 }
 
 function sampleEntry(file: ISOFile, id: number): Record<string, unknown> | undefined {

@@ -3,6 +3,7 @@
  * a Source feeds an Output, which writes to a Target. These are the plain data types they share.
  */
 
+import type { MuxAudioCodec } from './codecs.ts';
 import type { PacketTable } from './packet-table.ts';
 
 export type ContainerKind = 'mp4' | 'mov' | 'webm' | 'mkv';
@@ -46,7 +47,7 @@ export interface AudioTrackInfo {
   readonly kind: 'audio';
   readonly codec: string;
   /** mediabunny's codec id, used when the packets are copied into an Output. */
-  readonly muxCodec: 'aac' | 'opus' | 'mp3' | 'vorbis' | 'flac' | null;
+  readonly muxCodec: MuxAudioCodec | null;
   readonly codecName: string;
   readonly channels: number;
   readonly sampleRate: number;
