@@ -53,7 +53,9 @@ export function compactConstantSampleSizes(): void {
     if (this.sample_size !== 0) return;
     for (let i = 0; i < this.sample_count; i++) this.sample_sizes.push(stream.readUint32());
   };
-  const iso = ISOFile.prototype as unknown as { buildTrakSampleLists(trak: TrakLike): void };
+  const iso = ISOFile.prototype as unknown as {
+    buildTrakSampleLists: (this: unknown, trak: TrakLike) => void;
+  };
   const build = iso.buildTrakSampleLists;
   iso.buildTrakSampleLists = function (this: unknown, trak: TrakLike): void {
     const stbl = trak.mdia?.minf?.stbl;
