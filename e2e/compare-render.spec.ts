@@ -12,6 +12,7 @@ const DIR = resolve('test-results', 'ui');
 const CLIP = join(DIR, 'tiny clip.mp4');
 const BARS = join(DIR, 'colour bars 640x360.mp4');
 const BLUE = join(DIR, 'blue 64x36.mp4');
+const WIDE_PIXELS = join(DIR, 'blue 64x36, pixels 2 to 1.mp4');
 
 test.beforeAll(() => {
   mkdirSync(DIR, { recursive: true });
@@ -40,6 +41,10 @@ test.beforeAll(() => {
     ffmpeg(['-f', 'lavfi', '-i', source, '-t', '1', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', out]);
   still('testsrc2=size=640x360:rate=12', BARS);
   still('color=c=blue:size=64x36:rate=12', BLUE);
+  ffmpeg([
+    ...['-f', 'lavfi', '-i', 'color=c=blue:size=64x36:rate=12', '-t', '1', '-vf', 'setsar=2/1'],
+    ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', WIDE_PIXELS],
+  ]);
 });
 
 interface Pixels {
@@ -209,6 +214,31 @@ test('a clip opened while the previous one previews shows its own before/after',
   expect(b, `${r} ${g} ${b}`).toBeGreaterThan(180);
   expect(Math.max(r, g), `${r} ${g} ${b}`).toBeLessThan(60);
   await screenshot(page, '7-switched');
+});
+
+test('non-square pixels are shown at the shape a player shows them', async ({ page }) => {
+  test.setTimeout(300_000);
+  await openClip(page, WIDE_PIXELS, async (p) => {
+    await p.getByTestId('backend-select').selectOption('wasm');
+    await p.getByTestId('scale-select').selectOption('2');
+  });
+  // 64x36 pixels twice as wide as tall: shown 128x36
+  await expect(page.getByTestId('source-video')).toContainText('H.264 128×36');
+  await expect(page.getByTestId('preview-time')).toBeVisible({ timeout: 120_000 });
+  const pixels = await canvasPixels(page.getByTestId('compare-canvas'));
+  // the blue picture's box (around it the canvas is transparent; the divider is white)
+  let [left, right, top, bottom] = [pixels.width, -1, pixels.height, -1];
+  for (let y = 0; y < pixels.height; y++)
+    for (let x = 0; x < pixels.width; x++) {
+      const blue = pixels.at(x, y, 3) > 0 && pixels.at(x, y, 2) > 150 && pixels.at(x, y, 0) < 60;
+      if (!blue) continue;
+      [left, right] = [Math.min(left, x), Math.max(right, x)];
+      [top, bottom] = [Math.min(top, y), Math.max(bottom, y)];
+    }
+  const shape = (right - left + 1) / (bottom - top + 1);
+  expect(shape).toBeGreaterThan((128 / 36) * 0.97);
+  expect(shape).toBeLessThan((128 / 36) * 1.03);
+  await screenshot(page, '8-wide-pixels');
 });
 
 test('a broken file gets a sentence and a next step', async ({ page }) => {

@@ -141,6 +141,24 @@ test('audio no MP4 can hold is left out with a warning, and the video is made', 
   expect([out.frames, out.hasAudio]).toEqual([48, false]);
 });
 
+for (const fixture of ['anamorphic.mp4', 'anamorphic.mkv'] as const) {
+  test(`${fixture}: the enhanced file keeps the source's pixel aspect (DVD's 40:33)`, () => {
+    const output = join(OUT, `${fixture}.x4.mp4`);
+    const r = enhance(fixturePath(fixture), output, '--frames', '0:2');
+    expect(r.status, r.stderr).toBe(0);
+    const probe = execFileSync(
+      'ffprobe',
+      [
+        ...['-v', 'error', '-select_streams', 'v:0', '-of', 'csv=p=0'],
+        ...['-show_entries', 'stream=width,height,sample_aspect_ratio,display_aspect_ratio'],
+        output,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(probe.trim()).toBe('1408,960,40:33,16:9');
+  });
+}
+
 test('a file that cannot be decoded past a frame keeps the frames before it, audio to there', () => {
   const input = fixturePath('corrupt-mid.mp4');
   const output = join(OUT, 'corrupt-mid.out.mp4');

@@ -47,6 +47,8 @@ export type FixtureName =
   | 'pcm-96k.mov'
   | 'aac.mov'
   | 'prores.mov'
+  | 'anamorphic.mp4'
+  | 'anamorphic.mkv'
   | 'truncated-header.mp4'
   | 'truncated-body.mp4'
   | 'truncated.webm'
@@ -187,6 +189,11 @@ const makers: Record<FixtureName, Maker> = {
   // ffmpeg's MOV writes AAC in a version 1 sound description, its esds inside a 'wave' box
   'aac.mov': (out) =>
     ffmpeg([...video(), ...audio, ...twoSeconds, ...x264, '-c:a', 'aac', '-f', 'mov', out]),
+  // NTSC DVD widescreen's shape: 352x240 pixels of 40:33, shown at 16:9 (pasp and SPS VUI)
+  'anamorphic.mp4': (out) =>
+    ffmpeg([...video('352x240'), ...twoSeconds, '-vf', 'setsar=40/33', ...x264, out]),
+  // the same in Matroska, which stores the shown size rounded to whole pixels (427x240)
+  'anamorphic.mkv': (out) => ffmpeg(['-i', fixturePath('anamorphic.mp4'), '-c', 'copy', out]),
   'prores.mov': (out) =>
     ffmpeg([...video(), ...['-t', '0.25'], '-c:v', 'prores', '-profile:v', '2', out]),
   // moov at the end (ffmpeg's default) and the tail cut off: the index is gone.

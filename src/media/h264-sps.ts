@@ -33,12 +33,44 @@ function skipScalingList(r: Bits, size: number): void {
   }
 }
 
+/** Table E-1: sample aspect ratios 1..16 (255 = given explicitly). */
+const SAR_TABLE: readonly (readonly [number, number])[] = [
+  [1, 1],
+  [12, 11],
+  [10, 11],
+  [16, 11],
+  [40, 33],
+  [24, 11],
+  [20, 11],
+  [32, 11],
+  [80, 33],
+  [18, 11],
+  [15, 11],
+  [64, 33],
+  [160, 99],
+  [4, 3],
+  [3, 2],
+  [2, 1],
+];
+
+/** A pixel's width over its height; null when the SPS does not say (square). */
+export type SampleAspect = readonly [number, number] | null;
+
 /**
  * Reads the colour fields of one SPS NAL unit (starting at its NAL header byte); an SPS without
  * VUI or video signal type says nothing (`described: false`). Throws a RangeError when the bytes
  * are not an SPS or end early.
  */
 export function parseSpsColour(nal: Uint8Array): StreamColour {
+  return readSps(nal).colour;
+}
+
+/** The sample (pixel) aspect ratio an SPS states in its VUI, or null. */
+export function parseSpsAspect(nal: Uint8Array): SampleAspect {
+  return readSps(nal).sar;
+}
+
+function readSps(nal: Uint8Array): { colour: StreamColour; sar: SampleAspect } {
   if (nal.length < 4 || (nal[0]! & 0x1f) !== 7) throw new RangeError('not an SPS NAL unit');
   const r = new Bits(nalToRbsp(nal.subarray(1)));
   const profile = r.u(8);
@@ -80,17 +112,32 @@ export function parseSpsColour(nal: Uint8Array): StreamColour {
     // frame_cropping_flag: four offsets
     for (let i = 0; i < 4; i++) r.ue();
   }
-  if (!r.u(1)) return UNSAID; // vui_parameters_present_flag
+  if (!r.u(1)) return { colour: UNSAID, sar: null }; // vui_parameters_present_flag
+  let sar: SampleAspect = null;
   if (r.u(1)) {
     // aspect_ratio_info_present_flag
-    if (r.u(8) === 255) r.u(32); // Extended_SAR: sar_width, sar_height
+    const idc = r.u(8);
+    if (idc === 255) {
+      const w = r.u(16); // Extended_SAR: sar_width, sar_height
+      const h = r.u(16);
+      if (w > 0 && h > 0) sar = [w, h];
+    } else if (idc >= 1 && idc <= SAR_TABLE.length) {
+      sar = SAR_TABLE[idc - 1]!;
+    }
   }
   if (r.u(1)) r.u(1); // overscan_info_present_flag, overscan_appropriate_flag
-  if (!r.u(1)) return UNSAID; // video_signal_type_present_flag
+  if (!r.u(1)) return { colour: UNSAID, sar }; // video_signal_type_present_flag
   r.u(3); // video_format
   const fullRange = r.u(1) === 1;
-  if (!r.u(1)) return { ...UNSAID, fullRange };
-  return { fullRange, described: true, primaries: r.u(8), transfer: r.u(8), matrix: r.u(8) };
+  if (!r.u(1)) return { colour: { ...UNSAID, fullRange }, sar };
+  const colour = {
+    fullRange,
+    described: true,
+    primaries: r.u(8),
+    transfer: r.u(8),
+    matrix: r.u(8),
+  };
+  return { colour, sar };
 }
 
 /**
@@ -98,14 +145,29 @@ export function parseSpsColour(nal: Uint8Array): StreamColour {
  * Null when the record holds no SPS or it cannot be read (a damaged record is the decoder's to
  * report, not ours).
  */
-export function avcCColour(avcC: Uint8Array): StreamColour | null {
-  if (avcC.length < 8 || avcC[0] !== 1) return null;
-  const count = avcC[5]! & 0x1f;
-  if (count === 0) return null;
-  const len = (avcC[6]! << 8) | avcC[7]!;
-  if (8 + len > avcC.length) return null;
+/** The sample aspect ratio of an `avcC` payload's first SPS (null: square or unreadable). */
+export function avcCAspect(avcC: Uint8Array): SampleAspect {
+  const sps = firstSps(avcC);
+  if (!sps) return null;
   try {
-    return parseSpsColour(avcC.subarray(8, 8 + len));
+    return parseSpsAspect(sps);
+  } catch {
+    return null;
+  }
+}
+
+function firstSps(avcC: Uint8Array): Uint8Array | null {
+  if (avcC.length < 8 || avcC[0] !== 1) return null;
+  if ((avcC[5]! & 0x1f) === 0) return null;
+  const len = (avcC[6]! << 8) | avcC[7]!;
+  return 8 + len > avcC.length ? null : avcC.subarray(8, 8 + len);
+}
+
+export function avcCColour(avcC: Uint8Array): StreamColour | null {
+  const sps = firstSps(avcC);
+  if (!sps) return null;
+  try {
+    return parseSpsColour(sps);
   } catch {
     return null;
   }

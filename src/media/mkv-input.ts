@@ -15,6 +15,8 @@ import {
 import { UpframeError } from '../shared/errors.ts';
 import { formatPartOf } from '../shared/format.ts';
 import { audioCodecName, muxAudioCodec, videoCodecName } from './codecs.ts';
+import { avcCAspect } from './h264-sps.ts';
+import { pixelAspect, pixelAspectOfShownSize } from './pixel-aspect.ts';
 import { decodeColorSpace } from './decode-colour.ts';
 import { salvageCutCluster } from './mkv-salvage.ts';
 import type { MediaInput, ReadRange } from './input-types.ts';
@@ -201,6 +203,14 @@ async function videoInfo(track: InputVideoTrack): Promise<VideoTrackInfo> {
     colorSpace = decodeColorSpace(codec, colorSpace, description, width, height, keyFrame);
     if (colorSpace) config.colorSpace = colorSpace;
   }
+  // the container's display size (Matroska DisplayWidth/Height, MP4 pasp) first, else the SPS
+  const squareWidth = await track.getSquarePixelWidth();
+  const squareHeight = await track.getSquarePixelHeight();
+  let aspect = pixelAspectOfShownSize(width, height, squareWidth, squareHeight);
+  if (!aspect && config?.description && /^avc[13]/.test(codec)) {
+    const sar = avcCAspect(bytesOf(config.description));
+    aspect = sar && pixelAspect(sar[0], sar[1]);
+  }
   return {
     kind: 'video',
     codec,
@@ -208,6 +218,7 @@ async function videoInfo(track: InputVideoTrack): Promise<VideoTrackInfo> {
     decoderConfig: config ?? { codec },
     width,
     height,
+    pixelAspect: aspect,
     rotation: await track.getRotation(),
     colorSpace,
     packets: await packetTable(track),

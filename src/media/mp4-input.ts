@@ -22,6 +22,8 @@ import {
   videoCodecName,
 } from './codecs.ts';
 import { decodeColorSpace } from './decode-colour.ts';
+import { avcCAspect } from './h264-sps.ts';
+import { pixelAspect } from './pixel-aspect.ts';
 import {
   compactConstantSampleSizes,
   isPcmEntry,
@@ -165,6 +167,7 @@ export class Mp4Input implements MediaInput {
       decoderConfig: { codec: type, codedWidth: width, codedHeight: height },
       width,
       height,
+      pixelAspect: null,
       rotation: rotationFromMatrix(Array.from(track.matrix as ArrayLike<number>)),
       colorSpace: null,
       packets,
@@ -308,6 +311,13 @@ export class Mp4Input implements MediaInput {
     const header = fourcc === 'vp09' && vpcc?.version !== 1 ? undefined : description;
     colorSpace = decodeColorSpace(track.codec, colorSpace, header, width, height, keyFrame);
     if (colorSpace) config.colorSpace = colorSpace;
+    // the container's pasp first (as players and ffmpeg), else what an H.264 SPS says
+    const pasp = entry?.['pasp'] as { hSpacing: number; vSpacing: number } | undefined;
+    const aspect = pasp
+      ? pixelAspect(pasp.hSpacing, pasp.vSpacing)
+      : description && (fourcc === 'avc1' || fourcc === 'avc3')
+        ? avcCAspect(description)
+        : null;
     return {
       kind: 'video',
       codec: track.codec,
@@ -315,6 +325,7 @@ export class Mp4Input implements MediaInput {
       decoderConfig: config,
       width,
       height,
+      pixelAspect: aspect && pixelAspect(aspect[0], aspect[1]),
       rotation: rotationFromMatrix(Array.from(track.matrix as ArrayLike<number>)),
       colorSpace,
       packets: table.packets,

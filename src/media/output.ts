@@ -18,6 +18,7 @@ import {
 import { UpframeError } from '../shared/errors.ts';
 import type { VideoCodecChoice } from './encoder-config.ts';
 import type { MediaInput } from './input-types.ts';
+import { displayAspect } from './pixel-aspect.ts';
 import type { OutputTarget } from './targets.ts';
 import type { EncodedSample, Rotation } from './types.ts';
 
@@ -190,6 +191,13 @@ export class MuxWriter {
     meta: EncodedVideoChunkMetadata | undefined,
     shiftUs: number,
   ): Promise<void> {
+    const config = meta?.decoderConfig;
+    const aspect = this.input.video?.pixelAspect;
+    if (config && aspect && config.codedWidth && config.codedHeight) {
+      // the source's pixel shape: mediabunny writes it as pasp (MP4) or DisplayWidth/Height
+      const shown = displayAspect(config.codedWidth, config.codedHeight, aspect);
+      meta = { ...meta, decoderConfig: { ...config, ...shown } };
+    }
     const packet = EncodedPacket.fromEncodedChunk(chunk);
     const shifted =
       shiftUs === 0 ? packet : packet.clone({ timestamp: packet.timestamp - shiftUs / 1e6 });

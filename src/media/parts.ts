@@ -25,6 +25,7 @@ import {
 import { UpframeError } from '../shared/errors.ts';
 import type { VideoCodecChoice } from './encoder-config.ts';
 import { chooseContainer, makeFormat, type OutputContainer, type OutputFacts } from './output.ts';
+import { displayAspect, pixelAspectOfShownSize } from './pixel-aspect.ts';
 import type { OutputTarget } from './targets.ts';
 
 const utf8 = new TextDecoder();
@@ -238,6 +239,19 @@ export async function assembleParts(
     let frames = 0;
     const framesTotal = parts.reduce((sum, p) => sum + p.frames, 0);
     let audioPackets = 0;
+    // mediabunny reads a part's pasp back as a shown size rounded to whole pixels: the ratio it
+    // was written with is recovered, so the joined file says DVD's 40:33, not 1707:1408
+    const { displayAspectWidth: shownW, displayAspectHeight: shownH } = videoConfig;
+    const aspect =
+      shownW && shownH && videoConfig.codedWidth && videoConfig.codedHeight
+        ? pixelAspectOfShownSize(videoConfig.codedWidth, videoConfig.codedHeight, shownW, shownH)
+        : null;
+    if (aspect) {
+      Object.assign(
+        videoConfig,
+        displayAspect(videoConfig.codedWidth!, videoConfig.codedHeight!, aspect),
+      );
+    }
     let videoMeta: { decoderConfig: VideoDecoderConfig } | undefined = {
       decoderConfig: videoConfig,
     };

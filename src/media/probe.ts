@@ -3,6 +3,7 @@ import { UpframeError } from '../shared/errors.ts';
 import { isHdr } from './codecs.ts';
 import { frameTiming } from './frame-timing.ts';
 import { openInput } from './input.ts';
+import { shownWidth } from './pixel-aspect.ts';
 import type { SourceSummary, VideoTrackInfo } from './types.ts';
 
 export interface ProbeOptions {
@@ -51,8 +52,9 @@ export async function probe(file: Blob, options: ProbeOptions = {}): Promise<Sou
         codecName: video.codecName,
         width: video.width,
         height: video.height,
-        displayWidth: rotated ? video.height : video.width,
-        displayHeight: rotated ? video.width : video.height,
+        displayWidth: rotated ? video.height : shownWidth(video.width, video.pixelAspect),
+        displayHeight: rotated ? shownWidth(video.width, video.pixelAspect) : video.height,
+        pixelAspect: video.pixelAspect,
         rotation: video.rotation,
         colorSpace: video.colorSpace,
         frameCount: timing.timestampsUs.length,

@@ -25,6 +25,8 @@ export interface EncodedSample extends PacketInfo {
   readonly data: Uint8Array<ArrayBuffer>;
 }
 
+export type PixelAspect = readonly [number, number];
+
 export interface VideoTrackInfo {
   readonly kind: 'video';
   /** WebCodecs codec string, e.g. avc1.64001f. */
@@ -38,6 +40,11 @@ export interface VideoTrackInfo {
   readonly height: number;
   /** Clockwise rotation the container asks players to apply. */
   readonly rotation: Rotation;
+  /**
+   * A pixel's width over its height, reduced, when it is not square (DVD, DV, HDV and some
+   * broadcast and phone footage): [num, den]. Null for square pixels.
+   */
+  readonly pixelAspect: PixelAspect | null;
   readonly colorSpace: VideoColorSpaceInit | null;
   /** Every packet in decode order (typed arrays: hours of video stay a few MiB). */
   readonly packets: PacketTable;
@@ -65,9 +72,13 @@ export interface SourceSummary {
     /** Visible frame size before rotation. */
     readonly width: number;
     readonly height: number;
-    /** Size as shown after rotation (width/height swapped for 90 and 270). */
+    /**
+     * Size as shown: the width stretched by a non-square pixel aspect, then width and height
+     * swapped for 90 and 270.
+     */
     readonly displayWidth: number;
     readonly displayHeight: number;
+    readonly pixelAspect: PixelAspect | null;
     readonly rotation: Rotation;
     readonly colorSpace: VideoColorSpaceInit | null;
     readonly frameCount: number;

@@ -12,8 +12,9 @@ import { drawCompare } from './draw-compare.ts';
 export function CompareView() {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [size, setSize] = useState({ width: 0, height: 0 });
-  const { compare, current, count, index } = useStore(
+  const { compare, current, count, index, pixelAspect } = useStore(
     useShallow((s) => ({
+      pixelAspect: s.source.summary?.video.pixelAspect ?? null,
       compare: s.compare,
       current: s.compare.frames[s.compare.index] ?? null,
       count: s.compare.frames.length,
@@ -42,8 +43,8 @@ export function CompareView() {
     canvas.height = Math.round(size.height * dpr);
     const ctx = canvas.getContext('2d');
     if (!ctx) return;
-    drawCompare(ctx, current, compare, dpr);
-  }, [current, compare, size]);
+    drawCompare(ctx, current, compare, dpr, pixelAspect ? pixelAspect[0] / pixelAspect[1] : 1);
+  }, [current, compare, size, pixelAspect]);
 
   const fraction = (event: PointerEvent) => {
     const rect = event.currentTarget.getBoundingClientRect();

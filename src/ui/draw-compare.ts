@@ -4,12 +4,15 @@ import type { CompareSlice, ComparedFrame } from '../state/store.ts';
  * Draws one compared frame. Both images are laid out at the enhanced frame's size: the original
  * is scaled up by the browser's smooth filter (what a player would show), the enhanced frame as
  * is. At zoom > 1 both are drawn nearest-neighbour so every pixel shown is a real pixel.
+ * `pixelAspect` (a pixel's width over its height) stretches both as a player shows non-square
+ * pixels (DVD, DV, HDV).
  */
 export function drawCompare(
   ctx: CanvasRenderingContext2D,
   frame: ComparedFrame | null,
   view: Pick<CompareSlice, 'mode' | 'split' | 'zoom' | 'panX' | 'panY'>,
   dpr: number,
+  pixelAspect = 1,
 ): void {
   const { width, height } = ctx.canvas;
   ctx.clearRect(0, 0, width, height);
@@ -17,9 +20,10 @@ export function drawCompare(
   const { after } = frame;
   const panes = view.mode === 'side-by-side' ? 2 : 1;
   const paneWidth = width / panes;
-  const fit = Math.min(paneWidth / after.width, height / after.height);
+  const shownWidth = after.width * pixelAspect;
+  const fit = Math.min(paneWidth / shownWidth, height / after.height);
   const scale = fit * view.zoom;
-  const drawW = after.width * scale;
+  const drawW = shownWidth * scale;
   const drawH = after.height * scale;
   const smoothOriginal = view.zoom <= 1;
   for (let pane = 0; pane < panes; pane++) {
