@@ -49,6 +49,7 @@ export type FixtureName =
   | 'prores.mov'
   | 'anamorphic.mp4'
   | 'anamorphic.mkv'
+  | 'interlaced.mp4'
   | 'truncated-header.mp4'
   | 'truncated-body.mp4'
   | 'truncated.webm'
@@ -194,6 +195,18 @@ const makers: Record<FixtureName, Maker> = {
     ffmpeg([...video('352x240'), ...twoSeconds, '-vf', 'setsar=40/33', ...x264, out]),
   // the same in Matroska, which stores the shown size rounded to whole pixels (427x240)
   'anamorphic.mkv': (out) => ffmpeg(['-i', fixturePath('anamorphic.mp4'), '-c', 'copy', out]),
+  // interlaced H.264 (field-coded macroblock pairs, top field first), as camcorders record
+  'interlaced.mp4': (out) =>
+    ffmpeg([
+      ...video(),
+      ...twoSeconds,
+      ...x264,
+      '-flags',
+      '+ilme+ildct',
+      '-x264opts',
+      'tff=1',
+      out,
+    ]),
   'prores.mov': (out) =>
     ffmpeg([...video(), ...['-t', '0.25'], '-c:v', 'prores', '-profile:v', '2', out]),
   // moov at the end (ffmpeg's default) and the tail cut off: the index is gone.

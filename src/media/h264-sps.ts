@@ -70,7 +70,7 @@ export function parseSpsAspect(nal: Uint8Array): SampleAspect {
   return readSps(nal).sar;
 }
 
-function readSps(nal: Uint8Array): { colour: StreamColour; sar: SampleAspect } {
+function readSps(nal: Uint8Array): { colour: StreamColour; sar: SampleAspect; fields: boolean } {
   if (nal.length < 4 || (nal[0]! & 0x1f) !== 7) throw new RangeError('not an SPS NAL unit');
   const r = new Bits(nalToRbsp(nal.subarray(1)));
   const profile = r.u(8);
@@ -106,13 +106,15 @@ function readSps(nal: Uint8Array): { colour: StreamColour; sar: SampleAspect } {
   r.u(1); // gaps_in_frame_num_value_allowed_flag
   r.ue(); // pic_width_in_mbs_minus1
   r.ue(); // pic_height_in_map_units_minus1
-  if (!r.u(1)) r.u(1); // frame_mbs_only_flag, else mb_adaptive_frame_field_flag
+  // frame_mbs_only_flag, else mb_adaptive_frame_field_flag: 0 means the stream may hold fields
+  const fields = r.u(1) === 0;
+  if (fields) r.u(1);
   r.u(1); // direct_8x8_inference_flag
   if (r.u(1)) {
     // frame_cropping_flag: four offsets
     for (let i = 0; i < 4; i++) r.ue();
   }
-  if (!r.u(1)) return { colour: UNSAID, sar: null }; // vui_parameters_present_flag
+  if (!r.u(1)) return { colour: UNSAID, sar: null, fields }; // vui_parameters_present_flag
   let sar: SampleAspect = null;
   if (r.u(1)) {
     // aspect_ratio_info_present_flag
@@ -126,10 +128,10 @@ function readSps(nal: Uint8Array): { colour: StreamColour; sar: SampleAspect } {
     }
   }
   if (r.u(1)) r.u(1); // overscan_info_present_flag, overscan_appropriate_flag
-  if (!r.u(1)) return { colour: UNSAID, sar }; // video_signal_type_present_flag
+  if (!r.u(1)) return { colour: UNSAID, sar, fields }; // video_signal_type_present_flag
   r.u(3); // video_format
   const fullRange = r.u(1) === 1;
-  if (!r.u(1)) return { colour: { ...UNSAID, fullRange }, sar };
+  if (!r.u(1)) return { colour: { ...UNSAID, fullRange }, sar, fields };
   const colour = {
     fullRange,
     described: true,
@@ -137,7 +139,7 @@ function readSps(nal: Uint8Array): { colour: StreamColour; sar: SampleAspect } {
     transfer: r.u(8),
     matrix: r.u(8),
   };
-  return { colour, sar };
+  return { colour, sar, fields };
 }
 
 /**
@@ -156,6 +158,21 @@ export function avcCAspect(avcC: Uint8Array): SampleAspect {
   }
 }
 
+/**
+ * Whether an `avcC` payload's first SPS allows field coding (frame_mbs_only_flag 0): what
+ * interlaced H.264 (camcorders, broadcast, DVD-era transfers) has; x264 sets it only for
+ * interlaced encodes. False when unreadable.
+ */
+export function avcCFieldCoded(avcC: Uint8Array): boolean {
+  const sps = firstSps(avcC);
+  if (!sps) return false;
+  try {
+    return readSps(sps).fields;
+  } catch {
+    return false;
+  }
+}
+
 function firstSps(avcC: Uint8Array): Uint8Array | null {
   if (avcC.length < 8 || avcC[0] !== 1) return null;
   if ((avcC[5]! & 0x1f) === 0) return null;
@@ -171,4 +188,20 @@ export function avcCColour(avcC: Uint8Array): StreamColour | null {
   } catch {
     return null;
   }
+}
+
+/** The summary's note for H.264 that may hold fields. */
+export const INTERLACED_NOTE =
+  'This video may be interlaced (each frame two fields from different moments): Upframe ' +
+  'enhances the frames as they are, so the combs on moving edges stay and are sharpened. ' +
+  'Deinterlace it first for a clean result (for example ffmpeg -vf bwdif).';
+
+/** Whether a decoder configuration is H.264 whose SPS allows fields (avcCFieldCoded). */
+export function mayBeInterlaced(config: VideoDecoderConfig): boolean {
+  const d = config.description;
+  if (!d || !/^avc[13]/.test(config.codec)) return false;
+  const bytes = ArrayBuffer.isView(d)
+    ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength)
+    : new Uint8Array(d);
+  return avcCFieldCoded(bytes);
 }

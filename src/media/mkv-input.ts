@@ -15,7 +15,7 @@ import {
 import { UpframeError } from '../shared/errors.ts';
 import { formatPartOf } from '../shared/format.ts';
 import { audioCodecName, muxAudioCodec, videoCodecName } from './codecs.ts';
-import { avcCAspect } from './h264-sps.ts';
+import { avcCAspect, INTERLACED_NOTE, mayBeInterlaced } from './h264-sps.ts';
 import { pixelAspect, pixelAspectOfShownSize } from './pixel-aspect.ts';
 import { decodeColorSpace } from './decode-colour.ts';
 import { salvageCutCluster } from './mkv-salvage.ts';
@@ -59,6 +59,7 @@ export class MkvInput implements MediaInput {
       const declared = await input.getDurationFromMetadata().catch(() => null);
       const note = cutShortNote(declared, video, audio);
       if (note) opened.warnings.push(note);
+      if (video && mayBeInterlaced(video.decoderConfig)) opened.warnings.push(INTERLACED_NOTE);
       return opened;
     } catch (err) {
       input.dispose();

@@ -22,7 +22,7 @@ import {
   videoCodecName,
 } from './codecs.ts';
 import { decodeColorSpace } from './decode-colour.ts';
-import { avcCAspect } from './h264-sps.ts';
+import { avcCAspect, INTERLACED_NOTE, mayBeInterlaced } from './h264-sps.ts';
 import { pixelAspect } from './pixel-aspect.ts';
 import {
   compactConstantSampleSizes,
@@ -82,8 +82,10 @@ export class Mp4Input implements MediaInput {
   ) {
     const vt = info.videoTracks[0];
     const at = info.audioTracks[0];
-    if (vt) this.video = this.videoTrack(file, vt, configs.get(vt.id), keyFrame);
-    else {
+    if (vt) {
+      this.video = this.videoTrack(file, vt, configs.get(vt.id), keyFrame);
+      if (mayBeInterlaced(this.video.decoderConfig)) this.warnings.push(INTERLACED_NOTE);
+    } else {
       const other = info.otherTracks.find((t) => handler(file, t.id) === 'vide');
       this.video = other ? this.unknownVideoTrack(file, other) : null;
     }

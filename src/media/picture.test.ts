@@ -1,7 +1,7 @@
 import { openAsBlob } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureMediaFixtures, fixturePath } from '../../test/media-fixtures.ts';
-import { avcCAspect } from './h264-sps.ts';
+import { avcCAspect, INTERLACED_NOTE } from './h264-sps.ts';
 import { openInput } from './input.ts';
 import { displayAspect, pixelAspectOfShownSize } from './pixel-aspect.ts';
 import { probe } from './probe.ts';
@@ -47,5 +47,19 @@ describe('pixel aspect', () => {
       allowUndecodable: true,
     });
     expect([summary.video.displayWidth, summary.video.displayHeight]).toEqual([427, 240]);
+  });
+});
+
+describe('interlaced H.264', () => {
+  it('gets a note that says what will happen and what to do; progressive clips do not', async () => {
+    for (const [name, interlaced] of [
+      ['interlaced.mp4', true],
+      ['h264-aac.mp4', false],
+      ['h264-aac.mkv', false],
+      ['anamorphic.mp4', false],
+    ] as const) {
+      const summary = await probe(await openAsBlob(fixturePath(name)), { allowUndecodable: true });
+      expect(summary.warnings.includes(INTERLACED_NOTE), name).toBe(interlaced);
+    }
   });
 });
