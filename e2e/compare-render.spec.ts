@@ -13,6 +13,7 @@ const CLIP = join(DIR, 'tiny clip.mp4');
 const BARS = join(DIR, 'colour bars 640x360.mp4');
 const BLUE = join(DIR, 'blue 64x36.mp4');
 const WIDE_PIXELS = join(DIR, 'blue 64x36, pixels 2 to 1.mp4');
+const UPRIGHT = join(DIR, 'red and blue 64x36, turned.mp4');
 
 test.beforeAll(() => {
   mkdirSync(DIR, { recursive: true });
@@ -45,7 +46,30 @@ test.beforeAll(() => {
     ...['-f', 'lavfi', '-i', 'color=c=blue:size=64x36:rate=12', '-t', '1', '-vf', 'setsar=2/1'],
     ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', WIDE_PIXELS],
   ]);
+  // as a phone filming upright stores it: landscape frames (left half red, right half blue) and
+  // a quarter turn for players (ffmpeg 5.1 writes the tkhd matrix from the rotate tag when it
+  // copies the stream: 90 counter-clockwise, 270 clockwise; Chromium's own player then shows the
+  // clip 36x64 with blue on top)
+  const landscape = join(DIR, 'red and blue 64x36.mp4');
+  ffmpeg([
+    ...['-f', 'lavfi', '-i', 'color=c=red:size=64x36:rate=12', '-t', '1'],
+    ...['-vf', 'drawbox=x=32:y=0:w=32:h=36:color=blue:t=fill'],
+    ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', landscape],
+  ]);
+  ffmpeg(['-i', landscape, '-c', 'copy', '-metadata:s:v', 'rotate=90', UPRIGHT]);
 });
+
+/** The box of the canvas pixels that pass `keep`, and its shape (width over height). */
+function paintedBox(pixels: Pixels, keep: (x: number, y: number) => boolean) {
+  let [left, right, top, bottom] = [pixels.width, -1, pixels.height, -1];
+  for (let y = 0; y < pixels.height; y++)
+    for (let x = 0; x < pixels.width; x++) {
+      if (pixels.at(x, y, 3) === 0 || !keep(x, y)) continue;
+      [left, right] = [Math.min(left, x), Math.max(right, x)];
+      [top, bottom] = [Math.min(top, y), Math.max(bottom, y)];
+    }
+  return { left, right, top, bottom, shape: (right - left + 1) / (bottom - top + 1) };
+}
 
 interface Pixels {
   readonly width: number;
@@ -227,18 +251,39 @@ test('non-square pixels are shown at the shape a player shows them', async ({ pa
   await expect(page.getByTestId('preview-time')).toBeVisible({ timeout: 120_000 });
   const pixels = await canvasPixels(page.getByTestId('compare-canvas'));
   // the blue picture's box (around it the canvas is transparent; the divider is white)
-  let [left, right, top, bottom] = [pixels.width, -1, pixels.height, -1];
-  for (let y = 0; y < pixels.height; y++)
-    for (let x = 0; x < pixels.width; x++) {
-      const blue = pixels.at(x, y, 3) > 0 && pixels.at(x, y, 2) > 150 && pixels.at(x, y, 0) < 60;
-      if (!blue) continue;
-      [left, right] = [Math.min(left, x), Math.max(right, x)];
-      [top, bottom] = [Math.min(top, y), Math.max(bottom, y)];
-    }
-  const shape = (right - left + 1) / (bottom - top + 1);
+  const { shape } = paintedBox(
+    pixels,
+    (x, y) => pixels.at(x, y, 2) > 150 && pixels.at(x, y, 0) < 60,
+  );
   expect(shape).toBeGreaterThan((128 / 36) * 0.97);
   expect(shape).toBeLessThan((128 / 36) * 1.03);
   await screenshot(page, '8-wide-pixels');
+});
+
+test('a clip filmed upright is shown upright', async ({ page }) => {
+  test.setTimeout(300_000);
+  await openClip(page, UPRIGHT, async (p) => {
+    await p.getByTestId('backend-select').selectOption('wasm');
+    await p.getByTestId('scale-select').selectOption('2');
+  });
+  await expect(page.getByTestId('source-video')).toContainText('H.264 36×64 (rotated 270°)');
+  await expect(page.getByTestId('preview-time')).toBeVisible({ timeout: 120_000 });
+  const pixels = await canvasPixels(page.getByTestId('compare-canvas'));
+  const red = (x: number, y: number) => pixels.at(x, y, 0) > 150 && pixels.at(x, y, 2) < 90;
+  const blue = (x: number, y: number) => pixels.at(x, y, 2) > 150 && pixels.at(x, y, 0) < 90;
+  const picture = paintedBox(pixels, (x, y) => red(x, y) || blue(x, y));
+  // portrait, 36 x 64 as a player shows it
+  expect(picture.shape).toBeGreaterThan((36 / 64) * 0.97);
+  expect(picture.shape).toBeLessThan((36 / 64) * 1.03);
+  // turned as Chromium's <video> shows it: the frame's right half (blue) on top, red below
+  // (read at a third of its width, on the original's side of the divider, then on the other)
+  const at = (f: number) => Math.round(picture.top + f * (picture.bottom - picture.top));
+  for (const side of [0.3, 0.7]) {
+    const x = Math.round(picture.left + side * (picture.right - picture.left));
+    expect(blue(x, at(0.25)), `${side}`).toBe(true);
+    expect(red(x, at(0.75)), `${side}`).toBe(true);
+  }
+  await screenshot(page, '9-upright');
 });
 
 test('a broken file gets a sentence and a next step', async ({ page }) => {

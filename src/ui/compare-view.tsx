@@ -12,9 +12,10 @@ import { drawCompare } from './draw-compare.ts';
 export function CompareView() {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [size, setSize] = useState({ width: 0, height: 0 });
-  const { compare, current, count, index, pixelAspect } = useStore(
+  const { compare, current, count, index, pixelAspect, rotation } = useStore(
     useShallow((s) => ({
       pixelAspect: s.source.summary?.video.pixelAspect ?? null,
+      rotation: s.source.summary?.video.rotation ?? 0,
       compare: s.compare,
       current: s.compare.frames[s.compare.index] ?? null,
       count: s.compare.frames.length,
@@ -43,8 +44,11 @@ export function CompareView() {
     canvas.height = Math.round(size.height * dpr);
     const ctx = canvas.getContext('2d');
     if (!ctx) return;
-    drawCompare(ctx, current, compare, dpr, pixelAspect ? pixelAspect[0] / pixelAspect[1] : 1);
-  }, [current, compare, size, pixelAspect]);
+    drawCompare(ctx, current, compare, dpr, {
+      pixelAspect: pixelAspect ? pixelAspect[0] / pixelAspect[1] : 1,
+      rotation,
+    });
+  }, [current, compare, size, pixelAspect, rotation]);
 
   const fraction = (event: PointerEvent) => {
     const rect = event.currentTarget.getBoundingClientRect();

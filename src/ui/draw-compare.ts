@@ -4,15 +4,19 @@ import type { CompareSlice, ComparedFrame } from '../state/store.ts';
  * Draws one compared frame. Both images are laid out at the enhanced frame's size: the original
  * is scaled up by the browser's smooth filter (what a player would show), the enhanced frame as
  * is. At zoom > 1 both are drawn nearest-neighbour so every pixel shown is a real pixel.
- * `pixelAspect` (a pixel's width over its height) stretches both as a player shows non-square
- * pixels (DVD, DV, HDV).
+ * `shape` is how a player shows the picture: non-square pixels stretched by `pixelAspect` (a
+ * pixel's width over its height: DVD, DV, HDV) and the container's clockwise `rotation` (phones
+ * filming upright store landscape frames and 90).
  */
 export function drawCompare(
   ctx: CanvasRenderingContext2D,
   frame: ComparedFrame | null,
   view: Pick<CompareSlice, 'mode' | 'split' | 'zoom' | 'panX' | 'panY'>,
   dpr: number,
-  pixelAspect = 1,
+  shape: { readonly pixelAspect: number; readonly rotation: number } = {
+    pixelAspect: 1,
+    rotation: 0,
+  },
 ): void {
   const { width, height } = ctx.canvas;
   ctx.clearRect(0, 0, width, height);
@@ -20,23 +24,36 @@ export function drawCompare(
   const { after } = frame;
   const panes = view.mode === 'side-by-side' ? 2 : 1;
   const paneWidth = width / panes;
-  const shownWidth = after.width * pixelAspect;
-  const fit = Math.min(paneWidth / shownWidth, height / after.height);
+  // the picture before rotation, with its pixels at their shape; then as shown
+  const pictureW = after.width * shape.pixelAspect;
+  const pictureH = after.height;
+  const turned = shape.rotation === 90 || shape.rotation === 270;
+  const shownW = turned ? pictureH : pictureW;
+  const shownH = turned ? pictureW : pictureH;
+  const fit = Math.min(paneWidth / shownW, height / shownH);
   const scale = fit * view.zoom;
-  const drawW = shownWidth * scale;
-  const drawH = after.height * scale;
+  const drawW = shownW * scale;
+  const drawH = shownH * scale;
   const smoothOriginal = view.zoom <= 1;
   for (let pane = 0; pane < panes; pane++) {
     const x0 = pane * paneWidth;
     const left = x0 + (paneWidth - drawW) / 2 + view.panX * dpr;
     const top = (height - drawH) / 2 + view.panY * dpr;
+    const draw = (image: CanvasImageSource): void => {
+      ctx.save();
+      ctx.translate(left + drawW / 2, top + drawH / 2);
+      if (shape.rotation) ctx.rotate((shape.rotation * Math.PI) / 180);
+      const [w, h] = [pictureW * scale, pictureH * scale];
+      ctx.drawImage(image, -w / 2, -h / 2, w, h);
+      ctx.restore();
+    };
     ctx.save();
     ctx.beginPath();
     ctx.rect(x0, 0, paneWidth, height);
     ctx.clip();
     if (view.mode === 'side-by-side') {
       ctx.imageSmoothingEnabled = pane === 0 ? smoothOriginal : false;
-      ctx.drawImage(pane === 0 ? frame.beforeScaled : after, left, top, drawW, drawH);
+      draw(pane === 0 ? frame.beforeScaled : after);
     } else {
       const divider = view.split * width;
       ctx.save();
@@ -44,14 +61,14 @@ export function drawCompare(
       ctx.rect(0, 0, divider, height);
       ctx.clip();
       ctx.imageSmoothingEnabled = smoothOriginal;
-      ctx.drawImage(frame.beforeScaled, left, top, drawW, drawH);
+      draw(frame.beforeScaled);
       ctx.restore();
       ctx.save();
       ctx.beginPath();
       ctx.rect(divider, 0, width - divider, height);
       ctx.clip();
       ctx.imageSmoothingEnabled = false;
-      ctx.drawImage(after, left, top, drawW, drawH);
+      draw(after);
       ctx.restore();
       ctx.fillStyle = 'rgba(255,255,255,0.9)';
       ctx.fillRect(Math.round(divider) - dpr, 0, 2 * dpr, height);
