@@ -44,6 +44,9 @@ const IDENTITY_CASES: [FixtureName, string][] = [
   // camera/editor MOV: PCM copied as MP4 PCM (ISO 23003-5), AAC from a QuickTime 'wave' box
   ['pcm-s16.mov', 'out.mp4'],
   ['aac.mov', 'out.mp4'],
+  // Dolby audio is copied (for players that decode it; Chromium does not)
+  ['ac3.mkv', 'out.mp4'],
+  ['eac3.mp4', 'out.mp4'],
 ];
 
 for (const [fixture, outName] of IDENTITY_CASES) {

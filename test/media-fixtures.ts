@@ -50,6 +50,8 @@ export type FixtureName =
   | 'anamorphic.mp4'
   | 'anamorphic.mkv'
   | 'interlaced.mp4'
+  | 'ac3.mkv'
+  | 'eac3.mp4'
   | 'truncated-header.mp4'
   | 'truncated-body.mp4'
   | 'truncated.webm'
@@ -207,6 +209,11 @@ const makers: Record<FixtureName, Maker> = {
       'tff=1',
       out,
     ]),
+  // Dolby audio as TV recordings and disc rips carry it: AC-3 stereo in MKV, E-AC-3 5.1 in MP4
+  'ac3.mkv': (out) =>
+    ffmpeg([...video(), ...audio, ...twoSeconds, ...x264, '-ac', '2', '-c:a', 'ac3', out]),
+  'eac3.mp4': (out) =>
+    ffmpeg([...video(), ...audio, ...twoSeconds, ...x264, '-ac', '6', '-c:a', 'eac3', out]),
   'prores.mov': (out) =>
     ffmpeg([...video(), ...['-t', '0.25'], '-c:v', 'prores', '-profile:v', '2', out]),
   // moov at the end (ffmpeg's default) and the tail cut off: the index is gone.

@@ -16,6 +16,8 @@ export function audioCodecName(codec: string): string {
   if (codec === 'opus' || codec === 'Opus') return 'Opus';
   if (codec === 'vorbis') return 'Vorbis';
   if (codec === 'flac' || codec === 'fLaC') return 'FLAC';
+  if (codec === 'ac-3' || codec === 'ac3') return 'AC-3';
+  if (codec === 'ec-3' || codec === 'eac3') return 'E-AC-3';
   const pcm = /^pcm-[suf](8|16|24|32|64)(be)?$/.exec(codec);
   if (pcm) return `PCM (${pcm[1]}-bit)`;
   return codec;
@@ -44,7 +46,8 @@ const MP4_PCM = [
  */
 export const MP4_PCM_MAX_RATE = 65535;
 
-export type MuxAudioCodec = 'aac' | 'opus' | 'mp3' | 'vorbis' | 'flac' | (typeof MP4_PCM)[number];
+export type MuxAudioCodec =
+  'aac' | 'opus' | 'mp3' | 'vorbis' | 'flac' | 'ac3' | 'eac3' | (typeof MP4_PCM)[number];
 
 export function muxAudioCodec(codec: string, sampleRate = 0): MuxAudioCodec | null {
   if (codec.startsWith('pcm-')) {
@@ -62,6 +65,12 @@ export function muxAudioCodec(codec: string, sampleRate = 0): MuxAudioCodec | nu
       return 'vorbis';
     case 'FLAC':
       return 'flac';
+    // Dolby (TV recordings, disc rips): copied for the players that decode it (mediabunny writes
+    // dac3/dec3 from the first frame); Chromium itself does not play it
+    case 'AC-3':
+      return 'ac3';
+    case 'E-AC-3':
+      return 'eac3';
     default:
       return null;
   }
