@@ -14,6 +14,7 @@ const BARS = join(DIR, 'colour bars 640x360.mp4');
 const BLUE = join(DIR, 'blue 64x36.mp4');
 const WIDE_PIXELS = join(DIR, 'blue 64x36, pixels 2 to 1.mp4');
 const UPRIGHT = join(DIR, 'red and blue 64x36, turned.mp4');
+const LARGE = join(DIR, 'bars 1040x586.mp4');
 
 test.beforeAll(() => {
   mkdirSync(DIR, { recursive: true });
@@ -42,6 +43,9 @@ test.beforeAll(() => {
     ffmpeg(['-f', 'lavfi', '-i', source, '-t', '1', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', out]);
   still('testsrc2=size=640x360:rate=12', BARS);
   still('color=c=blue:size=64x36:rate=12', BLUE);
+  // 4x would be 4160x2344: 38 220 macroblocks, past H.264 level 5.2 (36 864), where Chromium's
+  // encoder stops; 2x fits
+  still('testsrc2=size=1040x586:rate=12', LARGE);
   ffmpeg([
     ...['-f', 'lavfi', '-i', 'color=c=blue:size=64x36:rate=12', '-t', '1', '-vf', 'setsar=2/1'],
     ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', WIDE_PIXELS],
@@ -284,6 +288,24 @@ test('a clip filmed upright is shown upright', async ({ page }) => {
     expect(red(x, at(0.75)), `${side}`).toBe(true);
   }
   await screenshot(page, '9-upright');
+});
+
+test('a clip the browser cannot encode at 4x opens at 2x, and the page says why', async ({
+  page,
+}) => {
+  await openClip(page, LARGE, async (p) => {
+    await p.getByTestId('backend-select').selectOption('wasm');
+    await p.getByTestId('scale-select').selectOption('4');
+  });
+  await expect(page.getByTestId('scale-note')).toHaveText(
+    "2× for this clip: at 4× it would be 4160×2344, more than this browser's H.264 encoder takes.",
+    { timeout: 30_000 },
+  );
+  await expect(page.getByTestId('scale-select')).toHaveValue('2');
+  await screenshot(page, '10-scale-note');
+  // choosing 4x again is the person's call: the note goes
+  await page.getByTestId('scale-select').selectOption('4');
+  await expect(page.getByTestId('scale-note')).toHaveCount(0);
 });
 
 test('a broken file gets a sentence and a next step', async ({ page }) => {

@@ -215,8 +215,21 @@ async function main(): Promise<void> {
         : 'no WebGPU adapter';
       console.log(`Backend: ${backend} (auto; ${adapter})`);
     }
+    // no --scale with the default model: 4x, or 2x where the browser cannot encode 4x (as the
+    // page chooses when a clip is opened)
+    let chosen = model;
+    if (args.model === 'default' && args.scale === null) {
+      const fit = await page.evaluate((codec) => window.upframe!.fitScale(codec), args.codec);
+      if (fit?.scale === 2) {
+        chosen = modelChoice({ ...args, scale: 2 }, index).model;
+        console.log(
+          `Scale: 2x (at 4x this ${fit.width}x${fit.height} clip would be ` +
+            `${fit.width * 4}x${fit.height * 4}, more than this browser's encoder takes)`,
+        );
+      }
+    }
     const settings: JobSettings = {
-      model,
+      model: chosen,
       backend,
       codec: args.codec,
       quality: args.quality,

@@ -8,6 +8,7 @@ import { toErrorInfo, type ErrorInfo } from '../shared/errors.ts';
 import { jobWorker } from '../worker/client.ts';
 import type { GpuStatus, JobResult, WorkerEvent } from '../worker/protocol.ts';
 import type { JobSettings } from '../worker/settings.ts';
+import type { VideoCodecChoice } from '../media/index.ts';
 
 export type HarnessOutcome =
   | { readonly ok: true; readonly result: Omit<JobResult, 'bytes'>; readonly fileName: string }
@@ -15,6 +16,13 @@ export type HarnessOutcome =
 
 export interface HarnessApi {
   probeGpu(): Promise<GpuStatus>;
+  /**
+   * The largest of 4x and 2x whose output this browser can encode with `codec` for the file in
+   * #input (null when neither can), with the file's frame size (the page's rule, job-actions.ts).
+   */
+  fitScale(
+    codec: VideoCodecChoice,
+  ): Promise<{ scale: 2 | 4 | null; width: number; height: number } | null>;
   /** Enhances the file chosen in #input; the output arrives as a download named `fileName`. */
   enhance(settings: JobSettings, fileName: string): Promise<HarnessOutcome>;
 }
@@ -69,8 +77,24 @@ async function enhance(settings: JobSettings, fileName: string): Promise<Harness
   }
 }
 
+async function fitScale(codec: VideoCodecChoice) {
+  const file = (document.getElementById('input') as HTMLInputElement | null)?.files?.[0];
+  if (!file) return null;
+  const client = jobWorker();
+  const summary = await client.call('source.probe', { file });
+  if (!summary.decodable) return null;
+  const { width, height, averageFps } = summary.video;
+  const fps = averageFps > 0 ? averageFps : 30;
+  for (const scale of [4, 2] as const) {
+    const at = { codec, width: width * scale, height: height * scale, fps };
+    if ((await client.call('encode.fits', at)).fits) return { scale, width, height };
+  }
+  return { scale: null, width, height };
+}
+
 const api: HarnessApi = {
   probeGpu: () => jobWorker().call('gpu.probe', {}),
+  fitScale,
   enhance,
 };
 

@@ -214,3 +214,31 @@ export async function chooseEncoderConfig(opts: {
       '. Choose a smaller output size or another codec.',
   );
 }
+
+/**
+ * Whether this browser has an encoder for `codec` at this size and rate, as a render at the
+ * default quality asks for it (the page and the command line choose the scale by it: Chromium's
+ * software H.264 stops at level 5.2, 4096x2304, so 4x of a 720p clip cannot be encoded).
+ */
+export async function canEncode(
+  codec: VideoCodecChoice,
+  width: number,
+  height: number,
+  fps: number,
+): Promise<boolean> {
+  const even = (n: number): number => Math.max(2, Math.round(n / 2) * 2);
+  try {
+    await chooseEncoderConfig({
+      codec,
+      width: even(width),
+      height: even(height),
+      fps,
+      bitrate: bitrateFor('high', codec, width, height, fps),
+      quantizer: PRESET_QUANTIZER[codec].high,
+    });
+    return true;
+  } catch (err) {
+    if (err instanceof UpframeError && err.code === 'RESOLUTION_TOO_LARGE') return false;
+    throw err;
+  }
+}

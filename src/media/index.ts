@@ -18,6 +18,6 @@ export {
 } from './parts.ts';
 export { VideoFrameSink } from './video-frame-sink.ts';
 export { DecodedFrame, openFrameCount, peakOpenFrameCount } from './frame.ts';
-export type { QualityChoice, VideoCodecChoice } from './encoder-config.ts';
+export { canEncode, type QualityChoice, type VideoCodecChoice } from './encoder-config.ts';
 export type { OutputContainer } from './output.ts';
 export type { ContainerKind, Rotation, SourceSummary } from './types.ts';

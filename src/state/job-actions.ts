@@ -150,7 +150,10 @@ export async function openSource(
       frameFrom: null,
       frameTo: null,
       previewFrame: firstLookFrame(summary.video.frameCount, summary.video.averageFps),
+      scaleNote: null,
     });
+    if (summary.decodable) await fitScaleToEncoder(file, summary);
+    if (useStore.getState().source.file !== file) return;
     if (opts.preview !== false && previewsByItself(summary, useStore.getState().settings)) {
       void previewFrame();
     }
@@ -158,6 +161,49 @@ export async function openSource(
     if (useStore.getState().source.file !== file) return;
     updateSlice('source', { probing: false, error: toErrorInfo(err) });
   }
+}
+
+const CODEC_NAMES = { avc: 'H.264', vp9: 'VP9', av1: 'AV1' } as const;
+
+/** The settings for another scale: a model picked at the old scale gives way to the default. */
+export function scaleSettings(s: SettingsSlice, scale: 2 | 4): Partial<SettingsSlice> {
+  const picked = s.model.type === 'builtin' ? s.model.name : null;
+  const keep = picked === null || s.packs.find((p) => p.name === picked)?.scale === scale;
+  return { scale, scaleNote: null, ...(keep ? {} : { model: { type: 'default' as const } }) };
+}
+
+/**
+ * 4x of a 720p clip is 5120x2880, more than Chromium's H.264 encoder takes (level 5.2: 4096x2304)
+ * and than most hardware encoders: the render would fail at its start. So an opened clip whose
+ * output the browser cannot encode at 4x is set to 2x when that can be, and the settings say why.
+ */
+async function fitScaleToEncoder(file: File, summary: SourceSummary): Promise<void> {
+  const settings = useStore.getState().settings;
+  if (settings.scale !== 4) return;
+  const { width, height, averageFps } = summary.video;
+  const fps = averageFps > 0 ? averageFps : 30;
+  const fits = async (scale: number): Promise<boolean> =>
+    (
+      await jobWorker().call('encode.fits', {
+        codec: settings.codec,
+        width: width * scale,
+        height: height * scale,
+        fps,
+      })
+    ).fits;
+  try {
+    if ((await fits(4)) || !(await fits(2))) return;
+  } catch {
+    return; // the render will say what is wrong
+  }
+  const now = useStore.getState();
+  if (now.source.file !== file || now.settings.scale !== 4) return;
+  updateSlice('settings', {
+    ...scaleSettings(now.settings, 2),
+    scaleNote:
+      `2× for this clip: at 4× it would be ${width * 4}×${height * 4}, more than this ` +
+      `browser's ${CODEC_NAMES[settings.codec]} encoder takes.`,
+  });
 }
 
 /**

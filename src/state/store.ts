@@ -99,6 +99,8 @@ export interface SettingsSlice {
   readonly previewFrame: number;
   /** Temporal fusion as the person set it; null = on (the default). */
   readonly temporal: boolean | null;
+  /** Why the scale was lowered when this clip was opened (openSource); null when it was not. */
+  readonly scaleNote: string | null;
 }
 
 /** Renders that stopped before they finished (the tab closed, the GPU was lost), kept in OPFS. */
@@ -155,6 +157,7 @@ export const initialState: AppState = {
     frameTo: null,
     previewFrame: 1,
     temporal: null,
+    scaleNote: null,
   },
 };
 

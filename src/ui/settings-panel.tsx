@@ -1,6 +1,6 @@
 import { useId, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { resolveModel, setSettings } from '../state/job-actions.ts';
+import { resolveModel, scaleSettings, setSettings } from '../state/job-actions.ts';
 import { useStore, type SettingsSlice } from '../state/store.ts';
 
 function modelValue(model: ReturnType<typeof useStore.getState>['settings']['model']): string {
@@ -90,10 +90,7 @@ export function SettingsPanel() {
             value={s.scale}
             onChange={(event) => {
               const scale = Number(event.currentTarget.value) === 2 ? 2 : 4;
-              const keep =
-                s.model.type !== 'builtin' ||
-                s.packs.find((p) => p.name === (s.model as { name: string }).name)?.scale === scale;
-              setSettings({ scale, ...(keep ? {} : { model: { type: 'default' } }) });
+              setSettings(scaleSettings(s, scale));
             }}
           >
             <option value={2}>2×</option>
@@ -117,6 +114,11 @@ export function SettingsPanel() {
           </select>
         </div>
       </div>
+      {s.scaleNote ? (
+        <p className="hint" data-testid="scale-note">
+          {s.scaleNote}
+        </p>
+      ) : null}
       <div className="field-row">
         <div className="field">
           <label htmlFor={`${id}-tile`}>Tile size</label>

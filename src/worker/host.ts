@@ -5,7 +5,7 @@
  */
 import { loadBuiltinIndex } from '../engine/packs.ts';
 import { peekSharedGpu, sharedGpu } from '../gpu/device.ts';
-import { probe } from '../media/index.ts';
+import { canEncode, probe } from '../media/index.ts';
 import { toErrorInfo } from '../shared/errors.ts';
 import { controlJob, previewFrame, resumeJob, runJob, saveRender, type JobOutcome } from './job.ts';
 import { deleteRender, listRenders } from './render-store.ts';
@@ -50,6 +50,9 @@ const handlers: Handlers = {
   },
   async 'packs.list'() {
     return { out: await loadBuiltinIndex() };
+  },
+  async 'encode.fits'(input) {
+    return { out: { fits: await canEncode(input.codec, input.width, input.height, input.fps) } };
   },
   async 'preview.frame'(input) {
     return { out: await previewFrame(input.file, input.frameIndex, input.settings, emit) };

@@ -5,7 +5,7 @@
  */
 import type { GpuInfo } from '../gpu/device.ts';
 import type { PackIndex, PackIndexEntry } from '../engine/manifest.ts';
-import type { SourceSummary, TranscodeResult } from '../media/index.ts';
+import type { SourceSummary, TranscodeResult, VideoCodecChoice } from '../media/index.ts';
 
 export type { PackIndex, PackIndexEntry, SourceSummary };
 import type { ErrorInfo } from '../shared/errors.ts';
@@ -69,6 +69,11 @@ export interface RequestTable {
   ping: { input: { echo: string }; output: { echo: string; at: number } };
   'source.probe': { input: { file: File }; output: SourceSummary };
   'packs.list': { input: Record<string, never>; output: PackIndex };
+  /** Whether the browser can encode `codec` at this output size and rate (encoder-config.ts). */
+  'encode.fits': {
+    input: { codec: VideoCodecChoice; width: number; height: number; fps: number };
+    output: { fits: boolean };
+  };
   'preview.frame': {
     input: { file: File; frameIndex: number; settings: JobSettings };
     output: { frameIndex: number; ms: number; width: number; height: number };
