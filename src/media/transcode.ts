@@ -112,6 +112,8 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
   const input = await openInput(opts.input);
   let mux: MuxWriter | null = null;
   let encoder: VideoEncoder | null = null;
+  // Written from codec callbacks; an object so TypeScript does not narrow it to null.
+  const fail: { error: Error | null } = { error: null };
   let frames: AsyncGenerator<unknown> | null = null;
   try {
     const video = input.video!;
@@ -186,8 +188,6 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
     await mux.start();
 
     const wake = new Wakeup();
-    // Written from codec callbacks; an object so TypeScript does not narrow it to null.
-    const fail: { error: Error | null } = { error: null };
     let muxPending = 0;
     const writer = mux;
     encoder = new VideoEncoder({
@@ -205,12 +205,12 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
         );
       },
       error: (e) => {
+        const name = { avc: 'H.264', vp9: 'VP9', av1: 'AV1' }[codec];
         fail.error ??= new UpframeError(
           'ENCODER_FAILED',
-          `The video encoder failed: ${e.message}`,
-          {
-            cause: e,
-          },
+          `The browser's ${name} encoder failed at ${size.width}x${size.height} ` +
+            `(${e.message}). Try a smaller scale or another output codec.`,
+          { cause: e },
         );
         wake.notify();
       },
@@ -359,7 +359,9 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
     if (encoder && encoder.state !== 'closed') encoder.close();
     await mux?.cancel();
     await target.abort(err);
-    throw asUpframeError(err);
+    // a failing encoder rejects flush() and encode() with a bare DOMException; its error
+    // callback has said what failed, in words
+    throw asUpframeError(fail.error ?? err);
   } finally {
     if (encoder && encoder.state !== 'closed') encoder.close();
     input.close();
