@@ -104,6 +104,12 @@ function regionDiff(a: Pixels, b: Pixels, x0: number, x1: number): number {
   return sum / n;
 }
 
+/** CPU backend and x2 keep a preview fast on a CPU-only test machine. */
+async function onCpuAt2x(page: Page): Promise<void> {
+  await page.getByTestId('backend-select').selectOption('wasm');
+  await page.getByTestId('scale-select').selectOption('2');
+}
+
 async function openClip(
   page: Page,
   path: string,
@@ -121,11 +127,7 @@ async function openClip(
 
 test('drop, see a before/after, compare, preview, zoom, render and save', async ({ page }) => {
   test.setTimeout(300_000);
-  // CPU backend and x2 keep this fast on a CPU-only test machine
-  await openClip(page, CLIP, async (p) => {
-    await p.getByTestId('backend-select').selectOption('wasm');
-    await p.getByTestId('scale-select').selectOption('2');
-  });
+  await openClip(page, CLIP, onCpuAt2x);
   await expect(page.getByTestId('source-video')).toContainText('H.264 64×36');
   await expect(page.getByTestId('source-frames')).toContainText('12 at 12 fps');
   await expect(page.getByTestId('source-audio')).toContainText('AAC');
@@ -218,10 +220,7 @@ test('a clip opened while the previous one previews shows its own before/after',
   page,
 }) => {
   test.setTimeout(300_000);
-  await openClip(page, BARS, async (p) => {
-    await p.getByTestId('backend-select').selectOption('wasm');
-    await p.getByTestId('scale-select').selectOption('2');
-  });
+  await openClip(page, BARS, onCpuAt2x);
   // the colour bars preview by themselves; the blue clip comes while they do
   await expect(page.getByTestId('preview-button')).toHaveText('Enhancing one frame…', {
     timeout: 60_000,
@@ -246,10 +245,7 @@ test('a clip opened while the previous one previews shows its own before/after',
 
 test('non-square pixels are shown at the shape a player shows them', async ({ page }) => {
   test.setTimeout(300_000);
-  await openClip(page, WIDE_PIXELS, async (p) => {
-    await p.getByTestId('backend-select').selectOption('wasm');
-    await p.getByTestId('scale-select').selectOption('2');
-  });
+  await openClip(page, WIDE_PIXELS, onCpuAt2x);
   // 64x36 pixels twice as wide as tall: shown 128x36
   await expect(page.getByTestId('source-video')).toContainText('H.264 128×36');
   await expect(page.getByTestId('preview-time')).toBeVisible({ timeout: 120_000 });
@@ -266,10 +262,7 @@ test('non-square pixels are shown at the shape a player shows them', async ({ pa
 
 test('a clip filmed upright is shown upright', async ({ page }) => {
   test.setTimeout(300_000);
-  await openClip(page, UPRIGHT, async (p) => {
-    await p.getByTestId('backend-select').selectOption('wasm');
-    await p.getByTestId('scale-select').selectOption('2');
-  });
+  await openClip(page, UPRIGHT, onCpuAt2x);
   await expect(page.getByTestId('source-video')).toContainText('H.264 36×64 (rotated 270°)');
   await expect(page.getByTestId('preview-time')).toBeVisible({ timeout: 120_000 });
   const pixels = await canvasPixels(page.getByTestId('compare-canvas'));

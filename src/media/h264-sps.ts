@@ -34,7 +34,7 @@ function skipScalingList(r: Bits, size: number): void {
 }
 
 /** Table E-1: sample aspect ratios 1..16 (255 = given explicitly). */
-const SAR_TABLE: readonly (readonly [number, number])[] = [
+export const SAR_TABLE: readonly (readonly [number, number])[] = [
   [1, 1],
   [12, 11],
   [10, 11],
@@ -63,11 +63,6 @@ export type SampleAspect = readonly [number, number] | null;
  */
 export function parseSpsColour(nal: Uint8Array): StreamColour {
   return readSps(nal).colour;
-}
-
-/** The sample (pixel) aspect ratio an SPS states in its VUI, or null. */
-export function parseSpsAspect(nal: Uint8Array): SampleAspect {
-  return readSps(nal).sar;
 }
 
 function readSps(nal: Uint8Array): { colour: StreamColour; sar: SampleAspect; fields: boolean } {
@@ -143,19 +138,30 @@ function readSps(nal: Uint8Array): { colour: StreamColour; sar: SampleAspect; fi
 }
 
 /**
- * The SPS colour of an `avcC` box payload (AVCDecoderConfigurationRecord): the first SPS's.
- * Null when the record holds no SPS or it cannot be read (a damaged record is the decoder's to
- * report, not ours).
+ * The first SPS of an `avcC` box payload (AVCDecoderConfigurationRecord), read. Null when the
+ * record holds no SPS or it cannot be read (a damaged record is the decoder's to report, not
+ * ours).
  */
-/** The sample aspect ratio of an `avcC` payload's first SPS (null: square or unreadable). */
-export function avcCAspect(avcC: Uint8Array): SampleAspect {
-  const sps = firstSps(avcC);
-  if (!sps) return null;
+function readAvcC(avcC: Uint8Array): ReturnType<typeof readSps> | null {
+  if (avcC.length < 8 || avcC[0] !== 1) return null;
+  if ((avcC[5]! & 0x1f) === 0) return null;
+  const len = (avcC[6]! << 8) | avcC[7]!;
+  if (8 + len > avcC.length) return null;
   try {
-    return parseSpsAspect(sps);
+    return readSps(avcC.subarray(8, 8 + len));
   } catch {
     return null;
   }
+}
+
+/** The SPS colour of an `avcC` payload (null: no SPS, or unreadable). */
+export function avcCColour(avcC: Uint8Array): StreamColour | null {
+  return readAvcC(avcC)?.colour ?? null;
+}
+
+/** The sample aspect ratio of an `avcC` payload's first SPS (null: square or unreadable). */
+export function avcCAspect(avcC: Uint8Array): SampleAspect {
+  return readAvcC(avcC)?.sar ?? null;
 }
 
 /**
@@ -164,30 +170,7 @@ export function avcCAspect(avcC: Uint8Array): SampleAspect {
  * interlaced encodes. False when unreadable.
  */
 export function avcCFieldCoded(avcC: Uint8Array): boolean {
-  const sps = firstSps(avcC);
-  if (!sps) return false;
-  try {
-    return readSps(sps).fields;
-  } catch {
-    return false;
-  }
-}
-
-function firstSps(avcC: Uint8Array): Uint8Array | null {
-  if (avcC.length < 8 || avcC[0] !== 1) return null;
-  if ((avcC[5]! & 0x1f) === 0) return null;
-  const len = (avcC[6]! << 8) | avcC[7]!;
-  return 8 + len > avcC.length ? null : avcC.subarray(8, 8 + len);
-}
-
-export function avcCColour(avcC: Uint8Array): StreamColour | null {
-  const sps = firstSps(avcC);
-  if (!sps) return null;
-  try {
-    return parseSpsColour(sps);
-  } catch {
-    return null;
-  }
+  return readAvcC(avcC)?.fields ?? false;
 }
 
 /** The summary's note for H.264 that may hold fields. */

@@ -3,6 +3,7 @@
  * 16:9) and some broadcast and phone footage store a pixel aspect ratio that players apply. The
  * enhanced file must say the same ratio, or it plays squeezed.
  */
+import { SAR_TABLE } from './h264-sps.ts';
 import type { PixelAspect } from './types.ts';
 
 function gcd(a: number, b: number): number {
@@ -42,21 +43,7 @@ export function displayAspect(
  * (8:9, 32:27, 16:15, 64:45, 59:54, 118:81).
  */
 const KNOWN: readonly PixelAspect[] = [
-  [12, 11],
-  [10, 11],
-  [16, 11],
-  [40, 33],
-  [24, 11],
-  [20, 11],
-  [32, 11],
-  [80, 33],
-  [18, 11],
-  [15, 11],
-  [64, 33],
-  [160, 99],
-  [4, 3],
-  [3, 2],
-  [2, 1],
+  ...SAR_TABLE.slice(1),
   [8, 9],
   [32, 27],
   [16, 15],
