@@ -11,7 +11,8 @@
  * pcmPackets() reads the track by chunks instead, cut into packets of at most PCM_PACKET_FRAMES.
  */
 import { BoxParser, ISOFile } from 'mp4box';
-import type { MuxAudioCodec } from './codecs.ts';
+import { MP4_PCM_MAX_RATE, type MuxAudioCodec } from './codecs.ts';
+import { PacketTable } from './packet-table.ts';
 
 /** Frames per copied PCM packet: the packet rate of AAC, so the muxers hold no more than for AAC. */
 export const PCM_PACKET_FRAMES = 1024;
@@ -343,4 +344,54 @@ export function pcmPackets(
     frame += n;
   }
   return { offsets, sizes, firstFrame, frames };
+}
+
+/** The parts of mp4box's parsed sample table box a PCM track is read from. */
+export interface PcmSampleTable {
+  readonly stsc?: { first_chunk: number[]; samples_per_chunk: number[] };
+  readonly stco?: { chunk_offsets: number[] };
+  readonly co64?: { chunk_offsets: number[] };
+  readonly stsz?: { sample_count: number };
+}
+
+/**
+ * A PCM track's packets (pcmPackets) with their times: `startUs` plus the frames before each
+ * over the rate. Null when the sample table lacks its chunk boxes.
+ */
+export function pcmTrackTable(
+  stbl: PcmSampleTable,
+  format: PcmFormat,
+  startUs: number,
+): { offsets: Float64Array; sizes: Uint32Array; packets: PacketTable } | null {
+  const stco = stbl.stco ?? stbl.co64;
+  if (!stbl.stsc || !stco) return null;
+  const chunks = pcmPackets(
+    {
+      firstChunk: stbl.stsc.first_chunk,
+      samplesPerChunk: stbl.stsc.samples_per_chunk,
+      chunkOffsets: stco.chunk_offsets,
+      sampleCount: stbl.stsz?.sample_count ?? 0,
+    },
+    format,
+  );
+  const n = chunks.offsets.length;
+  const packets = PacketTable.ofLength(n);
+  const rate = format.sampleRate;
+  for (let k = 0; k < n; k++) {
+    packets.set(k, {
+      timestampUs: Math.round((chunks.firstFrame[k]! / rate) * 1e6 + startUs),
+      durationUs: Math.round((chunks.frames[k]! / rate) * 1e6),
+      key: true,
+      byteLength: chunks.sizes[k]!,
+    });
+  }
+  return { offsets: chunks.offsets, sizes: chunks.sizes, packets };
+}
+
+/** What the summary calls a PCM track; the rate is named when it is why the track is left out. */
+export function pcmName(format: PcmFormat | null, type: string): string {
+  if (!format) return `PCM ('${type.trim()}')`;
+  return format.sampleRate > MP4_PCM_MAX_RATE
+    ? `${format.codecName.replace(/\)$/, '')}, ${format.sampleRate / 1000} kHz)`
+    : format.codecName;
 }

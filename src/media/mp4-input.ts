@@ -17,7 +17,6 @@ import {
   aacChannels,
   audioCodecName,
   colorSpaceFromCodes,
-  MP4_PCM_MAX_RATE,
   muxAudioCodec,
   videoCodecName,
 } from './codecs.ts';
@@ -28,9 +27,11 @@ import {
   compactConstantSampleSizes,
   isPcmEntry,
   parsePcmEntry,
-  pcmPackets,
+  pcmName,
+  pcmTrackTable,
   videoEntryName,
   type PcmFormat,
+  type PcmSampleTable,
 } from './mov-tracks.ts';
 import type {
   AudioTrackInfo,
@@ -183,61 +184,27 @@ export class Mp4Input implements MediaInput {
    */
   private pcmTrack(file: ISOFile, track: Track, format: PcmFormat | null): AudioTrackInfo {
     const type = (sampleEntry(file, track.id) as BoxLike | undefined)?.type ?? track.codec;
-    const stbl = (
-      trak(file, track.id) as unknown as {
-        mdia: {
-          minf: {
-            stbl: {
-              stsc?: { first_chunk: number[]; samples_per_chunk: number[] };
-              stco?: { chunk_offsets: number[] };
-              co64?: { chunk_offsets: number[] };
-              stsz?: { sample_count: number };
-            };
-          };
-        };
-      }
-    ).mdia.minf.stbl;
-    const stco = stbl.stco ?? stbl.co64;
+    const stbl = (trak(file, track.id) as unknown as { mdia: { minf: { stbl: PcmSampleTable } } })
+      .mdia.minf.stbl;
+    const { shiftTicks, offsetUs, note } = editListShift(track);
+    if (note) this.warnings.push(note);
+    const startUs = offsetUs - (shiftTicks / track.timescale) * 1e6;
+    const read = format ? pcmTrackTable(stbl, format, startUs) : null;
+    const table = this.withinFile('audio', {
+      id: track.id,
+      offsets: read?.offsets ?? new Float64Array(0),
+      sizes: read?.sizes ?? new Uint32Array(0),
+      packets: read?.packets ?? PacketTable.ofLength(0),
+    });
+    this.tables.set('audio', table);
     const codec = format?.codec ?? type.trim();
     const channels = format?.channels ?? 2;
     const sampleRate = format?.sampleRate ?? track.timescale;
-    const usable = format !== null && stbl.stsc !== undefined && stco !== undefined;
-    const chunks = usable
-      ? pcmPackets(
-          {
-            firstChunk: stbl.stsc!.first_chunk,
-            samplesPerChunk: stbl.stsc!.samples_per_chunk,
-            chunkOffsets: stco.chunk_offsets,
-            sampleCount: stbl.stsz?.sample_count ?? 0,
-          },
-          format,
-        )
-      : null;
-    const n = chunks?.offsets.length ?? 0;
-    const packets = PacketTable.ofLength(n);
-    const { shiftTicks, offsetUs, note } = editListShift(track);
-    if (note) this.warnings.push(note);
-    const shiftUs = (shiftTicks / track.timescale) * 1e6;
-    for (let k = 0; k < n; k++) {
-      packets.set(k, {
-        timestampUs: Math.round((chunks!.firstFrame[k]! / sampleRate) * 1e6 - shiftUs + offsetUs),
-        durationUs: Math.round((chunks!.frames[k]! / sampleRate) * 1e6),
-        key: true,
-        byteLength: chunks!.sizes[k]!,
-      });
-    }
-    const table = this.withinFile('audio', {
-      id: track.id,
-      offsets: chunks?.offsets ?? new Float64Array(0),
-      sizes: chunks?.sizes ?? new Uint32Array(0),
-      packets,
-    });
-    this.tables.set('audio', table);
     return {
       kind: 'audio',
       codec,
-      muxCodec: usable ? muxAudioCodec(codec, sampleRate) : null,
-      codecName: pcmName(format, type, sampleRate),
+      muxCodec: read ? muxAudioCodec(codec, sampleRate) : null,
+      codecName: pcmName(format, type),
       channels,
       sampleRate,
       decoderConfig: { codec, numberOfChannels: channels, sampleRate },
@@ -519,13 +486,6 @@ function trak(
 ): { mdia: { minf: { stbl: { stsd: { entries: unknown[] } } } } } | undefined {
   const moov = file.moov as unknown as { traks: { tkhd: { track_id: number } }[] } | undefined;
   return moov?.traks.find((t) => t.tkhd.track_id === id) as ReturnType<typeof trak>;
-}
-
-function pcmName(format: PcmFormat | null, type: string, sampleRate: number): string {
-  if (!format) return `PCM ('${type.trim()}')`;
-  return sampleRate > MP4_PCM_MAX_RATE
-    ? `${format.codecName.replace(/\)$/, '')}, ${sampleRate / 1000} kHz)`
-    : format.codecName;
 }
 
 function handler(file: ISOFile, id: number): string | undefined {
