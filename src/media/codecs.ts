@@ -25,8 +25,8 @@ export function audioCodecName(codec: string): string {
 
 /**
  * PCM layouts copied into MP4 (ISO 23003-5 'ipcm'/'fpcm'; the app's render parts are MP4).
- * Chromium plays them all back exactly; ffmpeg before 6.1 reads only 16-bit ipcm. 64-bit float
- * is not copied: Chromium cannot decode it.
+ * Chromium plays them all back exactly (Debian 12's ffmpeg 5.1 reads only the 16-bit ones
+ * right). 64-bit float is not copied: Chromium cannot decode it.
  */
 const MP4_PCM = [
   'pcm-s16',

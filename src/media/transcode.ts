@@ -360,8 +360,10 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
     await mux?.cancel();
     await target.abort(err);
     // a failing encoder rejects flush() and encode() with a bare DOMException; its error
-    // callback has said what failed, in words
-    throw asUpframeError(fail.error ?? err);
+    // callback has said what failed, in words (a cancel or an error of ours stays as it is)
+    const encoderFailed =
+      fail.error instanceof UpframeError && fail.error.code === 'ENCODER_FAILED';
+    throw asUpframeError(encoderFailed && !(err instanceof UpframeError) ? fail.error : err);
   } finally {
     if (encoder && encoder.state !== 'closed') encoder.close();
     input.close();
