@@ -77,7 +77,7 @@ async function enhance(settings: JobSettings, fileName: string): Promise<Harness
   }
 }
 
-async function fitScale(codec: VideoCodecChoice) {
+async function fitScale(codec: VideoCodecChoice): ReturnType<HarnessApi['fitScale']> {
   const file = (document.getElementById('input') as HTMLInputElement | null)?.files?.[0];
   if (!file) return null;
   const client = jobWorker();
@@ -85,11 +85,14 @@ async function fitScale(codec: VideoCodecChoice) {
   if (!summary.decodable) return null;
   const { width, height, averageFps } = summary.video;
   const fps = averageFps > 0 ? averageFps : 30;
-  for (const scale of [4, 2] as const) {
-    const at = { codec, width: width * scale, height: height * scale, fps };
-    if ((await client.call('encode.fits', at)).fits) return { scale, width, height };
-  }
-  return { scale: null, width, height };
+  const { scale } = await client.call('encode.scale', {
+    codec,
+    width,
+    height,
+    fps,
+    scales: [4, 2],
+  });
+  return { scale: scale === 4 || scale === 2 ? scale : null, width, height };
 }
 
 const api: HarnessApi = {

@@ -7,6 +7,13 @@
 import { UpframeError } from '../shared/errors.ts';
 
 export type VideoCodecChoice = 'avc' | 'vp9' | 'av1';
+
+/** What a person calls each output codec. */
+export const CODEC_NAMES: Readonly<Record<VideoCodecChoice, string>> = {
+  avc: 'H.264',
+  vp9: 'VP9',
+  av1: 'AV1',
+};
 export type QualityChoice = 'low' | 'medium' | 'high' | { readonly bitrate: number };
 
 /** Bits per pixel per frame for H.264; VP9 and AV1 reach the same quality with about 30% less. */
@@ -206,10 +213,9 @@ export async function chooseEncoderConfig(opts: {
       }
     }
   }
-  const name = codec === 'avc' ? 'H.264' : codec.toUpperCase();
   throw new UpframeError(
     'RESOLUTION_TOO_LARGE',
-    `This browser cannot encode ${name} at ${width}x${height}` +
+    `This browser cannot encode ${CODEC_NAMES[codec]} at ${width}x${height}` +
       (candidates.length === 0 ? ' (beyond the largest level of the format)' : '') +
       '. Choose a smaller output size or another codec.',
   );

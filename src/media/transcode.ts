@@ -8,6 +8,7 @@ import { toErrorInfo, UpframeError } from '../shared/errors.ts';
 import {
   bitrateFor,
   chooseEncoderConfig,
+  CODEC_NAMES,
   PRESET_QUANTIZER,
   quantizerOptions,
   type QualityChoice,
@@ -205,10 +206,9 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
         );
       },
       error: (e) => {
-        const name = { avc: 'H.264', vp9: 'VP9', av1: 'AV1' }[codec];
         fail.error ??= new UpframeError(
           'ENCODER_FAILED',
-          `The browser's ${name} encoder failed at ${size.width}x${size.height} ` +
+          `The browser's ${CODEC_NAMES[codec]} encoder failed at ${size.width}x${size.height} ` +
             `(${e.message}). Try a smaller scale or another output codec.`,
           { cause: e },
         );

@@ -182,20 +182,19 @@ async function fitScaleToEncoder(file: File, summary: SourceSummary): Promise<vo
   if (settings.scale !== 4) return;
   const { width, height, averageFps } = summary.video;
   const fps = averageFps > 0 ? averageFps : 30;
-  const fits = async (scale: number): Promise<boolean> =>
-    (
-      await jobWorker().call('encode.fits', {
-        codec: settings.codec,
-        width: width * scale,
-        height: height * scale,
-        fps,
-      })
-    ).fits;
+  let scale: number | null;
   try {
-    if ((await fits(4)) || !(await fits(2))) return;
+    ({ scale } = await jobWorker().call('encode.scale', {
+      codec: settings.codec,
+      width,
+      height,
+      fps,
+      scales: [4, 2],
+    }));
   } catch {
     return; // the render will say what is wrong
   }
+  if (scale !== 2) return; // 4x fits, or nothing does (the render says so)
   const now = useStore.getState();
   if (now.source.file !== file || now.settings.scale !== 4) return;
   updateSlice('settings', {

@@ -51,8 +51,11 @@ const handlers: Handlers = {
   async 'packs.list'() {
     return { out: await loadBuiltinIndex() };
   },
-  async 'encode.fits'(input) {
-    return { out: { fits: await canEncode(input.codec, input.width, input.height, input.fps) } };
+  async 'encode.scale'({ codec, width, height, fps, scales }) {
+    for (const scale of scales) {
+      if (await canEncode(codec, width * scale, height * scale, fps)) return { out: { scale } };
+    }
+    return { out: { scale: null } };
   },
   async 'preview.frame'(input) {
     return { out: await previewFrame(input.file, input.frameIndex, input.settings, emit) };

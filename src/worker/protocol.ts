@@ -69,10 +69,19 @@ export interface RequestTable {
   ping: { input: { echo: string }; output: { echo: string; at: number } };
   'source.probe': { input: { file: File }; output: SourceSummary };
   'packs.list': { input: Record<string, never>; output: PackIndex };
-  /** Whether the browser can encode `codec` at this output size and rate (encoder-config.ts). */
-  'encode.fits': {
-    input: { codec: VideoCodecChoice; width: number; height: number; fps: number };
-    output: { fits: boolean };
+  /**
+   * The largest of `scales` at which the browser can encode `codec` for a `width` x `height`
+   * source at `fps` (encoder-config.ts canEncode); null when none can.
+   */
+  'encode.scale': {
+    input: {
+      codec: VideoCodecChoice;
+      width: number;
+      height: number;
+      fps: number;
+      scales: readonly number[];
+    };
+    output: { scale: number | null };
   };
   'preview.frame': {
     input: { file: File; frameIndex: number; settings: JobSettings };
