@@ -14,6 +14,7 @@ import {
 } from '../worker/protocol.ts';
 import type { JobSettings, ModelChoice } from '../worker/settings.ts';
 import { addComparedFrame, clearComparedFrames } from './actions.ts';
+import { checkScaleFit } from './scale-fit.ts';
 import { readHandle, rememberSource, sourceHandle } from './source-handles.ts';
 import {
   initialState,
@@ -152,7 +153,7 @@ export async function openSource(
       previewFrame: firstLookFrame(summary.video.frameCount, summary.video.averageFps),
       scaleNote: null,
     });
-    if (summary.decodable) await fitScaleToEncoder(file, summary);
+    await checkScaleFit({ mayLower: true });
     if (useStore.getState().source.file !== file) return;
     if (opts.preview !== false && previewsByItself(summary, useStore.getState().settings)) {
       void previewFrame();
@@ -161,48 +162,6 @@ export async function openSource(
     if (useStore.getState().source.file !== file) return;
     updateSlice('source', { probing: false, error: toErrorInfo(err) });
   }
-}
-
-const CODEC_NAMES = { avc: 'H.264', vp9: 'VP9', av1: 'AV1' } as const;
-
-/** The settings for another scale: a model picked at the old scale gives way to the default. */
-export function scaleSettings(s: SettingsSlice, scale: 2 | 4): Partial<SettingsSlice> {
-  const picked = s.model.type === 'builtin' ? s.model.name : null;
-  const keep = picked === null || s.packs.find((p) => p.name === picked)?.scale === scale;
-  return { scale, scaleNote: null, ...(keep ? {} : { model: { type: 'default' as const } }) };
-}
-
-/**
- * 4x of a 720p clip is 5120x2880, more than Chromium's H.264 encoder takes (level 5.2: 4096x2304)
- * and than most hardware encoders: the render would fail at its start. So an opened clip whose
- * output the browser cannot encode at 4x is set to 2x when that can be, and the settings say why.
- */
-async function fitScaleToEncoder(file: File, summary: SourceSummary): Promise<void> {
-  const settings = useStore.getState().settings;
-  if (settings.scale !== 4) return;
-  const { width, height, averageFps } = summary.video;
-  const fps = averageFps > 0 ? averageFps : 30;
-  let scale: number | null;
-  try {
-    ({ scale } = await jobWorker().call('encode.scale', {
-      codec: settings.codec,
-      width,
-      height,
-      fps,
-      scales: [4, 2],
-    }));
-  } catch {
-    return; // the render will say what is wrong
-  }
-  if (scale !== 2) return; // 4x fits, or nothing does (the render says so)
-  const now = useStore.getState();
-  if (now.source.file !== file || now.settings.scale !== 4) return;
-  updateSlice('settings', {
-    ...scaleSettings(now.settings, 2),
-    scaleNote:
-      `2× for this clip: at 4× it would be ${width * 4}×${height * 4}, more than this ` +
-      `browser's ${CODEC_NAMES[settings.codec]} encoder takes.`,
-  });
 }
 
 /**

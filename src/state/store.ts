@@ -99,8 +99,16 @@ export interface SettingsSlice {
   readonly previewFrame: number;
   /** Temporal fusion as the person set it; null = on (the default). */
   readonly temporal: boolean | null;
-  /** Why the scale was lowered when this clip was opened (openSource); null when it was not. */
-  readonly scaleNote: string | null;
+  /**
+   * Why the scale was lowered when this clip was opened, or that the chosen scale and codec are
+   * more than the browser's encoder takes (scale-fit.ts); null when neither.
+   */
+  readonly scaleNote: ScaleNote | null;
+}
+
+export interface ScaleNote {
+  readonly kind: 'lowered' | 'misfit';
+  readonly text: string;
 }
 
 /** Renders that stopped before they finished (the tab closed, the GPU was lost), kept in OPFS. */

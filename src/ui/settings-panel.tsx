@@ -1,6 +1,7 @@
 import { useId, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { resolveModel, scaleSettings, setSettings } from '../state/job-actions.ts';
+import { resolveModel, setSettings } from '../state/job-actions.ts';
+import { chooseCodec, chooseScale } from '../state/scale-fit.ts';
 import { useStore, type SettingsSlice } from '../state/store.ts';
 
 function modelValue(model: ReturnType<typeof useStore.getState>['settings']['model']): string {
@@ -89,8 +90,7 @@ export function SettingsPanel() {
             data-testid="scale-select"
             value={s.scale}
             onChange={(event) => {
-              const scale = Number(event.currentTarget.value) === 2 ? 2 : 4;
-              setSettings(scaleSettings(s, scale));
+              void chooseScale(Number(event.currentTarget.value) === 2 ? 2 : 4);
             }}
           >
             <option value={2}>2×</option>
@@ -114,11 +114,6 @@ export function SettingsPanel() {
           </select>
         </div>
       </div>
-      {s.scaleNote ? (
-        <p className="hint" data-testid="scale-note">
-          {s.scaleNote}
-        </p>
-      ) : null}
       <div className="field-row">
         <div className="field">
           <label htmlFor={`${id}-tile`}>Tile size</label>
@@ -141,7 +136,7 @@ export function SettingsPanel() {
             data-testid="codec-select"
             value={s.codec}
             onChange={(event) =>
-              setSettings({ codec: event.currentTarget.value as 'avc' | 'vp9' | 'av1' })
+              void chooseCodec(event.currentTarget.value as 'avc' | 'vp9' | 'av1')
             }
           >
             <option value="avc">H.264 (MP4)</option>
@@ -164,6 +159,16 @@ export function SettingsPanel() {
           </select>
         </div>
       </div>
+      {s.scaleNote ? (
+        <p
+          className={s.scaleNote.kind === 'misfit' ? 'warning' : 'hint'}
+          data-testid="scale-note"
+          data-kind={s.scaleNote.kind}
+          role="status"
+        >
+          {s.scaleNote.text}
+        </p>
+      ) : null}
       <fieldset className="field-row" disabled={frames === 0}>
         <legend>Frames (1–{frames || '…'})</legend>
         <div className="field">
