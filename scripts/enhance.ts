@@ -13,6 +13,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { HarnessOutcome } from '../src/harness/main.ts';
+import { CODEC_NAMES } from '../src/media/encoder-config.ts';
 import { preferredBackend } from '../src/worker/protocol.ts';
 import type { JobSettings, ModelChoice } from '../src/worker/settings.ts';
 import { staleBuildReason } from './build-state.mjs';
@@ -222,9 +223,11 @@ async function main(): Promise<void> {
       const fit = await page.evaluate((codec) => window.upframe!.fitScale(codec), args.codec);
       if (fit?.scale === 2) {
         chosen = modelChoice({ ...args, scale: 2 }, index).model;
+        const others = fit.takes4.map((c) => `--codec ${c}`).join(' or ');
         console.log(
           `Scale: 2x (at 4x this ${fit.width}x${fit.height} clip would be ` +
-            `${fit.width * 4}x${fit.height * 4}, more than this browser's encoder takes)`,
+            `${fit.width * 4}x${fit.height * 4}, more than this browser's ${CODEC_NAMES[args.codec]} encoder takes` +
+            (others ? `; with ${others} it can be 4x)` : ')'),
         );
       }
     }

@@ -20,9 +20,13 @@ export interface HarnessApi {
    * The largest of 4x and 2x whose output this browser can encode with `codec` for the file in
    * #input (null when neither can), with the file's frame size (the page's rule, job-actions.ts).
    */
-  fitScale(
-    codec: VideoCodecChoice,
-  ): Promise<{ scale: 2 | 4 | null; width: number; height: number } | null>;
+  fitScale(codec: VideoCodecChoice): Promise<{
+    scale: 2 | 4 | null;
+    width: number;
+    height: number;
+    /** Where `codec` takes only 2x: the other output codecs that take 4x. */
+    takes4: VideoCodecChoice[];
+  } | null>;
   /** Enhances the file chosen in #input; the output arrives as a download named `fileName`. */
   enhance(settings: JobSettings, fileName: string): Promise<HarnessOutcome>;
 }
@@ -92,7 +96,22 @@ async function fitScale(codec: VideoCodecChoice): ReturnType<HarnessApi['fitScal
     fps,
     scales: [4, 2],
   });
-  return { scale: scale === 4 || scale === 2 ? scale : null, width, height };
+  // where the codec takes only 2x, the codecs that take 4x (the command line names them)
+  const takes4: VideoCodecChoice[] = [];
+  if (scale === 2) {
+    for (const other of ['avc', 'vp9', 'av1'] as const) {
+      if (other === codec) continue;
+      const fit = await client.call('encode.scale', {
+        codec: other,
+        width,
+        height,
+        fps,
+        scales: [4],
+      });
+      if (fit.scale === 4) takes4.push(other);
+    }
+  }
+  return { scale: scale === 4 || scale === 2 ? scale : null, width, height, takes4 };
 }
 
 const api: HarnessApi = {
