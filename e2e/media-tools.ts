@@ -54,7 +54,7 @@ export function videoFacts(path: string): VideoFacts {
 }
 
 /** md5 of the audio packets as stored (a stream copy), or null without audio. */
-export function audioMd5(path: string): string | null {
+export function audioMd5(path: string, bitstreamFilter: string | null = null): string | null {
   const r = spawnSync('ffmpeg', [
     '-v',
     'error',
@@ -64,6 +64,7 @@ export function audioMd5(path: string): string | null {
     '0:a',
     '-c',
     'copy',
+    ...(bitstreamFilter ? ['-bsf:a', bitstreamFilter] : []),
     '-f',
     'md5',
     '-',
@@ -105,6 +106,18 @@ export function ffmpeg(args: string[]): void {
   });
 }
 
+/** The file's start time (s) as ffprobe reads it: its earliest packet's. */
+export function startTime(path: string): number {
+  return Number(
+    execFileSync('ffprobe', [
+      ...['-v', 'error', '-show_entries', 'format=start_time', '-of', 'csv=p=0', path],
+    ])
+      .toString()
+      .trim()
+      .replace(/,+$/, ''),
+  );
+}
+
 /** Presentation times (s) of the video packets, ascending. */
 export function framePts(path: string): number[] {
   const csv = execFileSync('ffprobe', [
@@ -118,9 +131,11 @@ export function framePts(path: string): number[] {
     'csv=p=0',
     path,
   ]).toString();
+  // (a transport stream's lines end in a comma: ffprobe's empty program field)
   return csv
     .split('\n')
-    .filter((l) => l.trim() !== '')
+    .map((l) => l.trim().replace(/,+$/, ''))
+    .filter((l) => l !== '')
     .map(Number)
     .sort((a, b) => a - b);
 }

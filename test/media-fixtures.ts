@@ -52,6 +52,10 @@ export type FixtureName =
   | 'interlaced.mp4'
   | 'ac3.mkv'
   | 'eac3.mp4'
+  | 'h264-aac.ts'
+  | 'avchd.m2ts'
+  | 'mpeg2.ts'
+  | 'lpcm.m2ts'
   | 'truncated-header.mp4'
   | 'truncated-body.mp4'
   | 'truncated.webm'
@@ -214,6 +218,27 @@ const makers: Record<FixtureName, Maker> = {
     ffmpeg([...video(), ...audio, ...twoSeconds, ...x264, '-ac', '2', '-c:a', 'ac3', out]),
   'eac3.mp4': (out) =>
     ffmpeg([...video(), ...audio, ...twoSeconds, ...x264, '-ac', '6', '-c:a', 'eac3', out]),
+  // transport streams: a TV recording (188-byte packets, H.264 + AAC in ADTS, its clock starting
+  // at 1000 s as a channel's does; a key frame a second), an AVCHD camcorder's (192-byte packets with time codes, H.264
+  // + AC-3), SD television (MPEG-2 video, which no browser decodes) and Blu-ray LPCM audio
+  // (which mediabunny does not read)
+  'h264-aac.ts': (out) =>
+    ffmpeg([
+      ...[...video(), ...audio, ...twoSeconds, ...x264, '-c:a', 'aac', '-b:a', '96k'],
+      ...['-g', '24', '-output_ts_offset', '1000', out],
+    ]),
+  'avchd.m2ts': (out) =>
+    ffmpeg([
+      ...[...video(), ...audio, ...twoSeconds, ...x264, '-ac', '2', '-c:a', 'ac3'],
+      ...['-mpegts_m2ts_mode', '1', out],
+    ]),
+  'mpeg2.ts': (out) =>
+    ffmpeg([...video(), ...audio, ...['-t', '0.5', '-c:v', 'mpeg2video', '-c:a', 'mp2', out]]),
+  'lpcm.m2ts': (out) =>
+    ffmpeg([
+      ...[...video(), ...audio, ...['-t', '0.5'], ...x264, '-c:a', 'pcm_bluray'],
+      ...['-mpegts_m2ts_mode', '1', out],
+    ]),
   'prores.mov': (out) =>
     ffmpeg([...video(), ...['-t', '0.25'], '-c:v', 'prores', '-profile:v', '2', out]),
   // moov at the end (ffmpeg's default) and the tail cut off: the index is gone.

@@ -50,6 +50,8 @@ describe('damaged files', () => {
     'unsized-clusters.webm',
     'h264-aac.mkv',
     'h264-aac.mp4',
+    'h264-aac.ts',
+    'avchd.m2ts',
   ] as const) {
     it(`${name}: 200 damaged copies each end in frames or in a known error, none hangs`, () => {
       const outcomes = openDamaged(name, 0, 200);

@@ -3,6 +3,7 @@ import { UpframeError } from '../shared/errors.ts';
 import type { MediaInput } from './input-types.ts';
 import { MkvInput } from './mkv-input.ts';
 import { Mp4Input } from './mp4-input.ts';
+import { LAYOUT_BYTES, packetLayout, tsStreams } from './ts-psi.ts';
 import type { ContainerKind } from './types.ts';
 
 const ISO_BOX_TYPES = new Set([
@@ -17,6 +18,9 @@ const ISO_BOX_TYPES = new Set([
   'styp',
 ]);
 
+/** Transport-stream video types mediabunny reads: H.264 and HEVC. */
+const READ_BY_MEDIABUNNY = new Set([0x1b, 0x24]);
+
 /** Container from the first bytes (never from the file name, which users rename freely). */
 export function sniffContainer(head: Uint8Array): ContainerKind | null {
   const ascii = (from: number, to: number): string =>
@@ -25,8 +29,9 @@ export function sniffContainer(head: Uint8Array): ContainerKind | null {
     return ascii(4, 8) === 'ftyp' && ascii(8, 12) === 'qt  ' ? 'mov' : 'mp4';
   }
   if (head[0] === 0x1a && head[1] === 0x45 && head[2] === 0xdf && head[3] === 0xa3) {
-    return ascii(0, head.length).includes('webm') ? 'webm' : 'mkv';
+    return ascii(0, 64).includes('webm') ? 'webm' : 'mkv';
   }
+  if (packetLayout(head)) return 'mpegts';
   return null;
 }
 
@@ -37,12 +42,12 @@ export async function openInput(blob: Blob): Promise<MediaInput> {
       'This file is empty (0 bytes): pick the video file again.',
     );
   }
-  const head = new Uint8Array(await blob.slice(0, 64).arrayBuffer());
+  const head = new Uint8Array(await blob.slice(0, Math.max(64, LAYOUT_BYTES)).arrayBuffer());
   const container = sniffContainer(head);
   if (container === null) {
     throw new UpframeError(
       'UNSUPPORTED_CONTAINER',
-      'This is not a video file Upframe can open: use MP4, MOV, M4V, WebM or MKV.',
+      'This is not a video file Upframe can open: use MP4, MOV, M4V, WebM, MKV or MPEG-TS (.ts, .mts, .m2ts).',
     );
   }
   let input: MediaInput | null;
@@ -62,6 +67,25 @@ export async function openInput(blob: Blob): Promise<MediaInput> {
       'This file looks damaged: it declares a video track, but none of its frames can be read ' +
         '(it may be cut short).',
     );
+  }
+  if (!input.video && container === 'mpegts') {
+    // mediabunny surfaces only the streams it can read: the tables say what else is there
+    const video = (await tsStreams(blob)).find((s) => s.kind === 'video');
+    if (video) {
+      input.close();
+      // H.264 or HEVC that mediabunny could not find its way into is damage, not a codec
+      throw READ_BY_MEDIABUNNY.has(video.streamType)
+        ? new UpframeError(
+            'CORRUPT_INPUT',
+            `This file looks damaged: it declares ${video.name} video, but none of its frames ` +
+              'can be read.',
+          )
+        : new UpframeError(
+            'UNSUPPORTED_CODEC',
+            `This browser cannot decode ${video.name} (the video of this transport stream). ` +
+              'Convert the file to H.264, VP9 or AV1 first.',
+          );
+    }
   }
   if (!input.video) {
     input.close();

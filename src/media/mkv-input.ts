@@ -1,5 +1,5 @@
 /**
- * WebM/MKV (and fragmented MP4) reader on mediabunny, behind the same MediaInput interface as the
+ * WebM/MKV, MPEG-TS (and fragmented MP4) reader on mediabunny, behind the same MediaInput interface as the
  * mp4box reader. mediabunny's BlobSource reads the file lazily in slices.
  */
 import {
@@ -19,6 +19,7 @@ import { avcCAspect, INTERLACED_NOTE, mayBeInterlaced } from './h264-sps.ts';
 import { pixelAspect, pixelAspectOfShownSize } from './pixel-aspect.ts';
 import { decodeColorSpace } from './decode-colour.ts';
 import { salvageCutCluster } from './mkv-salvage.ts';
+import { tsStreams } from './ts-psi.ts';
 import type { MediaInput, ReadRange } from './input-types.ts';
 import type { PacketTable } from './packet-table.ts';
 import { PacketTableBuilder } from './packet-table.ts';
@@ -34,6 +35,8 @@ export class MkvInput implements MediaInput {
     private readonly tracks: { video: InputVideoTrack | null; audio: InputAudioTrack | null },
     readonly video: VideoTrackInfo | null,
     readonly audio: AudioTrackInfo | null,
+    /** Subtracted from the file's timestamps (a transport stream's clock does not start at 0). */
+    private readonly shiftUs = 0,
   ) {}
 
   static async open(blob: Blob, container: ContainerKind): Promise<MkvInput> {
@@ -55,7 +58,18 @@ export class MkvInput implements MediaInput {
       const at = await input.getPrimaryAudioTrack();
       const video = vt ? await videoInfo(vt) : null;
       const audio = at ? await audioInfo(at) : null;
-      const opened = new MkvInput(source, container, input, { video: vt, audio: at }, video, audio);
+      const shiftUs = container === 'mpegts' ? startAtZero(video, audio) : 0;
+      const tracks = { video: vt, audio: at };
+      const opened = new MkvInput(source, container, input, tracks, video, audio, shiftUs);
+      if (container === 'mpegts' && video && !audio) {
+        // mediabunny leaves out audio it cannot read (LPCM, DTS, AAC in LATM): say so
+        const lost = (await tsStreams(blob)).find((s) => s.kind === 'audio');
+        if (lost) {
+          opened.warnings.push(
+            `This file's ${lost.name} audio cannot be read: the enhanced video will have no sound.`,
+          );
+        }
+      }
       const declared = await input.getDurationFromMetadata().catch(() => null);
       const note = cutShortNote(declared, video, audio);
       if (note) opened.warnings.push(note);
@@ -84,7 +98,7 @@ export class MkvInput implements MediaInput {
     if (from === 0) {
       start = await sink.getFirstPacket();
     } else {
-      start = await sink.getKeyPacket(info.packets.timestampUs[from]! / 1e6);
+      start = await sink.getKeyPacket((info.packets.timestampUs[from]! + this.shiftUs) / 1e6);
     }
     if (!start) return;
     let index = from;
@@ -93,7 +107,7 @@ export class MkvInput implements MediaInput {
       yield {
         index,
         data: packet.data.slice(),
-        timestampUs: Math.round(packet.timestamp * 1e6),
+        timestampUs: Math.round(packet.timestamp * 1e6) - this.shiftUs,
         durationUs: Math.round(packet.duration * 1e6),
         key: packet.type === 'key',
         byteLength: packet.byteLength,
@@ -146,6 +160,21 @@ export function cutShortNote(
     `(${formatPartOf(endUs / 1e6, declaredSeconds)}). ` +
     'Upframe enhances what is there.'
   );
+}
+
+/**
+ * A transport stream's timestamps count from wherever the broadcaster's or camera's clock stood
+ * (1.4 s from ffmpeg, hours into a TV channel's day): players show it from its first packet, and
+ * so does the output. Shifts both tables so the earliest packet is at 0; returns the shift.
+ */
+function startAtZero(video: VideoTrackInfo | null, audio: AudioTrackInfo | null): number {
+  const tables = [video?.packets, audio?.packets].filter((t) => t !== undefined);
+  let first = Infinity;
+  for (const table of tables)
+    for (let k = 0; k < table.length; k++) first = Math.min(first, table.timestampUs[k]!);
+  if (!(first > 0) || !Number.isFinite(first)) return 0;
+  for (const table of tables) for (let k = 0; k < table.length; k++) table.timestampUs[k]! -= first;
+  return first;
 }
 
 /** One metadata-only pass over the track: timestamps and sizes, no payloads kept. */

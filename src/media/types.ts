@@ -6,7 +6,7 @@
 import type { MuxAudioCodec } from './codecs.ts';
 import type { PacketTable } from './packet-table.ts';
 
-export type ContainerKind = 'mp4' | 'mov' | 'webm' | 'mkv';
+export type ContainerKind = 'mp4' | 'mov' | 'webm' | 'mkv' | 'mpegts';
 
 export type Rotation = 0 | 90 | 180 | 270;
 

@@ -4,7 +4,7 @@ import type { ErrorCode, ErrorInfo } from '../shared/errors.ts';
 const NEXT_STEP: Partial<Record<ErrorCode, string>> = {
   EMPTY_FILE: 'Pick the clip again; the file may not have finished copying.',
   UNSUPPORTED_CONTAINER:
-    'Upframe reads MP4, MOV, M4V, WebM and MKV files. Convert the clip to MP4 first.',
+    'Upframe reads MP4, MOV, M4V, WebM, MKV and MPEG-TS (.ts, .mts, .m2ts) files. Convert the clip to MP4 first.',
   UNSUPPORTED_CODEC:
     'This browser cannot decode that codec. Convert the clip to H.264, VP9 or AV1 and try again.',
   CORRUPT_INPUT: 'The file looks damaged or incomplete. Try the original file again.',

@@ -27,7 +27,7 @@ async function pickWithHandle(): Promise<void> {
       types: [
         {
           description: 'Video',
-          accept: { 'video/*': ['.mp4', '.mov', '.m4v', '.webm', '.mkv'] },
+          accept: { 'video/*': ['.mp4', '.mov', '.m4v', '.webm', '.mkv', '.ts', '.mts', '.m2ts'] },
         },
       ],
     });
@@ -81,7 +81,9 @@ export function SourcePanel() {
                   : 'none'}
               </dd>
               <dt>Container</dt>
-              <dd>{summary.container.toUpperCase()}</dd>
+              <dd>
+                {summary.container === 'mpegts' ? 'MPEG-TS' : summary.container.toUpperCase()}
+              </dd>
             </>
           ) : null}
         </dl>
@@ -117,7 +119,7 @@ export function SourcePanel() {
         data-testid="file-input"
         className="visually-hidden"
         type="file"
-        accept="video/*,.mp4,.mov,.m4v,.webm,.mkv"
+        accept="video/*,.mp4,.mov,.m4v,.webm,.mkv,.ts,.mts,.m2ts"
         onChange={(event) => {
           const picked = event.currentTarget.files?.[0];
           if (picked) void openSource(picked);
