@@ -47,9 +47,10 @@ const IDENTITY_CASES: [FixtureName, string][] = [
   // Dolby audio is copied (for players that decode it; Chromium does not)
   ['ac3.mkv', 'out.mp4'],
   ['eac3.mp4', 'out.mp4'],
-  // transport streams: a TV recording (its clock at 1000 s) and an AVCHD camcorder's file
+  // transport streams: a TV recording (its clock at 1000 s) and AVCHD camcorders' files (1080i)
   ['h264-aac.ts', 'out.mp4'],
   ['avchd.m2ts', 'out.mp4'],
+  ['interlaced.m2ts', 'out.mp4'],
 ];
 
 for (const [fixture, outName] of IDENTITY_CASES) {

@@ -56,6 +56,7 @@ export type FixtureName =
   | 'avchd.m2ts'
   | 'mpeg2.ts'
   | 'lpcm.m2ts'
+  | 'interlaced.m2ts'
   | 'truncated-header.mp4'
   | 'truncated-body.mp4'
   | 'truncated.webm'
@@ -237,6 +238,13 @@ const makers: Record<FixtureName, Maker> = {
   'lpcm.m2ts': (out) =>
     ffmpeg([
       ...[...video(), ...audio, ...['-t', '0.5'], ...x264, '-c:a', 'pcm_bluray'],
+      ...['-mpegts_m2ts_mode', '1', out],
+    ]),
+  // an AVCHD camcorder's 1080i: 1440x1080 (coded 1088, cropped) at pixels 4:3, field coded
+  'interlaced.m2ts': (out) =>
+    ffmpeg([
+      ...[...video('1440x1080'), ...audio, '-t', '0.5', '-vf', 'setsar=4/3', ...x264],
+      ...['-flags', '+ilme+ildct', '-x264opts', 'tff=1', '-ac', '2', '-c:a', 'ac3'],
       ...['-mpegts_m2ts_mode', '1', out],
     ]),
   'prores.mov': (out) =>

@@ -65,16 +65,28 @@ export function parseSpsColour(nal: Uint8Array): StreamColour {
   return readSps(nal).colour;
 }
 
-function readSps(nal: Uint8Array): { colour: StreamColour; sar: SampleAspect; fields: boolean } {
+interface SpsFacts {
+  readonly colour: StreamColour;
+  readonly sar: SampleAspect;
+  /** frame_mbs_only_flag 0: the stream may hold fields. */
+  readonly fields: boolean;
+  /** The picture size after cropping (7.4.2.1.1), in luma samples. */
+  readonly width: number;
+  readonly height: number;
+}
+
+function readSps(nal: Uint8Array): SpsFacts {
   if (nal.length < 4 || (nal[0]! & 0x1f) !== 7) throw new RangeError('not an SPS NAL unit');
   const r = new Bits(nalToRbsp(nal.subarray(1)));
   const profile = r.u(8);
   r.u(8); // constraint flags + reserved
   r.u(8); // level_idc
   r.ue(); // seq_parameter_set_id
+  let chromaFormat = 1; // 4:2:0 unless a High profile says otherwise
+  let separatePlanes = false;
   if (HIGH_PROFILES.has(profile)) {
-    const chromaFormat = r.ue();
-    if (chromaFormat === 3) r.u(1); // separate_colour_plane_flag
+    chromaFormat = r.ue();
+    if (chromaFormat === 3) separatePlanes = r.u(1) === 1;
     r.ue(); // bit_depth_luma_minus8
     r.ue(); // bit_depth_chroma_minus8
     r.u(1); // qpprime_y_zero_transform_bypass_flag
@@ -99,17 +111,26 @@ function readSps(nal: Uint8Array): { colour: StreamColour; sar: SampleAspect; fi
   }
   r.ue(); // max_num_ref_frames
   r.u(1); // gaps_in_frame_num_value_allowed_flag
-  r.ue(); // pic_width_in_mbs_minus1
-  r.ue(); // pic_height_in_map_units_minus1
+  const widthMbs = r.ue() + 1;
+  const heightMapUnits = r.ue() + 1;
   // frame_mbs_only_flag, else mb_adaptive_frame_field_flag: 0 means the stream may hold fields
   const fields = r.u(1) === 0;
   if (fields) r.u(1);
   r.u(1); // direct_8x8_inference_flag
+  // a map unit is a field's macroblock pair row when the stream may hold fields
+  let width = widthMbs * 16;
+  let height = heightMapUnits * 16 * (fields ? 2 : 1);
   if (r.u(1)) {
-    // frame_cropping_flag: four offsets
-    for (let i = 0; i < 4; i++) r.ue();
+    // frame_cropping_flag: left, right, top, bottom offsets in crop units
+    const [left, right, top, bottom] = [r.ue(), r.ue(), r.ue(), r.ue()];
+    const chromaArray = separatePlanes ? 0 : chromaFormat;
+    const unitX = chromaArray === 1 || chromaArray === 2 ? 2 : 1;
+    const unitY = (chromaArray === 1 ? 2 : 1) * (fields ? 2 : 1);
+    width -= unitX * (left + right);
+    height -= unitY * (top + bottom);
   }
-  if (!r.u(1)) return { colour: UNSAID, sar: null, fields }; // vui_parameters_present_flag
+  const size = { fields, width, height };
+  if (!r.u(1)) return { colour: UNSAID, sar: null, ...size }; // vui_parameters_present_flag
   let sar: SampleAspect = null;
   if (r.u(1)) {
     // aspect_ratio_info_present_flag
@@ -123,10 +144,10 @@ function readSps(nal: Uint8Array): { colour: StreamColour; sar: SampleAspect; fi
     }
   }
   if (r.u(1)) r.u(1); // overscan_info_present_flag, overscan_appropriate_flag
-  if (!r.u(1)) return { colour: UNSAID, sar, fields }; // video_signal_type_present_flag
+  if (!r.u(1)) return { colour: UNSAID, sar, ...size }; // video_signal_type_present_flag
   r.u(3); // video_format
   const fullRange = r.u(1) === 1;
-  if (!r.u(1)) return { colour: { ...UNSAID, fullRange }, sar, fields };
+  if (!r.u(1)) return { colour: { ...UNSAID, fullRange }, sar, ...size };
   const colour = {
     fullRange,
     described: true,
@@ -134,7 +155,32 @@ function readSps(nal: Uint8Array): { colour: StreamColour; sar: SampleAspect; fi
     transfer: r.u(8),
     matrix: r.u(8),
   };
-  return { colour, sar, fields };
+  return { colour, sar, ...size };
+}
+
+/**
+ * The first SPS in an Annex B access unit (start-code delimited NAL units, as a transport
+ * stream carries H.264 and no avcC record exists), read; null when there is none or it cannot
+ * be read.
+ */
+export function annexBSps(accessUnit: Uint8Array): SpsFacts | null {
+  for (let i = 0; i + 3 < accessUnit.length; i++) {
+    if (accessUnit[i] !== 0 || accessUnit[i + 1] !== 0 || accessUnit[i + 2] !== 1) continue;
+    const start = i + 3;
+    if ((accessUnit[start]! & 0x1f) !== 7) continue;
+    let end = start;
+    while (end + 2 < accessUnit.length) {
+      if (accessUnit[end] === 0 && accessUnit[end + 1] === 0 && accessUnit[end + 2]! <= 1) break;
+      end++;
+    }
+    if (end + 2 >= accessUnit.length) end = accessUnit.length;
+    try {
+      return readSps(accessUnit.subarray(start, end));
+    } catch {
+      return null;
+    }
+  }
+  return null;
 }
 
 /**
@@ -142,7 +188,7 @@ function readSps(nal: Uint8Array): { colour: StreamColour; sar: SampleAspect; fi
  * record holds no SPS or it cannot be read (a damaged record is the decoder's to report, not
  * ours).
  */
-function readAvcC(avcC: Uint8Array): ReturnType<typeof readSps> | null {
+function readAvcC(avcC: Uint8Array): SpsFacts | null {
   if (avcC.length < 8 || avcC[0] !== 1) return null;
   if ((avcC[5]! & 0x1f) === 0) return null;
   const len = (avcC[6]! << 8) | avcC[7]!;

@@ -15,7 +15,7 @@ import {
 import { UpframeError } from '../shared/errors.ts';
 import { formatPartOf } from '../shared/format.ts';
 import { audioCodecName, muxAudioCodec, videoCodecName } from './codecs.ts';
-import { avcCAspect, INTERLACED_NOTE, mayBeInterlaced } from './h264-sps.ts';
+import { annexBSps, avcCAspect, INTERLACED_NOTE, mayBeInterlaced } from './h264-sps.ts';
 import { pixelAspect, pixelAspectOfShownSize } from './pixel-aspect.ts';
 import { decodeColorSpace } from './decode-colour.ts';
 import { salvageCutCluster } from './mkv-salvage.ts';
@@ -56,7 +56,7 @@ export class MkvInput implements MediaInput {
       }
       const vt = await input.getPrimaryVideoTrack();
       const at = await input.getPrimaryAudioTrack();
-      const video = vt ? await videoInfo(vt) : null;
+      const { info: video, fields } = vt ? await videoInfo(vt) : { info: null, fields: false };
       const audio = at ? await audioInfo(at) : null;
       const shiftUs = container === 'mpegts' ? startAtZero(video, audio) : 0;
       const tracks = { video: vt, audio: at };
@@ -73,7 +73,9 @@ export class MkvInput implements MediaInput {
       const declared = await input.getDurationFromMetadata().catch(() => null);
       const note = cutShortNote(declared, video, audio);
       if (note) opened.warnings.push(note);
-      if (video && mayBeInterlaced(video.decoderConfig)) opened.warnings.push(INTERLACED_NOTE);
+      if (video && (fields || mayBeInterlaced(video.decoderConfig))) {
+        opened.warnings.push(INTERLACED_NOTE);
+      }
       return opened;
     } catch (err) {
       input.dispose();
@@ -200,13 +202,37 @@ function bytesOf(src: AllowSharedBufferSource): Uint8Array {
     : new Uint8Array(src);
 }
 
-async function videoInfo(track: InputVideoTrack): Promise<VideoTrackInfo> {
+/**
+ * The video track's facts; `fields` when its H.264 comes as Annex B (a transport stream: no
+ * avcC record) and its SPS allows field coding (with an avcC, `mayBeInterlaced` reads that).
+ */
+async function videoInfo(
+  track: InputVideoTrack,
+): Promise<{ info: VideoTrackInfo; fields: boolean }> {
   const config = await track.getDecoderConfig();
   const codec = (await track.getCodecParameterString()) ?? (await track.getCodec()) ?? 'unknown';
   const color = await track.getColorSpace();
   const hasColor = color.primaries != null || color.transfer != null || color.matrix != null;
-  const width = await track.getCodedWidth();
-  const height = await track.getCodedHeight();
+  let width = await track.getCodedWidth();
+  let height = await track.getCodedHeight();
+  // Annex B H.264: mediabunny 1.61 sizes it from the SPS without frame_mbs_only_flag, so
+  // interlaced video (1080i camcorders, SD television) came out half its height. The SPS
+  // says the size, the pixel aspect and whether there are fields.
+  const annexB =
+    /^avc[13]/.test(codec) && !config?.description
+      ? await new EncodedPacketSink(track)
+          .getFirstPacket()
+          .then((first) => (first ? annexBSps(first.data) : null))
+          .catch(() => null)
+      : null;
+  if (annexB && annexB.width > 0 && annexB.height > 0) {
+    [width, height] = [annexB.width, annexB.height];
+    if (config) {
+      [config.codedWidth, config.codedHeight] = [width, height];
+      delete config.displayAspectWidth;
+      delete config.displayAspectHeight;
+    }
+  }
   let colorSpace: VideoColorSpaceInit | null = hasColor ? color : null;
   if (config) {
     let description = config.description ? bytesOf(config.description) : undefined;
@@ -236,12 +262,14 @@ async function videoInfo(track: InputVideoTrack): Promise<VideoTrackInfo> {
   // the container's display size (Matroska DisplayWidth/Height, MP4 pasp) first, else the SPS
   const squareWidth = await track.getSquarePixelWidth();
   const squareHeight = await track.getSquarePixelHeight();
-  let aspect = pixelAspectOfShownSize(width, height, squareWidth, squareHeight);
+  let aspect = annexB
+    ? annexB.sar && pixelAspect(annexB.sar[0], annexB.sar[1])
+    : pixelAspectOfShownSize(width, height, squareWidth, squareHeight);
   if (!aspect && config?.description && /^avc[13]/.test(codec)) {
     const sar = avcCAspect(bytesOf(config.description));
     aspect = sar && pixelAspect(sar[0], sar[1]);
   }
-  return {
+  const info: VideoTrackInfo = {
     kind: 'video',
     codec,
     codecName: videoCodecName(codec),
@@ -253,6 +281,7 @@ async function videoInfo(track: InputVideoTrack): Promise<VideoTrackInfo> {
     colorSpace,
     packets: await packetTable(track),
   };
+  return { info, fields: annexB?.fields ?? false };
 }
 
 async function audioInfo(track: InputAudioTrack): Promise<AudioTrackInfo> {

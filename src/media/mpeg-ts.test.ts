@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { openAsBlob } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureMediaFixtures, fixturePath, type FixtureName } from '../../test/media-fixtures.ts';
+import { INTERLACED_NOTE } from './h264-sps.ts';
 import { openInput, sniffContainer } from './input.ts';
 import { parseTsStreams } from './ts-psi.ts';
 
@@ -108,6 +109,28 @@ describe('MPEG transport streams', () => {
       );
       expect(input.audio?.muxCodec).toBe('ac3');
       expect(input.audio?.channels).toBe(2);
+    } finally {
+      input.close();
+    }
+  });
+
+  it('1080i from a camcorder: its whole height, its pixel aspect and the interlace note', async () => {
+    const input = await openInput(await blob('interlaced.m2ts'));
+    try {
+      const [width, height, sar] = ffprobe(
+        'interlaced.m2ts',
+        'stream=width,height,sample_aspect_ratio',
+        'v:0',
+      )[0]!.split(',');
+      expect([width, height, sar]).toEqual(['1440', '1080', '4:3']);
+      const video = input.video!;
+      // mediabunny 1.61 alone gives 1440x536: the map units of the SPS taken for frame rows
+      expect([video.width, video.height]).toEqual([1440, 1080]);
+      expect([video.decoderConfig.codedWidth, video.decoderConfig.codedHeight]).toEqual([
+        1440, 1080,
+      ]);
+      expect(video.pixelAspect).toEqual([4, 3]);
+      expect(input.warnings).toContain(INTERLACED_NOTE);
     } finally {
       input.close();
     }
