@@ -15,6 +15,7 @@ const BLUE = join(DIR, 'blue 64x36.mp4');
 const WIDE_PIXELS = join(DIR, 'blue 64x36, pixels 2 to 1.mp4');
 const UPRIGHT = join(DIR, 'red and blue 64x36, turned.mp4');
 const LARGE = join(DIR, 'bars 1040x586.mp4');
+const INTERLACED = join(DIR, 'bars 64x36, interlaced.mp4');
 
 test.beforeAll(() => {
   mkdirSync(DIR, { recursive: true });
@@ -46,6 +47,12 @@ test.beforeAll(() => {
   // 4x would be 4160x2344: 38 220 macroblocks, past H.264 level 5.2 (36 864), where Chromium's
   // encoder stops; 2x fits
   still('testsrc2=size=1040x586:rate=12', LARGE);
+  // field-coded H.264, as a 1080i camcorder writes it (two 24p pictures woven into each frame)
+  ffmpeg([
+    ...['-f', 'lavfi', '-i', 'testsrc2=size=64x36:rate=24', '-t', '1'],
+    ...['-vf', 'tinterlace=interleave_top,setfield=tff', '-flags', '+ilme+ildct'],
+    ...['-c:v', 'libx264', '-x264opts', 'tff=1', '-pix_fmt', 'yuv420p', INTERLACED],
+  ]);
   ffmpeg([
     ...['-f', 'lavfi', '-i', 'color=c=blue:size=64x36:rate=12', '-t', '1', '-vf', 'setsar=2/1'],
     ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', WIDE_PIXELS],
@@ -258,6 +265,27 @@ test('non-square pixels are shown at the shape a player shows them', async ({ pa
   expect(shape).toBeGreaterThan((128 / 36) * 0.97);
   expect(shape).toBeLessThan((128 / 36) * 1.03);
   await screenshot(page, '8-wide-pixels');
+});
+
+test('an interlaced clip is deinterlaced unless the person says otherwise; a progressive one is not asked', async ({
+  page,
+}) => {
+  await openClip(page, INTERLACED, onCpuAt2x);
+  const box = page.getByTestId('deinterlace');
+  await expect(box).toBeVisible();
+  await expect(box).toBeChecked();
+  await expect(page.locator('.warning', { hasText: 'may be interlaced' }).first()).toContainText(
+    'Upframe deinterlaces it before enhancing',
+  );
+  await screenshot(page, '12-interlaced');
+  await box.uncheck();
+  await expect(box).not.toBeChecked();
+  // the next clip decides for itself: this one has no fields, so no such setting
+  await page.getByTestId('file-input').setInputFiles(BLUE);
+  await expect(page.getByTestId('source-video')).toContainText('H.264 64×36');
+  await expect(page.getByTestId('deinterlace')).toHaveCount(0);
+  await page.getByTestId('file-input').setInputFiles(INTERLACED);
+  await expect(page.getByTestId('deinterlace')).toBeChecked();
 });
 
 test('a clip filmed upright is shown upright', async ({ page }) => {

@@ -1,7 +1,7 @@
 /**
  * `npm run enhance -- <input> <output> [--model none|default|<pack name>|<pack dir>] [--scale 2|4]
  *   [--codec avc|vp9|av1] [--backend auto|webgpu|wasm] [--frames A:B] [--quality low|medium|high]
- *   [--tile N] [--temporal on|off]`
+ *   [--tile N] [--temporal on|off] [--deinterlace auto|on|off]`
  *
  * Runs the built app's own worker pipeline in headless Chromium on a file and writes the result.
  * Exits non-zero with the error code and sentence on bad input, and fails if the page makes any
@@ -33,6 +33,8 @@ interface Args {
   tile: number;
   /** null = the model's default. */
   temporal: boolean | null;
+  /** null (auto) = when the video may be interlaced. */
+  deinterlace: boolean | null;
 }
 
 function fail(message: string): never {
@@ -41,7 +43,7 @@ function fail(message: string): never {
 }
 
 const USAGE =
-  'Usage: npm run enhance -- <input> <output> [--model none|default|<pack name>|<pack dir>] [--scale 2|4] [--codec avc|vp9|av1] [--backend auto|webgpu|wasm] [--frames A:B (0-based, B exclusive)] [--quality low|medium|high] [--tile N] [--temporal on|off]';
+  'Usage: npm run enhance -- <input> <output> [--model none|default|<pack name>|<pack dir>] [--scale 2|4] [--codec avc|vp9|av1] [--backend auto|webgpu|wasm] [--frames A:B (0-based, B exclusive)] [--quality low|medium|high] [--tile N] [--temporal on|off] [--deinterlace auto|on|off]';
 
 export function parseArgs(argv: readonly string[]): Args {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -61,7 +63,10 @@ export function parseArgs(argv: readonly string[]): Args {
   }
   const [input, output] = positional;
   if (!input || !output) fail(USAGE);
-  const known = ['model', 'scale', 'codec', 'backend', 'frames', 'quality', 'tile', 'temporal'];
+  const known = [
+    ...['model', 'scale', 'codec', 'backend', 'frames', 'quality', 'tile', 'temporal'],
+    'deinterlace',
+  ];
   for (const key of flags.keys()) if (!known.includes(key)) fail(`Unknown option --${key}.`);
   const pick = <T extends string>(key: string, allowed: readonly T[], fallback: T): T => {
     const v = flags.get(key) ?? fallback;
@@ -98,6 +103,9 @@ export function parseArgs(argv: readonly string[]): Args {
     temporal: flags.has('temporal')
       ? pick('temporal', ['on', 'off'] as const, 'on') === 'on'
       : null,
+    deinterlace: { auto: null, on: true, off: false }[
+      pick('deinterlace', ['auto', 'on', 'off'] as const, 'auto')
+    ],
   };
 }
 
@@ -240,6 +248,7 @@ async function main(): Promise<void> {
       frameRange: args.frames,
       container: containerFor(args.output),
       temporal: args.temporal,
+      deinterlace: args.deinterlace,
     };
     const download = page.waitForEvent('download', { timeout: 0 });
     // on failure no download comes and the browser closes under the wait: that is expected

@@ -240,10 +240,12 @@ const makers: Record<FixtureName, Maker> = {
       ...[...video(), ...audio, ...['-t', '0.5'], ...x264, '-c:a', 'pcm_bluray'],
       ...['-mpegts_m2ts_mode', '1', out],
     ]),
-  // an AVCHD camcorder's 1080i: 1440x1080 (coded 1088, cropped) at pixels 4:3, field coded
+  // an AVCHD camcorder's 1080i: 1440x1080 (coded 1088, cropped) at pixels 4:3, field coded, each
+  // frame two fields 1/50 s apart (50p woven into 25i, top field first)
   'interlaced.m2ts': (out) =>
     ffmpeg([
-      ...[...video('1440x1080'), ...audio, '-t', '0.5', '-vf', 'setsar=4/3', ...x264],
+      ...['-f', 'lavfi', '-i', 'testsrc2=size=1440x1080:rate=50', ...audio, '-t', '1'],
+      ...['-vf', 'setsar=4/3,tinterlace=interleave_top,setfield=tff', ...x264],
       ...['-flags', '+ilme+ildct', '-x264opts', 'tff=1', '-ac', '2', '-c:a', 'ac3'],
       ...['-mpegts_m2ts_mode', '1', out],
     ]),

@@ -222,8 +222,13 @@ export function avcCFieldCoded(avcC: Uint8Array): boolean {
 /** The summary's note for H.264 that may hold fields. */
 export const INTERLACED_NOTE =
   'This video may be interlaced (each frame two fields from different moments): Upframe ' +
-  'enhances the frames as they are, so the combs on moving edges stay and are sharpened. ' +
-  'Deinterlace it first for a clean result (for example ffmpeg -vf bwdif).';
+  'deinterlaces it before enhancing, one frame for each frame (Deinterlace in the settings; ' +
+  'turn it off for video that is progressive after all).';
+
+/** Whether an opened file's video may hold fields (its reader added INTERLACED_NOTE). */
+export function mayHoldFields(input: { readonly warnings: readonly string[] }): boolean {
+  return input.warnings.includes(INTERLACED_NOTE);
+}
 
 /** Whether a decoder configuration is H.264 whose SPS allows fields (avcCFieldCoded). */
 export function mayBeInterlaced(config: VideoDecoderConfig): boolean {

@@ -9,6 +9,8 @@ export {
 } from './transcode.ts';
 export { FileStreamTarget, MemoryTarget, OpfsTarget, type OutputTarget } from './targets.ts';
 export { openInput } from './input.ts';
+export { Deinterlacer } from './deinterlace.ts';
+export { mayHoldFields } from './h264-sps.ts';
 export {
   assembleParts,
   partExtent,

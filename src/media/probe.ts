@@ -2,6 +2,7 @@
 import { UpframeError } from '../shared/errors.ts';
 import { isHdr } from './codecs.ts';
 import { frameTiming } from './frame-timing.ts';
+import { mayHoldFields } from './h264-sps.ts';
 import { openInput } from './input.ts';
 import { shownWidth } from './pixel-aspect.ts';
 import type { SourceSummary, VideoTrackInfo } from './types.ts';
@@ -61,6 +62,7 @@ export async function probe(file: Blob, options: ProbeOptions = {}): Promise<Sou
         durationSeconds: timing.durationSeconds,
         averageFps: timing.averageFps,
         variableFrameRate: timing.variableFrameRate,
+        interlaced: mayHoldFields(input),
       },
       audio: audio
         ? {

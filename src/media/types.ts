@@ -85,6 +85,8 @@ export interface SourceSummary {
     readonly durationSeconds: number;
     readonly averageFps: number;
     readonly variableFrameRate: boolean;
+    /** H.264 that may hold fields (SPS frame_mbs_only_flag 0): deinterlaced unless turned off. */
+    readonly interlaced: boolean;
   };
   readonly audio: {
     readonly codec: string;

@@ -152,6 +152,8 @@ export async function openSource(
       frameTo: null,
       previewFrame: firstLookFrame(summary.video.frameCount, summary.video.averageFps),
       scaleNote: null,
+      // each clip is deinterlaced or not by what it is, until the person says otherwise
+      deinterlace: null,
     });
     await checkScaleFit({ mayLower: true });
     if (useStore.getState().source.file !== file) return;
@@ -222,6 +224,7 @@ export function jobSettings(settings: SettingsSlice, frameCount: number): JobSet
     frameRange: whole ? null : { start: Math.max(0, from - 1), end: Math.min(frameCount, to) },
     container: null,
     temporal: settings.temporal,
+    deinterlace: settings.deinterlace,
   };
 }
 

@@ -99,6 +99,8 @@ export interface SettingsSlice {
   readonly previewFrame: number;
   /** Temporal fusion as the person set it; null = on (the default). */
   readonly temporal: boolean | null;
+  /** Deinterlacing as the person set it; null = when the clip may be interlaced. */
+  readonly deinterlace: boolean | null;
   /**
    * Why the scale was lowered when this clip was opened, or that the chosen scale and codec are
    * more than the browser's encoder takes (scale-fit.ts); null when neither.
@@ -165,6 +167,7 @@ export const initialState: AppState = {
     frameTo: null,
     previewFrame: 1,
     temporal: null,
+    deinterlace: null,
     scaleNote: null,
   },
 };

@@ -21,6 +21,7 @@ export function SettingsPanel() {
   const id = useId();
   const s = useStore(useShallow((state) => state.settings));
   const frames = useStore((state) => state.source.summary?.video.frameCount ?? 0);
+  const interlaced = useStore((state) => state.source.summary?.video.interlaced ?? false);
   const [url, setUrl] = useState('');
   const gpuOk = s.gpu?.available === true;
   const adapter = s.gpu?.info
@@ -215,6 +216,23 @@ export function SettingsPanel() {
         </div>
       </fieldset>
       <TemporalField id={id} settings={s} />
+      {interlaced ? (
+        <div className="field checkbox">
+          <input
+            id={`${id}-deinterlace`}
+            data-testid="deinterlace"
+            type="checkbox"
+            checked={s.deinterlace ?? interlaced}
+            onChange={(event) => setSettings({ deinterlace: event.currentTarget.checked })}
+          />
+          <label htmlFor={`${id}-deinterlace`}>
+            Deinterlace{' '}
+            <span className="muted">
+              (this clip may be interlaced: each frame rebuilt at its first field's moment)
+            </span>
+          </label>
+        </div>
+      ) : null}
     </section>
   );
 }

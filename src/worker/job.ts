@@ -12,6 +12,8 @@ import {
   FileStreamTarget,
   transcode,
   VideoFrameSink,
+  Deinterlacer,
+  mayHoldFields,
   type AssembleResult,
   type OutputTarget,
   type TranscodeResult,
@@ -365,6 +367,7 @@ async function render(
   try {
     const input = await openInput(file);
     const video = input.video;
+    const deinterlacer = deinterlacerFor(settings, input);
     input.close();
     if (!video) throw new UpframeError('NO_VIDEO_TRACK', `"${file.name}" has no video track.`);
     const size = { width: video.width, height: video.height };
@@ -412,11 +415,17 @@ async function render(
         : {}),
       outputSize: (w, h) => ({ width: Math.round(w * scaleX), height: Math.round(h * scaleX) }),
       signal: job.abort.signal,
-      ...(enhancer
+      ...(enhancer || deinterlacer
         ? {
             process: async (frame: VideoFrame, index: number) => {
               await job.gate.pass(job.abort.signal);
-              const out = await enhancer.process(frame);
+              const progressive = deinterlacer ? await deinterlacer.process(frame) : frame;
+              let out: VideoFrame;
+              try {
+                out = enhancer ? await enhancer.process(progressive) : progressive.clone();
+              } finally {
+                if (progressive !== frame) progressive.close();
+              }
               const now = performance.now();
               if (now - lastPreview >= PREVIEW_INTERVAL_MS) {
                 lastPreview = now;
@@ -556,11 +565,28 @@ export async function previewFrame(
       settings.temporal,
       emit,
     );
-    for await (const decoded of sink.frames({ range: { start: index, end: index + 1 } })) {
+    // deinterlacing looks at the frame before: that one is decoded too
+    const deinterlacer = deinterlacerFor(settings, input);
+    const start = deinterlacer && index > 0 ? index - 1 : index;
+    for await (const decoded of sink.frames({ range: { start, end: index + 1 } })) {
       const frame = decoded.detach();
+      if (decoded.index < index) {
+        try {
+          (await deinterlacer!.process(frame)).close();
+        } finally {
+          frame.close();
+        }
+        continue;
+      }
       try {
         const started = performance.now();
-        const out = enhancer ? await enhancer.process(frame) : frame.clone();
+        const progressive = deinterlacer ? await deinterlacer.process(frame) : frame;
+        let out: VideoFrame;
+        try {
+          out = enhancer ? await enhancer.process(progressive) : progressive.clone();
+        } finally {
+          if (progressive !== frame) progressive.close();
+        }
         const ms = performance.now() - started;
         try {
           await emitPreview(emit, 0, index, frame, out);
@@ -579,4 +605,15 @@ export async function previewFrame(
   } finally {
     input.close();
   }
+}
+
+/**
+ * A deinterlacer for the job when its settings ask for one: by default (null) when the video
+ * may hold fields (interlaced H.264), always when true, never when false.
+ */
+function deinterlacerFor(
+  settings: JobSettings,
+  input: { readonly warnings: readonly string[] },
+): Deinterlacer | null {
+  return (settings.deinterlace ?? mayHoldFields(input)) ? new Deinterlacer() : null;
 }

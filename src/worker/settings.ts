@@ -25,6 +25,11 @@ export interface JobSettings {
    * engine/temporal-cfr.ts, for Upframe-lite its learned CFR; DLoRAL always fuses.
    */
   readonly temporal: boolean | null;
+  /**
+   * Deinterlacing (media/deinterlace.ts): null = when the video may hold fields (H.264 whose
+   * SPS allows them), true = always, false = never. Optional for callers from before it.
+   */
+  readonly deinterlace?: boolean | null;
 }
 
 export const DEFAULT_SETTINGS: JobSettings = {
@@ -36,4 +41,5 @@ export const DEFAULT_SETTINGS: JobSettings = {
   frameRange: null,
   container: null,
   temporal: null,
+  deinterlace: null,
 };

@@ -1,0 +1,202 @@
+/**
+ * Motion-adaptive deinterlacing, one frame out for each frame in (the frame count, rate and every
+ * timestamp stay), for video whose frames hold two fields from different moments (1080i
+ * camcorders, SD television). Without it the combs on moving edges are enhanced as detail.
+ *
+ * The top field's lines are kept. Each bottom-field line is rebuilt at the top field's moment
+ * the way yadif does it, with the previous frame only (no look-ahead, so no added latency):
+ *  - a temporal prediction, the mean of that line in the previous and the current frame (for
+ *    top-field-first video those two fields lie half a field period before and after the top
+ *    field, so in a still picture it is the line itself, at full vertical resolution);
+ *  - a spatial prediction from the lines above and below, along the edge direction (of -1, 0,
+ *    +1 pixels) whose three-pixel neighbourhoods agree best;
+ *  - the spatial prediction clamped to the temporal one plus or minus how much the picture moved
+ *    there (the field's own change and its neighbours'): where nothing moved the line is the
+ *    woven one, where things moved it is interpolated.
+ * The first frame (and the first after `reset`) has no previous frame: spatial only.
+ * Bottom-field-first video degrades gracefully (the temporal prediction is then a field off, so
+ * moving areas take the spatial prediction, still areas stay whole).
+ */
+
+/** One colour component of a frame buffer: where its samples are. */
+export interface ComponentLayout {
+  readonly offset: number;
+  /** Bytes from one row to the next. */
+  readonly stride: number;
+  /** Bytes from one sample to the next in a row (1 planar, 2 in NV12's UV, 4 in RGBA). */
+  readonly step: number;
+  /** Samples in a row and rows. */
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * Rebuilds the bottom-field rows (odd rows) of one component of `cur` into `out`, which must
+ * already hold `cur` (the kept rows are not written). `prev` is the previous frame's buffer with
+ * the same layout, or null for spatial interpolation only.
+ */
+export function deinterlaceComponent(
+  cur: Uint8Array,
+  prev: Uint8Array | null,
+  out: Uint8Array,
+  c: ComponentLayout,
+): void {
+  const { offset, stride, step, width, height } = c;
+  const last = width - 1;
+  // byte offset of sample k in a row, clamped to the row (the edge pixels repeat)
+  const at = (k: number) => (k < 0 ? 0 : k > last ? last : k) * step;
+  for (let y = 1; y < height; y += 2) {
+    const row = offset + y * stride;
+    const up = row - stride;
+    // the last row of an even-height picture has no row below: it mirrors the one above
+    const down = y + 1 < height ? row + stride : up;
+    for (let x = 0; x < width; x++) {
+      // spatial: along the direction (0 first, then -1, +1) whose neighbourhoods above and
+      // below agree best
+      let best = Infinity;
+      let spatial = 0;
+      const interior = x >= 2 && x <= last - 2;
+      for (let d = 0; d !== 2; d = d === 0 ? -1 : d === -1 ? 1 : 2) {
+        // (inside the row no sample needs clamping: the common case, written out)
+        const a = interior ? up + (x + d) * step : 0;
+        const b = interior ? down + (x - d) * step : 0;
+        const score = interior
+          ? Math.abs(cur[a - step]! - cur[b - step]!) +
+            Math.abs(cur[a]! - cur[b]!) +
+            Math.abs(cur[a + step]! - cur[b + step]!)
+          : Math.abs(cur[up + at(x + d - 1)]! - cur[down + at(x - d - 1)]!) +
+            Math.abs(cur[up + at(x + d)]! - cur[down + at(x - d)]!) +
+            Math.abs(cur[up + at(x + d + 1)]! - cur[down + at(x - d + 1)]!);
+        if (score < best) {
+          best = score;
+          spatial = interior
+            ? (cur[a]! + cur[b]! + 1) >> 1
+            : (cur[up + at(x + d)]! + cur[down + at(x - d)]! + 1) >> 1;
+        }
+      }
+      const i = row + x * step;
+      if (!prev) {
+        out[i] = spatial;
+        continue;
+      }
+      const now = cur[i]!;
+      const before = prev[i]!;
+      const temporal = (now + before + 1) >> 1;
+      const ax = up + x * step;
+      const bx = down + x * step;
+      const moved = Math.max(
+        Math.abs(now - before) >> 1,
+        (Math.abs(cur[ax]! - prev[ax]!) + Math.abs(cur[bx]! - prev[bx]!)) >> 1,
+      );
+      out[i] = Math.min(Math.max(spatial, temporal - moved), temporal + moved);
+    }
+  }
+}
+
+/** The components of a frame buffer in `format` as `copyTo` laid it out; null: not 8-bit. */
+export function componentsOf(
+  format: VideoPixelFormat,
+  layout: readonly PlaneLayout[],
+  width: number,
+  height: number,
+): ComponentLayout[] | null {
+  const half = (n: number) => Math.ceil(n / 2);
+  const plane = (p: number, step: number, w: number, h: number, shift = 0): ComponentLayout => ({
+    offset: layout[p]!.offset + shift,
+    stride: layout[p]!.stride,
+    step,
+    width: w,
+    height: h,
+  });
+  switch (format) {
+    case 'I420':
+      return [
+        plane(0, 1, width, height),
+        plane(1, 1, half(width), half(height)),
+        plane(2, 1, half(width), half(height)),
+      ];
+    case 'I420A':
+      return [
+        plane(0, 1, width, height),
+        plane(1, 1, half(width), half(height)),
+        plane(2, 1, half(width), half(height)),
+        plane(3, 1, width, height),
+      ];
+    case 'I422':
+      return [
+        plane(0, 1, width, height),
+        plane(1, 1, half(width), height),
+        plane(2, 1, half(width), height),
+      ];
+    case 'I444':
+      return [plane(0, 1, width, height), plane(1, 1, width, height), plane(2, 1, width, height)];
+    case 'NV12':
+      return [
+        plane(0, 1, width, height),
+        plane(1, 2, half(width), half(height)),
+        plane(1, 2, half(width), half(height), 1),
+      ];
+    case 'RGBA':
+    case 'RGBX':
+    case 'BGRA':
+    case 'BGRX':
+      return [0, 1, 2].map((k) => plane(0, 4, width, height, k));
+    default:
+      return null;
+  }
+}
+
+/**
+ * Deinterlaces the frames of one clip in order. Its three buffers are made for the first frame
+ * and reused (a frame of another size or format makes them again); each frame returned is new
+ * and the caller closes it. Formats of more than 8 bits pass through as a copy of the frame.
+ */
+export class Deinterlacer {
+  private cur: Uint8Array<ArrayBuffer> | null = null;
+  private prev: Uint8Array<ArrayBuffer> | null = null;
+  private out: Uint8Array<ArrayBuffer> | null = null;
+  private hasPrevious = false;
+  private shape = '';
+
+  /** Forget the previous frame (a new clip, or a render resumed at a key frame). */
+  reset(): void {
+    this.hasPrevious = false;
+  }
+
+  async process(frame: VideoFrame): Promise<VideoFrame> {
+    const format = frame.format;
+    const rect = frame.visibleRect;
+    if (!format || !rect) return frame.clone();
+    const { width, height } = rect;
+    const bytes = frame.allocationSize();
+    const shape = `${format} ${width}x${height} ${bytes}`;
+    if (shape !== this.shape || !this.cur || !this.prev || !this.out) {
+      this.cur = new Uint8Array(bytes);
+      this.prev = new Uint8Array(bytes);
+      this.out = new Uint8Array(bytes);
+      this.shape = shape;
+      this.hasPrevious = false;
+    }
+    const layout = await frame.copyTo(this.cur);
+    const components = componentsOf(format, layout, width, height);
+    if (!components) return frame.clone();
+    this.out.set(this.cur);
+    for (const c of components) {
+      deinterlaceComponent(this.cur, this.hasPrevious ? this.prev : null, this.out, c);
+    }
+    const result = new VideoFrame(this.out, {
+      format,
+      codedWidth: width,
+      codedHeight: height,
+      layout,
+      timestamp: frame.timestamp,
+      ...(frame.duration !== null ? { duration: frame.duration } : {}),
+      displayWidth: frame.displayWidth,
+      displayHeight: frame.displayHeight,
+      colorSpace: frame.colorSpace.toJSON(),
+    });
+    [this.cur, this.prev] = [this.prev, this.cur];
+    this.hasPrevious = true;
+    return result;
+  }
+}
