@@ -2,6 +2,7 @@
 import type { Outcome, PipelineRequest } from '../../src/bench/api.ts';
 import type {
   CfrCaseResult,
+  DeinterlaceCaseResult,
   EnvInfo,
   LongClipResult,
   PeerCaseResult,
@@ -31,6 +32,7 @@ export type BenchCase =
       bandWork?: number;
     }
   | { name: string; kind: 'long'; outcome: Outcome<LongClipResult> }
+  | { name: string; kind: 'deinterlace'; outcome: Outcome<DeinterlaceCaseResult> }
   | { name: string; kind: 'peer'; outcome: Outcome<PeerCaseResult> }
   | { name: string; kind: 'skipped'; note: string };
 
@@ -296,6 +298,31 @@ export function renderTables(
           `${fmt(j.seconds, 1)} s (${fmt(j.frames / j.seconds, 0)} frames/s, part ` +
           `${mib(j.partBytes)} MiB), peak JS heap ${mib(j.peakHeapBytes)} MiB, after GC ` +
           `${mib(j.heapAfterGcBytes)} MiB.`,
+      );
+    }
+    if (c.kind === 'deinterlace') {
+      out.push('');
+      out.push(
+        '**Deinterlacing on the CPU** (media/deinterlace.ts on I420 frames whose fields differ; per frame: the copy out of the VideoFrame, three planes, the new VideoFrame; median)',
+      );
+      out.push('');
+      if (!c.outcome.ok) {
+        out.push(`failed: ${c.outcome.error.message}`);
+        continue;
+      }
+      const d = c.outcome.value;
+      out.push(
+        table(
+          ['size', 'frames', 'ms per frame', 'fps'],
+          [
+            [
+              `${d.width}x${d.height}`,
+              String(d.frames),
+              fmt(d.msPerFrame, 1),
+              fmt(1000 / d.msPerFrame, 1),
+            ],
+          ],
+        ),
       );
     }
     if (c.kind === 'peer') {

@@ -4,7 +4,8 @@
  * Speed and memory of the built app in headless Chromium (dist/bench.html, src/bench/): the media
  * path alone, the `sr` engine on wasm and on WebGPU, the naive WebGPU pipeline with CPU round
  * trips, the CFR kernels at DLoRAL's latent tile, the tiny DLoRAL pack when it is built, a long
- * clip's memory, and UpscalerJS with the same weights side by side. Prints a table and writes
+ * clip's memory, the CPU deinterlacer on 1080i frames, and UpscalerJS with the same weights side
+ * by side. Prints a table and writes
  * JSON (default .cache/bench/latest.json). Figures measured on a software adapter (SwiftShader)
  * say nothing about a real GPU; the table names the adapter.
  *
@@ -252,6 +253,13 @@ async function main(): Promise<void> {
         note,
         ...plan,
       });
+    }
+
+    if (want('deinterlace')) {
+      log('deinterlace: the CPU deinterlacer on 1920x1080 I420 frames (1080i)');
+      const outcome = await call(session, 'deinterlace', 1920, 1080, q ? 5 : 20);
+      cases.push({ name: 'deinterlace', kind: 'deinterlace', outcome });
+      if (!outcome.ok) log(`deinterlace failed: ${outcome.error.message}`);
     }
 
     if (want('long-clip')) {

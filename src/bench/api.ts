@@ -8,7 +8,7 @@ import { loadPack, type PackSource } from '../engine/packs.ts';
 import { planTiles } from '../engine/tiling.ts';
 import { sharedGpu } from '../gpu/device.ts';
 import { openFrameCount, peakOpenFrameCount, resetPeakOpenFrameCount } from '../media/frame.ts';
-import { assembleParts, openInput } from '../media/index.ts';
+import { assembleParts, Deinterlacer, openInput } from '../media/index.ts';
 import { toErrorInfo, type ErrorInfo } from '../shared/errors.ts';
 import { createEnhancer } from '../worker/enhancers.ts';
 import { cfrCase, cfrPlanBytes } from './cfr.ts';
@@ -20,6 +20,7 @@ import { BlobTarget, buildSrEnhancer, DiscardTarget, fetchClip, timedRun } from 
 import type {
   CfrCaseResult,
   DecodedClip,
+  DeinterlaceCaseResult,
   EnvInfo,
   LongClipResult,
   PeerCaseResult,
@@ -60,6 +61,11 @@ export interface BenchApi {
     banded: boolean,
   ): Promise<Outcome<CfrCaseResult>>;
   cfrPlan(size: number, topK: number | 'all'): Promise<ReturnType<typeof cfrPlanBytes>>;
+  deinterlace(
+    width: number,
+    height: number,
+    frames: number,
+  ): Promise<Outcome<DeinterlaceCaseResult>>;
   peer(request: {
     clipUrl: string;
     frames: number;
@@ -287,12 +293,50 @@ async function env(): Promise<EnvInfo> {
   };
 }
 
+/** Per-frame time of the CPU deinterlacer on I420 frames whose fields differ (a moving pattern). */
+async function deinterlaceCase(
+  width: number,
+  height: number,
+  frames: number,
+): Promise<DeinterlaceCaseResult> {
+  const deinterlacer = new Deinterlacer();
+  const bytes = new Uint8Array((width * height * 3) / 2);
+  const times: number[] = [];
+  for (let n = 0; n <= frames; n++) {
+    for (let i = 0; i < width * height; i++) {
+      const y = Math.floor(i / width);
+      bytes[i] = ((i % width) + 5 * n + (y % 2) * 3) & 255;
+    }
+    const frame = new VideoFrame(bytes, {
+      format: 'I420',
+      codedWidth: width,
+      codedHeight: height,
+      timestamp: n * 40_000,
+    });
+    const started = performance.now();
+    const out = await deinterlacer.process(frame);
+    const ms = performance.now() - started;
+    out.close();
+    frame.close();
+    if (n > 0) times.push(ms); // frame 0 has no previous frame (spatial only) and allocates
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  return {
+    width,
+    height,
+    frames,
+    msPerFrame: sorted[Math.floor(sorted.length / 2)]!,
+    msPerFrameRuns: times,
+  };
+}
+
 export const benchApi: BenchApi = {
   env,
   pipeline: (r) => attempt(() => pipelineCase(r)),
   longClip: (url, points) => attempt(() => longClip(url, points)),
   cfr: (size, k, runs, banded) => attempt(() => cfrCase(size, k, runs, banded)),
   cfrPlan: (size, k) => Promise.resolve(cfrPlanBytes(size, k)),
+  deinterlace: (w, h, frames) => attempt(() => deinterlaceCase(w, h, frames)),
   peer: (r) => attempt(() => peer(r)),
   decode: (r) => attempt(() => decode(r)),
 };

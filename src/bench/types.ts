@@ -122,3 +122,14 @@ export interface DecodedClip {
   readonly msPerFrame: number;
   readonly enhancer: string | null;
 }
+
+/** The CPU deinterlacer on synthetic I420 frames (media/deinterlace.ts). */
+export interface DeinterlaceCaseResult {
+  readonly width: number;
+  readonly height: number;
+  /** Frames timed (after one untimed frame, which has no previous frame). */
+  readonly frames: number;
+  /** Median ms per frame: copy out of the VideoFrame, the three planes, the new VideoFrame. */
+  readonly msPerFrame: number;
+  readonly msPerFrameRuns: readonly number[];
+}
