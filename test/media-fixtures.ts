@@ -244,7 +244,7 @@ const makers: Record<FixtureName, Maker> = {
   // frame two fields 1/50 s apart (50p woven into 25i, top field first)
   'interlaced.m2ts': (out) =>
     ffmpeg([
-      ...['-f', 'lavfi', '-i', 'testsrc2=size=1440x1080:rate=50', ...audio, '-t', '1'],
+      ...['-f', 'lavfi', '-i', 'testsrc2=size=1440x1080:rate=50', ...audio, '-t', '0.6'],
       ...['-vf', 'setsar=4/3,tinterlace=interleave_top,setfield=tff', ...x264],
       ...['-flags', '+ilme+ildct', '-x264opts', 'tff=1', '-ac', '2', '-c:a', 'ac3'],
       ...['-mpegts_m2ts_mode', '1', out],
