@@ -3,11 +3,14 @@
  * frame count, duration, display size, rotation and the audio packets, and bad input must end in
  * its error code quickly.
  */
-import { expect, test } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import type { HarnessOutcome } from '../src/harness/main.ts';
+import type { JobSettings } from '../src/worker/settings.ts';
 import { ensureMediaFixtures, fixturePath, type FixtureName } from '../test/media-fixtures.ts';
+import { expect, test } from './guard.ts';
 import { audioMd5, ffmpeg, framePts, psnr, startTime, videoFacts } from './media-tools.ts';
 
 const OUT = resolve('test-results', 'enhance-cli');
@@ -52,12 +55,42 @@ const IDENTITY_CASES: [FixtureName, string][] = [
   ['avchd.m2ts', 'out.mp4'],
 ];
 
+/**
+ * What `npm run enhance -- input output --model none` does, without starting a command, a
+ * server and a browser for each file: the same harness page (dist/harness.html) and settings, in
+ * the test's own browser. The command's own path is covered by the tests below that run it.
+ */
+async function identityInPage(page: Page, input: string, output: string): Promise<void> {
+  await page.goto('harness.html');
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.setInputFiles('#input', input);
+  const settings: JobSettings = {
+    model: { type: 'none' },
+    backend: 'wasm',
+    codec: 'avc',
+    quality: 'high',
+    tileSize: 0,
+    frameRange: null,
+    container: 'mp4',
+    temporal: null,
+    deinterlace: null,
+  };
+  const download = page.waitForEvent('download', { timeout: 120_000 });
+  const outcome: HarnessOutcome = await page.evaluate(
+    ([s, name]) => window.upframe!.enhance(s, name),
+    [settings, basename(output)] as const,
+  );
+  expect(outcome.ok, outcome.ok ? '' : `${outcome.error.code}: ${outcome.error.message}`).toBe(
+    true,
+  );
+  await (await download).saveAs(output);
+}
+
 for (const [fixture, outName] of IDENTITY_CASES) {
-  test(`identity transcode keeps ${fixture}`, () => {
+  test(`identity transcode keeps ${fixture}`, async ({ page }) => {
     const input = fixturePath(fixture);
     const output = join(OUT, `${fixture}.${outName}`);
-    const r = enhance(input, output, '--model', 'none');
-    expect(r.status, r.stderr).toBe(0);
+    await identityInPage(page, input, output);
     const src = videoFacts(input);
     const out = videoFacts(output);
     expect(out.frames).toBe(src.frames);
@@ -87,15 +120,12 @@ for (const [fixture, outName] of IDENTITY_CASES) {
   });
 }
 
+// The command's way out of a bad input (its code on stderr, exit 1, no output file left), for a
+// file no reader takes and one whose codec this browser cannot decode; the code of every kind
+// of bad input is the worker's, tested in the browser (src/media/probe.browser.test.ts).
 const BAD_INPUTS: [FixtureName, string][] = [
-  ['empty.mp4', 'EMPTY_FILE'],
   ['random.bin', 'UNSUPPORTED_CONTAINER'],
-  ['truncated-header.mp4', 'CORRUPT_INPUT'],
-  ['damaged.webm', 'CORRUPT_INPUT'],
-  ['audio-only.m4a', 'NO_VIDEO_TRACK'],
   ['hevc.mp4', 'UNSUPPORTED_CODEC'],
-  ['prores.mov', 'UNSUPPORTED_CODEC'],
-  ['mpeg2.ts', 'UNSUPPORTED_CODEC'],
 ];
 
 for (const [fixture, code] of BAD_INPUTS) {

@@ -12,7 +12,7 @@ import { audioMd5, ffmpeg, framePts, psnr, videoFacts } from './media-tools.ts';
 
 const DIR = resolve('test-results', 'ui-recovery');
 const CLIP = join(DIR, 'long take.mp4');
-const FRAMES = 240; // 10 s at 24 fps; the output has a keyframe (and a fragment) every 48 frames
+const FRAMES = 192; // 8 s at 24 fps; the output has a keyframe (and a fragment) every 48 frames
 
 test.beforeAll(() => {
   mkdirSync(DIR, { recursive: true });
@@ -26,7 +26,7 @@ test.beforeAll(() => {
     '-i',
     'sine=frequency=440:sample_rate=48000',
     '-t',
-    '10',
+    '8',
     '-c:v',
     'libx264',
     '-pix_fmt',
@@ -312,7 +312,7 @@ test('a render that fills the disk keeps its frames; with space freed they are s
   await withoutSavePicker(context);
   await page.goto('/');
   // the origin may store about 100 KB more than it holds now (the model in Cache Storage): the
-  // render's output (about 210 KB, two fragments in 85 KB) runs out of room part of the way
+  // render's output (about 170 KB, two fragments in 86 KB) runs out of room part of the way
   const { error, freeSpace } = await renderIntoFullDisk(page, baseURL!, 100_000);
   const item = page.getByTestId('recovery-item');
   await expect(item).toBeVisible();
@@ -358,7 +358,7 @@ test('a render whose file cannot be written for lack of space keeps every frame 
   test.setTimeout(600_000);
   await withoutSavePicker(context);
   await page.goto('/');
-  // room for the render's part (about 210 KB) but not for the file joined from it next to it
+  // room for the render's part (about 170 KB) but not for the file joined from it next to it
   const { error, freeSpace } = await renderIntoFullDisk(page, baseURL!, 300_000);
   await expect(error).toContainText(`The ${FRAMES} frames done are kept`);
   const item = page.getByTestId('recovery-item');

@@ -160,7 +160,7 @@ describe('mp4box reader', () => {
       expect(reference.length).toBe(48);
       const held = new Set<number>();
       const bytes = new Uint8Array(await whole.arrayBuffer());
-      for (let size = whole.size - 1; size > 1000; size -= Math.floor(whole.size / 40)) {
+      for (let size = whole.size - 1; size > 1000; size -= Math.floor(whole.size / 28)) {
         const path = join(dir, 'cut.webm');
         writeFileSync(path, bytes.subarray(0, size));
         const ffmpegReads = ffprobeVideoPackets(path);
@@ -193,7 +193,7 @@ describe('mp4box reader', () => {
       }
       // cuts inside the first cluster give frames too, and the cuts give many different counts
       expect(Math.min(...held)).toBeLessThan(6);
-      expect(held.size).toBeGreaterThan(15);
+      expect(held.size).toBeGreaterThan(12);
       rmSync(dir, { recursive: true, force: true });
     }, 120_000);
   }

@@ -112,6 +112,13 @@ describe('probe', () => {
     // mended mediabunny; unmended it spun for good)
     expect(await codeOf(probe(await fixture('damaged.webm')))).toBe('CORRUPT_INPUT');
     expect(await codeOf(probe(await fixture('audio-only.m4a')))).toBe('NO_VIDEO_TRACK');
+    // codecs no browser decodes, in a QuickTime file and in a TV recording
+    const prores = probe(await fixture('prores.mov'));
+    await expect(prores).rejects.toThrow(/ProRes/);
+    expect(await codeOf(prores)).toBe('UNSUPPORTED_CODEC');
+    const mpeg2 = probe(await fixture('mpeg2.ts'));
+    await expect(mpeg2).rejects.toThrow(/MPEG-2 video/);
+    expect(await codeOf(mpeg2)).toBe('UNSUPPORTED_CODEC');
     const hevc = probe(await fixture('hevc.mp4'));
     await expect(hevc).rejects.toThrow(/HEVC/);
     expect(await codeOf(hevc)).toBe('UNSUPPORTED_CODEC');
