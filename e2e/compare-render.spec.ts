@@ -278,7 +278,7 @@ test('an interlaced clip is deinterlaced unless the person says otherwise; a pro
   await expect(box).toBeVisible();
   await expect(box).toBeChecked();
   await expect(page.locator('.warning', { hasText: 'may be interlaced' }).first()).toContainText(
-    'Upframe deinterlaces it before enhancing',
+    'by default Upframe deinterlaces it before enhancing',
   );
   await screenshot(page, '12-interlaced');
   await box.uncheck();

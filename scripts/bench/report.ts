@@ -133,32 +133,35 @@ export function renderTables(
       r.backend === 'webgpu' ? mib(r.gpuBytes) : '0',
     ]);
   }
-  out.push(
-    '**Pipelines** (fps: median over runs; ms per frame per stage; one untimed warm-up frame first)',
-  );
-  out.push('');
-  out.push(
-    table(
-      [
-        'case',
-        'pipeline',
-        'backend',
-        'input → output',
-        'tiles',
-        'frames x runs',
-        'fps',
-        'demux+decode ms',
-        'enhance ms',
-        'encode+mux ms',
-        'readbacks/frame',
-        'peak JS heap MiB',
-        'GPU MiB (app)',
-      ],
-      rows,
-    ),
-  );
-  out.push('');
-  out.push(...notes);
+  // (none when `--only` names other cases)
+  if (rows.length > 0) {
+    out.push(
+      '**Pipelines** (fps: median over runs; ms per frame per stage; one untimed warm-up frame first)',
+    );
+    out.push('');
+    out.push(
+      table(
+        [
+          'case',
+          'pipeline',
+          'backend',
+          'input → output',
+          'tiles',
+          'frames x runs',
+          'fps',
+          'demux+decode ms',
+          'enhance ms',
+          'encode+mux ms',
+          'readbacks/frame',
+          'peak JS heap MiB',
+          'GPU MiB (app)',
+        ],
+        rows,
+      ),
+    );
+    out.push('');
+    out.push(...notes);
+  }
   const zero = fpsOf.get('sr-webgpu');
   const naive = fpsOf.get('naive-webgpu');
   if (zero && naive) out.push(`- zero-copy / naive WebGPU fps: **${(zero / naive).toFixed(2)}x**.`);

@@ -221,9 +221,9 @@ export function avcCFieldCoded(avcC: Uint8Array): boolean {
 
 /** The summary's note for H.264 that may hold fields. */
 export const INTERLACED_NOTE =
-  'This video may be interlaced (each frame two fields from different moments): Upframe ' +
-  'deinterlaces it before enhancing, one frame for each frame (Deinterlace in the settings; ' +
-  'turn it off for video that is progressive after all).';
+  'This video may be interlaced (each frame two fields from different moments): by default ' +
+  'Upframe deinterlaces it before enhancing, one frame for each frame (turn Deinterlace off, ' +
+  'or --deinterlace off, for video that is progressive after all).';
 
 /** Whether an opened file's video may hold fields (its reader added INTERLACED_NOTE). */
 export function mayHoldFields(input: { readonly warnings: readonly string[] }): boolean {

@@ -124,6 +124,15 @@ export async function openSource(
   previewFramesWanted = false;
   clearComparedFrames();
   updateSlice('job', { ...initialState.job });
+  // the previous clip's frame numbers and notes go, also when this one cannot be opened; each
+  // clip is deinterlaced or not by what it is, until the person says otherwise
+  updateSlice('settings', {
+    frameFrom: null,
+    frameTo: null,
+    previewFrame: 1,
+    scaleNote: null,
+    deinterlace: null,
+  });
   if (file.size === 0) {
     updateSlice('source', {
       file,
@@ -148,12 +157,7 @@ export async function openSource(
       });
     }
     updateSlice('settings', {
-      frameFrom: null,
-      frameTo: null,
       previewFrame: firstLookFrame(summary.video.frameCount, summary.video.averageFps),
-      scaleNote: null,
-      // each clip is deinterlaced or not by what it is, until the person says otherwise
-      deinterlace: null,
     });
     await checkScaleFit({ mayLower: true });
     if (useStore.getState().source.file !== file) return;
