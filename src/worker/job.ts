@@ -12,8 +12,6 @@ import {
   FileStreamTarget,
   transcode,
   VideoFrameSink,
-  Deinterlacer,
-  mayHoldFields,
   type AssembleResult,
   type OutputTarget,
   type TranscodeResult,
@@ -22,6 +20,7 @@ import { toErrorInfo, UpframeError } from '../shared/errors.ts';
 import { sharedGpu } from '../gpu/device.ts';
 import { deviceLoss } from '../gpu/readback.ts';
 import { createEnhancer } from './enhancers.ts';
+import { deinterlacerFor, outputFrame } from './frame-steps.ts';
 import {
   continuation,
   deleteRender,
@@ -419,13 +418,7 @@ async function render(
         ? {
             process: async (frame: VideoFrame, index: number) => {
               await job.gate.pass(job.abort.signal);
-              const progressive = deinterlacer ? await deinterlacer.process(frame) : frame;
-              let out: VideoFrame;
-              try {
-                out = enhancer ? await enhancer.process(progressive) : progressive.clone();
-              } finally {
-                if (progressive !== frame) progressive.close();
-              }
+              const out = await outputFrame(frame, deinterlacer, enhancer);
               const now = performance.now();
               if (now - lastPreview >= PREVIEW_INTERVAL_MS) {
                 lastPreview = now;
@@ -580,13 +573,7 @@ export async function previewFrame(
       }
       try {
         const started = performance.now();
-        const progressive = deinterlacer ? await deinterlacer.process(frame) : frame;
-        let out: VideoFrame;
-        try {
-          out = enhancer ? await enhancer.process(progressive) : progressive.clone();
-        } finally {
-          if (progressive !== frame) progressive.close();
-        }
+        const out = await outputFrame(frame, deinterlacer, enhancer);
         const ms = performance.now() - started;
         try {
           await emitPreview(emit, 0, index, frame, out);
@@ -605,15 +592,4 @@ export async function previewFrame(
   } finally {
     input.close();
   }
-}
-
-/**
- * A deinterlacer for the job when its settings ask for one: by default (null) when the video
- * may hold fields (interlaced H.264), always when true, never when false.
- */
-function deinterlacerFor(
-  settings: JobSettings,
-  input: { readonly warnings: readonly string[] },
-): Deinterlacer | null {
-  return (settings.deinterlace ?? mayHoldFields(input)) ? new Deinterlacer() : null;
 }
