@@ -1,6 +1,6 @@
 /**
- * WebM/MKV, MPEG-TS (and fragmented MP4) reader on mediabunny, behind the same MediaInput interface as the
- * mp4box reader. mediabunny's BlobSource reads the file lazily in slices.
+ * WebM/MKV, MPEG-TS (and fragmented MP4) reader on mediabunny, behind the same MediaInput
+ * interface as the mp4box reader. mediabunny's BlobSource reads the file lazily in slices.
  */
 import {
   ALL_FORMATS,
