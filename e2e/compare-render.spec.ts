@@ -274,6 +274,7 @@ test('an interlaced clip is deinterlaced unless the person says otherwise; a pro
   page,
 }) => {
   await openClip(page, INTERLACED, onCpuAt2x);
+  await expect(page.getByTestId('source-video')).toHaveText('H.264 64×36, interlaced');
   const box = page.getByTestId('deinterlace');
   await expect(box).toBeVisible();
   await expect(box).toBeChecked();

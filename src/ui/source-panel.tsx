@@ -66,6 +66,7 @@ export function SourcePanel() {
               <dd data-testid="source-video">
                 {v.codecName} {v.displayWidth}×{v.displayHeight}
                 {v.rotation ? ` (rotated ${v.rotation}°)` : ''}
+                {v.interlaced ? ', interlaced' : ''}
               </dd>
               <dt>Frames</dt>
               <dd data-testid="source-frames">
