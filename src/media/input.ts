@@ -42,7 +42,8 @@ export async function openInput(blob: Blob): Promise<MediaInput> {
       'This file is empty (0 bytes): pick the video file again.',
     );
   }
-  const head = new Uint8Array(await blob.slice(0, Math.max(64, LAYOUT_BYTES)).arrayBuffer());
+  // enough for every sniff: a box or EBML header, or three transport-stream packets
+  const head = new Uint8Array(await blob.slice(0, LAYOUT_BYTES).arrayBuffer());
   const container = sniffContainer(head);
   if (container === null) {
     throw new UpframeError(
