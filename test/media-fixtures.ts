@@ -57,6 +57,7 @@ export type FixtureName =
   | 'mpeg2.ts'
   | 'lpcm.m2ts'
   | 'interlaced.m2ts'
+  | 'interlaced-small.mp4'
   | 'truncated-header.mp4'
   | 'truncated-body.mp4'
   | 'truncated.webm'
@@ -248,6 +249,13 @@ const makers: Record<FixtureName, Maker> = {
       ...['-vf', 'setsar=4/3,tinterlace=interleave_top,setfield=tff', ...x264],
       ...['-flags', '+ilme+ildct', '-x264opts', 'tff=1', '-ac', '2', '-c:a', 'ac3'],
       ...['-mpegts_m2ts_mode', '1', out],
+    ]),
+  // the same kind of picture small enough for a model on the CPU: 160x96, 8 frames
+  'interlaced-small.mp4': (out) =>
+    ffmpeg([
+      ...['-f', 'lavfi', '-i', 'testsrc2=size=160x96:rate=50', '-t', '0.32'],
+      ...['-vf', 'tinterlace=interleave_top,setfield=tff', ...x264],
+      ...['-flags', '+ilme+ildct', '-x264opts', 'tff=1', out],
     ]),
   'prores.mov': (out) =>
     ffmpeg([...video(), ...['-t', '0.25'], '-c:v', 'prores', '-profile:v', '2', out]),

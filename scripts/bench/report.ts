@@ -306,7 +306,7 @@ export function renderTables(
     if (c.kind === 'deinterlace') {
       out.push('');
       out.push(
-        '**Deinterlacing on the CPU** (media/deinterlace.ts on I420 frames whose fields differ; per frame: the copy out of the VideoFrame, three planes, the new VideoFrame; median)',
+        "**Deinterlacing** (frames whose fields differ, median per frame. CPU, I420: media/deinterlace.ts for a plain transcode, the copy out of the VideoFrame, three planes, the new VideoFrame. CPU, RGBA: the same rule in the wasm pipelines' frame input. GPU: the WGSL pass in the GPU pipelines' frame input, the frame's upload and the pass waited for, against the upload alone)",
       );
       out.push('');
       if (!c.outcome.ok) {
@@ -314,19 +314,19 @@ export function renderTables(
         continue;
       }
       const d = c.outcome.value;
-      out.push(
-        table(
-          ['size', 'frames', 'ms per frame', 'fps'],
-          [
-            [
-              `${d.width}x${d.height}`,
-              String(d.frames),
-              fmt(d.msPerFrame, 1),
-              fmt(1000 / d.msPerFrame, 1),
-            ],
-          ],
-        ),
-      );
+      const rows = [
+        ['CPU, I420 planes', fmt(d.msPerFrame, 1), fmt(1000 / d.msPerFrame, 1)],
+        ['CPU, RGBA', fmt(d.rgbaMsPerFrame, 1), fmt(1000 / d.rgbaMsPerFrame, 1)],
+      ];
+      if (d.gpu) {
+        const extra = d.gpu.deinterlacedUploadMs - d.gpu.uploadMs;
+        rows.push([
+          `GPU (${d.gpu.adapter}): upload ${fmt(d.gpu.uploadMs, 1)} ms, with the pass ${fmt(d.gpu.deinterlacedUploadMs, 1)} ms`,
+          fmt(extra, 1),
+          extra > 0 ? fmt(1000 / extra, 1) : '-',
+        ]);
+      }
+      out.push(table([`${d.width}x${d.height}, ${d.frames} frames`, 'ms per frame', 'fps'], rows));
     }
     if (c.kind === 'peer') {
       out.push('');

@@ -256,7 +256,9 @@ async function main(): Promise<void> {
     }
 
     if (want('deinterlace')) {
-      log('deinterlace: the CPU deinterlacer on 1920x1080 I420 frames (1080i)');
+      log(
+        'deinterlace: the deinterlacers (CPU on I420 and RGBA, the GPU pass) on 1920x1080 frames (1080i)',
+      );
       const outcome = await call(session, 'deinterlace', 1920, 1080, q ? 5 : 20);
       cases.push({ name: 'deinterlace', kind: 'deinterlace', outcome });
       if (!outcome.ok) log(`deinterlace failed: ${outcome.error.message}`);

@@ -8,10 +8,11 @@ import { loadPack, type PackSource } from '../engine/packs.ts';
 import { planTiles } from '../engine/tiling.ts';
 import { sharedGpu } from '../gpu/device.ts';
 import { openFrameCount, peakOpenFrameCount, resetPeakOpenFrameCount } from '../media/frame.ts';
-import { assembleParts, Deinterlacer, openInput } from '../media/index.ts';
+import { assembleParts, openInput } from '../media/index.ts';
 import { toErrorInfo, type ErrorInfo } from '../shared/errors.ts';
 import { createEnhancer } from '../worker/enhancers.ts';
 import { cfrCase, cfrPlanBytes } from './cfr.ts';
+import { deinterlaceCase } from './deinterlace.ts';
 import { decodeClip } from './frames.ts';
 import { heapAfterGc, HeapPeak, memorySource } from './memory.ts';
 import { NaiveGpuSrEnhancer } from './naive-sr.ts';
@@ -290,43 +291,6 @@ async function env(): Promise<EnvInfo> {
     gpu,
     gpuError,
     memorySource: memorySource(),
-  };
-}
-
-/** Per-frame time of the CPU deinterlacer on I420 frames whose fields differ (a moving pattern). */
-async function deinterlaceCase(
-  width: number,
-  height: number,
-  frames: number,
-): Promise<DeinterlaceCaseResult> {
-  const deinterlacer = new Deinterlacer();
-  const bytes = new Uint8Array((width * height * 3) / 2);
-  const times: number[] = [];
-  for (let n = 0; n <= frames; n++) {
-    for (let i = 0; i < width * height; i++) {
-      const y = Math.floor(i / width);
-      bytes[i] = ((i % width) + 5 * n + (y % 2) * 3) & 255;
-    }
-    const frame = new VideoFrame(bytes, {
-      format: 'I420',
-      codedWidth: width,
-      codedHeight: height,
-      timestamp: n * 40_000,
-    });
-    const started = performance.now();
-    const out = await deinterlacer.process(frame);
-    const ms = performance.now() - started;
-    out.close();
-    frame.close();
-    if (n > 0) times.push(ms); // frame 0 has no previous frame (spatial only) and allocates
-  }
-  const sorted = [...times].sort((a, b) => a - b);
-  return {
-    width,
-    height,
-    frames,
-    msPerFrame: sorted[Math.floor(sorted.length / 2)]!,
-    msPerFrameRuns: times,
   };
 }
 

@@ -6,6 +6,7 @@
  */
 import { Session, cpuTensor, type OrtTensor } from '../engine/ort.ts';
 import type { EnhancerStats, FrameEnhancer } from '../engine/enhancer.ts';
+import { CpuFrameInput } from '../engine/cpu-frame-io.ts';
 import { srSpec } from '../engine/create-enhancer.ts';
 import { packFile, type LoadedPack } from '../engine/packs.ts';
 import { outputPlacement, type TilePlan } from '../engine/tiling.ts';
@@ -17,7 +18,7 @@ export class NaiveGpuSrEnhancer implements FrameEnhancer {
   readonly backend = 'webgpu' as const;
   readonly outputWidth: number;
   readonly outputHeight: number;
-  private readonly input: OffscreenCanvasRenderingContext2D;
+  private readonly input: CpuFrameInput;
   private readonly output: OffscreenCanvasRenderingContext2D;
   private frames = 0;
   private readonly readbacksAtStart = readbackCount();
@@ -30,12 +31,9 @@ export class NaiveGpuSrEnhancer implements FrameEnhancer {
   ) {
     this.outputWidth = plan.frameWidth * spec.scale;
     this.outputHeight = plan.frameHeight * spec.scale;
-    const input = new OffscreenCanvas(plan.frameWidth, plan.frameHeight).getContext('2d', {
-      willReadFrequently: true,
-    });
+    this.input = new CpuFrameInput(plan.frameWidth, plan.frameHeight);
     const output = new OffscreenCanvas(this.outputWidth, this.outputHeight).getContext('2d');
-    if (!input || !output) throw new Error('No 2D canvas for the naive pipeline.');
-    this.input = input;
+    if (!output) throw new Error('No 2D canvas for the naive pipeline.');
     this.output = output;
   }
 
@@ -57,7 +55,17 @@ export class NaiveGpuSrEnhancer implements FrameEnhancer {
   }
 
   reset(): void {
-    // per frame: nothing carries over
+    this.input.reset();
+  }
+
+  /** Deinterlaces on the CPU (the naive way: the frame's pixels are on the CPU anyway). */
+  setDeinterlace(on: boolean): void {
+    this.input.setDeinterlace(on);
+  }
+
+  rememberFrame(frame: VideoFrame): Promise<void> {
+    this.input.remember(frame);
+    return Promise.resolve();
   }
 
   emitRgb(): void {
@@ -67,9 +75,7 @@ export class NaiveGpuSrEnhancer implements FrameEnhancer {
   async process(frame: VideoFrame): Promise<VideoFrame> {
     const { plan, spec } = this;
     const s = spec.scale;
-    this.input.drawImage(frame, 0, 0, plan.frameWidth, plan.frameHeight);
-    const rgba = this.input.getImageData(0, 0, plan.frameWidth, plan.frameHeight).data;
-    const bytes = new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.byteLength);
+    const bytes = this.input.pixels(frame);
     const frameOut = { width: this.outputWidth, height: this.outputHeight };
     const acc = new Float32Array(3 * frameOut.width * frameOut.height);
     const weight = new Float32Array(frameOut.width * frameOut.height);

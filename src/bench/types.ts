@@ -123,7 +123,11 @@ export interface DecodedClip {
   readonly enhancer: string | null;
 }
 
-/** The CPU deinterlacer on synthetic I420 frames (media/deinterlace.ts). */
+/**
+ * The deinterlacers on synthetic frames whose fields differ: the CPU one on I420 (media/
+ * deinterlace.ts, a plain transcode), the same rule on RGBA (the wasm pipelines' input) and the
+ * WGSL pass in the GPU pipelines' frame input.
+ */
 export interface DeinterlaceCaseResult {
   readonly width: number;
   readonly height: number;
@@ -132,4 +136,15 @@ export interface DeinterlaceCaseResult {
   /** Median ms per frame: copy out of the VideoFrame, the three planes, the new VideoFrame. */
   readonly msPerFrame: number;
   readonly msPerFrameRuns: readonly number[];
+  /** Median ms per frame of the rule on the three colour components of RGBA bytes. */
+  readonly rgbaMsPerFrame: number;
+  /**
+   * Median ms per frame of the GPU frame input (the frame onto the GPU, waited for) without and
+   * with the deinterlacing pass; null without a WebGPU adapter.
+   */
+  readonly gpu: {
+    readonly adapter: string;
+    readonly uploadMs: number;
+    readonly deinterlacedUploadMs: number;
+  } | null;
 }

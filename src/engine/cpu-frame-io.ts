@@ -5,6 +5,7 @@
  */
 import { rgbaToTensorRef, tensorToRgbaInto } from '../kernels/frame-tensor/frame-tensor.ref.ts';
 import type { TensorRange } from '../kernels/frame-tensor/frame-tensor.ts';
+import { deinterlaceRgba } from '../shared/deinterlace-rows.ts';
 import { UpframeError } from '../shared/errors.ts';
 import type { EnhancerStats, FrameEnhancer } from './enhancer.ts';
 import { frameTimes } from './frame-io.ts';
@@ -20,8 +21,17 @@ function context2d(
   return ctx;
 }
 
+/**
+ * A VideoFrame's pixels as RGBA bytes through a 2D canvas. With deinterlacing on, the rule of
+ * shared/deinterlace-rows.ts on RGB, as the GPU input's WGSL kernel does it (bit for bit on the
+ * same RGBA), with the frame before as the previous frame.
+ */
 export class CpuFrameInput {
   private readonly ctx: OffscreenCanvasRenderingContext2D;
+  private deinterlacing = false;
+  /** The previous frame's pixels (each read is a new array, so keeping it copies nothing). */
+  private previous: Uint8Array | null = null;
+  private progressive: Uint8Array<ArrayBuffer> | null = null;
 
   constructor(
     readonly width: number,
@@ -30,8 +40,33 @@ export class CpuFrameInput {
     this.ctx = context2d(width, height, true);
   }
 
-  /** The frame's pixels as RGBA bytes, row by row, at width x height. */
+  /** Deinterlace every frame from now on, or stop; either way the next frame has no previous one. */
+  setDeinterlace(on: boolean): void {
+    this.deinterlacing = on;
+    this.reset();
+  }
+
+  /** The next frame has no previous one. */
+  reset(): void {
+    this.previous = null;
+  }
+
+  /** The frame's pixels as RGBA bytes, row by row, at width x height (deinterlaced when on). */
   pixels(frame: VideoFrame): Uint8Array {
+    const raw = this.read(frame);
+    if (!this.deinterlacing) return raw;
+    this.progressive ??= new Uint8Array(this.width * this.height * 4);
+    deinterlaceRgba(raw, this.previous, this.progressive, this.width, this.height);
+    this.previous = raw;
+    return this.progressive;
+  }
+
+  /** While deinterlacing: `frame` becomes the previous frame for the next `pixels`. */
+  remember(frame: VideoFrame): void {
+    if (this.deinterlacing) this.previous = this.read(frame);
+  }
+
+  private read(frame: VideoFrame): Uint8Array {
     this.ctx.drawImage(frame, 0, 0, this.width, this.height);
     const rgba = this.ctx.getImageData(0, 0, this.width, this.height).data;
     return new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.byteLength);
@@ -117,6 +152,16 @@ export class CpuTensorEnhancer implements FrameEnhancer {
 
   reset(): void {
     this.core.reset();
+    this.input.reset();
+  }
+
+  setDeinterlace(on: boolean): void {
+    this.input.setDeinterlace(on);
+  }
+
+  rememberFrame(frame: VideoFrame): Promise<void> {
+    this.input.remember(frame);
+    return Promise.resolve();
   }
 
   emitRgb(): void {

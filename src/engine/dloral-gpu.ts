@@ -448,6 +448,15 @@ export class DloralGpuEnhancer implements FrameEnhancer {
 
   reset(): void {
     this.hasPrevious = false;
+    this.input.reset();
+  }
+
+  setDeinterlace(on: boolean): void {
+    this.input.setDeinterlace(on);
+  }
+
+  rememberFrame(frame: VideoFrame): Promise<void> {
+    return this.input.remember(frame);
   }
 
   emitRgb(): void {

@@ -26,6 +26,17 @@ export interface FrameEnhancer {
    */
   reset(): void;
   /**
+   * Deinterlace each frame before the model from now on (the rule of shared/deinterlace-rows.ts
+   * on the frame's RGB, on the same backend as the model), or stop. The next frame has no
+   * previous one. Off until called.
+   */
+  setDeinterlace(on: boolean): void;
+  /**
+   * While deinterlacing: `frame` becomes the previous frame of the next `process`, without
+   * being enhanced (a preview decodes the frame before the one it shows for this).
+   */
+  rememberFrame(frame: VideoFrame): Promise<void>;
+  /**
    * Emit RGB frames from now on instead of I420 in the source's colour space (yuv-output.ts):
    * for pixel comparisons against RGB references (the benchmark's peer, the evaluation).
    */

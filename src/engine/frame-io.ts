@@ -11,6 +11,10 @@
  * software adapters must use it.
  */
 import { TextureReader } from '../gpu/readback.ts';
+import {
+  prepareDeinterlace,
+  type PreparedDeinterlace,
+} from '../kernels/deinterlace/deinterlace.ts';
 import { UpframeError } from '../shared/errors.ts';
 import { YuvFrameMaker } from './yuv-output.ts';
 
@@ -32,9 +36,26 @@ export function frameTimes(frame: VideoFrame): { timestamp: number; duration?: n
   };
 }
 
-/** An rgba8unorm texture the size of the input frame, refilled each frame. */
+/** The two frames a deinterlacing input keeps (the current and the previous one) and its passes. */
+interface Fields {
+  readonly raw: readonly [GPUTexture, GPUTexture];
+  /** passes[i] deinterlaces raw[i] with raw[1 - i] as the previous frame. */
+  readonly passes: readonly [PreparedDeinterlace, PreparedDeinterlace];
+  /** Which raw texture the next frame goes into. */
+  next: 0 | 1;
+  hasPrevious: boolean;
+}
+
+/**
+ * An rgba8unorm texture the size of the input frame, refilled each frame. With deinterlacing on,
+ * each frame goes into one of two textures of its own and the WGSL kernel writes the progressive
+ * frame (shared/deinterlace-rows.ts's rule on RGB) into `texture`, with the frame before as
+ * the previous frame: nothing leaves the GPU and nothing is allocated per frame.
+ */
 export class FrameInput {
   readonly texture: GPUTexture;
+  private fields: Fields | null = null;
+  private deinterlacing = false;
 
   constructor(
     private readonly device: GPUDevice,
@@ -46,17 +67,79 @@ export class FrameInput {
       format: 'rgba8unorm',
       usage:
         GPUTextureUsage.TEXTURE_BINDING |
+        GPUTextureUsage.STORAGE_BINDING |
         GPUTextureUsage.COPY_DST |
         GPUTextureUsage.RENDER_ATTACHMENT,
     });
   }
 
+  /** Bytes of GPU memory beyond `texture` (the deinterlacer's two frames once it is used). */
+  get extraBytes(): number {
+    return this.fields ? 2 * 4 * this.width * this.height : 0;
+  }
+
+  /**
+   * Deinterlace every frame from now on, or stop; either way the next frame has no previous one.
+   * The deinterlacer's textures are made the first time it is turned on and kept.
+   */
+  setDeinterlace(on: boolean): void {
+    this.deinterlacing = on;
+    if (on && !this.fields) {
+      const raw = [0, 1].map(() =>
+        this.device.createTexture({
+          size: { width: this.width, height: this.height },
+          format: 'rgba8unorm',
+          usage:
+            GPUTextureUsage.TEXTURE_BINDING |
+            GPUTextureUsage.COPY_DST |
+            GPUTextureUsage.RENDER_ATTACHMENT,
+        }),
+      ) as [GPUTexture, GPUTexture];
+      const pass = (i: 0 | 1) =>
+        prepareDeinterlace(this.device, { cur: raw[i], prev: raw[1 - i]!, out: this.texture });
+      this.fields = { raw, passes: [pass(0), pass(1)], next: 0, hasPrevious: false };
+    }
+    this.reset();
+  }
+
+  /** The next frame has no previous one (a new clip, a cut, a render resumed at a key frame). */
+  reset(): void {
+    if (this.fields) this.fields.hasPrevious = false;
+  }
+
   async upload(frame: VideoFrame): Promise<void> {
+    const fields = this.deinterlacing ? this.fields : null;
+    if (!fields) {
+      await this.copy(frame, this.texture);
+      return;
+    }
+    const i = fields.next;
+    await this.copy(frame, fields.raw[i]);
+    const encoder = this.device.createCommandEncoder();
+    fields.passes[i].encode(encoder, fields.hasPrevious);
+    this.device.queue.submit([encoder.finish()]);
+    fields.next = i === 0 ? 1 : 0;
+    fields.hasPrevious = true;
+  }
+
+  /**
+   * While deinterlacing: `frame` becomes the previous frame for the next upload, and `texture`
+   * is left as it was (a preview decodes the frame before the one it shows only for this).
+   */
+  async remember(frame: VideoFrame): Promise<void> {
+    const fields = this.deinterlacing ? this.fields : null;
+    if (!fields) return;
+    await this.copy(frame, fields.raw[fields.next]);
+    fields.next = fields.next === 0 ? 1 : 0;
+    fields.hasPrevious = true;
+  }
+
+  private async copy(frame: VideoFrame, texture: GPUTexture): Promise<void> {
     const bitmap = await createImageBitmap(frame);
     try {
       this.device.queue.copyExternalImageToTexture(
         { source: bitmap },
-        { texture: this.texture },
+        { texture },
         { width: this.width, height: this.height },
       );
     } finally {
@@ -65,6 +148,10 @@ export class FrameInput {
   }
 
   destroy(): void {
+    if (this.fields) {
+      for (const pass of this.fields.passes) pass.destroy();
+      for (const raw of this.fields.raw) raw.destroy();
+    }
     this.texture.destroy();
   }
 }

@@ -217,6 +217,15 @@ export class LiteGpuEnhancer implements FrameEnhancer {
   /** Forget the previous frame (a cut): the next frame is its own reference. */
   reset(): void {
     this.hasPrevious = false;
+    this.input.reset();
+  }
+
+  setDeinterlace(on: boolean): void {
+    this.input.setDeinterlace(on);
+  }
+
+  rememberFrame(frame: VideoFrame): Promise<void> {
+    return this.input.remember(frame);
   }
 
   emitRgb(): void {
@@ -288,6 +297,7 @@ export class LiteGpuEnhancer implements FrameEnhancer {
       gpuBytes:
         pool.peakBytes +
         this.weights.size +
+        this.input.extraBytes +
         4 * (this.plan.width * this.plan.height + 2 * this.outputWidth * this.outputHeight),
     };
   }

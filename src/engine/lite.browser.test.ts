@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { testGpu } from '../../test/gpu-device.ts';
 import { readbackCount } from '../gpu/readback.ts';
 import { createLiteEnhancer, type LiteOptions } from './lite-create.ts';
+import { expectDeinterlacingInside } from '../../test/deinterlace-inside.ts';
 import { LiteCpuCore } from './lite-cpu.ts';
 import { createLiteSessions, LITE_WASM_LIMITS, planLite, readLitePack } from './lite-pack.ts';
 import { loadPack, type LoadedPack } from './packs.ts';
@@ -301,5 +302,13 @@ describe('lite pipelines (browser, models/lite/pack)', () => {
       expect(d.mean).toBeLessThan(1);
       expect(d.max).toBeGreaterThan(0);
     }
+  });
+
+  it('deinterlaces inside, on WebGPU and wasm alike, as the CPU rule does beforehand', async () => {
+    const pack = await litePackX2();
+    await expectDeinterlacingInside(
+      (options) => createLiteEnhancer(pack, options),
+      ['webgpu', 'wasm'],
+    );
   });
 });

@@ -47,6 +47,16 @@ export class SrCpuEnhancer implements FrameEnhancer {
 
   reset(): void {
     this.temporalFusion?.reset();
+    this.input.reset();
+  }
+
+  setDeinterlace(on: boolean): void {
+    this.input.setDeinterlace(on);
+  }
+
+  rememberFrame(frame: VideoFrame): Promise<void> {
+    this.input.remember(frame);
+    return Promise.resolve();
   }
 
   emitRgb(): void {

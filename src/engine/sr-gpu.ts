@@ -118,6 +118,15 @@ export class SrGpuEnhancer implements FrameEnhancer {
 
   reset(): void {
     this.temporalFusion?.reset();
+    this.input.reset();
+  }
+
+  setDeinterlace(on: boolean): void {
+    this.input.setDeinterlace(on);
+  }
+
+  rememberFrame(frame: VideoFrame): Promise<void> {
+    return this.input.remember(frame);
   }
 
   emitRgb(): void {
@@ -164,6 +173,7 @@ export class SrGpuEnhancer implements FrameEnhancer {
       gpuBytes:
         pool.peakBytes +
         (this.temporalFusion?.extraBytes ?? 0) +
+        this.input.extraBytes +
         4 *
           (this.plan.frameWidth * this.plan.frameHeight + 2 * this.outputWidth * this.outputHeight),
     };

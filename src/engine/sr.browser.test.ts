@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { testDevice, testGpu } from '../../test/gpu-device.ts';
+import { expectDeinterlacingInside } from '../../test/deinterlace-inside.ts';
 import { readbackCount, readFloat32 } from '../gpu/readback.ts';
 import { mulberry32, randomBytes, randomFloats } from '../shared/random.ts';
 import { createSrEnhancer } from './create-enhancer.ts';
@@ -275,5 +276,13 @@ describe('sr engine (browser)', () => {
     expect(worstJump).toBeLessThanOrEqual(6);
     // and tiling really happened: the outputs are not identical
     expect(maxDiff).toBeGreaterThan(0);
+  });
+
+  it('deinterlaces inside, on WebGPU and wasm alike, as the CPU rule does beforehand (temporal fusion on)', async () => {
+    const loaded = await pack('esrgan-slim-x2');
+    await expectDeinterlacingInside(
+      (options) => createSrEnhancer(loaded, { ...options, temporal: true }),
+      ['webgpu', 'wasm'],
+    );
   });
 });

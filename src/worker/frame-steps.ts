@@ -4,14 +4,25 @@ import { Deinterlacer, mayHoldFields } from '../media/index.ts';
 import type { JobSettings } from './settings.ts';
 
 /**
- * A deinterlacer for the job when its settings ask for one: by default (null) when the video
- * may hold fields (interlaced H.264), always when true, never when false.
+ * Whether the job deinterlaces: by default (null) when the video may hold fields (interlaced
+ * H.264), always when true, never when false.
  */
-export function deinterlacerFor(
+export function deinterlaces(
   settings: JobSettings,
   input: { readonly warnings: readonly string[] },
-): Deinterlacer | null {
-  return (settings.deinterlace ?? mayHoldFields(input)) ? new Deinterlacer() : null;
+): boolean {
+  return settings.deinterlace ?? mayHoldFields(input);
+}
+
+/**
+ * Sets up the job's deinterlacing. With an enhancer it deinterlaces each frame itself, on its
+ * own backend before the model (on the GPU path the frame never comes back to the CPU for it):
+ * it is told so, and there is no separate deinterlacer. Without one (a plain transcode), the
+ * decoded frames go through the CPU deinterlacer, which works on their YUV planes.
+ */
+export function deinterlacerFor(on: boolean, enhancer: FrameEnhancer | null): Deinterlacer | null {
+  enhancer?.setDeinterlace(on);
+  return on && !enhancer ? new Deinterlacer() : null;
 }
 
 /**

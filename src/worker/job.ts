@@ -20,7 +20,7 @@ import { toErrorInfo, UpframeError } from '../shared/errors.ts';
 import { sharedGpu } from '../gpu/device.ts';
 import { deviceLoss } from '../gpu/readback.ts';
 import { createEnhancer } from './enhancers.ts';
-import { deinterlacerFor, outputFrame } from './frame-steps.ts';
+import { deinterlacerFor, deinterlaces, outputFrame } from './frame-steps.ts';
 import {
   continuation,
   deleteRender,
@@ -366,7 +366,7 @@ async function render(
   try {
     const input = await openInput(file);
     const video = input.video;
-    const deinterlacer = deinterlacerFor(settings, input);
+    const deinterlace = deinterlaces(settings, input);
     input.close();
     if (!video) throw new UpframeError('NO_VIDEO_TRACK', `"${file.name}" has no video track.`);
     const size = { width: video.width, height: video.height };
@@ -378,6 +378,7 @@ async function render(
       settings.temporal,
       emit,
     );
+    const deinterlacer = deinterlacerFor(deinterlace, enhancer);
     const scaleX = enhancer ? enhancer.outputWidth / size.width : 1;
     if (enhancer?.backend === 'webgpu') {
       // a lost GPU stops the job cleanly (the target is aborted, nothing half-written is kept)
@@ -559,13 +560,15 @@ export async function previewFrame(
       emit,
     );
     // deinterlacing looks at the frame before: that one is decoded too
-    const deinterlacer = deinterlacerFor(settings, input);
-    const start = deinterlacer && index > 0 ? index - 1 : index;
+    const deinterlace = deinterlaces(settings, input);
+    const deinterlacer = deinterlacerFor(deinterlace, enhancer);
+    const start = deinterlace && index > 0 ? index - 1 : index;
     for await (const decoded of sink.frames({ range: { start, end: index + 1 } })) {
       const frame = decoded.detach();
       if (decoded.index < index) {
         try {
-          (await deinterlacer!.process(frame)).close();
+          if (deinterlacer) (await deinterlacer.process(frame)).close();
+          else await enhancer?.rememberFrame(frame);
         } finally {
           frame.close();
         }
