@@ -16,6 +16,7 @@ const WIDE_PIXELS = join(DIR, 'blue 64x36, pixels 2 to 1.mp4');
 const UPRIGHT = join(DIR, 'red and blue 64x36, turned.mp4');
 const LARGE = join(DIR, 'bars 1040x586.mp4');
 const INTERLACED = join(DIR, 'bars 64x36, interlaced.mp4');
+const INTERLACED_BFF = join(DIR, 'bars 64x36, interlaced bottom field first.mp4');
 
 test.beforeAll(() => {
   mkdirSync(DIR, { recursive: true });
@@ -52,6 +53,12 @@ test.beforeAll(() => {
     ...['-f', 'lavfi', '-i', 'testsrc2=size=64x36:rate=24', '-t', '1'],
     ...['-vf', 'tinterlace=interleave_top,setfield=tff', '-flags', '+ilme+ildct'],
     ...['-c:v', 'libx264', '-x264opts', 'tff=1', '-pix_fmt', 'yuv420p', INTERLACED],
+  ]);
+  // the same woven bottom field first, as DV-era SD video is
+  ffmpeg([
+    ...['-f', 'lavfi', '-i', 'testsrc2=size=64x36:rate=24', '-t', '1'],
+    ...['-vf', 'tinterlace=interleave_bottom,setfield=bff', '-flags', '+ilme+ildct'],
+    ...['-c:v', 'libx264', '-x264opts', 'bff=1', '-pix_fmt', 'yuv420p', INTERLACED_BFF],
   ]);
   ffmpeg([
     ...['-f', 'lavfi', '-i', 'color=c=blue:size=64x36:rate=12', '-t', '1', '-vf', 'setsar=2/1'],
@@ -284,11 +291,21 @@ test('an interlaced clip is deinterlaced unless the person says otherwise; a pro
   await screenshot(page, '12-interlaced');
   await box.uncheck();
   await expect(box).not.toBeChecked();
-  // the next clip decides for itself: this one has no fields, so no such setting
+  // the next clip decides for itself: this one has no fields, so no such setting. (Each clip
+  // opens after the previous one's preview, a model run on the CPU, gives way: on a loaded
+  // machine that takes longer than the default 5 s.)
+  const opened = { timeout: 20_000 };
   await page.getByTestId('file-input').setInputFiles(BLUE);
-  await expect(page.getByTestId('source-video')).toContainText('H.264 64×36');
+  await expect(page.getByTestId('source-video')).toContainText('H.264 64×36', opened);
   await expect(page.getByTestId('deinterlace')).toHaveCount(0);
   await page.getByTestId('file-input').setInputFiles(INTERLACED);
+  await expect(page.getByTestId('deinterlace')).toBeChecked(opened);
+  // the order of the fields is the stream's own
+  await page.getByTestId('file-input').setInputFiles(INTERLACED_BFF);
+  await expect(page.getByTestId('source-video')).toHaveText(
+    'H.264 64×36, interlaced, bottom field first',
+    opened,
+  );
   await expect(page.getByTestId('deinterlace')).toBeChecked();
 });
 

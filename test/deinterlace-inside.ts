@@ -8,7 +8,7 @@ import type { EnhancerOptions } from '../src/engine/create-enhancer.ts';
 import type { FrameEnhancer } from '../src/engine/enhancer.ts';
 import { outputModeFor } from '../src/engine/frame-io.ts';
 import { readbackCount } from '../src/gpu/readback.ts';
-import { deinterlaceRgba } from '../src/shared/deinterlace-rows.ts';
+import { deinterlaceRgba, type FieldOrder } from '../src/shared/deinterlace-rows.ts';
 import { testGpu } from './gpu-device.ts';
 
 const W = 24;
@@ -79,6 +79,7 @@ type Make = (options: EnhancerOptions) => Promise<FrameEnhancer>;
 export async function expectDeinterlacingInside(
   make: Make,
   backends: readonly ('webgpu' | 'wasm')[],
+  fields: FieldOrder,
   light = false,
 ): Promise<void> {
   const { device, info } = await testGpu();
@@ -86,7 +87,7 @@ export async function expectDeinterlacingInside(
   // what the CPU rule makes of the clip, frame by frame with the frame before
   const progressive = clip.map((rgba, n) => {
     const out = new Uint8Array(W * H * 4);
-    deinterlaceRgba(rgba, n > 0 ? clip[n - 1]! : null, out, W, H);
+    deinterlaceRgba(rgba, n > 0 ? clip[n - 1]! : null, out, W, H, fields === 'bottom-first');
     return out;
   });
   const results: Record<string, Uint8ClampedArray[]> = {};
@@ -97,7 +98,7 @@ export async function expectDeinterlacingInside(
       height: H,
       ...(backend === 'webgpu' ? { device, outputMode: outputModeFor(info) } : {}),
     });
-    enhancer.setDeinterlace(true);
+    enhancer.setDeinterlace(fields);
     const before = readbackCount();
     const inside = [];
     for (const [n, rgba] of clip.entries()) inside.push(await enhance(enhancer, rgba, n));
@@ -106,7 +107,7 @@ export async function expectDeinterlacingInside(
       expect(enhancer.stats().allocationsAfterFirstFrame).toBe(0);
     }
     // off again (which forgets the previous frame): the clip deinterlaced beforehand
-    enhancer.setDeinterlace(false);
+    enhancer.setDeinterlace(null);
     enhancer.reset();
     const outside = [];
     for (const [n, rgba] of progressive.entries()) outside.push(await enhance(enhancer, rgba, n));
@@ -121,13 +122,13 @@ export async function expectDeinterlacingInside(
     expect(differing(plain, inside[0]!)).toBeGreaterThan(plain.length / 50);
 
     // a frame remembered, not enhanced, is the previous frame of the next one
-    enhancer.setDeinterlace(true);
+    enhancer.setDeinterlace(fields);
     enhancer.reset();
     const previous = frameOf(clip[0]!, 0);
     await enhancer.rememberFrame(previous);
     previous.close();
     const remembered = await enhance(enhancer, clip[1]!, 1);
-    enhancer.setDeinterlace(false);
+    enhancer.setDeinterlace(null);
     enhancer.reset();
     expect(differing(remembered, await enhance(enhancer, progressive[1]!, 1))).toBe(0);
     results[backend] = inside;

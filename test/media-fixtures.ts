@@ -58,6 +58,9 @@ export type FixtureName =
   | 'lpcm.m2ts'
   | 'interlaced.m2ts'
   | 'interlaced-small.mp4'
+  | 'interlaced-bff.mp4'
+  | 'interlaced-bff.ts'
+  | 'interlaced-bff.mkv'
   | 'truncated-header.mp4'
   | 'truncated-body.mp4'
   | 'truncated.webm'
@@ -257,6 +260,18 @@ const makers: Record<FixtureName, Maker> = {
       ...['-vf', 'tinterlace=interleave_top,setfield=tff', ...x264],
       ...['-flags', '+ilme+ildct', '-x264opts', 'tff=1', out],
     ]),
+  // bottom field first (as DV-era SD video is): testsrc2 at 50p woven the other way round, the
+  // bottom field holding the earlier moment (8 frames); the same stream in TS and MKV
+  'interlaced-bff.mp4': (out) =>
+    ffmpeg([
+      ...['-f', 'lavfi', '-i', 'testsrc2=size=480x272:rate=50', '-t', '0.32'],
+      ...['-vf', 'tinterlace=interleave_bottom,setfield=bff', ...x264],
+      ...['-flags', '+ilme+ildct', '-x264opts', 'bff=1', out],
+    ]),
+  'interlaced-bff.ts': (out) =>
+    ffmpeg(['-i', fixturePath('interlaced-bff.mp4'), '-c', 'copy', out]),
+  'interlaced-bff.mkv': (out) =>
+    ffmpeg(['-i', fixturePath('interlaced-bff.mp4'), '-c', 'copy', out]),
   'prores.mov': (out) =>
     ffmpeg([...video(), ...['-t', '0.25'], '-c:v', 'prores', '-profile:v', '2', out]),
   // moov at the end (ffmpeg's default) and the tail cut off: the index is gone.

@@ -79,7 +79,7 @@ export async function deinterlaceCase(
         await device.queue.onSubmittedWorkDone();
       };
       const plain = await timeFrames(width, height, frames, upload);
-      input.setDeinterlace(true);
+      input.setDeinterlace('top-first');
       const deinterlaced = await timeFrames(width, height, frames, upload);
       gpu = {
         adapter: `${info.vendor} ${info.architecture}`.trim() || 'unknown',

@@ -5,7 +5,7 @@
  */
 import { rgbaToTensorRef, tensorToRgbaInto } from '../kernels/frame-tensor/frame-tensor.ref.ts';
 import type { TensorRange } from '../kernels/frame-tensor/frame-tensor.ts';
-import { deinterlaceRgba } from '../shared/deinterlace-rows.ts';
+import { deinterlaceRgba, type FieldOrder } from '../shared/deinterlace-rows.ts';
 import { UpframeError } from '../shared/errors.ts';
 import type { EnhancerStats, FrameEnhancer } from './enhancer.ts';
 import { frameTimes } from './frame-io.ts';
@@ -28,7 +28,8 @@ function context2d(
  */
 export class CpuFrameInput {
   private readonly ctx: OffscreenCanvasRenderingContext2D;
-  private deinterlacing = false;
+  /** The field kept, or null: not deinterlacing. */
+  private fields: FieldOrder | null = null;
   /** The previous frame's pixels (each read is a new array, so keeping it copies nothing). */
   private previous: Uint8Array | null = null;
   private progressive: Uint8Array<ArrayBuffer> | null = null;
@@ -40,9 +41,12 @@ export class CpuFrameInput {
     this.ctx = context2d(width, height, true);
   }
 
-  /** Deinterlace every frame from now on, or stop; either way the next frame has no previous one. */
-  setDeinterlace(on: boolean): void {
-    this.deinterlacing = on;
+  /**
+   * Deinterlace every frame from now on, keeping the field that comes first, or stop (null);
+   * either way the next frame has no previous one.
+   */
+  setDeinterlace(fields: FieldOrder | null): void {
+    this.fields = fields;
     this.reset();
   }
 
@@ -54,16 +58,17 @@ export class CpuFrameInput {
   /** The frame's pixels as RGBA bytes, row by row, at width x height (deinterlaced when on). */
   pixels(frame: VideoFrame): Uint8Array {
     const raw = this.read(frame);
-    if (!this.deinterlacing) return raw;
+    if (!this.fields) return raw;
     this.progressive ??= new Uint8Array(this.width * this.height * 4);
-    deinterlaceRgba(raw, this.previous, this.progressive, this.width, this.height);
+    const bottomFirst = this.fields === 'bottom-first';
+    deinterlaceRgba(raw, this.previous, this.progressive, this.width, this.height, bottomFirst);
     this.previous = raw;
     return this.progressive;
   }
 
   /** While deinterlacing: `frame` becomes the previous frame for the next `pixels`. */
   remember(frame: VideoFrame): void {
-    if (this.deinterlacing) this.previous = this.read(frame);
+    if (this.fields) this.previous = this.read(frame);
   }
 
   private read(frame: VideoFrame): Uint8Array {
@@ -155,8 +160,8 @@ export class CpuTensorEnhancer implements FrameEnhancer {
     this.input.reset();
   }
 
-  setDeinterlace(on: boolean): void {
-    this.input.setDeinterlace(on);
+  setDeinterlace(fields: FieldOrder | null): void {
+    this.input.setDeinterlace(fields);
   }
 
   rememberFrame(frame: VideoFrame): Promise<void> {

@@ -43,6 +43,7 @@ import type { EnhancerStats, FrameEnhancer } from './enhancer.ts';
 import { cpuTensor, gpuTensor, type OrtTensor, type Session } from './ort.ts';
 import { FrameInput, FrameOutput, frameTimes, type OutputMode } from './frame-io.ts';
 import { SpynetFlow } from './spynet-flow.ts';
+import type { FieldOrder } from '../shared/deinterlace-rows.ts';
 
 const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
@@ -451,8 +452,8 @@ export class DloralGpuEnhancer implements FrameEnhancer {
     this.input.reset();
   }
 
-  setDeinterlace(on: boolean): void {
-    this.input.setDeinterlace(on);
+  setDeinterlace(fields: FieldOrder | null): void {
+    this.input.setDeinterlace(fields);
   }
 
   rememberFrame(frame: VideoFrame): Promise<void> {

@@ -340,6 +340,7 @@ describe('dloral pipelines (browser, tiny pack)', () => {
     await expectDeinterlacingInside(
       (options) => createDloralEnhancer(pack, options),
       ['webgpu'],
+      'top-first',
       true,
     );
   });

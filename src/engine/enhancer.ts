@@ -1,4 +1,5 @@
 import type { TensorRange } from '../kernels/frame-tensor/frame-tensor.ts';
+import type { FieldOrder } from '../shared/deinterlace-rows.ts';
 
 /**
  * What every enhancement pipeline offers the job: frames in, frames out, at a fixed output size.
@@ -27,10 +28,10 @@ export interface FrameEnhancer {
   reset(): void;
   /**
    * Deinterlace each frame before the model from now on (the rule of shared/deinterlace-rows.ts
-   * on the frame's RGB, on the same backend as the model), or stop. The next frame has no
-   * previous one. Off until called.
+   * on the frame's RGB, on the same backend as the model), keeping the field that comes first,
+   * or stop (null). The next frame has no previous one. Off until called.
    */
-  setDeinterlace(on: boolean): void;
+  setDeinterlace(fields: FieldOrder | null): void;
   /**
    * While deinterlacing: `frame` becomes the previous frame of the next `process`, without
    * being enhanced (a preview decodes the frame before the one it shows for this).

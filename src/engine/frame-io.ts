@@ -15,6 +15,7 @@ import {
   prepareDeinterlace,
   type PreparedDeinterlace,
 } from '../kernels/deinterlace/deinterlace.ts';
+import type { FieldOrder } from '../shared/deinterlace-rows.ts';
 import { UpframeError } from '../shared/errors.ts';
 import { YuvFrameMaker } from './yuv-output.ts';
 
@@ -44,6 +45,7 @@ interface Fields {
   /** Which raw texture the next frame goes into. */
   next: 0 | 1;
   hasPrevious: boolean;
+  bottomFirst: boolean;
 }
 
 /**
@@ -79,12 +81,13 @@ export class FrameInput {
   }
 
   /**
-   * Deinterlace every frame from now on, or stop; either way the next frame has no previous one.
-   * The deinterlacer's textures are made the first time it is turned on and kept.
+   * Deinterlace every frame from now on, keeping the field that comes first, or stop (null);
+   * either way the next frame has no previous one. The deinterlacer's textures are made the
+   * first time it is turned on and kept.
    */
-  setDeinterlace(on: boolean): void {
-    this.deinterlacing = on;
-    if (on && !this.fields) {
+  setDeinterlace(fields: FieldOrder | null): void {
+    this.deinterlacing = fields !== null;
+    if (fields && !this.fields) {
       const raw = [0, 1].map(() =>
         this.device.createTexture({
           size: { width: this.width, height: this.height },
@@ -97,8 +100,15 @@ export class FrameInput {
       ) as [GPUTexture, GPUTexture];
       const pass = (i: 0 | 1) =>
         prepareDeinterlace(this.device, { cur: raw[i], prev: raw[1 - i]!, out: this.texture });
-      this.fields = { raw, passes: [pass(0), pass(1)], next: 0, hasPrevious: false };
+      this.fields = {
+        raw,
+        passes: [pass(0), pass(1)],
+        next: 0,
+        hasPrevious: false,
+        bottomFirst: false,
+      };
     }
+    if (this.fields) this.fields.bottomFirst = fields === 'bottom-first';
     this.reset();
   }
 
@@ -116,7 +126,7 @@ export class FrameInput {
     const i = fields.next;
     await this.copy(frame, fields.raw[i]);
     const encoder = this.device.createCommandEncoder();
-    fields.passes[i].encode(encoder, fields.hasPrevious);
+    fields.passes[i].encode(encoder, fields.hasPrevious, fields.bottomFirst);
     this.device.queue.submit([encoder.finish()]);
     fields.next = i === 0 ? 1 : 0;
     fields.hasPrevious = true;

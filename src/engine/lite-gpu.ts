@@ -35,6 +35,7 @@ import {
 } from './lite-pack.ts';
 import { gpuTensor, type OrtTensor } from './ort.ts';
 import { FrameInput, FrameOutput, frameTimes, type OutputMode } from './frame-io.ts';
+import type { FieldOrder } from '../shared/deinterlace-rows.ts';
 
 const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
@@ -220,8 +221,8 @@ export class LiteGpuEnhancer implements FrameEnhancer {
     this.input.reset();
   }
 
-  setDeinterlace(on: boolean): void {
-    this.input.setDeinterlace(on);
+  setDeinterlace(fields: FieldOrder | null): void {
+    this.input.setDeinterlace(fields);
   }
 
   rememberFrame(frame: VideoFrame): Promise<void> {

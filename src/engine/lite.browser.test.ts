@@ -309,6 +309,7 @@ describe('lite pipelines (browser, models/lite/pack)', () => {
     await expectDeinterlacingInside(
       (options) => createLiteEnhancer(pack, options),
       ['webgpu', 'wasm'],
+      'top-first',
     );
   });
 });

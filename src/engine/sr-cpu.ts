@@ -11,6 +11,7 @@ import type { EnhancerStats, FrameEnhancer, SrModelSpec } from './enhancer.ts';
 import { cpuTensor, tensorData, type Session } from './ort.ts';
 import { TemporalFusionCpu } from './temporal-cfr.ts';
 import { outputPlacement, type TilePlan } from './tiling.ts';
+import type { FieldOrder } from '../shared/deinterlace-rows.ts';
 
 export class SrCpuEnhancer implements FrameEnhancer {
   readonly backend = 'wasm' as const;
@@ -50,8 +51,8 @@ export class SrCpuEnhancer implements FrameEnhancer {
     this.input.reset();
   }
 
-  setDeinterlace(on: boolean): void {
-    this.input.setDeinterlace(on);
+  setDeinterlace(fields: FieldOrder | null): void {
+    this.input.setDeinterlace(fields);
   }
 
   rememberFrame(frame: VideoFrame): Promise<void> {

@@ -22,6 +22,7 @@ import { FrameInput, FrameOutput, frameTimes, type OutputMode } from './frame-io
 import { gpuTensor, type OrtTensor, type Session } from './ort.ts';
 import { TemporalFusionGpu } from './temporal-cfr.ts';
 import { outputPlacement, type TilePlan } from './tiling.ts';
+import type { FieldOrder } from '../shared/deinterlace-rows.ts';
 
 export { outputModeFor, type OutputMode } from './frame-io.ts';
 
@@ -121,8 +122,8 @@ export class SrGpuEnhancer implements FrameEnhancer {
     this.input.reset();
   }
 
-  setDeinterlace(on: boolean): void {
-    this.input.setDeinterlace(on);
+  setDeinterlace(fields: FieldOrder | null): void {
+    this.input.setDeinterlace(fields);
   }
 
   rememberFrame(frame: VideoFrame): Promise<void> {

@@ -278,11 +278,12 @@ describe('sr engine (browser)', () => {
     expect(maxDiff).toBeGreaterThan(0);
   });
 
-  it('deinterlaces inside, on WebGPU and wasm alike, as the CPU rule does beforehand (temporal fusion on)', async () => {
+  it('deinterlaces inside, on WebGPU and wasm alike, as the CPU rule does beforehand (temporal fusion on, bottom field first)', async () => {
     const loaded = await pack('esrgan-slim-x2');
     await expectDeinterlacingInside(
       (options) => createSrEnhancer(loaded, { ...options, temporal: true }),
       ['webgpu', 'wasm'],
+      'bottom-first',
     );
   });
 });

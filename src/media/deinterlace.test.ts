@@ -77,6 +77,31 @@ describe('deinterlacing', () => {
     expect(psnr(run(cur, null), truth, 0, 12)).toBeLessThan(10);
   });
 
+  it('bottom field first: keeps the bottom field and rebuilds the top one at its moment', () => {
+    // frame n of bottom-field-first video: odd rows from field time 2n, even rows from 2n + 1
+    const bff = (n: number) => {
+      const [first, second] = [scene(2 * n), scene(2 * n + 1)];
+      const out = new Uint8Array(W * H);
+      for (let y = 0; y < H; y++)
+        out.set((y % 2 === 1 ? first : second).subarray(y * W, (y + 1) * W), y * W);
+      return out;
+    };
+    const [prev, cur, truth] = [bff(2), bff(3), scene(6)];
+    const out = cur.slice();
+    deinterlaceComponent(cur, prev, out, plane, true);
+    for (let y = 1; y < H; y += 2)
+      expect(out.subarray(y * W, (y + 1) * W)).toEqual(cur.subarray(y * W, (y + 1) * W));
+    const right = psnr(out, truth);
+    // taken as top field first, the same frames come out further from the truth
+    const wrong = psnr(run(cur, prev), truth);
+    expect(right).toBeGreaterThan(psnr(cur, truth) + 6);
+    expect(right).toBeGreaterThan(wrong + 3);
+    // the first row has no row above: it is rebuilt from the row below alone
+    const first = cur.slice();
+    deinterlaceComponent(cur, null, first, plane, true);
+    expect(first.subarray(0, W)).toEqual(cur.subarray(W, 2 * W));
+  });
+
   it('a still picture comes out exactly as it went in', () => {
     const still = interlaced(0).map((v, i) => (i % W < 12 ? v : 100 + (i % 7)));
     expect(run(still, still)).toEqual(still);

@@ -3,21 +3,27 @@
  * timestamp stay), for video whose frames hold two fields from different moments (1080i
  * camcorders, SD television). Without it the combs on moving edges are enhanced as detail.
  *
- * The top field's lines are kept. Each bottom-field line is rebuilt at the top field's moment
- * the way yadif does it, with the previous frame only (no look-ahead, so no added latency):
- *  - a temporal prediction, the mean of that line in the previous and the current frame (for
- *    top-field-first video those two fields lie half a field period before and after the top
- *    field, so in a still picture it is the line itself, at full vertical resolution);
+ * The first field's lines are kept (the top field's, or the bottom field's when the stream says
+ * it comes first: h264-field-order.ts). Each line of the other field is rebuilt at the first
+ * field's moment the way yadif does it, with the previous frame only (no look-ahead, so no added
+ * latency):
+ *  - a temporal prediction, the mean of that line in the previous and the current frame (those
+ *    two fields lie half a field period before and after the first field, so in a still picture
+ *    it is the line itself, at full vertical resolution);
  *  - a spatial prediction from the lines above and below, along the edge direction (of -1, 0,
  *    +1 pixels) whose three-pixel neighbourhoods agree best;
  *  - the spatial prediction clamped to the temporal one plus or minus how much the picture moved
  *    there (the field's own change and its neighbours'): where nothing moved the line is the
  *    woven one, where things moved it is interpolated.
  * The first frame (and the first after `reset`) has no previous frame: spatial only.
- * Bottom-field-first video degrades gracefully (the temporal prediction is then a field off, so
- * moving areas take the spatial prediction, still areas stay whole).
+ * Video whose field order is taken wrongly degrades gracefully (the temporal prediction is then a
+ * field off, so moving areas take the spatial prediction, still areas stay whole).
  */
-import { deinterlaceComponent, type ComponentLayout } from '../shared/deinterlace-rows.ts';
+import {
+  deinterlaceComponent,
+  type ComponentLayout,
+  type FieldOrder,
+} from '../shared/deinterlace-rows.ts';
 
 export { deinterlaceComponent, type ComponentLayout };
 
@@ -80,6 +86,9 @@ export function componentsOf(
  * and the caller closes it. Formats of more than 8 bits pass through as a copy of the frame.
  */
 export class Deinterlacer {
+  /** `fields`: which field comes first (and is kept); top first unless the stream says. */
+  constructor(readonly fields: FieldOrder = 'top-first') {}
+
   private cur: Uint8Array<ArrayBuffer> | null = null;
   private prev: Uint8Array<ArrayBuffer> | null = null;
   private out: Uint8Array<ArrayBuffer> | null = null;
@@ -110,7 +119,8 @@ export class Deinterlacer {
     if (!components) return frame.clone();
     this.out.set(this.cur);
     for (const c of components) {
-      deinterlaceComponent(this.cur, this.hasPrevious ? this.prev : null, this.out, c);
+      const prev = this.hasPrevious ? this.prev : null;
+      deinterlaceComponent(this.cur, prev, this.out, c, this.fields === 'bottom-first');
     }
     const result = new VideoFrame(this.out, {
       format,

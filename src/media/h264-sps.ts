@@ -65,7 +65,7 @@ export function parseSpsColour(nal: Uint8Array): StreamColour {
   return readSps(nal).colour;
 }
 
-interface SpsFacts {
+export interface SpsFacts {
   readonly colour: StreamColour;
   readonly sar: SampleAspect;
   /** frame_mbs_only_flag 0: the stream may hold fields. */
@@ -73,15 +73,31 @@ interface SpsFacts {
   /** The picture size after cropping (7.4.2.1.1), in luma samples. */
   readonly width: number;
   readonly height: number;
+  /** What a slice header needs to be read (7.3.3). */
+  readonly slices: SliceSyntax;
 }
 
-function readSps(nal: Uint8Array): SpsFacts {
+/** The SPS fields that shape a slice header. */
+export interface SliceSyntax {
+  readonly id: number;
+  readonly separatePlanes: boolean;
+  readonly log2MaxFrameNum: number;
+  readonly pocType: number;
+  readonly log2MaxPocLsb: number;
+  /** frame_mbs_only_flag 0. */
+  readonly fields: boolean;
+  /** Null when the SPS has no VUI or it ends early. */
+  readonly picTiming: PicTimingSyntax | null;
+}
+
+/** Reads one SPS NAL unit (from its header byte); throws a RangeError when it is not one. */
+export function readSps(nal: Uint8Array): SpsFacts {
   if (nal.length < 4 || (nal[0]! & 0x1f) !== 7) throw new RangeError('not an SPS NAL unit');
   const r = new Bits(nalToRbsp(nal.subarray(1)));
   const profile = r.u(8);
   r.u(8); // constraint flags + reserved
   r.u(8); // level_idc
-  r.ue(); // seq_parameter_set_id
+  const id = r.ue(); // seq_parameter_set_id
   let chromaFormat = 1; // 4:2:0 unless a High profile says otherwise
   let separatePlanes = false;
   if (HIGH_PROFILES.has(profile)) {
@@ -98,10 +114,11 @@ function readSps(nal: Uint8Array): SpsFacts {
       }
     }
   }
-  r.ue(); // log2_max_frame_num_minus4
+  const log2MaxFrameNum = r.ue() + 4;
   const pocType = r.ue();
+  let log2MaxPocLsb = 0;
   if (pocType === 0) {
-    r.ue(); // log2_max_pic_order_cnt_lsb_minus4
+    log2MaxPocLsb = r.ue() + 4;
   } else if (pocType === 1) {
     r.u(1); // delta_pic_order_always_zero_flag
     r.se(); // offset_for_non_ref_pic
@@ -129,8 +146,17 @@ function readSps(nal: Uint8Array): SpsFacts {
     width -= unitX * (left + right);
     height -= unitY * (top + bottom);
   }
+  const slices = {
+    id,
+    separatePlanes,
+    log2MaxFrameNum,
+    pocType,
+    log2MaxPocLsb,
+    fields,
+    picTiming: null,
+  };
   const size = { fields, width, height };
-  if (!r.u(1)) return { colour: UNSAID, sar: null, ...size }; // vui_parameters_present_flag
+  if (!r.u(1)) return { colour: UNSAID, sar: null, ...size, slices }; // vui_parameters_present_flag
   let sar: SampleAspect = null;
   if (r.u(1)) {
     // aspect_ratio_info_present_flag
@@ -144,18 +170,64 @@ function readSps(nal: Uint8Array): SpsFacts {
     }
   }
   if (r.u(1)) r.u(1); // overscan_info_present_flag, overscan_appropriate_flag
-  if (!r.u(1)) return { colour: UNSAID, sar, ...size }; // video_signal_type_present_flag
-  r.u(3); // video_format
-  const fullRange = r.u(1) === 1;
-  if (!r.u(1)) return { colour: { ...UNSAID, fullRange }, sar, ...size };
-  const colour = {
-    fullRange,
-    described: true,
-    primaries: r.u(8),
-    transfer: r.u(8),
-    matrix: r.u(8),
-  };
-  return { colour, sar, ...size };
+  let colour: StreamColour = UNSAID;
+  if (r.u(1)) {
+    // video_signal_type_present_flag
+    r.u(3); // video_format
+    const fullRange = r.u(1) === 1;
+    colour = r.u(1)
+      ? { fullRange, described: true, primaries: r.u(8), transfer: r.u(8), matrix: r.u(8) }
+      : { ...UNSAID, fullRange };
+  }
+  let picTiming: PicTimingSyntax | null = null;
+  try {
+    picTiming = readPicTimingSyntax(r);
+  } catch {
+    // a VUI that ends early still said its colour and pixel shape
+  }
+  return { colour, sar, ...size, slices: { ...slices, picTiming } };
+}
+
+/** How a picture timing SEI is laid out (D.1.3), from the rest of the VUI (E.1.1). */
+export interface PicTimingSyntax {
+  /** Bits of cpb_removal_delay and dpb_output_delay before pic_struct (0 without HRD). */
+  readonly delayBits: number;
+  /** pic_struct_present_flag: the SEI says how the picture is shown (fields, and their order). */
+  readonly picStruct: boolean;
+}
+
+function readPicTimingSyntax(r: Bits): PicTimingSyntax {
+  if (r.u(1)) {
+    // chroma_loc_info_present_flag
+    r.ue();
+    r.ue();
+  }
+  if (r.u(1)) {
+    // timing_info_present_flag: num_units_in_tick, time_scale, fixed_frame_rate_flag
+    r.u(32);
+    r.u(32);
+    r.u(1);
+  }
+  let delayBits = 0;
+  let hrd = false;
+  for (let k = 0; k < 2; k++) {
+    // nal_hrd_parameters_present_flag, vcl_hrd_parameters_present_flag
+    if (!r.u(1)) continue;
+    hrd = true;
+    const cpbs = r.ue() + 1;
+    r.u(8); // bit_rate_scale, cpb_size_scale
+    for (let i = 0; i < cpbs; i++) {
+      r.ue(); // bit_rate_value_minus1
+      r.ue(); // cpb_size_value_minus1
+      r.u(1); // cbr_flag
+    }
+    r.u(5); // initial_cpb_removal_delay_length_minus1
+    // (both HRDs give the same lengths when both are present)
+    delayBits = r.u(5) + 1 + r.u(5) + 1; // cpb_removal_delay and dpb_output_delay lengths
+    r.u(5); // time_offset_length
+  }
+  if (hrd) r.u(1); // low_delay_hrd_flag
+  return { delayBits, picStruct: r.u(1) === 1 };
 }
 
 /**

@@ -10,6 +10,7 @@ export {
 export { FileStreamTarget, MemoryTarget, OpfsTarget, type OutputTarget } from './targets.ts';
 export { openInput } from './input.ts';
 export { Deinterlacer } from './deinterlace.ts';
+export type { FieldOrder } from './h264-field-order.ts';
 export { mayHoldFields } from './h264-sps.ts';
 export {
   assembleParts,

@@ -15,7 +15,14 @@ import {
 import { UpframeError } from '../shared/errors.ts';
 import { formatPartOf } from '../shared/format.ts';
 import { audioCodecName, muxAudioCodec, videoCodecName } from './codecs.ts';
-import { annexBSps, avcCAspect, INTERLACED_NOTE, mayBeInterlaced } from './h264-sps.ts';
+import { fieldOrderFacts } from './h264-field-order.ts';
+import {
+  annexBSps,
+  avcCAspect,
+  avcCFieldCoded,
+  INTERLACED_NOTE,
+  mayBeInterlaced,
+} from './h264-sps.ts';
 import { pixelAspect, pixelAspectOfShownSize } from './pixel-aspect.ts';
 import { decodeColorSpace } from './decode-colour.ts';
 import { salvageCutCluster } from './mkv-salvage.ts';
@@ -218,13 +225,13 @@ async function videoInfo(
   // Annex B H.264: mediabunny 1.61 sizes it from the SPS without frame_mbs_only_flag, so
   // interlaced video (1080i camcorders, SD television) came out half its height. The SPS
   // says the size, the pixel aspect and whether there are fields.
-  const annexB =
-    /^avc[13]/.test(codec) && !config?.description
-      ? await new EncodedPacketSink(track)
-          .getFirstPacket()
-          .then((first) => (first ? annexBSps(first.data) : null))
-          .catch(() => null)
+  // Interlaced H.264 also says which field comes first in its first slice header.
+  const avcC = /^avc[13]/.test(codec) && config?.description ? bytesOf(config.description) : null;
+  const firstAvc =
+    /^avc[13]/.test(codec) && (!avcC || avcCFieldCoded(avcC))
+      ? await new EncodedPacketSink(track).getFirstPacket().catch(() => null)
       : null;
+  const annexB = firstAvc && !avcC ? annexBSps(firstAvc.data) : null;
   if (annexB && annexB.width > 0 && annexB.height > 0) {
     [width, height] = [annexB.width, annexB.height];
     if (config) {
@@ -280,6 +287,7 @@ async function videoInfo(
     rotation: await track.getRotation(),
     colorSpace,
     packets: await packetTable(track),
+    ...fieldOrderFacts(codec, avcC, firstAvc?.data),
   };
   return { info, fields: annexB?.fields ?? false };
 }

@@ -21,7 +21,8 @@ import {
   videoCodecName,
 } from './codecs.ts';
 import { decodeColorSpace } from './decode-colour.ts';
-import { avcCAspect, INTERLACED_NOTE, mayBeInterlaced } from './h264-sps.ts';
+import { fieldOrderFacts } from './h264-field-order.ts';
+import { avcCAspect, avcCFieldCoded, INTERLACED_NOTE, mayBeInterlaced } from './h264-sps.ts';
 import { pixelAspect } from './pixel-aspect.ts';
 import {
   compactConstantSampleSizes,
@@ -131,10 +132,17 @@ export class Mp4Input implements MediaInput {
     if (vt && box) configs.set(vt.id, await readBoxPayload(blob, box));
     // VP9 may say its colour only in its key frames' headers (vpcC unspecified or absent): the
     // start of the first frame holds it (decode-colour.ts).
+    // Interlaced H.264 says which field comes first in its first slice header, after the SEI
+    // units an encoder may put first (x264's settings take some hundred bytes).
     let keyFrame: Uint8Array | undefined;
-    const first = vt?.codec.startsWith('vp09') ? file.getTrackSamplesInfo(vt.id)[0] : undefined;
+    const avcFields =
+      vt && /^avc[13]/.test(vt.codec) && avcCFieldCoded(configs.get(vt.id) ?? new Uint8Array(0));
+    const first =
+      vt && (vt.codec.startsWith('vp09') || avcFields)
+        ? file.getTrackSamplesInfo(vt.id)[0]
+        : undefined;
     if (first && first.offset + first.size <= blob.size) {
-      const head = Math.min(first.size, 64);
+      const head = Math.min(first.size, avcFields ? 16384 : 64);
       keyFrame = new Uint8Array(await blob.slice(first.offset, first.offset + head).arrayBuffer());
     }
     // PCM audio (the first audio track, or the first sound track mp4box could not read): its
@@ -298,6 +306,7 @@ export class Mp4Input implements MediaInput {
       rotation: rotationFromMatrix(Array.from(track.matrix as ArrayLike<number>)),
       colorSpace,
       packets: table.packets,
+      ...fieldOrderFacts(track.codec, description ?? null, keyFrame),
     };
   }
 

@@ -63,6 +63,7 @@ export async function probe(file: Blob, options: ProbeOptions = {}): Promise<Sou
         averageFps: timing.averageFps,
         variableFrameRate: timing.variableFrameRate,
         interlaced: mayHoldFields(input),
+        fieldOrder: mayHoldFields(input) ? (video.fieldOrder ?? 'top-first') : null,
       },
       audio: audio
         ? {

@@ -5,6 +5,7 @@
 
 import type { MuxAudioCodec } from './codecs.ts';
 import type { PacketTable } from './packet-table.ts';
+import type { FieldOrder } from '../shared/deinterlace-rows.ts';
 
 export type ContainerKind = 'mp4' | 'mov' | 'webm' | 'mkv' | 'mpegts';
 
@@ -48,6 +49,11 @@ export interface VideoTrackInfo {
   readonly colorSpace: VideoColorSpaceInit | null;
   /** Every packet in decode order (typed arrays: hours of video stay a few MiB). */
   readonly packets: PacketTable;
+  /**
+   * Interlaced H.264 whose first picture says its bottom field comes first (h264-field-order.ts);
+   * absent for top field first, for progressive video and when the stream does not say.
+   */
+  readonly fieldOrder?: 'bottom-first';
 }
 
 export interface AudioTrackInfo {
@@ -87,6 +93,8 @@ export interface SourceSummary {
     readonly variableFrameRate: boolean;
     /** H.264 that may hold fields (SPS frame_mbs_only_flag 0): deinterlaced unless turned off. */
     readonly interlaced: boolean;
+    /** Which of its fields comes first (h264-field-order.ts; top when the stream does not say). */
+    readonly fieldOrder: FieldOrder | null;
   };
   readonly audio: {
     readonly codec: string;

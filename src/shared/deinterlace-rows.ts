@@ -5,6 +5,9 @@
  * the GPU (kernels/deinterlace). See media/deinterlace.ts for what the rule does and why.
  */
 
+/** Which field of each interlaced frame comes first (is the earlier moment, and is kept). */
+export type FieldOrder = 'top-first' | 'bottom-first';
+
 /** One colour component of a frame buffer: where its samples are. */
 export interface ComponentLayout {
   readonly offset: number;
@@ -18,24 +21,28 @@ export interface ComponentLayout {
 }
 
 /**
- * Rebuilds the bottom-field rows (odd rows) of one component of `cur` into `out`, which must
- * already hold `cur` (the kept rows are not written). `prev` is the previous frame's buffer with
- * the same layout, or null for spatial interpolation only.
+ * Rebuilds the rows of the field that comes second, of one component of `cur`, into `out`, which
+ * must already hold `cur` (the kept rows are not written): the odd rows of top-field-first
+ * video, the even rows of bottom-field-first video (`bottomFirst`), which keeps its bottom field.
+ * `prev` is the previous frame's buffer with the same layout, or null for spatial interpolation
+ * only.
  */
 export function deinterlaceComponent(
   cur: Uint8Array,
   prev: Uint8Array | null,
   out: Uint8Array,
   c: ComponentLayout,
+  bottomFirst = false,
 ): void {
   const { offset, stride, step, width, height } = c;
+  if (height < 2) return;
   const last = width - 1;
   // byte offset of sample k in a row, clamped to the row (the edge pixels repeat)
   const at = (k: number) => (k < 0 ? 0 : k > last ? last : k) * step;
-  for (let y = 1; y < height; y += 2) {
+  for (let y = bottomFirst ? 0 : 1; y < height; y += 2) {
     const row = offset + y * stride;
-    const up = row - stride;
-    // the last row of an even-height picture has no row below: it mirrors the one above
+    // a first or last row with no row beyond it mirrors its one neighbour
+    const up = y > 0 ? row - stride : row + stride;
     const down = y + 1 < height ? row + stride : up;
     for (let x = 0; x < width; x++) {
       // spatial: along the direction (0 first, then -1, +1) whose neighbourhoods above and
@@ -90,9 +97,11 @@ export function deinterlaceRgba(
   out: Uint8Array,
   width: number,
   height: number,
+  bottomFirst = false,
 ): void {
   out.set(cur.subarray(0, width * height * 4));
   for (let k = 0; k < 3; k++) {
-    deinterlaceComponent(cur, prev, out, { offset: k, stride: width * 4, step: 4, width, height });
+    const c = { offset: k, stride: width * 4, step: 4, width, height };
+    deinterlaceComponent(cur, prev, out, c, bottomFirst);
   }
 }

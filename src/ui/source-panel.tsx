@@ -66,7 +66,11 @@ export function SourcePanel() {
               <dd data-testid="source-video">
                 {v.codecName} {v.displayWidth}×{v.displayHeight}
                 {v.rotation ? ` (rotated ${v.rotation}°)` : ''}
-                {v.interlaced ? ', interlaced' : ''}
+                {v.interlaced
+                  ? v.fieldOrder === 'bottom-first'
+                    ? ', interlaced, bottom field first'
+                    : ', interlaced'
+                  : ''}
               </dd>
               <dt>Frames</dt>
               <dd data-testid="source-frames">

@@ -1,17 +1,22 @@
 /** What the job does to each decoded frame before it is encoded, in the render and the preview. */
 import type { FrameEnhancer } from '../engine/enhancer.ts';
-import { Deinterlacer, mayHoldFields } from '../media/index.ts';
+import { Deinterlacer, mayHoldFields, type FieldOrder } from '../media/index.ts';
 import type { JobSettings } from './settings.ts';
 
 /**
- * Whether the job deinterlaces: by default (null) when the video may hold fields (interlaced
- * H.264), always when true, never when false.
+ * Whether the job deinterlaces, by keeping which field: by default (null) when the video may hold
+ * fields (interlaced H.264), always when true, never (null) when false. The field kept is the
+ * one that comes first: the bottom one when the stream says so, else the top one.
  */
 export function deinterlaces(
   settings: JobSettings,
-  input: { readonly warnings: readonly string[] },
-): boolean {
-  return settings.deinterlace ?? mayHoldFields(input);
+  input: {
+    readonly warnings: readonly string[];
+    readonly video: { readonly fieldOrder?: FieldOrder } | null;
+  },
+): FieldOrder | null {
+  if (!(settings.deinterlace ?? mayHoldFields(input))) return null;
+  return input.video?.fieldOrder ?? 'top-first';
 }
 
 /**
@@ -20,9 +25,12 @@ export function deinterlaces(
  * it is told so, and there is no separate deinterlacer. Without one (a plain transcode), the
  * decoded frames go through the CPU deinterlacer, which works on their YUV planes.
  */
-export function deinterlacerFor(on: boolean, enhancer: FrameEnhancer | null): Deinterlacer | null {
-  enhancer?.setDeinterlace(on);
-  return on && !enhancer ? new Deinterlacer() : null;
+export function deinterlacerFor(
+  fields: FieldOrder | null,
+  enhancer: FrameEnhancer | null,
+): Deinterlacer | null {
+  enhancer?.setDeinterlace(fields);
+  return fields && !enhancer ? new Deinterlacer(fields) : null;
 }
 
 /**

@@ -61,12 +61,15 @@ function differing(a: Uint8Array, b: Uint8Array): number {
 }
 
 describe('deinterlace kernel', () => {
-  for (const [w, h] of [
-    [45, 30],
-    [33, 19],
-    [3, 6],
+  for (const [w, h, fields] of [
+    [45, 30, 'top-first'],
+    [33, 19, 'top-first'],
+    [3, 6, 'top-first'],
+    [45, 30, 'bottom-first'],
+    [33, 19, 'bottom-first'],
   ] as const) {
-    it(`matches the CPU rule bit for bit on ${w}x${h}, with and without a previous frame`, async () => {
+    it(`matches the CPU rule bit for bit on ${w}x${h}, ${fields}, with and without a previous frame`, async () => {
+      const bottomFirst = fields === 'bottom-first';
       const device = await testDevice();
       const prevData = wovenFrame(w, h, 1, 11);
       const curData = wovenFrame(w, h, 2, 12);
@@ -78,11 +81,11 @@ describe('deinterlace kernel', () => {
         const results: Uint8Array[] = [];
         for (const hasPrevious of [false, true]) {
           const encoder = device.createCommandEncoder();
-          pass.encode(encoder, hasPrevious);
+          pass.encode(encoder, hasPrevious, bottomFirst);
           device.queue.submit([encoder.finish()]);
           const gpu = await readTextureRgba8(device, out);
           const cpu = new Uint8Array(w * h * 4);
-          deinterlaceRgba(curData, hasPrevious ? prevData : null, cpu, w, h);
+          deinterlaceRgba(curData, hasPrevious ? prevData : null, cpu, w, h, bottomFirst);
           expect(differing(gpu, cpu)).toBe(0);
           results.push(gpu);
         }

@@ -25,8 +25,11 @@ export interface DeinterlaceTextures {
  * next submit).
  */
 export interface PreparedDeinterlace {
-  /** `hasPrevious` false: the first frame of a clip, interpolated from its own rows only. */
-  encode(encoder: GPUCommandEncoder, hasPrevious: boolean): void;
+  /**
+   * `hasPrevious` false: the first frame of a clip, interpolated from its own rows only.
+   * `bottomFirst`: the bottom field comes first (its rows are kept, the top field's rebuilt).
+   */
+  encode(encoder: GPUCommandEncoder, hasPrevious: boolean, bottomFirst?: boolean): void;
   destroy(): void;
 }
 
@@ -56,15 +59,16 @@ export function prepareDeinterlace(
     ],
   });
   const params = new Uint32Array([width, height, 0, 0]);
-  let written = -1;
+  let written = '';
   return {
-    encode(encoder, hasPrevious) {
-      const flag = hasPrevious ? 1 : 0;
+    encode(encoder, hasPrevious, bottomFirst = false) {
+      params[2] = hasPrevious ? 1 : 0;
+      params[3] = bottomFirst ? 1 : 0;
       // a queue write lands before any command buffer submitted after it
-      if (flag !== written) {
-        params[2] = flag;
+      const flags = `${params[2]}${params[3]}`;
+      if (flags !== written) {
         device.queue.writeBuffer(uniform, 0, params);
-        written = flag;
+        written = flags;
       }
       const pass = encoder.beginComputePass({ label: 'deinterlace' });
       pass.setPipeline(pipeline);

@@ -1,9 +1,10 @@
 // deinterlace: the rule of shared/deinterlace-rows.ts on the RGB of an rgba8unorm frame, one
-// frame out for each frame in. Even rows (the top field) are copied. Each odd row is rebuilt:
+// frame out for each frame in. The first field's rows are copied (even rows when the top field
+// comes first, odd rows when the bottom field does); each row of the other field is rebuilt:
 //  - spatial: the mean of the rows above and below along the direction d (0, then -1, then +1:
 //    the first of equal scores wins) whose three-pixel neighbourhoods above (x + d - 1 .. + 1)
-//    and below (x - d - 1 .. + 1) differ least; columns clamp to the row, and the last row of an
-//    even-height frame has no row below, so it takes the row above for both;
+//    and below (x - d - 1 .. + 1) differ least; columns clamp to the row, and a first or last
+//    row with no row beyond it takes its one neighbour for both;
 //  - temporal: the mean of this row in the previous and the current frame;
 //  - moved: max(|now - before| / 2, (|above now - above before| + |below now - below before|) / 2);
 //  - result: spatial clamped to temporal +- moved (no previous frame: spatial).
@@ -20,7 +21,8 @@ struct Params {
   height: u32,
   // 0: the first frame (or the first after a reset): spatial only
   has_previous: u32,
-  _pad: u32,
+  // 1: the bottom field comes first (its odd rows are kept)
+  bottom_first: u32,
 }
 
 @group(0) @binding(0) var cur: texture_2d<f32>;
@@ -41,11 +43,11 @@ fn deinterlace(@builtin(global_invocation_id) id: vec3<u32>) {
   let x = i32(id.x);
   let y = i32(id.y);
   let here = textureLoad(cur, vec2<i32>(x, y), 0);
-  if ((id.y & 1u) == 0u) {
+  if ((id.y & 1u) == params.bottom_first || params.height < 2u) {
     textureStore(dst, vec2<i32>(x, y), here);
     return;
   }
-  let up = y - 1;
+  let up = select(y + 1, y - 1, y > 0);
   let down = select(up, y + 1, id.y + 1u < params.height);
 
   var best = vec3<i32>(1 << 20);
