@@ -11,7 +11,6 @@ import { randomBytes } from '../shared/random.ts';
 import { UpframeError } from '../shared/errors.ts';
 import { createDloralCpuCore } from './dloral-cpu.ts';
 import { createDloralEnhancer, type DloralOptions } from './dloral-create.ts';
-import { expectDeinterlacingInside } from '../../test/deinterlace-inside.ts';
 import { planDloralMemory, type DloralTileOverrides } from './dloral-pack.ts';
 import { loadPack, type LoadedPack } from './packs.ts';
 import { outputModeFor } from './sr-gpu.ts';
@@ -333,15 +332,5 @@ describe('dloral pipelines (browser, tiny pack)', () => {
     const dx0 = maxAbs(withFlow.out[2]!.x0, without.out[2]!.x0);
     console.log(`frame 2 x0 (CPU): SpyNet vs LK flow max |d| ${dx0.toFixed(4)}`);
     expect(dx0).toBeGreaterThan(1e-2);
-  });
-
-  it('deinterlaces inside on WebGPU as the CPU rule does beforehand (its wasm input is shared with Upframe-lite)', async () => {
-    const pack = await spynetPack();
-    await expectDeinterlacingInside(
-      (options) => createDloralEnhancer(pack, options),
-      ['webgpu'],
-      'top-first',
-      true,
-    );
   });
 });

@@ -5,7 +5,7 @@
  * held in page memory).
  */
 import { toErrorInfo, type ErrorInfo } from '../shared/errors.ts';
-import { jobWorker } from '../worker/client.ts';
+import { jobWorker, probeSource } from '../worker/client.ts';
 import type { GpuStatus, JobResult, WorkerEvent } from '../worker/protocol.ts';
 import type { JobSettings } from '../worker/settings.ts';
 import type { VideoCodecChoice } from '../media/index.ts';
@@ -84,9 +84,9 @@ async function enhance(settings: JobSettings, fileName: string): Promise<Harness
 async function fitScale(codec: VideoCodecChoice): ReturnType<HarnessApi['fitScale']> {
   const file = (document.getElementById('input') as HTMLInputElement | null)?.files?.[0];
   if (!file) return null;
-  const client = jobWorker();
-  const summary = await client.call('source.probe', { file });
+  const summary = await probeSource(file);
   if (!summary.decodable) return null;
+  const client = jobWorker();
   const { width, height, averageFps } = summary.video;
   const fps = averageFps > 0 ? averageFps : 30;
   const { scale } = await client.call('encode.scale', {

@@ -4,7 +4,7 @@
  * these only post requests and fold replies and events into the store.
  */
 import { toErrorInfo, UpframeError, type ErrorInfo } from '../shared/errors.ts';
-import { jobWorker, subscribeJobWorker } from '../worker/client.ts';
+import { jobWorker, probeSource, subscribeJobWorker } from '../worker/client.ts';
 import {
   preferredBackend,
   type JobOutput,
@@ -145,7 +145,7 @@ export async function openSource(
   }
   updateSlice('source', { file, handle, summary: null, probing: true, error: null });
   try {
-    const summary = await jobWorker().call('source.probe', { file });
+    const summary = await probeSource(file);
     if (useStore.getState().source.file !== file) return;
     updateSlice('source', { summary, probing: false });
     if (!summary.decodable) {

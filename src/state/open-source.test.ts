@@ -5,13 +5,12 @@ import { resetStore, updateSlice, useStore } from './store.ts';
 
 // A worker whose probe fails, as it does for a file no reader takes.
 vi.mock('../worker/client.ts', () => ({
+  probeSource: () =>
+    Promise.reject(
+      new UpframeError('UNSUPPORTED_CONTAINER', 'This is not a video file Upframe can open.'),
+    ),
   jobWorker: () => ({
-    call: (method: string) =>
-      Promise.reject(
-        method === 'source.probe'
-          ? new UpframeError('UNSUPPORTED_CONTAINER', 'This is not a video file Upframe can open.')
-          : new Error(`unexpected call ${method}`),
-      ),
+    call: (method: string) => Promise.reject(new Error(`unexpected call ${method}`)),
   }),
   subscribeJobWorker: () => undefined,
 }));

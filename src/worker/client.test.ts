@@ -1,14 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { UpframeError } from '../shared/errors.ts';
-import { WorkerClient, type WorkerLike } from './client.ts';
-import type { FromWorker, ToWorker, WorkerEvent } from './protocol.ts';
+import { probeSource, WorkerClient, type WorkerLike } from './client.ts';
+import type { FromWorker, SourceSummary, ToWorker, WorkerEvent } from './protocol.ts';
 
 /** An in-memory worker that answers like host.ts does, so the client's routing is tested. */
-function fakeWorker(answer: (msg: ToWorker) => FromWorker[]): WorkerLike & { sent: ToWorker[] } {
+function fakeWorker(
+  answer: (msg: ToWorker) => FromWorker[],
+): WorkerLike & { sent: ToWorker[]; deliver(message: FromWorker): void } {
   let onMessage: ((event: MessageEvent<FromWorker>) => void) | undefined;
   const sent: ToWorker[] = [];
   return {
     sent,
+    /** A message from the worker at a time of the test's choosing. */
+    deliver(message: FromWorker) {
+      onMessage?.({ data: message } as MessageEvent<FromWorker>);
+    },
     postMessage(message: ToWorker) {
       sent.push(message);
       queueMicrotask(() => {
@@ -82,5 +88,49 @@ describe('WorkerClient', () => {
     off();
     await client.call('ping', { echo: '' });
     expect(seen).toEqual([event]);
+  });
+});
+
+describe('probeSource', () => {
+  const watch = { pingMs: 10, silenceMs: 80 };
+  const file = new File([new Uint8Array(16)], 'clip.mp4');
+  const summary = { container: 'mp4' } as unknown as SourceSummary;
+
+  /** A probe worker that answers pings as they come (or not) and the probe after `probeAfterMs`. */
+  function probeWorker(opts: { pings: boolean; probeAfterMs: number | null }) {
+    let terminated = false;
+    const worker = fakeWorker((m) => {
+      if (m.type === 'ping') {
+        return opts.pings
+          ? [{ kind: 'reply', id: m.id, ok: true, out: { echo: 'probe', at: 0 } }]
+          : [];
+      }
+      if (opts.probeAfterMs !== null) {
+        setTimeout(() => {
+          if (!terminated) worker.deliver({ kind: 'reply', id: m.id, ok: true, out: summary });
+        }, opts.probeAfterMs);
+      }
+      return [];
+    });
+    worker.terminate = () => {
+      terminated = true;
+    };
+    return { client: new WorkerClient(worker), terminated: () => terminated };
+  }
+
+  it('waits for a long read as long as the worker answers its pings', async () => {
+    // the read takes three times the silence limit
+    const w = probeWorker({ pings: true, probeAfterMs: 3 * watch.silenceMs });
+    await expect(probeSource(file, watch, () => w.client)).resolves.toBe(summary);
+    expect(w.terminated()).toBe(false);
+  });
+
+  it('stops a worker that stops answering and says so, with the file named', async () => {
+    const w = probeWorker({ pings: false, probeAfterMs: null });
+    const err = await probeSource(file, watch, () => w.client).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UpframeError);
+    expect((err as UpframeError).code).toBe('CORRUPT_INPUT');
+    expect((err as UpframeError).message).toContain('Upframe stopped reading "clip.mp4"');
+    expect(w.terminated()).toBe(true);
   });
 });

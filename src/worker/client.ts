@@ -2,9 +2,10 @@
  * The page side of the worker protocol: `call(type, input)` returns a typed promise; events
  * (progress, preview) go to subscribers.
  */
-import { fromErrorInfo, type ErrorInfo } from '../shared/errors.ts';
+import { fromErrorInfo, UpframeError, type ErrorInfo } from '../shared/errors.ts';
 import type {
   FromWorker,
+  SourceSummary,
   RequestInput,
   RequestOutput,
   RequestType,
@@ -110,4 +111,70 @@ export function jobWorker(): WorkerClient {
 export function subscribeJobWorker(listener: (event: WorkerEvent) => void): void {
   pageListeners.add(listener);
   shared?.subscribe(listener);
+}
+
+let probing: WorkerClient | undefined;
+
+/** The page's probe worker (probe-host.ts), started on first use and after a stuck probe. */
+function probeWorker(): WorkerClient {
+  probing ??= new WorkerClient(
+    new Worker(new URL('./probe-host.ts', import.meta.url), {
+      type: 'module',
+      name: 'upframe-probe',
+    }),
+  );
+  return probing;
+}
+
+/** How a probe is watched: a ping every `pingMs`; no answer for `silenceMs` means stuck. */
+export interface ProbeWatch {
+  readonly pingMs: number;
+  readonly silenceMs: number;
+}
+
+const PROBE_WATCH: ProbeWatch = { pingMs: 2_000, silenceMs: 20_000 };
+
+/**
+ * What a clip holds, read in the probe worker. Reading may take long (a Matroska file without an
+ * index is walked cluster by cluster) but the worker keeps answering pings while it reads; one
+ * that stops answering is stuck in a loop: it is stopped (a new one starts for the next clip,
+ * and no render is touched) and the probe fails with CORRUPT_INPUT.
+ */
+export function probeSource(
+  file: File,
+  watch: ProbeWatch = PROBE_WATCH,
+  worker: () => WorkerClient = probeWorker,
+): Promise<SourceSummary> {
+  const client = worker();
+  return new Promise<SourceSummary>((resolve, reject) => {
+    let heard = Date.now();
+    const timer = setInterval(() => {
+      if (Date.now() - heard > watch.silenceMs) {
+        clearInterval(timer);
+        reject(
+          new UpframeError(
+            'CORRUPT_INPUT',
+            `Upframe stopped reading "${file.name}": it made no progress for ${Math.round(watch.silenceMs / 1000)} s. The file may be damaged; if it plays elsewhere, please report it.`,
+          ),
+        );
+        if (probing === client) probing = undefined;
+        client.terminate();
+        return;
+      }
+      client.call('ping', { echo: 'probe' }).then(
+        () => (heard = Date.now()),
+        () => undefined,
+      );
+    }, watch.pingMs);
+    client.call('source.probe', { file }).then(
+      (summary) => {
+        clearInterval(timer);
+        resolve(summary);
+      },
+      (err: unknown) => {
+        clearInterval(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
 }

@@ -5,30 +5,23 @@
  */
 import { loadBuiltinIndex } from '../engine/packs.ts';
 import { peekSharedGpu, sharedGpu } from '../gpu/device.ts';
-import { canEncode, probe } from '../media/index.ts';
+import { canEncode } from '../media/index.ts';
 import { toErrorInfo } from '../shared/errors.ts';
 import { controlJob, previewFrame, resumeJob, runJob, saveRender, type JobOutcome } from './job.ts';
 import { deleteRender, listRenders } from './render-store.ts';
-import type {
-  FromWorker,
-  RequestInput,
-  RequestOutput,
-  RequestType,
-  ToWorker,
-  WorkerEvent,
-} from './protocol.ts';
+import type { RequestOutput, RequestType, WorkerEvent } from './protocol.ts';
+import { post, serve, type Handlers } from './serve.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
 
-type Reply<T extends RequestType> = { out: RequestOutput<T>; transfer?: Transferable[] };
 type JobReply = { out: RequestOutput<'job.start'>; transfer: Transferable[] };
-type Handlers = { [T in RequestType]: (input: RequestInput<T>) => Promise<Reply<T>> };
 
 function emit(event: WorkerEvent, transfer: Transferable[] = []): void {
   post(event, transfer);
 }
 
-const handlers: Handlers = {
+// (clips are read in the probe worker, probe-host.ts)
+const handlers: Handlers<Exclude<RequestType, 'source.probe'>> = {
   async 'gpu.probe'() {
     try {
       const { info } = await sharedGpu(self.navigator.gpu);
@@ -44,9 +37,6 @@ const handlers: Handlers = {
   },
   ping(input) {
     return Promise.resolve({ out: { echo: input.echo, at: Date.now() } });
-  },
-  async 'source.probe'(input) {
-    return { out: await probe(input.file, { allowUndecodable: true }) };
   },
   async 'packs.list'() {
     return { out: await loadBuiltinIndex() };
@@ -102,19 +92,4 @@ function reply(outcome: JobOutcome, started: number): JobReply {
   return { out, transfer: outcome.bytes ? [outcome.bytes.buffer] : [] };
 }
 
-function post(message: FromWorker, transfer: Transferable[] = []): void {
-  self.postMessage(message, transfer);
-}
-
-self.addEventListener('message', (event: MessageEvent<ToWorker>) => {
-  const request = event.data;
-  void (async () => {
-    try {
-      const handler = handlers[request.type] as (input: unknown) => Promise<Reply<RequestType>>;
-      const { out, transfer } = await handler(request.input);
-      post({ kind: 'reply', id: request.id, ok: true, out }, transfer);
-    } catch (err) {
-      post({ kind: 'reply', id: request.id, ok: false, error: toErrorInfo(err) });
-    }
-  })();
-});
+serve(handlers);
