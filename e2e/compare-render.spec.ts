@@ -307,6 +307,14 @@ test('an interlaced clip is deinterlaced unless the person says otherwise; a pro
     opened,
   );
   await expect(page.getByTestId('deinterlace')).toBeChecked();
+  // which field comes first: the stream's word, or the person's
+  const order = page.getByTestId('field-order');
+  await expect(order.locator('option:checked')).toHaveText('Automatic (bottom field)');
+  await order.selectOption('top-first');
+  await expect(order).toHaveValue('top-first');
+  await screenshot(page, '12-interlaced-field-order');
+  await page.getByTestId('deinterlace').uncheck();
+  await expect(order).toHaveCount(0);
 });
 
 test('a clip filmed upright is shown upright', async ({ page }) => {

@@ -1,7 +1,7 @@
 /**
  * `npm run enhance -- <input> <output> [--model none|default|<pack name>|<pack dir>] [--scale 2|4]
  *   [--codec avc|vp9|av1] [--backend auto|webgpu|wasm] [--frames A:B] [--quality low|medium|high]
- *   [--tile N] [--temporal on|off] [--deinterlace auto|on|off]`
+ *   [--tile N] [--temporal on|off] [--deinterlace auto|on|off|top|bottom]`
  *
  * Runs the built app's own worker pipeline in headless Chromium on a file and writes the result.
  * Exits non-zero with the error code and sentence on bad input, and fails if the page makes any
@@ -34,7 +34,7 @@ interface Args {
   /** null = the model's default. */
   temporal: boolean | null;
   /** null (auto) = when the video may be interlaced. */
-  deinterlace: boolean | null;
+  deinterlace: JobSettings['deinterlace'];
 }
 
 function fail(message: string): never {
@@ -43,7 +43,7 @@ function fail(message: string): never {
 }
 
 const USAGE =
-  'Usage: npm run enhance -- <input> <output> [--model none|default|<pack name>|<pack dir>] [--scale 2|4] [--codec avc|vp9|av1] [--backend auto|webgpu|wasm] [--frames A:B (0-based, B exclusive)] [--quality low|medium|high] [--tile N] [--temporal on|off] [--deinterlace auto|on|off]';
+  'Usage: npm run enhance -- <input> <output> [--model none|default|<pack name>|<pack dir>] [--scale 2|4] [--codec avc|vp9|av1] [--backend auto|webgpu|wasm] [--frames A:B (0-based, B exclusive)] [--quality low|medium|high] [--tile N] [--temporal on|off] [--deinterlace auto|on|off|top|bottom (the field that comes first)]';
 
 export function parseArgs(argv: readonly string[]): Args {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -103,9 +103,15 @@ export function parseArgs(argv: readonly string[]): Args {
     temporal: flags.has('temporal')
       ? pick('temporal', ['on', 'off'] as const, 'on') === 'on'
       : null,
-    deinterlace: { auto: null, on: true, off: false }[
-      pick('deinterlace', ['auto', 'on', 'off'] as const, 'auto')
-    ],
+    deinterlace: (
+      {
+        auto: null,
+        on: true,
+        off: false,
+        top: 'top-first',
+        bottom: 'bottom-first',
+      } as const
+    )[pick('deinterlace', ['auto', 'on', 'off', 'top', 'bottom'] as const, 'auto')],
   };
 }
 

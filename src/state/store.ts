@@ -7,6 +7,7 @@ import type { GpuStatus, JobResult } from '../worker/protocol.ts';
 import type { PackIndexEntry, RecoverableRender, SourceSummary } from '../worker/protocol.ts';
 import type { ModelChoice } from '../worker/settings.ts';
 import type { ErrorInfo } from '../shared/errors.ts';
+import type { FieldOrder } from '../shared/deinterlace-rows.ts';
 
 export type { JobSettings } from '../worker/settings.ts';
 export type { PackIndexEntry, RecoverableRender };
@@ -99,8 +100,11 @@ export interface SettingsSlice {
   readonly previewFrame: number;
   /** Temporal fusion as the person set it; null = on (the default). */
   readonly temporal: boolean | null;
-  /** Deinterlacing as the person set it; null = when the clip may be interlaced. */
-  readonly deinterlace: boolean | null;
+  /**
+   * Deinterlacing as the person set it; null = when the clip may be interlaced, keeping the
+   * field the stream says comes first; a field order = keeping that one.
+   */
+  readonly deinterlace: boolean | FieldOrder | null;
   /**
    * Why the scale was lowered when this clip was opened, or that the chosen scale and codec are
    * more than the browser's encoder takes (scale-fit.ts); null when neither.

@@ -3,6 +3,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { resolveModel, setSettings } from '../state/job-actions.ts';
 import { chooseCodec, chooseScale } from '../state/scale-fit.ts';
 import { useStore, type SettingsSlice } from '../state/store.ts';
+import type { FieldOrder } from '../shared/deinterlace-rows.ts';
 
 function modelValue(model: ReturnType<typeof useStore.getState>['settings']['model']): string {
   switch (model.type) {
@@ -22,6 +23,7 @@ export function SettingsPanel() {
   const s = useStore(useShallow((state) => state.settings));
   const frames = useStore((state) => state.source.summary?.video.frameCount ?? 0);
   const interlaced = useStore((state) => state.source.summary?.video.interlaced ?? false);
+  const streamOrder = useStore((state) => state.source.summary?.video.fieldOrder ?? 'top-first');
   const [url, setUrl] = useState('');
   const gpuOk = s.gpu?.available === true;
   const adapter = s.gpu?.info
@@ -217,21 +219,7 @@ export function SettingsPanel() {
       </fieldset>
       <TemporalField id={id} settings={s} />
       {interlaced ? (
-        <div className="field checkbox">
-          <input
-            id={`${id}-deinterlace`}
-            data-testid="deinterlace"
-            type="checkbox"
-            checked={s.deinterlace ?? interlaced}
-            onChange={(event) => setSettings({ deinterlace: event.currentTarget.checked })}
-          />
-          <label htmlFor={`${id}-deinterlace`}>
-            Deinterlace{' '}
-            <span className="muted">
-              (this clip may be interlaced: each frame rebuilt at its first field's moment)
-            </span>
-          </label>
-        </div>
+        <DeinterlaceField id={id} setting={s.deinterlace} streamOrder={streamOrder} />
       ) : null}
     </section>
   );
@@ -274,6 +262,58 @@ function TemporalField({ id, settings: s }: { id: string; settings: SettingsSlic
         Temporal fusion <span className="muted">({hint})</span>
       </label>
     </div>
+  );
+}
+
+/**
+ * Deinterlacing, for a clip that may be interlaced (where it is on unless turned off), and which
+ * field comes first: the stream's word by default, or the person's for a stream that says
+ * nothing or says it wrongly (kept the wrong way round, moving things come out worse than woven).
+ */
+function DeinterlaceField(props: {
+  id: string;
+  setting: SettingsSlice['deinterlace'];
+  streamOrder: FieldOrder;
+}) {
+  const { id, setting, streamOrder } = props;
+  const on = setting !== false;
+  const name = (order: FieldOrder) => (order === 'top-first' ? 'top field' : 'bottom field');
+  return (
+    <>
+      <div className="field checkbox">
+        <input
+          id={`${id}-deinterlace`}
+          data-testid="deinterlace"
+          type="checkbox"
+          checked={on}
+          onChange={(event) => setSettings({ deinterlace: event.currentTarget.checked })}
+        />
+        <label htmlFor={`${id}-deinterlace`}>
+          Deinterlace{' '}
+          <span className="muted">
+            (this clip may be interlaced: each frame rebuilt at its first field's moment)
+          </span>
+        </label>
+      </div>
+      {on ? (
+        <div className="field">
+          <label htmlFor={`${id}-field-order`}>First field</label>
+          <select
+            id={`${id}-field-order`}
+            data-testid="field-order"
+            value={setting === 'top-first' || setting === 'bottom-first' ? setting : 'stream'}
+            onChange={(event) => {
+              const v = event.currentTarget.value;
+              setSettings({ deinterlace: v === 'top-first' || v === 'bottom-first' ? v : true });
+            }}
+          >
+            <option value="stream">Automatic ({name(streamOrder)})</option>
+            <option value="top-first">Top field</option>
+            <option value="bottom-first">Bottom field</option>
+          </select>
+        </div>
+      ) : null}
+    </>
   );
 }
 

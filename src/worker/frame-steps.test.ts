@@ -32,6 +32,11 @@ describe('the job deinterlaces', () => {
     expect(deinterlaces({ ...auto, deinterlace: true }, { warnings: [], video: null })).toBe(
       'top-first',
     );
+    // a field named by the person is kept whatever the stream says, also when it says nothing
+    expect(deinterlaces({ ...auto, deinterlace: 'top-first' }, bottomFirst)).toBe('top-first');
+    expect(deinterlaces({ ...auto, deinterlace: 'bottom-first' }, progressive)).toBe(
+      'bottom-first',
+    );
   });
 
   it('inside the enhancer when there is one (on its backend), on the decoded frames when not', () => {

@@ -5,8 +5,9 @@ import type { JobSettings } from './settings.ts';
 
 /**
  * Whether the job deinterlaces, by keeping which field: by default (null) when the video may hold
- * fields (interlaced H.264), always when true, never (null) when false. The field kept is the
- * one that comes first: the bottom one when the stream says so, else the top one.
+ * fields (interlaced H.264), always when true or a field order, never (null) when false. The
+ * field kept is the one that comes first: the one the setting names, else the bottom one when
+ * the stream says so, else the top one.
  */
 export function deinterlaces(
   settings: JobSettings,
@@ -15,7 +16,9 @@ export function deinterlaces(
     readonly video: { readonly fieldOrder?: FieldOrder } | null;
   },
 ): FieldOrder | null {
-  if (!(settings.deinterlace ?? mayHoldFields(input))) return null;
+  const setting = settings.deinterlace ?? mayHoldFields(input);
+  if (setting === false) return null;
+  if (setting !== true) return setting;
   return input.video?.fieldOrder ?? 'top-first';
 }
 

@@ -1,5 +1,10 @@
 /** Job settings shared by the UI, the harness and the worker (plain data, cloneable). */
-import type { OutputContainer, QualityChoice, VideoCodecChoice } from '../media/index.ts';
+import type {
+  FieldOrder,
+  OutputContainer,
+  QualityChoice,
+  VideoCodecChoice,
+} from '../media/index.ts';
 import type { Backend } from './protocol.ts';
 
 export type ModelChoice =
@@ -27,9 +32,11 @@ export interface JobSettings {
   readonly temporal: boolean | null;
   /**
    * Deinterlacing (media/deinterlace.ts): null = when the video may hold fields (H.264 whose
-   * SPS allows them), true = always, false = never. Optional for callers from before it.
+   * SPS allows them), true = always, false = never, a field order = always, keeping that field
+   * whatever the stream says (for streams that say nothing, or say it wrongly). Optional for
+   * callers from before it.
    */
-  readonly deinterlace?: boolean | null;
+  readonly deinterlace?: boolean | FieldOrder | null;
 }
 
 export const DEFAULT_SETTINGS: JobSettings = {
