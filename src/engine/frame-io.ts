@@ -37,6 +37,25 @@ export function frameTimes(frame: VideoFrame): { timestamp: number; duration?: n
   };
 }
 
+/**
+ * `frame` as a frame shown at its visible size, or null when it already is. A frame with
+ * non-square pixels (DVD, HDV and AVCHD's 1440x1080) is drawn and turned into an ImageBitmap at
+ * its display size: read at the visible size from there, its columns would be cut off (a copy
+ * of the bitmap's first `width` columns) or resampled twice (drawn into a canvas of the visible
+ * size). The new frame shares the pixels (no copy); the caller closes it.
+ */
+export function atVisibleSize(frame: VideoFrame): VideoFrame | null {
+  const rect = frame.visibleRect;
+  if (!rect || (frame.displayWidth === rect.width && frame.displayHeight === rect.height)) {
+    return null;
+  }
+  return new VideoFrame(frame, {
+    timestamp: frame.timestamp,
+    displayWidth: rect.width,
+    displayHeight: rect.height,
+  });
+}
+
 /** The two frames a deinterlacing input keeps (the current and the previous one) and its passes. */
 interface Fields {
   readonly raw: readonly [GPUTexture, GPUTexture];
@@ -145,7 +164,13 @@ export class FrameInput {
   }
 
   private async copy(frame: VideoFrame, texture: GPUTexture): Promise<void> {
-    const bitmap = await createImageBitmap(frame);
+    const visible = atVisibleSize(frame);
+    let bitmap: ImageBitmap;
+    try {
+      bitmap = await createImageBitmap(visible ?? frame);
+    } finally {
+      visible?.close();
+    }
     try {
       this.device.queue.copyExternalImageToTexture(
         { source: bitmap },
