@@ -6,14 +6,19 @@ import type { FromWorker, SourceSummary, ToWorker, WorkerEvent } from './protoco
 /** An in-memory worker that answers like host.ts does, so the client's routing is tested. */
 function fakeWorker(
   answer: (msg: ToWorker) => FromWorker[],
-): WorkerLike & { sent: ToWorker[]; deliver(message: FromWorker): void } {
+): WorkerLike & { sent: ToWorker[]; deliver(message: FromWorker): void; fail(why: string): void } {
   let onMessage: ((event: MessageEvent<FromWorker>) => void) | undefined;
+  let onError: ((event: ErrorEvent) => void) | undefined;
   const sent: ToWorker[] = [];
   return {
     sent,
     /** A message from the worker at a time of the test's choosing. */
     deliver(message: FromWorker) {
       onMessage?.({ data: message } as MessageEvent<FromWorker>);
+    },
+    /** The worker itself fails (its script, or out of memory), as an 'error' event. */
+    fail(why: string) {
+      onError?.({ message: why } as ErrorEvent);
     },
     postMessage(message: ToWorker) {
       sent.push(message);
@@ -24,6 +29,7 @@ function fakeWorker(
     },
     addEventListener(type: string, listener: unknown) {
       if (type === 'message') onMessage = listener as (event: MessageEvent<FromWorker>) => void;
+      if (type === 'error') onError = listener as (event: ErrorEvent) => void;
     },
     terminate() {},
   };
@@ -123,6 +129,38 @@ describe('probeSource', () => {
     const w = probeWorker({ pings: true, probeAfterMs: 3 * watch.silenceMs });
     await expect(probeSource(file, watch, () => w.client)).resolves.toBe(summary);
     expect(w.terminated()).toBe(false);
+  });
+
+  it("keeps the worker after a file's own error, retires it after its own failure", async () => {
+    const failing = (error: FromWorker | 'crash') => {
+      let terminated = false;
+      const worker = fakeWorker((m) =>
+        m.type === 'source.probe' && error !== 'crash'
+          ? [{ ...error, id: m.id } as FromWorker]
+          : [],
+      );
+      worker.terminate = () => {
+        terminated = true;
+      };
+      if (error === 'crash') setTimeout(() => worker.fail('out of memory'), 5);
+      return {
+        client: new WorkerClient(worker, () => {}, 'probe worker'),
+        terminated: () => terminated,
+      };
+    };
+    const bad = failing({
+      kind: 'reply',
+      id: 0,
+      ok: false,
+      error: { code: 'UNSUPPORTED_CONTAINER', message: 'not a video' },
+    });
+    const own = await probeSource(file, watch, () => bad.client).catch((e: unknown) => e);
+    expect((own as UpframeError).code).toBe('UNSUPPORTED_CONTAINER');
+    expect(bad.terminated()).toBe(false);
+    const crashed = failing('crash');
+    const failure = await probeSource(file, watch, () => crashed.client).catch((e: unknown) => e);
+    expect((failure as Error).message).toBe('The probe worker failed: out of memory');
+    expect(crashed.terminated()).toBe(true);
   });
 
   it('stops a worker that stops answering and says so, with the file named', async () => {

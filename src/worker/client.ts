@@ -33,12 +33,14 @@ export class WorkerClient {
   constructor(
     private readonly worker: WorkerLike,
     private readonly onError: (error: ErrorInfo) => void = () => {},
+    /** What the person is told the worker is, when it fails or is stopped. */
+    private readonly name = 'job worker',
   ) {
     worker.addEventListener('message', (event: MessageEvent<FromWorker>) => {
       this.receive(event.data);
     });
     worker.addEventListener('error', (event: ErrorEvent) => {
-      const error = new Error(`The job worker failed: ${event.message || 'unknown error'}`);
+      const error = new Error(`The ${this.name} failed: ${event.message || 'unknown error'}`);
       for (const p of this.pending.values()) p.reject(error);
       this.pending.clear();
     });
@@ -63,7 +65,7 @@ export class WorkerClient {
 
   terminate(): void {
     this.worker.terminate();
-    for (const p of this.pending.values()) p.reject(new Error('The job worker was stopped.'));
+    for (const p of this.pending.values()) p.reject(new Error(`The ${this.name} was stopped.`));
     this.pending.clear();
   }
 
@@ -122,6 +124,8 @@ function probeWorker(): WorkerClient {
       type: 'module',
       name: 'upframe-probe',
     }),
+    () => {},
+    'probe worker',
   );
   return probing;
 }
@@ -173,6 +177,11 @@ export function probeSource(
       },
       (err: unknown) => {
         clearInterval(timer);
+        // a file's error is the file's; any other (the worker itself failed) retires the worker
+        if (!(err instanceof UpframeError)) {
+          if (probing === client) probing = undefined;
+          client.terminate();
+        }
         reject(err instanceof Error ? err : new Error(String(err)));
       },
     );
