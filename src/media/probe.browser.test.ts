@@ -2,6 +2,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { UpframeError, type ErrorCode } from '../shared/errors.ts';
 import { openFrameCount } from './frame.ts';
 import { openInput } from './input.ts';
+import type { MediaInput } from './input-types.ts';
 import { probe } from './probe.ts';
 import { VideoFrameSink } from './video-frame-sink.ts';
 
@@ -191,4 +192,48 @@ describe('VideoFrameSink', () => {
       expect(openFrameCount()).toBe(0);
     },
   );
+
+  // a file on a network share or a disk that stops answering mid-read
+  it('a read that never completes ends with STALLED after the frames it had, not a hang', async () => {
+    const input = await openInput(await fixture('h264-aac.mp4'));
+    const seen: number[] = [];
+    try {
+      const sink = new VideoFrameSink(readsStopAfter(input, 12));
+      const frames = (async () => {
+        for await (const f of sink.frames({ stallLimitMs: 1500 })) {
+          seen.push(f.index);
+          f.close();
+        }
+      })();
+      await expect(frames).rejects.toMatchObject({ code: 'STALLED' });
+      await expect(frames).rejects.toThrow(
+        /^Reading the clip stopped: no data came from the file for 2 s after packet 12 \(0\.\d\d s\)\.$/,
+      );
+    } finally {
+      input.close();
+    }
+    // what the decoder had been given came out first, in order (B-frames keep a few back)
+    expect(seen.length).toBeGreaterThanOrEqual(6);
+    expect(seen).toEqual(Array.from({ length: seen.length }, (_, i) => i));
+    expect(openFrameCount()).toBe(0);
+  });
 });
+
+/** The same file, whose video reads stop answering after `n` packets. */
+function readsStopAfter(input: MediaInput, n: number): MediaInput {
+  return {
+    blob: input.blob,
+    container: input.container,
+    video: input.video,
+    audio: input.audio,
+    warnings: input.warnings,
+    close: () => input.close(),
+    async *read(kind, range) {
+      let i = 0;
+      for await (const sample of input.read(kind, range)) {
+        if (kind === 'video' && i++ === n) await new Promise(() => undefined);
+        yield sample;
+      }
+    },
+  };
+}

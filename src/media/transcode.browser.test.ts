@@ -2,7 +2,8 @@ import { describe, expect, inject, it } from 'vitest';
 import type { OutputReport } from '../../test/media-fixtures-setup.ts';
 import { UpframeError, type ErrorCode } from '../shared/errors.ts';
 import { openFrameCount, peakOpenFrameCount, resetPeakOpenFrameCount } from './frame.ts';
-import { FileStreamTarget, MemoryTarget } from './targets.ts';
+import type { StreamTargetChunk } from 'mediabunny';
+import { FileStreamTarget, MemoryTarget, type OutputTarget } from './targets.ts';
 import { transcode, type TranscodeOptions } from './transcode.ts';
 
 const server = inject('mediaServer');
@@ -258,4 +259,61 @@ describe('transcode', () => {
     expect((await handle.getFile()).size).toBe(done.bytes);
     await dir.removeEntry('upframe-media-test.mp4');
   });
+
+  // a disk (a network share, a USB stick pulled half-way) that stops answering
+  it.each([
+    ['during the frames', /at frame \d+/, 1, {}],
+    [
+      'while a render part is finished',
+      /at its end/,
+      3,
+      { part: true, keyframeIntervalSeconds: 0.25 },
+    ],
+  ] as const)(
+    'a write that never completes %s stops it with STALLED, not a hang',
+    { timeout: 30_000 },
+    async (_, where, writes, opts) => {
+      const target = new StalledTarget(writes);
+      const p = transcode({
+        input: await fixture('h264-aac.mp4'),
+        target,
+        stallLimitMs: 1500,
+        ...opts,
+      });
+      await expect(p).rejects.toMatchObject({ code: 'STALLED' });
+      await expect(p).rejects.toThrow(/^Writing the enhanced file stopped: the disk took no data/);
+      await expect(p).rejects.toThrow(where);
+      expect(target.aborted).toBe(true);
+      expect(openFrameCount()).toBe(0);
+    },
+  );
 });
+
+/** Takes `writes` writes, then never completes another. */
+class StalledTarget implements OutputTarget {
+  aborted = false;
+  private readonly inner = new MemoryTarget();
+
+  constructor(private readonly writes: number) {}
+
+  get bytesWritten(): number {
+    return this.inner.bytesWritten;
+  }
+
+  open(): WritableStream<StreamTargetChunk> {
+    const inner = this.inner.open().getWriter();
+    let count = 0;
+    return new WritableStream<StreamTargetChunk>({
+      write: (chunk) => (++count > this.writes ? new Promise(() => undefined) : inner.write(chunk)),
+    });
+  }
+
+  commit(): Promise<void> {
+    return this.inner.commit();
+  }
+
+  abort(): Promise<void> {
+    this.aborted = true;
+    return this.inner.abort();
+  }
+}

@@ -17,7 +17,7 @@ import {
 import { openInput } from './input.ts';
 import { chooseContainer, MuxWriter, type OutputContainer, type OutputFacts } from './output.ts';
 import { isDecodable, undecodableError } from './probe.ts';
-import { Wakeup } from './signal.ts';
+import { STALL_LIMIT_MS, StallWatch, Wakeup } from './signal.ts';
 import type { OutputTarget } from './targets.ts';
 import { VideoFrameSink } from './video-frame-sink.ts';
 
@@ -70,6 +70,11 @@ export interface TranscodeOptions {
   readonly process?: (frame: VideoFrame, index: number) => Promise<VideoFrame>;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: TranscodeProgress) => void;
+  /**
+   * How long the decoder, the encoder or the writes may show no sign of life before the render
+   * stops with STALLED (signal.ts). Default 60 s.
+   */
+  readonly stallLimitMs?: number;
 }
 
 export interface TranscodeResult extends StageTimings, OutputFacts {}
@@ -189,13 +194,17 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
     await mux.start();
 
     const wake = new Wakeup();
+    // every chunk out of the encoder, frame taken in, and write done is a sign of life
+    const watch = new StallWatch(opts.stallLimitMs);
     let muxPending = 0;
     const writer = mux;
     encoder = new VideoEncoder({
       output: (chunk, meta) => {
+        watch.progress();
         muxPending++;
         writer.addVideo(chunk, meta, shiftUs).then(
           () => {
+            watch.progress();
             muxPending--;
             wake.notify();
           },
@@ -215,7 +224,10 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
         wake.notify();
       },
     });
-    encoder.addEventListener('dequeue', () => wake.notify());
+    encoder.addEventListener('dequeue', () => {
+      watch.progress();
+      wake.notify();
+    });
     encoder.configure(config);
     const enc = encoder;
 
@@ -224,6 +236,16 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
     let lastKeyUs = -Infinity;
     const framesBefore = resumeAt - start;
     let framesDone = framesBefore;
+    const limitS = ((opts.stallLimitMs ?? STALL_LIMIT_MS) / 1000).toFixed(0);
+    const outputStalled = (): UpframeError =>
+      new UpframeError(
+        'STALLED',
+        enc.encodeQueueSize === 0 && muxPending > 0
+          ? `Writing the enhanced file stopped: the disk took no data for ${limitS} s ` +
+              `(at frame ${framesDone + 1}).`
+          : `The browser's ${CODEC_NAMES[codec]} encoder stopped: nothing came out of it for ` +
+              `${limitS} s (at frame ${framesDone + 1}).`,
+      );
     const framesTotal = end - start;
     // one frame of warm-up for a temporal model when continuing a render
     const warmup = resumeAt > start && opts.process ? 1 : 0;
@@ -231,6 +253,7 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
       range: { start: resumeAt - warmup, end },
       signal,
       maxQueuedFrames: 3,
+      ...(opts.stallLimitMs !== undefined ? { stallLimitMs: opts.stallLimitMs } : {}),
     });
     frames = decodedFrames;
     // A source that cannot be read or decoded past some frame (a corrupt packet, a file that
@@ -301,11 +324,14 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
       }
       t0 = performance.now();
       try {
-        await wake.until(
-          () =>
-            fail.error !== null ||
-            signal?.aborted === true ||
-            (enc.encodeQueueSize < MAX_ENCODE_QUEUE && muxPending < MAX_MUX_PENDING),
+        await watch.guard(
+          wake.until(
+            () =>
+              fail.error !== null ||
+              signal?.aborted === true ||
+              (enc.encodeQueueSize < MAX_ENCODE_QUEUE && muxPending < MAX_MUX_PENDING),
+          ),
+          outputStalled,
         );
         if (signal?.aborted) throw canceled();
         if (fail.error !== null) throw fail.error;
@@ -326,12 +352,22 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
       });
     }
     const t0 = performance.now();
-    await enc.flush();
-    await wake.until(() => fail.error !== null || muxPending === 0);
+    await watch.guard(enc.flush(), outputStalled);
+    await watch.guard(
+      wake.until(() => fail.error !== null || muxPending === 0),
+      outputStalled,
+    );
     if (fail.error !== null) throw fail.error;
     if (signal?.aborted) throw canceled();
     // audio stops where the last frame ends when the video broke off early
-    await mux.finish(brokenAt ? doneEndUs - 1 : Infinity);
+    const written = (): number => target.bytesWritten;
+    const writeStalled = (): UpframeError =>
+      new UpframeError(
+        'STALLED',
+        `Writing the enhanced file stopped: the disk took no data for ${limitS} s (at its end).`,
+      );
+    await watch.guard(mux.finish(brokenAt ? doneEndUs - 1 : Infinity), writeStalled, written);
+    // not watched: closing a file the person picked can copy it whole (Chromium's .crswap)
     await target.commit();
     t.encodeMs += performance.now() - t0;
     const lastDur = video.packets.durationUs[timing.decodeIndex[end - 1]!]!;
@@ -354,11 +390,15 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
       ...t,
     };
   } catch (err) {
-    // Stops the decoder and closes the frames it still holds.
-    await frames?.return(undefined).catch(() => undefined);
+    // Stops the decoder and closes the frames it still holds. After a stall, what hangs (a
+    // write, a read) may never settle: the clean-up is given a few seconds, then left behind.
+    const stalled = err instanceof UpframeError && err.code === 'STALLED';
+    const step = (work: Promise<unknown>): Promise<unknown> =>
+      stalled ? settleWithin(work, Math.min(5000, opts.stallLimitMs ?? STALL_LIMIT_MS)) : work;
+    await step(frames?.return(undefined).catch(() => undefined) ?? Promise.resolve());
     if (encoder && encoder.state !== 'closed') encoder.close();
-    await mux?.cancel();
-    await target.abort(err);
+    await step(mux?.cancel() ?? Promise.resolve());
+    await step(target.abort(err));
     // a failing encoder rejects flush() and encode() with a bare DOMException; its error
     // callback has said what failed, in words (a cancel or an error of ours stays as it is)
     const encoderFailed =
@@ -368,6 +408,12 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
     if (encoder && encoder.state !== 'closed') encoder.close();
     input.close();
   }
+}
+
+function settleWithin(work: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([work.catch(() => undefined), late]).finally(() => clearTimeout(timer));
 }
 
 function asUpframeError(err: unknown): UpframeError {

@@ -7,7 +7,7 @@ import { DecodedFrame } from './frame.ts';
 import { decodeRangeFor, frameTiming, type FrameTiming } from './frame-timing.ts';
 import type { MediaInput } from './input-types.ts';
 import { isDecodable, undecodableError } from './probe.ts';
-import { Wakeup } from './signal.ts';
+import { StallWatch, Wakeup } from './signal.ts';
 import type { VideoTrackInfo } from './types.ts';
 
 export interface VideoFrameSinkOptions {
@@ -18,6 +18,8 @@ export interface VideoFrameSinkOptions {
   /** Chunks inside the decoder not yet decoded. */
   readonly maxDecodeQueue?: number;
   readonly signal?: AbortSignal;
+  /** How long the reads and the decoder may show no sign of life (signal.ts). */
+  readonly stallLimitMs?: number;
 }
 
 export class VideoFrameSink {
@@ -49,9 +51,15 @@ export class VideoFrameSink {
     let producerDone = false;
     let stopped = false;
     let lastFed = { index: -1, timestampUs: 0 };
+    // Every output (kept or not), every chunk taken in and every sample read is a sign of life.
+    const watch = new StallWatch(options.stallLimitMs);
+    let stalled = false;
+    // what the producer waits on, for the stall's sentence
+    let waitingOn: 'file' | 'decoder' = 'file';
 
     const decoder = new VideoDecoder({
       output: (frame) => {
+        watch.progress();
         const index = indexOf.get(frame.timestamp);
         // Frames outside the range were only decoded as references (or are hidden by the edit list).
         if (stopped || index === undefined || index < start || index >= end) {
@@ -71,7 +79,10 @@ export class VideoFrameSink {
         wake.notify();
       },
     });
-    decoder.addEventListener('dequeue', () => wake.notify());
+    decoder.addEventListener('dequeue', () => {
+      watch.progress();
+      wake.notify();
+    });
     const onAbort = (): void => {
       fail.error ??= new UpframeError('EXPORT_CANCELED', 'The export was canceled.');
       wake.notify();
@@ -83,6 +94,8 @@ export class VideoFrameSink {
     const produce = async (): Promise<void> => {
       try {
         for await (const sample of this.input.read('video', { from, to })) {
+          watch.progress();
+          waitingOn = 'decoder';
           await wake.until(
             () =>
               stopped ||
@@ -99,7 +112,9 @@ export class VideoFrameSink {
               data: sample.data,
             }),
           );
+          waitingOn = 'file';
         }
+        waitingOn = 'decoder';
         if (!stopped && fail.error === null) await decoder.flush();
       } catch (err) {
         // A file cut short: what was fed still comes out (flush), then the error is reported.
@@ -116,7 +131,21 @@ export class VideoFrameSink {
 
     try {
       for (;;) {
-        await wake.until(() => queue.length > 0 || producerDone || fail.error !== null);
+        await watch.guard(
+          wake.until(() => queue.length > 0 || producerDone || fail.error !== null),
+          () => {
+            stalled = true;
+            const where =
+              `for ${(watch.limitMs / 1000).toFixed(0)} s after packet ${lastFed.index + 1} ` +
+              `(${(lastFed.timestampUs / 1e6).toFixed(2)} s)`;
+            return new UpframeError(
+              'STALLED',
+              waitingOn === 'file'
+                ? `Reading the clip stopped: no data came from the file ${where}.`
+                : `The browser's video decoder stopped: no frame came out ${where}.`,
+            );
+          },
+        );
         if (fail.error !== null && (queue.length === 0 || isCancel(fail.error))) throw fail.error;
         const next = queue.shift();
         if (next) {
@@ -130,7 +159,10 @@ export class VideoFrameSink {
       stopped = true;
       wake.notify();
       options.signal?.removeEventListener('abort', onAbort);
-      await producer;
+      // a stalled read or flush may never settle: the decoder is closed (which ends a flush) and
+      // the producer is left behind rather than waited for
+      if (stalled) decoder.close();
+      else await producer;
       for (const f of queue) f.close();
       queue.length = 0;
       if (decoder.state !== 'closed') decoder.close();

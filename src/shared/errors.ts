@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   'ENCODER_FAILED',
   'INVALID_OPTION',
   'SOURCE_UNAVAILABLE',
+  'STALLED',
   'INTERNAL',
 ] as const;
 
