@@ -135,7 +135,7 @@ async function openClip(
   // no native save dialog in automation: the app falls back to render-then-download
   await withoutSavePicker(page);
   await page.goto('/');
-  await expect(page.getByTestId('gpu-status')).toContainText(/WebGPU ready|unavailable/, {
+  await expect(page.getByTestId('gpu-status')).toContainText(/WebGPU|unavailable/, {
     timeout: 30_000,
   });
   await before?.(page);
@@ -242,6 +242,8 @@ test('a clip opened while the previous one previews shows its own before/after',
   await expect(page.getByTestId('preview-button')).toHaveText('Enhancing one frame…', {
     timeout: 60_000,
   });
+  // the viewer says what it waits for, where the person looks
+  await expect(page.getByTestId('stage-note')).toHaveText('Enhancing frame 7 for a first look…');
   await page.getByTestId('file-input').setInputFiles(BLUE);
   await expect(page.getByTestId('source-video')).toContainText('H.264 64×36');
   await expect(page.getByTestId('preview-time')).toBeVisible({ timeout: 120_000 });
@@ -320,7 +322,9 @@ test('an interlaced clip is deinterlaced unless the person says otherwise; a pro
 test('a clip filmed upright is shown upright', async ({ page }) => {
   test.setTimeout(300_000);
   await openClip(page, UPRIGHT, onCpuAt2x);
-  await expect(page.getByTestId('source-video')).toContainText('H.264 36×64 (rotated 270°)');
+  await expect(page.getByTestId('source-video')).toContainText(
+    'H.264 36×64 (turned 90° counter-clockwise)',
+  );
   await expect(page.getByTestId('preview-time')).toBeVisible({ timeout: 120_000 });
   const pixels = await canvasPixels(page.getByTestId('compare-canvas'));
   const red = (x: number, y: number) => pixels.at(x, y, 0) > 150 && pixels.at(x, y, 2) < 90;

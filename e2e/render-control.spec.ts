@@ -56,6 +56,39 @@ async function openWith(page: Page, clip: string): Promise<void> {
 }
 
 /**
+ * The save dialog as Chromium answers it, in the origin's private file system (automation cannot
+ * answer the real one): the picked file is made, empty, the moment it is picked.
+ */
+async function withSavePicker(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    (
+      window as unknown as {
+        showSaveFilePicker: (o: { suggestedName: string }) => Promise<FileSystemFileHandle>;
+      }
+    ).showSaveFilePicker = async ({ suggestedName }) => {
+      const root = await navigator.storage.getDirectory();
+      const dir = await root.getDirectoryHandle('e2e-picked', { create: true });
+      return dir.getFileHandle(suggestedName, { create: true });
+    };
+  });
+}
+
+/** The files the save dialog stand-in has made, with their sizes. */
+async function pickedFiles(page: Page): Promise<{ name: string; size: number }[]> {
+  return page.evaluate(async () => {
+    const root = await navigator.storage.getDirectory();
+    const dir = await root.getDirectoryHandle('e2e-picked', { create: true });
+    const out: { name: string; size: number }[] = [];
+    for await (const [name, handle] of (
+      dir as unknown as { entries(): AsyncIterable<[string, FileSystemFileHandle]> }
+    ).entries()) {
+      out.push({ name, size: (await handle.getFile()).size });
+    }
+    return out;
+  });
+}
+
+/**
  * CPU backend, x2 and the smallest x2 pack keep renders fast on a CPU-only test machine (these
  * tests are about controlling a render, not about the model).
  */
@@ -65,13 +98,18 @@ async function cpuAt2x(page: Page): Promise<void> {
   await page.getByTestId('model-select').selectOption('builtin:esrgan-slim-x2');
 }
 
+/** The clip open, with renders going into a picked file, on the CPU at 2x. */
 async function ready(page: Page): Promise<void> {
-  await openWith(page, CLIP);
+  await withSavePicker(page);
+  await page.goto('/');
+  await page.getByTestId('file-input').setInputFiles(CLIP);
   await expect(page.getByTestId('source-frames')).toContainText('72 at 24 fps');
   await cpuAt2x(page);
 }
 
-test('a paused render makes no progress and finishes after resume', async ({ page }) => {
+test('a paused render makes no progress and finishes after resume, into the picked file', async ({
+  page,
+}) => {
   test.setTimeout(300_000);
   await ready(page);
   await page.getByTestId('render-button').click();
@@ -91,13 +129,51 @@ test('a paused render makes no progress and finishes after resume', async ({ pag
   await page.getByTestId('resume-button').click();
   await expect(page.getByTestId('render-done')).toBeVisible({ timeout: 240_000 });
   await expect(status).toContainText('72 / 72 frames (100%)');
+  await expect(page.getByTestId('saved-name')).toHaveText('Saved as longer clip.upframe-x2.mp4.');
+  const [picked] = await pickedFiles(page);
+  expect(picked?.name).toBe('longer clip.upframe-x2.mp4');
+  expect(picked?.size).toBeGreaterThan(1000);
 });
 
-test('a canceled render says so and offers nothing to save', async ({ page }) => {
+test('frame numbers take typing; a canceled render into a picked file leaves no empty file, and its settings were locked', async ({
+  page,
+}) => {
   test.setTimeout(300_000);
   await ready(page);
+
+  // typed as people type: the box may be empty on the way, and "2" on the way to "20"
+  const to = page.getByTestId('frame-to');
+  await expect(to).toHaveValue('72');
+  await to.click();
+  await to.press('End');
+  await to.press('Backspace');
+  await to.press('Backspace');
+  await expect(to).toHaveValue('');
+  await to.pressSequentially('20');
+  await expect(to).toHaveValue('20');
+  const from = page.getByTestId('frame-from');
+  await from.click();
+  await from.press('End');
+  await from.press('Backspace');
+  await from.pressSequentially('40');
+  await from.press('Tab');
+  await expect(from).toHaveValue('40');
+  // From after To: said in words, and Render waits for a range that exists
+  await expect(page.getByTestId('range-note')).toHaveText(
+    'From (frame 40) is after To (frame 20): choose a From at or before To.',
+  );
+  await expect(page.getByTestId('render-button')).toBeDisabled();
+  await screenshot(page, 'control-range-backwards');
+  await from.fill('3');
+  await expect(page.getByTestId('range-note')).toHaveCount(0);
+
   await page.getByTestId('render-button').click();
   const status = page.getByTestId('render-status');
+  await expect(status).toContainText('/ 18 frames');
+  // a render keeps the settings it started with
+  await expect(page.getByTestId('scale-select')).toBeDisabled();
+  await expect(page.getByTestId('frame-from')).toBeDisabled();
+  await expect(page.getByTestId('settings-locked')).toBeVisible();
   await expect
     .poll(async () => framesDone(await status.textContent()), { timeout: 120_000 })
     .toBeGreaterThan(1);
@@ -105,8 +181,11 @@ test('a canceled render says so and offers nothing to save', async ({ page }) =>
   await expect(page.getByTestId('render-canceled')).toBeVisible({ timeout: 60_000 });
   await expect(page.getByTestId('download-link')).toHaveCount(0);
   await expect(page.getByTestId('job-error')).toHaveCount(0);
+  // the browser made the picked file when it was picked; "nothing was saved" leaves none behind
+  expect(await pickedFiles(page)).toEqual([]);
   // the page is ready for another go
   await expect(page.getByTestId('render-button')).toBeEnabled();
+  await expect(page.getByTestId('scale-select')).toBeEnabled();
   await screenshot(page, 'control-canceled');
 });
 

@@ -83,9 +83,10 @@ export function addComparedFrame(frame: ComparedFrame, follow = true): void {
   updateSlice('compare', { frames: kept, index: Math.max(0, shown) });
 }
 
+/** Drops the frames shown (a new clip): its view starts whole, not at the last clip's zoom. */
 export function clearComparedFrames(): void {
   for (const f of useStore.getState().compare.frames) closeFrame(f);
-  updateSlice('compare', { frames: [], index: 0 });
+  updateSlice('compare', { frames: [], index: 0, zoom: 1, panX: 0, panY: 0 });
 }
 
 function closeFrame(frame: ComparedFrame): void {

@@ -215,6 +215,17 @@ export function resolveModel(settings: SettingsSlice): ModelChoice {
   return same ? { type: 'builtin', name: same.name } : model;
 }
 
+/** Why the chosen frames cannot be rendered (From after To), in words, or null when they can. */
+export function frameRangeProblem(
+  settings: Pick<SettingsSlice, 'frameFrom' | 'frameTo'>,
+  frameCount: number,
+): string | null {
+  const from = settings.frameFrom ?? 1;
+  const to = settings.frameTo ?? frameCount;
+  if (frameCount === 0 || from <= to) return null;
+  return `From (frame ${from}) is after To (frame ${to}): choose a From at or before To.`;
+}
+
 export function jobSettings(settings: SettingsSlice, frameCount: number): JobSettings {
   const from = settings.frameFrom ?? 1;
   const to = settings.frameTo ?? frameCount;
@@ -355,6 +366,13 @@ async function runRender(resumeId: string | null): Promise<void> {
   const { source, settings, job, recovery } = useStore.getState();
   if (!source.file || !source.summary || job.phase === 'running' || job.phase === 'paused') return;
   if (resumeId && job.phase === 'previewing') return;
+  const rangeProblem = resumeId
+    ? null
+    : frameRangeProblem(settings, source.summary.video.frameCount);
+  if (rangeProblem) {
+    fail({ code: 'INVALID_OPTION', message: rangeProblem });
+    return;
+  }
   const stopped = resumeId ? recovery.renders.find((r) => r.id === resumeId) : null;
   if (resumeId && !stopped) return;
   const name = stopped ? stopped.outputName : outputName(source.file, settings);
@@ -411,10 +429,26 @@ async function runRender(resumeId: string | null): Promise<void> {
       etaSeconds: 0,
     });
   } catch (err) {
+    await dropEmptyPick(chosen.output);
     fail(toErrorInfo(err));
   }
   // a finished continuation is gone from the list; a failed render may have joined it
   await loadRecovery();
+}
+
+/**
+ * After a render or save into a picked file stopped: the browser made (or emptied) that file when
+ * it was picked, and nothing was written to it, so it goes rather than stay as an empty file
+ * under the name the person chose. A file with anything in it is never touched.
+ */
+async function dropEmptyPick(output: JobOutput): Promise<void> {
+  if (output.type !== 'handle') return;
+  const handle = output.handle as FileSystemFileHandle & { remove?: () => Promise<void> };
+  try {
+    if ((await handle.getFile()).size === 0) await handle.remove?.();
+  } catch {
+    // gone already, or no longer ours to read: nothing to tidy
+  }
 }
 
 async function savedOutput(
@@ -527,8 +561,9 @@ export async function saveRecovered(id: string): Promise<void> {
   if (!render || useStore.getState().recovery.busy) return;
   const name = partialName(render.outputName);
   updateSlice('recovery', { error: null });
+  let chosen: Awaited<ReturnType<typeof chooseOutput>> = null;
   try {
-    const chosen = await chooseOutput(name);
+    chosen = await chooseOutput(name);
     if (!chosen) return;
     updateSlice('recovery', { busy: id });
     await jobWorker().call('renders.save', { renderId: id, output: chosen.output });
@@ -537,6 +572,7 @@ export async function saveRecovered(id: string): Promise<void> {
     if (previous?.kind === 'download') URL.revokeObjectURL(previous.url);
     updateSlice('recovery', { saved: { ...useStore.getState().recovery.saved, [id]: output } });
   } catch (err) {
+    if (chosen) await dropEmptyPick(chosen.output);
     updateSlice('recovery', { error: toErrorInfo(err) });
   } finally {
     updateSlice('recovery', { busy: null });

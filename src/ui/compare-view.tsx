@@ -23,6 +23,19 @@ export function CompareView() {
     })),
   );
   const drag = useRef<{ mode: 'divider' | 'pan'; x: number; y: number } | null>(null);
+  // what the empty viewer is waiting for, so it is never a blank board without a word
+  const stageNote = useStore((s) => {
+    if (!s.source.file) return 'Drop a clip on the page, or pick one, to compare it here.';
+    if (s.source.probing) return 'Reading the clip…';
+    if (!s.source.summary?.decodable) return null;
+    if (s.job.phase === 'previewing') {
+      return `Enhancing frame ${s.settings.previewFrame} for a first look…`;
+    }
+    if (s.job.phase === 'running' || s.job.phase === 'paused') {
+      return 'The first enhanced frame shows here as soon as it is made.';
+    }
+    return `Press “Preview frame” to see frame ${s.settings.previewFrame} before and after.`;
+  });
 
   useEffect(() => {
     const canvas = canvasRef.current;
@@ -118,7 +131,12 @@ export function CompareView() {
           </button>
         </div>
         <div role="group" aria-label="Zoom" className="segmented">
-          <button type="button" onClick={() => setZoom(compare.zoom / 2)} aria-label="Zoom out">
+          <button
+            type="button"
+            onClick={() => setZoom(compare.zoom / 2)}
+            disabled={compare.zoom <= 1}
+            aria-label="Zoom out"
+          >
             −
           </button>
           <span className="zoom-level" data-testid="zoom-level">
@@ -150,29 +168,39 @@ export function CompareView() {
           </button>
         </div>
       </div>
-      <canvas
-        ref={canvasRef}
-        className="compare-canvas"
-        data-testid="compare-canvas"
-        tabIndex={0}
-        role="slider"
-        aria-label="Divider between original (left) and enhanced (right)"
-        aria-valuemin={0}
-        aria-valuemax={100}
-        aria-valuenow={Math.round(compare.split * 100)}
-        aria-valuetext={`${Math.round(compare.split * 100)}% original`}
-        onPointerDown={onPointerDown}
-        onPointerMove={onPointerMove}
-        onPointerUp={onPointerUp}
-        onPointerCancel={onPointerUp}
-        onKeyDown={onKeyDown}
-        onWheel={(event) => setZoom(event.deltaY < 0 ? compare.zoom * 2 : compare.zoom / 2)}
-      />
+      <div className="compare-stage">
+        <canvas
+          ref={canvasRef}
+          className="compare-canvas"
+          data-testid="compare-canvas"
+          tabIndex={0}
+          role="slider"
+          aria-label="Divider between original (left) and enhanced (right)"
+          aria-valuemin={0}
+          aria-valuemax={100}
+          aria-valuenow={Math.round(compare.split * 100)}
+          aria-valuetext={`${Math.round(compare.split * 100)}% original`}
+          onPointerDown={onPointerDown}
+          onPointerMove={onPointerMove}
+          onPointerUp={onPointerUp}
+          onPointerCancel={onPointerUp}
+          onKeyDown={onKeyDown}
+          onWheel={(event) => setZoom(event.deltaY < 0 ? compare.zoom * 2 : compare.zoom / 2)}
+        />
+        {count === 0 && stageNote ? (
+          <p className="stage-note" data-testid="stage-note" role="status">
+            {stageNote}
+          </p>
+        ) : null}
+      </div>
       {count > 1 ? (
         <input
           type="range"
           className="timeline"
           aria-label="Processed frames"
+          aria-valuetext={
+            current ? `Frame ${current.frameIndex + 1} (${index + 1} of ${count} shown)` : undefined
+          }
           min={0}
           max={count - 1}
           value={index}

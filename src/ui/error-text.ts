@@ -4,9 +4,10 @@ import type { ErrorCode, ErrorInfo } from '../shared/errors.ts';
 const NEXT_STEP: Partial<Record<ErrorCode, string>> = {
   EMPTY_FILE: 'Pick the clip again; the file may not have finished copying.',
   UNSUPPORTED_CONTAINER:
-    'Upframe reads MP4, MOV, M4V, WebM, MKV and MPEG-TS (.ts, .mts, .m2ts) files. Convert the clip to MP4 first.',
+    'A video converter (HandBrake, ffmpeg) can rewrite it as an MP4 file, which opens here.',
   UNSUPPORTED_CODEC:
-    'This browser cannot decode that codec. Convert the clip to H.264, VP9 or AV1 and try again.',
+    'A video converter (HandBrake, ffmpeg) can rewrite it as H.264 in MP4, which every browser ' +
+    'with WebCodecs decodes.',
   CORRUPT_INPUT: 'The file looks damaged or incomplete. Try the original file again.',
   NO_VIDEO_TRACK: 'Pick a file that contains video.',
   RESOLUTION_TOO_LARGE: 'Choose a smaller scale or a smaller frame range.',

@@ -22,14 +22,21 @@ export function GpuBadge() {
   }
   const info = gpu.info;
   const name = [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' · ');
+  const adapter = name || 'unknown adapter';
+  if (info?.isFallbackAdapter) {
+    // a software adapter is no GPU: say first where the work runs
+    return (
+      <div className="badge" role="status" data-testid="gpu-status">
+        {backend === 'wasm'
+          ? `Running on the CPU (wasm): WebGPU here is a software adapter (${adapter}), slower than the CPU.`
+          : `WebGPU on a software adapter (${adapter}): slow.`}
+      </div>
+    );
+  }
   return (
     <div className="badge badge-ok" role="status" data-testid="gpu-status">
-      WebGPU ready: {name || 'unknown adapter'}
-      {info?.isFallbackAdapter
-        ? backend === 'wasm'
-          ? ' (software adapter, slower than the CPU: running on CPU (wasm))'
-          : ' (software adapter: slow)'
-        : ''}
+      WebGPU ready: {adapter}
+      {backend === 'wasm' ? ' · running on the CPU (wasm), as chosen' : ''}
     </div>
   );
 }

@@ -1,14 +1,20 @@
 import { useShallow } from 'zustand/react/shallow';
 import { formatBytes, formatDuration } from '../shared/format.ts';
-import { controlRender, previewFrame, startRender } from '../state/job-actions.ts';
+import {
+  controlRender,
+  frameRangeProblem,
+  previewFrame,
+  startRender,
+} from '../state/job-actions.ts';
 import { useStore } from '../state/store.ts';
 import { ErrorMessage } from './error-message.tsx';
 
 export function RenderPanel() {
-  const { job, ready } = useStore(
+  const { job, ready, rangeOk } = useStore(
     useShallow((s) => ({
       job: s.job,
       ready: s.source.summary !== null && s.source.summary.decodable,
+      rangeOk: frameRangeProblem(s.settings, s.source.summary?.video.frameCount ?? 0) === null,
     })),
   );
   const busy = job.phase === 'running' || job.phase === 'paused' || job.phase === 'previewing';
@@ -29,7 +35,7 @@ export function RenderPanel() {
           type="button"
           className="button"
           data-testid="render-button"
-          disabled={!ready || busy}
+          disabled={!ready || busy || !rangeOk}
           onClick={() => void startRender()}
         >
           Render and save

@@ -1,6 +1,6 @@
 import { useId, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { resolveModel, setSettings } from '../state/job-actions.ts';
+import { frameRangeProblem, resolveModel, setSettings } from '../state/job-actions.ts';
 import { chooseCodec, chooseScale } from '../state/scale-fit.ts';
 import { useStore, type SettingsSlice } from '../state/store.ts';
 import type { FieldOrder } from '../shared/deinterlace-rows.ts';
@@ -24,203 +24,200 @@ export function SettingsPanel() {
   const frames = useStore((state) => state.source.summary?.video.frameCount ?? 0);
   const interlaced = useStore((state) => state.source.summary?.video.interlaced ?? false);
   const streamOrder = useStore((state) => state.source.summary?.video.fieldOrder ?? 'top-first');
+  const rendering = useStore((state) => ['running', 'paused'].includes(state.job.phase));
   const [url, setUrl] = useState('');
   const gpuOk = s.gpu?.available === true;
   const adapter = s.gpu?.info
     ? [s.gpu.info.vendor, s.gpu.info.architecture].filter(Boolean).join(' ')
     : '';
   const packsAtScale = s.packs.filter((p) => p.scale === s.scale);
+  const rangeProblem = frameRangeProblem(s, frames);
   return (
     <section className="panel settings" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>Settings</h2>
-      <div className="field">
-        <label htmlFor={`${id}-model`}>Model</label>
-        <select
-          id={`${id}-model`}
-          data-testid="model-select"
-          value={modelValue(s.model)}
-          onChange={(event) => {
-            const v = event.currentTarget.value;
-            if (v === 'default') setSettings({ model: { type: 'default' } });
-            else if (v.startsWith('builtin:'))
-              setSettings({ model: { type: 'builtin', name: v.slice(8) } });
-            else if (v === 'url') setSettings({ model: { type: 'url', url } });
-          }}
-        >
-          <option value="default">Recommended ({recommendedTitle(s)})</option>
-          {packsAtScale.map((p) => (
-            <option key={p.name} value={`builtin:${p.name}`}>
-              {p.title}
-            </option>
-          ))}
-          <option value="url">From a web address…</option>
-          {s.model.type === 'files' ? <option value="files">From a folder</option> : null}
-        </select>
-      </div>
-      {s.model.type === 'url' ? (
-        <div className="field">
-          <label htmlFor={`${id}-url`}>Model pack address (folder with manifest.json)</label>
-          <input
-            id={`${id}-url`}
-            type="url"
-            value={url}
-            placeholder="/packs/esrgan-thick-x4/"
-            onChange={(event) => {
-              setUrl(event.currentTarget.value);
-              setSettings({ model: { type: 'url', url: event.currentTarget.value } });
-            }}
-          />
-        </div>
-      ) : null}
-      <div className="field">
-        <label htmlFor={`${id}-folder`}>Or load a model pack folder</label>
-        <input
-          id={`${id}-folder`}
-          type="file"
-          // a folder picker: the pack's manifest.json and its files
-          {...{ webkitdirectory: '' }}
-          onChange={(event) => {
-            const files = [...(event.currentTarget.files ?? [])];
-            if (files.length > 0) setSettings({ model: { type: 'files', files } });
-          }}
-        />
-      </div>
-      <div className="field-row">
-        <div className="field">
-          <label htmlFor={`${id}-scale`}>Scale</label>
-          <select
-            id={`${id}-scale`}
-            data-testid="scale-select"
-            value={s.scale}
-            onChange={(event) => {
-              void chooseScale(Number(event.currentTarget.value) === 2 ? 2 : 4);
-            }}
-          >
-            <option value={2}>2×</option>
-            <option value={4}>4×</option>
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-backend`}>Run on</label>
-          <select
-            id={`${id}-backend`}
-            data-testid="backend-select"
-            value={s.backend}
-            onChange={(event) =>
-              setSettings({ backend: event.currentTarget.value === 'wasm' ? 'wasm' : 'webgpu' })
-            }
-          >
-            <option value="webgpu" disabled={!gpuOk}>
-              GPU (WebGPU{adapter ? `: ${adapter}` : ''})
-            </option>
-            <option value="wasm">CPU (wasm)</option>
-          </select>
-        </div>
-      </div>
-      <div className="field-row">
-        <div className="field">
-          <label htmlFor={`${id}-tile`}>Tile size</label>
-          <select
-            id={`${id}-tile`}
-            value={s.tileSize}
-            onChange={(event) => setSettings({ tileSize: Number(event.currentTarget.value) })}
-          >
-            <option value={0}>Automatic</option>
-            <option value={64}>64 px</option>
-            <option value={128}>128 px</option>
-            <option value={256}>256 px</option>
-            <option value={512}>512 px</option>
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-codec`}>Output codec</label>
-          <select
-            id={`${id}-codec`}
-            data-testid="codec-select"
-            value={s.codec}
-            onChange={(event) =>
-              void chooseCodec(event.currentTarget.value as 'avc' | 'vp9' | 'av1')
-            }
-          >
-            <option value="avc">H.264 (MP4)</option>
-            <option value="vp9">VP9 (WebM)</option>
-            <option value="av1">AV1 (WebM)</option>
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-quality`}>Quality</label>
-          <select
-            id={`${id}-quality`}
-            value={s.quality}
-            onChange={(event) =>
-              setSettings({ quality: event.currentTarget.value as 'low' | 'medium' | 'high' })
-            }
-          >
-            <option value="high">High</option>
-            <option value="medium">Medium</option>
-            <option value="low">Small file</option>
-          </select>
-        </div>
-      </div>
-      {s.scaleNote ? (
-        <p
-          className={s.scaleNote.kind === 'misfit' ? 'warning' : 'hint'}
-          data-testid="scale-note"
-          data-kind={s.scaleNote.kind}
-          role="status"
-        >
-          {s.scaleNote.text}
+      {rendering ? (
+        <p className="hint" data-testid="settings-locked">
+          Settings are locked while the render runs.
         </p>
       ) : null}
-      <fieldset className="field-row" disabled={frames === 0}>
-        <legend>Frames (1–{frames || '…'})</legend>
+      {/* a render keeps the settings it started with: they are not changed under it */}
+      <fieldset className="plain" disabled={rendering} data-testid="settings-fields">
         <div className="field">
-          <label htmlFor={`${id}-from`}>From</label>
+          <label htmlFor={`${id}-model`}>Model</label>
+          <select
+            id={`${id}-model`}
+            data-testid="model-select"
+            value={modelValue(s.model)}
+            onChange={(event) => {
+              const v = event.currentTarget.value;
+              if (v === 'default') setSettings({ model: { type: 'default' } });
+              else if (v.startsWith('builtin:'))
+                setSettings({ model: { type: 'builtin', name: v.slice(8) } });
+              else if (v === 'url') setSettings({ model: { type: 'url', url } });
+            }}
+          >
+            <option value="default">Recommended ({recommendedTitle(s)})</option>
+            {packsAtScale.map((p) => (
+              <option key={p.name} value={`builtin:${p.name}`}>
+                {p.title}
+              </option>
+            ))}
+            <option value="url">From a web address…</option>
+            {s.model.type === 'files' ? <option value="files">From a folder</option> : null}
+          </select>
+        </div>
+        {s.model.type === 'url' ? (
+          <div className="field">
+            <label htmlFor={`${id}-url`}>Model pack address (folder with manifest.json)</label>
+            <input
+              id={`${id}-url`}
+              type="url"
+              value={url}
+              placeholder="/packs/esrgan-thick-x4/"
+              onChange={(event) => {
+                setUrl(event.currentTarget.value);
+                setSettings({ model: { type: 'url', url: event.currentTarget.value } });
+              }}
+            />
+          </div>
+        ) : null}
+        <div className="field">
+          <label htmlFor={`${id}-folder`}>Or load a model pack folder</label>
           <input
+            id={`${id}-folder`}
+            type="file"
+            // a folder picker: the pack's manifest.json and its files
+            {...{ webkitdirectory: '' }}
+            onChange={(event) => {
+              const files = [...(event.currentTarget.files ?? [])];
+              if (files.length > 0) setSettings({ model: { type: 'files', files } });
+            }}
+          />
+        </div>
+        <div className="field-row">
+          <div className="field">
+            <label htmlFor={`${id}-scale`}>Scale</label>
+            <select
+              id={`${id}-scale`}
+              data-testid="scale-select"
+              value={s.scale}
+              onChange={(event) => {
+                void chooseScale(Number(event.currentTarget.value) === 2 ? 2 : 4);
+              }}
+            >
+              <option value={2}>2×</option>
+              <option value={4}>4×</option>
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor={`${id}-backend`}>Run on</label>
+            <select
+              id={`${id}-backend`}
+              data-testid="backend-select"
+              value={s.backend}
+              onChange={(event) =>
+                setSettings({ backend: event.currentTarget.value === 'wasm' ? 'wasm' : 'webgpu' })
+              }
+            >
+              <option value="webgpu" disabled={!gpuOk}>
+                GPU (WebGPU{adapter ? `: ${adapter}` : ''})
+              </option>
+              <option value="wasm">CPU (wasm)</option>
+            </select>
+          </div>
+        </div>
+        <div className="field-row">
+          <div className="field">
+            <label htmlFor={`${id}-tile`}>Tile size</label>
+            <select
+              id={`${id}-tile`}
+              value={s.tileSize}
+              onChange={(event) => setSettings({ tileSize: Number(event.currentTarget.value) })}
+            >
+              <option value={0}>Automatic</option>
+              <option value={64}>64 px</option>
+              <option value={128}>128 px</option>
+              <option value={256}>256 px</option>
+              <option value={512}>512 px</option>
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor={`${id}-codec`}>Output codec</label>
+            <select
+              id={`${id}-codec`}
+              data-testid="codec-select"
+              value={s.codec}
+              onChange={(event) =>
+                void chooseCodec(event.currentTarget.value as 'avc' | 'vp9' | 'av1')
+              }
+            >
+              <option value="avc">H.264 (MP4)</option>
+              <option value="vp9">VP9 (WebM)</option>
+              <option value="av1">AV1 (WebM)</option>
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor={`${id}-quality`}>Quality</label>
+            <select
+              id={`${id}-quality`}
+              value={s.quality}
+              onChange={(event) =>
+                setSettings({ quality: event.currentTarget.value as 'low' | 'medium' | 'high' })
+              }
+            >
+              <option value="high">High</option>
+              <option value="medium">Medium</option>
+              <option value="low">Small file</option>
+            </select>
+          </div>
+        </div>
+        {s.scaleNote ? (
+          <p
+            className={s.scaleNote.kind === 'misfit' ? 'warning' : 'hint'}
+            data-testid="scale-note"
+            data-kind={s.scaleNote.kind}
+            role="status"
+          >
+            {s.scaleNote.text}
+          </p>
+        ) : null}
+        <fieldset className="field-row" disabled={frames === 0}>
+          <legend>Frames (1–{frames || '…'})</legend>
+          <FrameField
             id={`${id}-from`}
-            data-testid="frame-from"
-            type="number"
-            min={1}
-            max={frames || undefined}
+            label="From"
+            testId="frame-from"
             value={s.frameFrom ?? 1}
-            onChange={(event) =>
-              setSettings({ frameFrom: clampFrame(event.currentTarget.value, frames) })
-            }
+            frames={frames}
+            onValue={(n) => setSettings({ frameFrom: n })}
           />
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-to`}>To</label>
-          <input
+          <FrameField
             id={`${id}-to`}
-            data-testid="frame-to"
-            type="number"
-            min={1}
-            max={frames || undefined}
-            value={s.frameTo ?? (frames || '')}
-            onChange={(event) =>
-              setSettings({ frameTo: clampFrame(event.currentTarget.value, frames) })
-            }
+            label="To"
+            testId="frame-to"
+            value={s.frameTo ?? frames}
+            frames={frames}
+            onValue={(n) => setSettings({ frameTo: n })}
           />
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-preview`}>Preview frame</label>
-          <input
+          <FrameField
             id={`${id}-preview`}
-            data-testid="preview-frame"
-            type="number"
-            min={1}
-            max={frames || undefined}
+            label="Preview at frame"
+            testId="preview-frame"
             value={s.previewFrame}
-            onChange={(event) =>
-              setSettings({ previewFrame: clampFrame(event.currentTarget.value, frames) ?? 1 })
-            }
+            frames={frames}
+            onValue={(n) => setSettings({ previewFrame: n })}
           />
-        </div>
+        </fieldset>
+        {rangeProblem ? (
+          <p className="warning" role="alert" data-testid="range-note">
+            {rangeProblem}
+          </p>
+        ) : null}
+        <TemporalField id={id} settings={s} />
+        {interlaced ? (
+          <DeinterlaceField id={id} setting={s.deinterlace} streamOrder={streamOrder} />
+        ) : null}
       </fieldset>
-      <TemporalField id={id} settings={s} />
-      {interlaced ? (
-        <DeinterlaceField id={id} setting={s.deinterlace} streamOrder={streamOrder} />
-      ) : null}
     </section>
   );
 }
@@ -327,4 +324,49 @@ function clampFrame(text: string, frames: number): number | null {
   const n = Math.round(Number(text));
   if (!Number.isFinite(n) || text.trim() === '') return null;
   return Math.min(Math.max(1, n), Math.max(1, frames));
+}
+
+/**
+ * A frame number typed as people type: what they type stays in the box while they edit (an
+ * empty box, "2" on the way to "20"), a whole number in range takes effect at once, and leaving
+ * the box (or Enter) shows the number in effect, brought into 1..frames.
+ */
+function FrameField(props: {
+  id: string;
+  label: string;
+  testId: string;
+  value: number;
+  frames: number;
+  onValue: (frame: number) => void;
+}) {
+  const { id, label, testId, value, frames, onValue } = props;
+  const [draft, setDraft] = useState<string | null>(null);
+  const settle = (): void => {
+    const n = draft === null ? null : clampFrame(draft, frames);
+    if (n !== null && n !== value) onValue(n);
+    setDraft(null);
+  };
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        data-testid={testId}
+        type="number"
+        min={1}
+        max={frames || undefined}
+        value={draft ?? value}
+        onChange={(event) => {
+          const text = event.currentTarget.value;
+          setDraft(text);
+          const n = Number(text);
+          if (text.trim() !== '' && Number.isInteger(n) && n >= 1 && n <= frames) onValue(n);
+        }}
+        onBlur={settle}
+        onKeyDown={(event) => {
+          if (event.key === 'Enter') settle();
+        }}
+      />
+    </div>
+  );
 }

@@ -40,6 +40,16 @@ async function pickWithHandle(): Promise<void> {
   else sourceError({ code: 'EMPTY_FILE', message: `"${handle.name}" cannot be read.` });
 }
 
+/**
+ * How a player turns the stored frames (rotation is clockwise, in degrees): said in words, since
+ * tools disagree on the sign (ffprobe calls a 270° clockwise turn "rotation 90").
+ */
+const TURNS: Record<number, string> = {
+  90: 'turned 90° clockwise',
+  180: 'upside down',
+  270: 'turned 90° counter-clockwise',
+};
+
 export function SourcePanel() {
   const inputId = useId();
   const { file, summary, probing, error } = useStore(
@@ -65,7 +75,7 @@ export function SourcePanel() {
               <dt>Video</dt>
               <dd data-testid="source-video">
                 {v.codecName} {v.displayWidth}×{v.displayHeight}
-                {v.rotation ? ` (rotated ${v.rotation}°)` : ''}
+                {v.rotation ? ` (${TURNS[v.rotation] ?? `turned ${v.rotation}°`})` : ''}
                 {v.interlaced
                   ? v.fieldOrder === 'bottom-first'
                     ? ', interlaced, bottom field first'
@@ -123,6 +133,9 @@ export function SourcePanel() {
         id={inputId}
         data-testid="file-input"
         className="visually-hidden"
+        // with the open dialog's button, this input is only for drops of old browsers and tests:
+        // no tab stop of its own, so keyboard focus never disappears into it
+        {...(canPickWithHandle() ? { tabIndex: -1, 'aria-hidden': true } : {})}
         type="file"
         accept="video/*,.mp4,.mov,.m4v,.webm,.mkv,.ts,.mts,.m2ts"
         onChange={(event) => {
