@@ -49,6 +49,7 @@ for (const [name, width, height] of [
   ['laptop', 1366, 768],
   ['large-monitor', 2560, 1440],
   ['narrow', 820, 1000],
+  ['phone', 390, 844],
 ] as const) {
   test(`the layout holds at ${name} size (${width}x${height})`, async ({ page }) => {
     await page.setViewportSize({ width, height });
@@ -67,6 +68,13 @@ for (const [name, width, height] of [
       const box = await page.getByTestId(id).boundingBox();
       expect(box, id).not.toBeNull();
       expect(box!.x + box!.width, id).toBeLessThanOrEqual(width);
+    }
+    if (width < 900) {
+      // one column: the viewer and its buttons come before the settings
+      const settings = await page.getByRole('heading', { name: 'Settings' }).boundingBox();
+      const render = await page.getByTestId('render-button').boundingBox();
+      expect(canvas!.y).toBeLessThan(settings!.y);
+      expect(render!.y).toBeLessThan(settings!.y);
     }
     await screenshot(page, `layout-${name}`);
   });

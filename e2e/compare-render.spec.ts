@@ -194,6 +194,12 @@ test('drop, see a before/after, compare, preview, zoom, render and save', async 
   await page.getByTestId('preview-button').click();
   await expect(page.getByTestId('frame-position')).toHaveText('Frame 5', { timeout: 120_000 });
   await expect(page.getByTestId('preview-time')).toBeVisible({ timeout: 120_000 });
+  // a frame made with other settings says so; back to those settings, it is current again
+  await expect(page.getByTestId('stale-note')).toHaveCount(0);
+  await page.getByTestId('temporal').uncheck();
+  await expect(page.getByTestId('stale-note')).toContainText('enhanced with other settings');
+  await page.getByTestId('temporal').check();
+  await expect(page.getByTestId('stale-note')).toHaveCount(0);
   await canvas.focus();
 
   // zoom in 8x: nearest-neighbour, so each enhanced pixel is a block of identical screen pixels

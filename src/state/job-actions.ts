@@ -32,6 +32,9 @@ let subscribed = false;
  * the old preview sends after the switch are dropped.
  */
 let previewInFlight: Promise<unknown> = Promise.resolve();
+/** outputKey of the settings the preview in flight and the render running use. */
+let previewMadeWith: string | null = null;
+let renderMadeWith: string | null = null;
 let previewFramesWanted = true;
 
 function onWorkerEvent(event: WorkerEvent): void {
@@ -53,6 +56,7 @@ function onWorkerEvent(event: WorkerEvent): void {
         timestampUs: event.timestampUs,
         beforeScaled: event.before,
         after: event.after,
+        madeWith: event.jobId === 0 ? previewMadeWith : renderMadeWith,
       },
       event.jobId === 0 || phase === 'running',
     );
@@ -226,6 +230,20 @@ export function frameRangeProblem(
   return `From (frame ${from}) is after To (frame ${to}): choose a From at or before To.`;
 }
 
+/**
+ * What decides how an enhanced frame looks (the model, at its scale, temporal fusion and
+ * deinterlacing; not the backend, tiles or the output codec): frames the viewer shows that were
+ * made with another key are marked as made with other settings.
+ */
+export function outputKey(js: Pick<JobSettings, 'model' | 'temporal' | 'deinterlace'>): string {
+  const model = js.model.type === 'files' ? js.model.files.map((f) => f.name).join('/') : js.model;
+  // unset means the default: fusion on; deinterlacing as the stream says (the page offers the
+  // setting only for video that may hold fields, where that means on)
+  const deinterlace =
+    js.deinterlace === null || js.deinterlace === true ? 'stream' : js.deinterlace;
+  return JSON.stringify([model, js.temporal ?? true, deinterlace]);
+}
+
 export function jobSettings(settings: SettingsSlice, frameCount: number): JobSettings {
   const from = settings.frameFrom ?? 1;
   const to = settings.frameTo ?? frameCount;
@@ -245,6 +263,7 @@ export function jobSettings(settings: SettingsSlice, frameCount: number): JobSet
 
 function fail(error: ErrorInfo): void {
   updateSlice('job', {
+    canceling: false,
     phase: error.code === 'EXPORT_CANCELED' ? 'canceled' : 'failed',
     error: error.code === 'EXPORT_CANCELED' ? null : error,
   });
@@ -259,10 +278,12 @@ export async function previewFrame(): Promise<void> {
   const { source: now, settings } = useStore.getState();
   if (now.file !== file || !now.summary) return;
   previewFramesWanted = true;
+  const js = jobSettings(settings, now.summary.video.frameCount);
+  previewMadeWith = outputKey(js);
   const call = jobWorker().call('preview.frame', {
     file,
     frameIndex: settings.previewFrame - 1,
-    settings: jobSettings(settings, now.summary.video.frameCount),
+    settings: js,
   });
   previewInFlight = call.catch(() => undefined);
   try {
@@ -388,6 +409,8 @@ async function runRender(resumeId: string | null): Promise<void> {
   if (previous?.kind === 'download') URL.revokeObjectURL(previous.url);
   const jobId = nextJobId++;
   const js = jobSettings(settings, source.summary.video.frameCount);
+  // a continued render uses the settings it started with, which the page does not hold
+  renderMadeWith = stopped ? null : outputKey(js);
   if (!stopped && source.handle) {
     // a render that stops can then continue without the clip being picked again
     await rememberSource(source.file, source.handle).catch(() => undefined);
@@ -427,6 +450,7 @@ async function runRender(resumeId: string | null): Promise<void> {
       framesDone: result.transcode.frames,
       framesTotal: result.transcode.frames,
       etaSeconds: 0,
+      canceling: false,
     });
   } catch (err) {
     await dropEmptyPick(chosen.output);
@@ -597,5 +621,7 @@ export async function controlRender(action: 'pause' | 'resume' | 'cancel'): Prom
   if (phase !== 'running' && phase !== 'paused') return;
   if (action === 'pause') updateSlice('job', { phase: 'paused' });
   if (action === 'resume') updateSlice('job', { phase: 'running' });
+  // said at once: the worker stops after the frame in progress, which on a CPU takes seconds
+  if (action === 'cancel') updateSlice('job', { canceling: true });
   await jobWorker().call('job.control', { jobId, action });
 }

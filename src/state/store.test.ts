@@ -4,7 +4,9 @@ import type { GpuInfo } from '../gpu/device.ts';
 import type { SourceSummary } from '../worker/protocol.ts';
 import {
   firstLookFrame,
+  frameRangeProblem,
   jobSettings,
+  outputKey,
   outputName,
   partialName,
   previewsByItself,
@@ -74,6 +76,30 @@ describe('store actions', () => {
       end: 10,
     });
     expect(jobSettings({ ...base, frameFrom: 1, frameTo: 48 }, 48).frameRange).toBeNull();
+    // the range problem is said with the numbers the person typed (1-based)
+    expect(frameRangeProblem({ frameFrom: 40, frameTo: 10 }, 48)).toBe(
+      'From (frame 40) is after To (frame 10): choose a From at or before To.',
+    );
+    expect(frameRangeProblem({ frameFrom: 48, frameTo: null }, 48)).toBeNull();
+    expect(frameRangeProblem({ frameFrom: 5, frameTo: 5 }, 48)).toBeNull();
+    // a preview is out of date when the model (with its scale), fusion or deinterlacing change,
+    // not when only the backend, the tiles, the codec or the frames do
+    const key = (patch: Partial<typeof base>): string =>
+      outputKey(jobSettings({ ...base, ...patch }, 48));
+    const first = key({});
+    expect(key({ backend: 'wasm', tileSize: 128, codec: 'vp9', quality: 'low', frameTo: 9 })).toBe(
+      first,
+    );
+    // unset is the default: fusion on, deinterlacing as the stream says
+    expect(key({ temporal: true, deinterlace: true })).toBe(first);
+    for (const change of [
+      { scale: 2 as const },
+      { model: picked },
+      { temporal: false },
+      { deinterlace: false },
+    ]) {
+      expect(key(change), JSON.stringify(change)).not.toBe(first);
+    }
     const file = new File([new Uint8Array(4)], 'Holiday clip.MOV');
     expect(outputName(file, { ...base, scale: 2, codec: 'avc' })).toBe(
       'Holiday clip.upframe-x2.mp4',
@@ -151,7 +177,13 @@ function fakeFrame(frameIndex: number, closed: Set<number>): ComparedFrame {
     width: 8,
     height: 8,
   } as unknown as ImageBitmap;
-  return { frameIndex, timestampUs: frameIndex * 1000, beforeScaled: bitmap, after: bitmap };
+  return {
+    frameIndex,
+    timestampUs: frameIndex * 1000,
+    beforeScaled: bitmap,
+    after: bitmap,
+    madeWith: null,
+  };
 }
 
 describe('compare slice', () => {

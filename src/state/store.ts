@@ -54,6 +54,8 @@ export interface JobSlice {
    * and what it will still write to disk (the rest, then the joined file).
    */
   readonly size: { readonly outputBytes: number; readonly bytesNeeded: number } | null;
+  /** Cancel was pressed: the render stops after the frame in progress. */
+  readonly canceling: boolean;
 }
 
 export type CompareMode = 'split' | 'side-by-side';
@@ -65,6 +67,8 @@ export interface ComparedFrame {
   /** The original scaled to the output size by the browser's smooth filter. */
   readonly beforeScaled: ImageBitmap;
   readonly after: ImageBitmap;
+  /** What made `after` (outputKey of its settings), or null when not known (a continued render). */
+  readonly madeWith: string | null;
 }
 
 /** Full-size frames kept for scrubbing; older ones are closed (a long clip must not grow memory). */
@@ -156,6 +160,7 @@ export const initialState: AppState = {
     error: null,
     writing: null,
     size: null,
+    canceling: false,
   },
   compare: { frames: [], index: 0, mode: 'split', split: 0.5, zoom: 1, panX: 0, panY: 0 },
   settings: {

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { setCompareMode, setSplit, setZoom, panBy, stepFrame } from '../state/actions.ts';
+import { jobSettings, outputKey } from '../state/job-actions.ts';
 import { useStore } from '../state/store.ts';
 import { drawCompare } from './draw-compare.ts';
 
@@ -23,6 +24,10 @@ export function CompareView() {
     })),
   );
   const drag = useRef<{ mode: 'divider' | 'pan'; x: number; y: number } | null>(null);
+  const settingsKey = useStore((s) =>
+    s.source.summary ? outputKey(jobSettings(s.settings, s.source.summary.video.frameCount)) : null,
+  );
+  const stale = current?.madeWith != null && current.madeWith !== settingsKey;
   // what the empty viewer is waiting for, so it is never a blank board without a word
   const stageNote = useStore((s) => {
     if (!s.source.file) return 'Drop a clip on the page, or pick one, to compare it here.';
@@ -172,6 +177,9 @@ export function CompareView() {
         <canvas
           ref={canvasRef}
           className="compare-canvas"
+          // unzoomed, a vertical swipe scrolls the page (the divider moves sideways); zoomed,
+          // every direction pans the picture
+          style={{ touchAction: compare.zoom > 1 ? 'none' : 'pan-y' }}
           data-testid="compare-canvas"
           tabIndex={0}
           role="slider"
@@ -206,6 +214,12 @@ export function CompareView() {
           value={index}
           onChange={(event) => stepFrame(Number(event.currentTarget.value) - index)}
         />
+      ) : null}
+      {stale ? (
+        <p className="hint warning" data-testid="stale-note" role="status">
+          This frame was enhanced with other settings: press Preview frame to see it with the
+          current ones.
+        </p>
       ) : null}
       <p className="hint legend">
         <span>Original</span>

@@ -40,7 +40,7 @@ export function RenderPanel() {
         >
           Render and save
         </button>
-        {job.phase === 'running' ? (
+        {job.phase === 'running' && !job.canceling ? (
           <button
             type="button"
             className="button secondary"
@@ -50,7 +50,7 @@ export function RenderPanel() {
             Pause
           </button>
         ) : null}
-        {job.phase === 'paused' ? (
+        {job.phase === 'paused' && !job.canceling ? (
           <button
             type="button"
             className="button secondary"
@@ -60,7 +60,7 @@ export function RenderPanel() {
             Resume
           </button>
         ) : null}
-        {job.phase === 'running' || job.phase === 'paused' ? (
+        {(job.phase === 'running' || job.phase === 'paused') && !job.canceling ? (
           <button
             type="button"
             className="button danger"
@@ -107,7 +107,8 @@ export function RenderPanel() {
               ? ` · file about ${formatBytes(job.size.outputBytes)} ` +
                 `(needs ${formatBytes(job.size.bytesNeeded)} more disk space)`
               : ''}
-            {job.phase === 'paused' ? ' · paused' : ''}
+            {job.phase === 'paused' && !job.canceling ? ' · paused' : ''}
+            {job.canceling ? ' · canceling after the frame in progress…' : ''}
             {job.phase === 'running' && job.framesTotal > 0 && job.framesDone >= job.framesTotal
               ? ` · writing the file${job.writing !== null ? ` (${Math.floor(job.writing * 100)} %)` : ''}`
               : ''}

@@ -195,7 +195,7 @@ export function SettingsPanel() {
             id={`${id}-to`}
             label="To"
             testId="frame-to"
-            value={s.frameTo ?? frames}
+            value={s.frameTo ?? (frames || '')}
             frames={frames}
             onValue={(n) => setSettings({ frameTo: n })}
           />
@@ -335,7 +335,8 @@ function FrameField(props: {
   id: string;
   label: string;
   testId: string;
-  value: number;
+  /** '' before a clip is open. */
+  value: number | '';
   frames: number;
   onValue: (frame: number) => void;
 }) {
