@@ -50,7 +50,13 @@ export class VideoFrameSink {
     const fail: { error: Error | null } = { error: null };
     let producerDone = false;
     let stopped = false;
-    let lastFed = { index: -1, timestampUs: 0 };
+    // the decoder gives frames in presentation order: the one after the last is the first missing
+    let lastOut = start - 1;
+    const firstMissing = (): string => {
+      const i = Math.min(lastOut + 1, total - 1);
+      const ts = this.timing.timestampsUs;
+      return `frame ${i + 1} (${((ts[i]! - ts[0]!) / 1e6).toFixed(2)} s)`;
+    };
     // Every output (kept or not), every chunk taken in and every sample read is a sign of life.
     const watch = new StallWatch(options.stallLimitMs);
     let stalled = false;
@@ -61,6 +67,7 @@ export class VideoFrameSink {
       output: (frame) => {
         watch.progress();
         const index = indexOf.get(frame.timestamp);
+        if (index !== undefined) lastOut = Math.max(lastOut, index);
         // Frames outside the range were only decoded as references (or are hidden by the edit list).
         if (stopped || index === undefined || index < start || index >= end) {
           frame.close();
@@ -72,8 +79,7 @@ export class VideoFrameSink {
       error: (e) => {
         fail.error ??= new UpframeError(
           'CORRUPT_INPUT',
-          `The video could not be decoded near packet ${lastFed.index + 1} ` +
-            `(${(lastFed.timestampUs / 1e6).toFixed(2)} s): ${e.message}`,
+          `The video could not be decoded from ${firstMissing()} on: ${e.message}`,
           { cause: e },
         );
         wake.notify();
@@ -103,7 +109,6 @@ export class VideoFrameSink {
               (decoder.decodeQueueSize < maxDecodeQueue && queue.length < maxQueued),
           );
           if (stopped || fail.error !== null) return;
-          lastFed = sample;
           decoder.decode(
             new EncodedVideoChunk({
               type: sample.key ? 'key' : 'delta',
@@ -135,14 +140,12 @@ export class VideoFrameSink {
           wake.until(() => queue.length > 0 || producerDone || fail.error !== null),
           () => {
             stalled = true;
-            const where =
-              `for ${(watch.limitMs / 1000).toFixed(0)} s after packet ${lastFed.index + 1} ` +
-              `(${(lastFed.timestampUs / 1e6).toFixed(2)} s)`;
+            const s = (watch.limitMs / 1000).toFixed(0);
             return new UpframeError(
               'STALLED',
               waitingOn === 'file'
-                ? `Reading the clip stopped: no data came from the file ${where}.`
-                : `The browser's video decoder stopped: no frame came out ${where}.`,
+                ? `Reading the clip stopped at ${firstMissing()}: no data came from the file for ${s} s.`
+                : `The browser's video decoder stopped at ${firstMissing()}: no frame came out for ${s} s.`,
             );
           },
         );

@@ -8,7 +8,9 @@ const NEXT_STEP: Partial<Record<ErrorCode, string>> = {
   UNSUPPORTED_CODEC:
     'A video converter (HandBrake, ffmpeg) can rewrite it as H.264 in MP4, which every browser ' +
     'with WebCodecs decodes.',
-  CORRUPT_INPUT: 'The file looks damaged or incomplete. Try the original file again.',
+  CORRUPT_INPUT:
+    'The file looks damaged or incomplete: try the original file again. Where only part of ' +
+    'it is damaged, a render keeps the frames before that part.',
   NO_VIDEO_TRACK: 'Pick a file that contains video.',
   RESOLUTION_TOO_LARGE: 'Choose a smaller scale or a smaller frame range.',
   WEBGPU_UNAVAILABLE:
