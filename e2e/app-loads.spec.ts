@@ -112,3 +112,19 @@ test('the page links the licences of every package and model pack it ships', asy
   expect(text).toContain('scripts/patch-deps.mjs');
   await tab.close();
 });
+
+test('the settings a person chose are there on their next visit', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.getByTestId('model-select')).toHaveValue('default');
+  await page.getByTestId('scale-select').selectOption('2');
+  await page.getByTestId('model-select').selectOption('builtin:esrgan-slim-x2');
+  await page.getByTestId('codec-select').selectOption('vp9');
+  await page.getByTestId('quality-select').selectOption('low');
+  await page.getByTestId('temporal').uncheck();
+  await page.reload();
+  await expect(page.getByTestId('model-select')).toHaveValue('builtin:esrgan-slim-x2');
+  await expect(page.getByTestId('scale-select')).toHaveValue('2');
+  await expect(page.getByTestId('codec-select')).toHaveValue('vp9');
+  await expect(page.getByTestId('quality-select')).toHaveValue('low');
+  await expect(page.getByTestId('temporal')).not.toBeChecked();
+});

@@ -15,6 +15,7 @@ import {
 import type { JobSettings, ModelChoice } from '../worker/settings.ts';
 import { addComparedFrame, clearComparedFrames } from './actions.ts';
 import { checkScaleFit } from './scale-fit.ts';
+import { keepSettings, readKeptSettings } from './saved-settings.ts';
 import { readHandle, rememberSource, sourceHandle } from './source-handles.ts';
 import {
   initialState,
@@ -99,15 +100,24 @@ export async function loseGpu(): Promise<boolean> {
 export async function loadPacks(): Promise<void> {
   try {
     const index = await jobWorker().call('packs.list', {});
-    updateSlice('settings', { packs: index.packs });
+    // the person's own settings from their last visit, where they still make sense
+    const kept = readKeptSettings(index.packs.map((p) => p.name));
+    const scale = kept.scale ?? useStore.getState().settings.scale;
+    const model = kept.model;
+    const modelFits =
+      model?.type !== 'builtin' || index.packs.find((p) => p.name === model.name)?.scale === scale;
+    const { model: _model, ...rest } = kept;
+    updateSlice('settings', { ...(modelFits ? kept : rest), packs: index.packs });
   } catch (err) {
     updateSlice('settings', { packs: [] });
     updateSlice('job', { error: toErrorInfo(err) });
   }
 }
 
+/** A person's own change of settings (kept for their next visit where it is one of those). */
 export function setSettings(patch: Partial<SettingsSlice>): void {
   updateSlice('settings', patch);
+  keepSettings(patch);
 }
 
 /** A clip that could not even be read: the source panel says so. */

@@ -8,6 +8,7 @@
  */
 import { jobWorker } from '../worker/client.ts';
 import { updateSlice, useStore, type ScaleNote, type SettingsSlice } from './store.ts';
+import { keepSettings } from './saved-settings.ts';
 
 type Codec = SettingsSlice['codec'];
 
@@ -61,13 +62,16 @@ export function scaleSettings(s: SettingsSlice, scale: 2 | 4): Partial<SettingsS
 
 /** The person picks a scale: the encoder is asked whether it takes the open clip at it. */
 export function chooseScale(scale: 2 | 4): Promise<void> {
-  updateSlice('settings', scaleSettings(useStore.getState().settings, scale));
+  const patch = scaleSettings(useStore.getState().settings, scale);
+  updateSlice('settings', patch);
+  keepSettings(patch);
   return checkScaleFit({ mayLower: false });
 }
 
 /** The person picks an output codec: asked the same way. */
 export function chooseCodec(codec: Codec): Promise<void> {
   updateSlice('settings', { codec, scaleNote: null });
+  keepSettings({ codec });
   return checkScaleFit({ mayLower: false });
 }
 

@@ -131,6 +131,7 @@ export function SettingsPanel() {
             <label htmlFor={`${id}-tile`}>Tile size</label>
             <select
               id={`${id}-tile`}
+              data-testid="tile-select"
               value={s.tileSize}
               onChange={(event) => setSettings({ tileSize: Number(event.currentTarget.value) })}
             >
@@ -160,6 +161,7 @@ export function SettingsPanel() {
             <label htmlFor={`${id}-quality`}>Quality</label>
             <select
               id={`${id}-quality`}
+              data-testid="quality-select"
               value={s.quality}
               onChange={(event) =>
                 setSettings({ quality: event.currentTarget.value as 'low' | 'medium' | 'high' })
