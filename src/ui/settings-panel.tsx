@@ -56,7 +56,7 @@ export function SettingsPanel() {
               else if (v === 'url') setSettings({ model: { type: 'url', url } });
             }}
           >
-            <option value="default">Recommended ({recommendedTitle(s)})</option>
+            <option value="default">Recommended: {recommendedTitle(s)}</option>
             {packsAtScale.map((p) => (
               <option key={p.name} value={`builtin:${p.name}`}>
                 {p.title}
