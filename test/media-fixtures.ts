@@ -61,6 +61,8 @@ export type FixtureName =
   | 'interlaced-bff.mp4'
   | 'interlaced-bff.ts'
   | 'interlaced-bff.mkv'
+  | 'fake-interlaced.mp4'
+  | 'mixed-fields.ts'
   | 'truncated-header.mp4'
   | 'truncated-body.mp4'
   | 'truncated.webm'
@@ -272,6 +274,30 @@ const makers: Record<FixtureName, Maker> = {
     ffmpeg(['-i', fixturePath('interlaced-bff.mp4'), '-c', 'copy', out]),
   'interlaced-bff.mkv': (out) =>
     ffmpeg(['-i', fixturePath('interlaced-bff.mp4'), '-c', 'copy', out]),
+  // progressive frames in a stream that allows fields (x264's --fake-interlaced, as Blu-ray
+  // stores 1080p25): each picture says it is a frame (160x96, 8 frames)
+  'fake-interlaced.mp4': (out) =>
+    ffmpeg([
+      ...['-f', 'lavfi', '-i', 'testsrc2=size=160x96:rate=25', '-t', '0.32', ...x264],
+      ...['-x264-params', 'fake-interlaced=1', out],
+    ]),
+  // a broadcast that switches from video to film: 8 interlaced frames (top field first), then 8
+  // progressive ones in a stream that still allows fields; two transport streams one after the
+  // other, as a recording across a programme change is
+  'mixed-fields.ts': (out) => {
+    const parts = [`${out}.a.ts`, `${out}.b.ts`];
+    ffmpeg([
+      ...['-f', 'lavfi', '-i', 'testsrc2=size=160x96:rate=50', '-t', '0.32'],
+      ...['-vf', 'tinterlace=interleave_top,setfield=tff', ...x264],
+      ...['-flags', '+ilme+ildct', '-x264opts', 'tff=1', parts[0]!],
+    ]);
+    ffmpeg([
+      ...['-f', 'lavfi', '-i', 'testsrc2=size=160x96:rate=25', '-ss', '0.32', '-t', '0.32'],
+      ...[...x264, '-x264-params', 'fake-interlaced=1', '-output_ts_offset', '0.4', parts[1]!],
+    ]);
+    writeFileSync(out, Buffer.concat(parts.map((p) => readFileSync(p))));
+    for (const p of parts) unlinkSync(p);
+  },
   'prores.mov': (out) =>
     ffmpeg([...video(), ...['-t', '0.25'], '-c:v', 'prores', '-profile:v', '2', out]),
   // moov at the end (ffmpeg's default) and the tail cut off: the index is gone.

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { openAsBlob } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureMediaFixtures, fixturePath, type FixtureName } from '../../test/media-fixtures.ts';
-import { h264FieldOrder, nalUnits } from './h264-field-order.ts';
+import { H264Pictures, h264FieldOrder, nalUnits, type PictureScan } from './h264-field-order.ts';
 import { openInput } from './input.ts';
 
 // Which field comes first, read from the first slice header, against what ffprobe says.
@@ -73,4 +73,61 @@ describe('H.264 field order', () => {
     const startCodes = [0, 0, 0, 1, ...units[0]!, 0, 0, 1, ...units[1]!, 0, 0, 0, 1, ...units[2]!];
     expect(nalUnits(Uint8Array.from(startCodes), 0)).toEqual(units);
   });
+
+  // per picture, against ffmpeg's own marks on each decoded frame (interlaced_frame,
+  // top_field_first), in presentation order. interlaced.mp4 is x264 given frames without field
+  // flags: its SEI says top first for 16 frames, then bottom first, its picture order counts say
+  // bottom first throughout (ffmpeg's decoder marks follow those); only whether each frame is
+  // interlaced is compared there.
+  it.each([
+    ['interlaced-bff.mp4', 'every frame bottom first', 'frames'],
+    ['interlaced-bff.ts', 'every frame bottom first', 'frames'],
+    ['interlaced-bff.mkv', 'every frame bottom first', 'frames'],
+    ['interlaced-small.mp4', 'every frame top first', 'frames'],
+    ['interlaced.m2ts', 'every frame top first', 'frames'],
+    ['interlaced.mp4', 'every frame interlaced', 'interlacing only'],
+    ['h264-aac.mp4', 'progressive', 'frames'],
+    ['fake-interlaced.mp4', 'progressive, though the stream allows fields', 'frames'],
+    ['mixed-fields.ts', 'interlaced, then progressive', 'frames'],
+  ] as const)('%s, picture by picture, as ffmpeg marks it (%s)', async (name, _what, order) => {
+    const input = await openInput(await openAsBlob(fixturePath(name)));
+    const scans: { t: number; scan: PictureScan | null }[] = [];
+    try {
+      const d = input.video!.decoderConfig.description;
+      const avcC = !d
+        ? null
+        : ArrayBuffer.isView(d)
+          ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength)
+          : new Uint8Array(d);
+      const pictures = new H264Pictures(avcC);
+      for await (const sample of input.read('video')) {
+        scans.push({ t: sample.timestampUs, scan: pictures.scan(sample.data) });
+      }
+    } finally {
+      input.close();
+    }
+    const ours = scans.sort((a, b) => a.t - b.t).map((s) => s.scan);
+    const theirs = ffprobeFrames(name).map(([interlaced, tff]) =>
+      !interlaced ? 'progressive' : tff ? 'top-first' : 'bottom-first',
+    );
+    const shown = (scans: readonly (PictureScan | null)[]) =>
+      order === 'frames' ? scans : scans.map((scan) => scan !== 'progressive');
+    expect(shown(ours)).toEqual(shown(theirs));
+  });
 });
+
+/** ffprobe's [interlaced_frame, top_field_first] of each decoded frame, in presentation order. */
+function ffprobeFrames(name: FixtureName): [number, number][] {
+  return execFileSync(
+    'ffprobe',
+    [
+      ...['-v', 'error', '-select_streams', 'v:0', '-show_entries'],
+      ...['frame=interlaced_frame,top_field_first', '-of', 'csv=p=0', fixturePath(name)],
+    ],
+    { encoding: 'utf8' },
+  )
+    .trim()
+    .split('\n')
+    .filter((line) => /^\d,\d/.test(line)) // (side data adds an empty line)
+    .map((line) => line.split(',').slice(0, 2).map(Number) as [number, number]);
+}

@@ -101,24 +101,28 @@ function sliceStart(
   return p && s ? { r, p, s } : null;
 }
 
-/** The field order the rest of a slice header says, or null when it says none. */
-function sliceOrder(nal: Uint8Array, { r, p, s }: SliceStart): FieldOrder | null {
-  if (!s.fields) return null;
-  if (s.separatePlanes) r.u(2); // colour_plane_id
-  r.u(s.log2MaxFrameNum); // frame_num
-  if (r.u(1)) return r.u(1) ? 'bottom-first' : 'top-first'; // field_pic_flag, bottom_field_flag
-  if ((nal[0]! & 0x1f) === 5) r.ue(); // idr_pic_id
-  if (s.pocType !== 0 || !p.bottomPoc) return null;
-  r.u(s.log2MaxPocLsb); // pic_order_cnt_lsb
-  const delta = r.se(); // delta_pic_order_cnt_bottom
-  return delta < 0 ? 'bottom-first' : delta > 0 ? 'top-first' : null;
+/** What a slice header says of its picture's fields (7.3.3). */
+interface SliceFields {
+  /** field_pic_flag with bottom_field_flag; null for a frame picture. */
+  readonly field: 'top' | 'bottom' | null;
+  /** A frame's delta_pic_order_cnt_bottom: negative, the bottom field is earlier (null: none). */
+  readonly pocOrder: FieldOrder | null;
 }
 
-/**
- * The field order a picture timing SEI says (its pic_struct, D.2.3: 3 and 5 top field first, 4
- * and 6 bottom field first), or null when the unit holds none or it says no order.
- */
-function seiOrder(nal: Uint8Array, s: SliceSyntax): FieldOrder | null {
+function sliceFields(nal: Uint8Array, { r, p, s }: SliceStart): SliceFields {
+  if (!s.fields) return { field: null, pocOrder: null };
+  if (s.separatePlanes) r.u(2); // colour_plane_id
+  r.u(s.log2MaxFrameNum); // frame_num
+  if (r.u(1)) return { field: r.u(1) ? 'bottom' : 'top', pocOrder: null }; // field_pic_flag
+  if ((nal[0]! & 0x1f) === 5) r.ue(); // idr_pic_id
+  if (s.pocType !== 0 || !p.bottomPoc) return { field: null, pocOrder: null };
+  r.u(s.log2MaxPocLsb); // pic_order_cnt_lsb
+  const delta = r.se(); // delta_pic_order_cnt_bottom
+  return { field: null, pocOrder: delta < 0 ? 'bottom-first' : delta > 0 ? 'top-first' : null };
+}
+
+/** The pic_struct of a picture timing SEI in `nal` (D.2.3), or null when it holds none. */
+function seiPicStruct(nal: Uint8Array, s: SliceSyntax): number | null {
   const timing = s.picTiming;
   if (!s.fields || !timing?.picStruct) return null;
   const b = nalToRbsp(nal.subarray(1));
@@ -141,13 +145,90 @@ function seiOrder(nal: Uint8Array, s: SliceSyntax): FieldOrder | null {
     if (type === 1) {
       const r = new Bits(b.subarray(start, start + size));
       r.u(timing.delayBits); // cpb_removal_delay, dpb_output_delay
-      const picStruct = r.u(4);
-      if (picStruct === 3 || picStruct === 5) return 'top-first';
-      return picStruct === 4 || picStruct === 6 ? 'bottom-first' : null;
+      return r.u(4);
     }
     at = start + size;
   }
   return null;
+}
+
+/** What one access unit says of how it is shown. */
+interface PictureFacts {
+  /** The SPS allows fields (frame_mbs_only_flag 0); when not, the rest says nothing. */
+  readonly fields: boolean;
+  /** pic_struct of its picture timing SEI, when the SPS says there is one. */
+  readonly picStruct: number | null;
+  readonly slice: SliceFields;
+  /** A frame picture whose macroblock pairs may be field-coded (MBAFF). */
+  readonly mbaff: boolean;
+}
+
+/** pic_struct 3 and 5 show the top field first, 4 and 6 the bottom one (D.2.3). */
+function picStructOrder(picStruct: number | null): FieldOrder | null {
+  if (picStruct === 3 || picStruct === 5) return 'top-first';
+  return picStruct === 4 || picStruct === 6 ? 'bottom-first' : null;
+}
+
+/**
+ * Parameter sets as a stream gives them (its avcC record, then in-band ones), and the first
+ * slice of each access unit read against them.
+ */
+class AccessUnits {
+  private readonly sps = new Map<number, SliceSyntax>();
+  private readonly pps = new Map<number, PpsFacts>();
+  private readonly lengthSize: number;
+  readonly valid: boolean;
+
+  constructor(avcC: Uint8Array | null) {
+    const record = avcC ? avcCUnits(avcC) : null;
+    this.valid = !avcC || record !== null;
+    this.lengthSize = record?.lengthSize ?? 0;
+    for (const nal of record?.units ?? []) this.parameterSet(nal);
+  }
+
+  /** The facts of the access unit `sample` (only its start is needed), or null when unreadable. */
+  read(sample: Uint8Array): PictureFacts | null {
+    if (!this.valid) return null;
+    const seis: Uint8Array[] = [];
+    try {
+      for (const nal of nalUnits(sample, this.lengthSize)) {
+        if (nal.length < 2) continue;
+        const type = nal[0]! & 0x1f;
+        if (type === 7 || type === 8) this.parameterSet(nal);
+        else if (type === 6) seis.push(nal);
+        else if (type === 1 || type === 5) {
+          const start = sliceStart(nal, this.pps, this.sps);
+          if (!start) return null;
+          let picStruct: number | null = null;
+          for (const sei of seis) picStruct ??= seiPicStruct(sei, start.s);
+          const slice = sliceFields(nal, start);
+          return {
+            fields: start.s.fields,
+            picStruct,
+            slice,
+            mbaff: start.s.mbaff && slice.field === null,
+          };
+        }
+      }
+    } catch {
+      // a header that ends early or is not what it says: the unit does not say
+    }
+    return null;
+  }
+
+  private parameterSet(nal: Uint8Array): void {
+    try {
+      if ((nal[0]! & 0x1f) === 7) {
+        const facts = readSps(nal).slices;
+        this.sps.set(facts.id, facts);
+      } else {
+        const { id, facts } = readPps(nal);
+        this.pps.set(id, facts);
+      }
+    } catch {
+      // a parameter set that cannot be read is left out
+    }
+  }
 }
 
 /**
@@ -156,39 +237,55 @@ function seiOrder(nal: Uint8Array, s: SliceSyntax): FieldOrder | null {
  * does not say, is progressive, or cannot be read.
  */
 export function h264FieldOrder(sample: Uint8Array, avcC: Uint8Array | null): FieldOrder | null {
-  const record = avcC ? avcCUnits(avcC) : null;
-  if (avcC && !record) return null;
-  const units = [...(record?.units ?? []), ...nalUnits(sample, record?.lengthSize ?? 0)];
-  const sps = new Map<number, SliceSyntax>();
-  const pps = new Map<number, PpsFacts>();
-  const seis: Uint8Array[] = [];
-  try {
-    for (const nal of units) {
-      if (nal.length < 2) continue;
-      const type = nal[0]! & 0x1f;
-      if (type === 7) {
-        const facts = readSps(nal).slices;
-        sps.set(facts.id, facts);
-      } else if (type === 8) {
-        const { id, facts } = readPps(nal);
-        pps.set(id, facts);
-      } else if (type === 6) {
-        seis.push(nal);
-      } else if (type === 1 || type === 5) {
-        // as ffmpeg: the picture timing SEI's pic_struct first, else the slice's own fields
-        const start = sliceStart(nal, pps, sps);
-        if (!start) return null;
-        for (const sei of seis) {
-          const order = seiOrder(sei, start.s);
-          if (order) return order;
-        }
-        return sliceOrder(nal, start);
-      }
-    }
-  } catch {
-    // a header that ends early or is not what it says: the stream does not say
+  const facts = new AccessUnits(avcC).read(sample);
+  if (!facts?.fields) return null;
+  // as ffmpeg: the picture timing SEI's pic_struct first, else the slice's own fields
+  const { field, pocOrder } = facts.slice;
+  return (
+    picStructOrder(facts.picStruct) ??
+    (field === 'bottom' ? 'bottom-first' : field === 'top' ? 'top-first' : pocOrder)
+  );
+}
+
+/** How one picture is shown: as two fields in this order, or as a progressive frame. */
+export type PictureScan = FieldOrder | 'progressive';
+
+/**
+ * Reads, picture by picture, whether interlaced H.264 shows each one as fields (and in which
+ * order) or as a progressive frame, as ffmpeg marks its frames (interlaced_frame,
+ * top_field_first): with a picture timing SEI, its pic_struct (0, 7 and 8 a frame; 1 and 2 a
+ * field; 3 to 6 two fields, which a frame picture that is not MBAFF-coded only is when the
+ * picture before was interlaced); without one, a field or MBAFF-coded picture is interlaced.
+ * Streams that allow fields yet code progressive frames (x264's --fake-interlaced, the Blu-ray
+ * way of storing 1080p25 and 1080p30; broadcasts switching between film and video) are thus
+ * not deinterlaced where they are progressive. Feed it every access unit in decode order.
+ */
+export class H264Pictures {
+  private readonly units: AccessUnits;
+  private previousInterlaced = true;
+
+  constructor(avcC: Uint8Array | null) {
+    this.units = new AccessUnits(avcC);
   }
-  return null;
+
+  /** How access unit `sample` is shown, or null when it cannot be read. */
+  scan(sample: Uint8Array): PictureScan | null {
+    const facts = this.units.read(sample);
+    if (!facts) return null;
+    if (!facts.fields) return 'progressive';
+    const { picStruct, slice, mbaff } = facts;
+    const fieldOrMbaff = slice.field !== null || mbaff;
+    let interlaced: boolean;
+    if (picStruct === null) interlaced = fieldOrMbaff;
+    else if (picStruct === 1 || picStruct === 2) interlaced = true;
+    else if (picStruct >= 3 && picStruct <= 6) interlaced = fieldOrMbaff || this.previousInterlaced;
+    else interlaced = false; // 0: a frame; 7, 8: a frame shown twice or three times
+    this.previousInterlaced = interlaced;
+    if (!interlaced) return 'progressive';
+    if (slice.field !== null) return slice.field === 'bottom' ? 'bottom-first' : 'top-first';
+    if (picStruct === 2) return 'bottom-first';
+    return picStructOrder(picStruct) ?? slice.pocOrder ?? 'top-first';
+  }
 }
 
 /**

@@ -86,6 +86,8 @@ export interface SliceSyntax {
   readonly log2MaxPocLsb: number;
   /** frame_mbs_only_flag 0. */
   readonly fields: boolean;
+  /** mb_adaptive_frame_field_flag: a frame picture's macroblock pairs may be field-coded. */
+  readonly mbaff: boolean;
   /** Null when the SPS has no VUI or it ends early. */
   readonly picTiming: PicTimingSyntax | null;
 }
@@ -132,7 +134,7 @@ export function readSps(nal: Uint8Array): SpsFacts {
   const heightMapUnits = r.ue() + 1;
   // frame_mbs_only_flag, else mb_adaptive_frame_field_flag: 0 means the stream may hold fields
   const fields = r.u(1) === 0;
-  if (fields) r.u(1);
+  const mbaff = fields && r.u(1) === 1;
   r.u(1); // direct_8x8_inference_flag
   // a map unit is a field's macroblock pair row when the stream may hold fields
   let width = widthMbs * 16;
@@ -153,6 +155,7 @@ export function readSps(nal: Uint8Array): SpsFacts {
     pocType,
     log2MaxPocLsb,
     fields,
+    mbaff,
     picTiming: null,
   };
   const size = { fields, width, height };
