@@ -253,6 +253,47 @@ test('bottom field first, as the stream says: the bottom field is kept and the t
   expect(wrong).toBeLessThan(deinterlaced - 2);
 });
 
+test('a stream that allows fields is deinterlaced picture by picture, as it marks them: progressive pictures pass untouched', () => {
+  // identical frames make identical files (same encoder, same settings): a PSNR of inf between
+  // two renders means the same frames went into both
+  const same = (a: string, b: string, frames: string): number => {
+    const part = `trim=${frames},setpts=N/(25*TB)`;
+    const r = spawnSync('ffmpeg', [
+      ...['-hide_banner', '-i', a, '-i', b, '-lavfi'],
+      ...[`[0:v]${part}[a];[1:v]${part}[b];[a][b]psnr`, '-f', 'null', '-'],
+    ]);
+    const m = /average:([0-9.]+|inf)/.exec(r.stderr.toString());
+    if (!m) throw new Error(`ffmpeg psnr failed: ${r.stderr.toString().slice(-400)}`);
+    return m[1] === 'inf' ? Infinity : Number(m[1]);
+  };
+  const render = (name: FixtureName, label: string, ...flags: string[]): string => {
+    const out = join(OUT, `${name}.${label}.mp4`);
+    const r = enhance(fixturePath(name), out, '--model', 'none', ...flags);
+    expect(r.status, r.stderr).toBe(0);
+    if (label === 'auto') expect(r.stdout).toContain('warning: This video may be interlaced');
+    return out;
+  };
+  // progressive frames in a stream that allows fields (as Blu-ray stores 1080p25): by default
+  // they go through as they are, as with deinterlacing off
+  const fake = [
+    render('fake-interlaced.mp4', 'auto'),
+    render('fake-interlaced.mp4', 'off', '--deinterlace', 'off'),
+  ];
+  expect(same(fake[0]!, fake[1]!, 'start_frame=0')).toBe(Infinity);
+  // a recording that switches from interlaced to progressive pictures: the first 8 frames are
+  // deinterlaced as with deinterlacing on, the last 8 left as with it off
+  const mixed = render('mixed-fields.ts', 'auto');
+  const on = render('mixed-fields.ts', 'on', '--deinterlace', 'on');
+  const tail = render('mixed-fields.ts', 'tail', '--frames', '8:16');
+  const tailOff = render('mixed-fields.ts', 'tail-off', '--frames', '8:16', '--deinterlace', 'off');
+  expect(same(mixed, on, 'end_frame=8')).toBe(Infinity);
+  expect(same(tail, tailOff, 'start_frame=0')).toBe(Infinity);
+  // and deinterlacing did change the frames where it ran
+  expect(
+    same(mixed, render('mixed-fields.ts', 'off', '--deinterlace', 'off'), 'end_frame=8'),
+  ).toBeLessThan(40);
+});
+
 test('with a model, the frames are deinterlaced before it: the render agrees with the deinterlaced picture, not the woven one', () => {
   const input = fixturePath('interlaced-small.mp4');
   const enhanced = join(OUT, 'interlaced-small.x2.mp4');

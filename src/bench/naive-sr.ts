@@ -13,7 +13,7 @@ import { outputPlacement, type TilePlan } from '../engine/tiling.ts';
 import { readFloat32, readbackCount } from '../gpu/readback.ts';
 import { rgbaToTensorRef, tensorToRgbaRef } from '../kernels/frame-tensor/frame-tensor.ref.ts';
 import { accumulateRef, resolveRef } from '../kernels/tile-blend/tile-blend.ref.ts';
-import type { FieldOrder } from '../shared/deinterlace-rows.ts';
+import type { PictureScan } from '../shared/deinterlace-rows.ts';
 
 export class NaiveGpuSrEnhancer implements FrameEnhancer {
   readonly backend = 'webgpu' as const;
@@ -60,7 +60,7 @@ export class NaiveGpuSrEnhancer implements FrameEnhancer {
   }
 
   /** Deinterlaces on the CPU (the naive way: the frame's pixels are on the CPU anyway). */
-  setDeinterlace(fields: FieldOrder | null): void {
+  setDeinterlace(fields: PictureScan | null): void {
     this.input.setDeinterlace(fields);
   }
 

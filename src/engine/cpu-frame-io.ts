@@ -5,7 +5,7 @@
  */
 import { rgbaToTensorRef, tensorToRgbaInto } from '../kernels/frame-tensor/frame-tensor.ref.ts';
 import type { TensorRange } from '../kernels/frame-tensor/frame-tensor.ts';
-import { deinterlaceRgba, type FieldOrder } from '../shared/deinterlace-rows.ts';
+import { deinterlaceRgba, type PictureScan } from '../shared/deinterlace-rows.ts';
 import { UpframeError } from '../shared/errors.ts';
 import type { EnhancerStats, FrameEnhancer } from './enhancer.ts';
 import { frameTimes } from './frame-io.ts';
@@ -28,8 +28,8 @@ function context2d(
  */
 export class CpuFrameInput {
   private readonly ctx: OffscreenCanvasRenderingContext2D;
-  /** The field kept, or null: not deinterlacing. */
-  private fields: FieldOrder | null = null;
+  /** The field kept, 'progressive' (frames pass, each kept as the previous), or null: off. */
+  private fields: PictureScan | null = null;
   /** The previous frame's pixels (each read is a new array, so keeping it copies nothing). */
   private previous: Uint8Array | null = null;
   private progressive: Uint8Array<ArrayBuffer> | null = null;
@@ -42,12 +42,13 @@ export class CpuFrameInput {
   }
 
   /**
-   * Deinterlace every frame from now on, keeping the field that comes first, or stop (null);
-   * either way the next frame has no previous one.
+   * Deinterlace the frames from now on, keeping the field that comes first, or let them pass
+   * ('progressive'), or stop (null); turned on or off, the next frame has no previous one, and
+   * changed while on, it keeps it (as the GPU input, frame-io.ts).
    */
-  setDeinterlace(fields: FieldOrder | null): void {
+  setDeinterlace(fields: PictureScan | null): void {
+    if ((this.fields === null) !== (fields === null)) this.reset();
     this.fields = fields;
-    this.reset();
   }
 
   /** The next frame has no previous one. */
@@ -59,6 +60,10 @@ export class CpuFrameInput {
   pixels(frame: VideoFrame): Uint8Array {
     const raw = this.read(frame);
     if (!this.fields) return raw;
+    if (this.fields === 'progressive') {
+      this.previous = raw;
+      return raw;
+    }
     this.progressive ??= new Uint8Array(this.width * this.height * 4);
     const bottomFirst = this.fields === 'bottom-first';
     deinterlaceRgba(raw, this.previous, this.progressive, this.width, this.height, bottomFirst);
@@ -160,7 +165,7 @@ export class CpuTensorEnhancer implements FrameEnhancer {
     this.input.reset();
   }
 
-  setDeinterlace(fields: FieldOrder | null): void {
+  setDeinterlace(fields: PictureScan | null): void {
     this.input.setDeinterlace(fields);
   }
 

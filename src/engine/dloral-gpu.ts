@@ -43,7 +43,7 @@ import type { EnhancerStats, FrameEnhancer } from './enhancer.ts';
 import { cpuTensor, gpuTensor, type OrtTensor, type Session } from './ort.ts';
 import { FrameInput, FrameOutput, frameTimes, type OutputMode } from './frame-io.ts';
 import { SpynetFlow } from './spynet-flow.ts';
-import type { FieldOrder } from '../shared/deinterlace-rows.ts';
+import type { PictureScan } from '../shared/deinterlace-rows.ts';
 
 const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
@@ -452,7 +452,7 @@ export class DloralGpuEnhancer implements FrameEnhancer {
     this.input.reset();
   }
 
-  setDeinterlace(fields: FieldOrder | null): void {
+  setDeinterlace(fields: PictureScan | null): void {
     this.input.setDeinterlace(fields);
   }
 

@@ -1,5 +1,5 @@
 import type { TensorRange } from '../kernels/frame-tensor/frame-tensor.ts';
-import type { FieldOrder } from '../shared/deinterlace-rows.ts';
+import type { PictureScan } from '../shared/deinterlace-rows.ts';
 
 /**
  * What every enhancement pipeline offers the job: frames in, frames out, at a fixed output size.
@@ -29,9 +29,11 @@ export interface FrameEnhancer {
   /**
    * Deinterlace each frame before the model from now on (the rule of shared/deinterlace-rows.ts
    * on the frame's RGB, on the same backend as the model), keeping the field that comes first,
-   * or stop (null). The next frame has no previous one. Off until called.
+   * or let frames pass ('progressive', still kept as the previous frame), or stop (null). Turned
+   * on or off, the next frame has no previous one; changed while on (per picture, for a stream
+   * that changes between fields and frames), it keeps it. Off until called.
    */
-  setDeinterlace(fields: FieldOrder | null): void;
+  setDeinterlace(fields: PictureScan | null): void;
   /**
    * While deinterlacing: `frame` becomes the previous frame of the next `process`, without
    * being enhanced (a preview decodes the frame before the one it shows for this).

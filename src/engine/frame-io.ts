@@ -15,7 +15,7 @@ import {
   prepareDeinterlace,
   type PreparedDeinterlace,
 } from '../kernels/deinterlace/deinterlace.ts';
-import type { FieldOrder } from '../shared/deinterlace-rows.ts';
+import type { PictureScan } from '../shared/deinterlace-rows.ts';
 import { UpframeError } from '../shared/errors.ts';
 import { YuvFrameMaker } from './yuv-output.ts';
 
@@ -65,6 +65,8 @@ interface Fields {
   next: 0 | 1;
   hasPrevious: boolean;
   bottomFirst: boolean;
+  /** The frames are progressive for now: they pass through, each kept as the previous one. */
+  progressive: boolean;
 }
 
 /**
@@ -100,11 +102,14 @@ export class FrameInput {
   }
 
   /**
-   * Deinterlace every frame from now on, keeping the field that comes first, or stop (null);
-   * either way the next frame has no previous one. The deinterlacer's textures are made the
-   * first time it is turned on and kept.
+   * Deinterlace the frames from now on, keeping the field that comes first, or let them pass
+   * ('progressive': the next one still has this one as its previous frame), or stop (null).
+   * Turned on or off, the next frame has no previous one; changed while on (a stream whose
+   * pictures change between fields and frames), it keeps it. The deinterlacer's textures are
+   * made the first time it is turned on and kept.
    */
-  setDeinterlace(fields: FieldOrder | null): void {
+  setDeinterlace(fields: PictureScan | null): void {
+    const was = this.deinterlacing;
     this.deinterlacing = fields !== null;
     if (fields && !this.fields) {
       const raw = [0, 1].map(() =>
@@ -125,10 +130,14 @@ export class FrameInput {
         next: 0,
         hasPrevious: false,
         bottomFirst: false,
+        progressive: false,
       };
     }
-    if (this.fields) this.fields.bottomFirst = fields === 'bottom-first';
-    this.reset();
+    if (this.fields && fields) {
+      this.fields.bottomFirst = fields === 'bottom-first';
+      this.fields.progressive = fields === 'progressive';
+    }
+    if (was !== this.deinterlacing) this.reset();
   }
 
   /** The next frame has no previous one (a new clip, a cut, a render resumed at a key frame). */
@@ -143,10 +152,14 @@ export class FrameInput {
       return;
     }
     const i = fields.next;
-    await this.copy(frame, fields.raw[i]);
-    const encoder = this.device.createCommandEncoder();
-    fields.passes[i].encode(encoder, fields.hasPrevious, fields.bottomFirst);
-    this.device.queue.submit([encoder.finish()]);
+    if (fields.progressive) {
+      await this.copy(frame, fields.raw[i], this.texture);
+    } else {
+      await this.copy(frame, fields.raw[i]);
+      const encoder = this.device.createCommandEncoder();
+      fields.passes[i].encode(encoder, fields.hasPrevious, fields.bottomFirst);
+      this.device.queue.submit([encoder.finish()]);
+    }
     fields.next = i === 0 ? 1 : 0;
     fields.hasPrevious = true;
   }
@@ -163,7 +176,7 @@ export class FrameInput {
     fields.hasPrevious = true;
   }
 
-  private async copy(frame: VideoFrame, texture: GPUTexture): Promise<void> {
+  private async copy(frame: VideoFrame, ...textures: GPUTexture[]): Promise<void> {
     const visible = atVisibleSize(frame);
     let bitmap: ImageBitmap;
     try {
@@ -172,11 +185,13 @@ export class FrameInput {
       visible?.close();
     }
     try {
-      this.device.queue.copyExternalImageToTexture(
-        { source: bitmap },
-        { texture },
-        { width: this.width, height: this.height },
-      );
+      for (const texture of textures) {
+        this.device.queue.copyExternalImageToTexture(
+          { source: bitmap },
+          { texture },
+          { width: this.width, height: this.height },
+        );
+      }
     } finally {
       bitmap.close();
     }

@@ -35,7 +35,7 @@ import {
 } from './lite-pack.ts';
 import { gpuTensor, type OrtTensor } from './ort.ts';
 import { FrameInput, FrameOutput, frameTimes, type OutputMode } from './frame-io.ts';
-import type { FieldOrder } from '../shared/deinterlace-rows.ts';
+import type { PictureScan } from '../shared/deinterlace-rows.ts';
 
 const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
@@ -221,7 +221,7 @@ export class LiteGpuEnhancer implements FrameEnhancer {
     this.input.reset();
   }
 
-  setDeinterlace(fields: FieldOrder | null): void {
+  setDeinterlace(fields: PictureScan | null): void {
     this.input.setDeinterlace(fields);
   }
 

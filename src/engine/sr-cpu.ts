@@ -11,7 +11,7 @@ import type { EnhancerStats, FrameEnhancer, SrModelSpec } from './enhancer.ts';
 import { cpuTensor, tensorData, type Session } from './ort.ts';
 import { TemporalFusionCpu } from './temporal-cfr.ts';
 import { outputPlacement, type TilePlan } from './tiling.ts';
-import type { FieldOrder } from '../shared/deinterlace-rows.ts';
+import type { PictureScan } from '../shared/deinterlace-rows.ts';
 
 export class SrCpuEnhancer implements FrameEnhancer {
   readonly backend = 'wasm' as const;
@@ -51,7 +51,7 @@ export class SrCpuEnhancer implements FrameEnhancer {
     this.input.reset();
   }
 
-  setDeinterlace(fields: FieldOrder | null): void {
+  setDeinterlace(fields: PictureScan | null): void {
     this.input.setDeinterlace(fields);
   }
 

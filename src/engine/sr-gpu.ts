@@ -22,7 +22,7 @@ import { FrameInput, FrameOutput, frameTimes, type OutputMode } from './frame-io
 import { gpuTensor, type OrtTensor, type Session } from './ort.ts';
 import { TemporalFusionGpu } from './temporal-cfr.ts';
 import { outputPlacement, type TilePlan } from './tiling.ts';
-import type { FieldOrder } from '../shared/deinterlace-rows.ts';
+import type { PictureScan } from '../shared/deinterlace-rows.ts';
 
 export { outputModeFor, type OutputMode } from './frame-io.ts';
 
@@ -122,7 +122,7 @@ export class SrGpuEnhancer implements FrameEnhancer {
     this.input.reset();
   }
 
-  setDeinterlace(fields: FieldOrder | null): void {
+  setDeinterlace(fields: PictureScan | null): void {
     this.input.setDeinterlace(fields);
   }
 

@@ -84,6 +84,35 @@ describe('Deinterlacer on VideoFrames', () => {
     again.close();
   });
 
+  it('takes each picture as the stream says: a progressive one passes and is still the previous frame; fields in their own order', async () => {
+    const d = new Deinterlacer('top-first');
+    const frame = (n: number) =>
+      new VideoFrame(i420(n), { format: 'I420', codedWidth: W, codedHeight: H, timestamp: n });
+    const pictures = [null, 'progressive', 'bottom-first'] as const;
+    const outs: Uint8Array[] = [];
+    for (const [n, picture] of pictures.entries()) {
+      const f = frame(n);
+      const out = await d.process(f, picture);
+      outs.push(await bytesOf(out));
+      out.close();
+      f.close();
+    }
+    expect(outs[0]).toEqual(reference(i420(0), null));
+    expect(outs[1]).toEqual(i420(1));
+    // bottom first, with the progressive frame as the one before
+    const layout = [
+      { offset: 0, stride: W },
+      { offset: W * H, stride: W / 2 },
+      { offset: W * H + (W / 2) * (H / 2), stride: W / 2 },
+    ];
+    const want = i420(2).slice();
+    for (const c of componentsOf('I420', layout, W, H)!) {
+      deinterlaceComponent(i420(2), i420(1), want, c, true);
+    }
+    expect(outs[2]).toEqual(want);
+    expect(outs[2]).not.toEqual(reference(i420(2), i420(1)));
+  });
+
   it('reads only the visible rectangle of a frame coded larger (1080 of 1088 rows)', async () => {
     const d = new Deinterlacer();
     const frame = new VideoFrame(i420(1, H + 8), {

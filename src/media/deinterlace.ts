@@ -23,6 +23,7 @@ import {
   deinterlaceComponent,
   type ComponentLayout,
   type FieldOrder,
+  type PictureScan,
 } from '../shared/deinterlace-rows.ts';
 
 export { deinterlaceComponent, type ComponentLayout };
@@ -100,7 +101,12 @@ export class Deinterlacer {
     this.hasPrevious = false;
   }
 
-  async process(frame: VideoFrame): Promise<VideoFrame> {
+  /**
+   * The progressive frame for `frame`; `picture` says how this one picture is shown when the
+   * stream says (h264-field-order.ts): a progressive one passes unchanged (and is still the next
+   * one's previous frame), and fields in another order than the clip's are taken in theirs.
+   */
+  async process(frame: VideoFrame, picture: PictureScan | null = null): Promise<VideoFrame> {
     const format = frame.format;
     const rect = frame.visibleRect;
     if (!format || !rect) return frame.clone();
@@ -117,10 +123,16 @@ export class Deinterlacer {
     const layout = await frame.copyTo(this.cur);
     const components = componentsOf(format, layout, width, height);
     if (!components) return frame.clone();
+    if (picture === 'progressive') {
+      [this.cur, this.prev] = [this.prev, this.cur];
+      this.hasPrevious = true;
+      return frame.clone();
+    }
+    const bottomFirst = (picture ?? this.fields) === 'bottom-first';
     this.out.set(this.cur);
     for (const c of components) {
       const prev = this.hasPrevious ? this.prev : null;
-      deinterlaceComponent(this.cur, prev, this.out, c, this.fields === 'bottom-first');
+      deinterlaceComponent(this.cur, prev, this.out, c, bottomFirst);
     }
     const result = new VideoFrame(this.out, {
       format,

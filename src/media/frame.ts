@@ -5,6 +5,8 @@
  * frames in flight stay bounded.
  */
 
+import type { PictureScan } from '../shared/deinterlace-rows.ts';
+
 let live = 0;
 let peak = 0;
 
@@ -23,6 +25,8 @@ export class DecodedFrame implements Disposable {
     frame: VideoFrame,
     /** Index among the shown frames of the source (presentation order). */
     readonly index: number,
+    /** How the stream says this picture is shown (interlaced H.264), or null when it does not. */
+    readonly picture: PictureScan | null = null,
   ) {
     this.current = frame;
     live++;

@@ -9,15 +9,27 @@
  * (NTSC) and some SD camcorders. A stream that says neither is taken as top first, as ffmpeg
  * takes it.
  */
-import type { FieldOrder } from '../shared/deinterlace-rows.ts';
+import type { FieldOrder, PictureScan } from '../shared/deinterlace-rows.ts';
 import { nalToRbsp, readSps, type SliceSyntax } from './h264-sps.ts';
 import { Bits } from './stream-colour.ts';
 
-export type { FieldOrder };
+export type { FieldOrder, PictureScan };
 
 /** NAL units of an access unit: length-prefixed with `lengthSize` bytes, or Annex B when 0. */
 export function nalUnits(bytes: Uint8Array, lengthSize: number): Uint8Array[] {
-  const units: Uint8Array[] = [];
+  return [...eachNalUnit(bytes, lengthSize, false)];
+}
+
+/**
+ * The NAL units of an access unit one by one. With `sliceOpen`, a slice (types 1 and 5) is
+ * given from its start to the end of `bytes` without looking for its end: a reader that only
+ * needs its header then never scans the picture's data for the next start code.
+ */
+function* eachNalUnit(
+  bytes: Uint8Array,
+  lengthSize: number,
+  sliceOpen: boolean,
+): Generator<Uint8Array> {
   if (lengthSize > 0) {
     let at = 0;
     while (at + lengthSize <= bytes.length) {
@@ -26,10 +38,10 @@ export function nalUnits(bytes: Uint8Array, lengthSize: number): Uint8Array[] {
       at += lengthSize;
       if (size === 0) continue;
       // a unit cut short (only the start of a sample was read) keeps what there is
-      units.push(bytes.subarray(at, Math.min(at + size, bytes.length)));
+      yield bytes.subarray(at, Math.min(at + size, bytes.length));
       at += size;
     }
-    return units;
+    return;
   }
   let start = -1;
   for (let i = 0; i + 2 < bytes.length; i++) {
@@ -37,13 +49,17 @@ export function nalUnits(bytes: Uint8Array, lengthSize: number): Uint8Array[] {
     if (start >= 0) {
       // the unit ends before this start code (and before a fourth zero byte leading it)
       const end = i > start && bytes[i - 1] === 0 ? i - 1 : i;
-      units.push(bytes.subarray(start, end));
+      yield bytes.subarray(start, end);
     }
     start = i + 3;
     i += 2;
+    const type = (bytes[start] ?? 0) & 0x1f;
+    if (sliceOpen && (type === 1 || type === 5)) {
+      yield bytes.subarray(start);
+      return;
+    }
   }
-  if (start >= 0 && start < bytes.length) units.push(bytes.subarray(start));
-  return units;
+  if (start >= 0 && start < bytes.length) yield bytes.subarray(start);
 }
 
 /** The SPS and PPS units of an avcC record, and the length of its samples' NAL size fields. */
@@ -191,7 +207,7 @@ class AccessUnits {
     if (!this.valid) return null;
     const seis: Uint8Array[] = [];
     try {
-      for (const nal of nalUnits(sample, this.lengthSize)) {
+      for (const nal of eachNalUnit(sample, this.lengthSize, true)) {
         if (nal.length < 2) continue;
         const type = nal[0]! & 0x1f;
         if (type === 7 || type === 8) this.parameterSet(nal);
@@ -246,9 +262,6 @@ export function h264FieldOrder(sample: Uint8Array, avcC: Uint8Array | null): Fie
     (field === 'bottom' ? 'bottom-first' : field === 'top' ? 'top-first' : pocOrder)
   );
 }
-
-/** How one picture is shown: as two fields in this order, or as a progressive frame. */
-export type PictureScan = FieldOrder | 'progressive';
 
 /**
  * Reads, picture by picture, whether interlaced H.264 shows each one as fields (and in which

@@ -297,8 +297,9 @@ export function avcCFieldCoded(avcC: Uint8Array): boolean {
 /** The summary's note for H.264 that may hold fields. */
 export const INTERLACED_NOTE =
   'This video may be interlaced (each frame two fields from different moments): by default ' +
-  'Upframe deinterlaces it before enhancing, one frame for each frame (turn Deinterlace off, ' +
-  'or --deinterlace off, for video that is progressive after all).';
+  'Upframe deinterlaces it before enhancing, one frame for each frame, where the stream marks ' +
+  'the pictures as fields (turn Deinterlace off, or --deinterlace off, for video that is ' +
+  'progressive after all).';
 
 /** Whether an opened file's video may hold fields (its reader added INTERLACED_NOTE). */
 export function mayHoldFields(input: { readonly warnings: readonly string[] }): boolean {

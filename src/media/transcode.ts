@@ -4,6 +4,7 @@
  * already producing n+1 (VideoFrameSink runs ahead by a bounded queue) and the encoder is still
  * working on n-1 (VideoEncoder is asynchronous; we wait only when its queue is full).
  */
+import type { PictureScan } from '../shared/deinterlace-rows.ts';
 import { toErrorInfo, UpframeError } from '../shared/errors.ts';
 import {
   bitrateFor,
@@ -66,8 +67,15 @@ export interface TranscodeOptions {
   readonly part?: boolean;
   /** Output size from the visible source size (before rotation). Default identity. */
   readonly outputSize?: (width: number, height: number) => { width: number; height: number };
-  /** Returns a NEW frame it owns; transcode closes both. Must keep the input's timestamp. */
-  readonly process?: (frame: VideoFrame, index: number) => Promise<VideoFrame>;
+  /**
+   * Returns a NEW frame it owns; transcode closes both. Must keep the input's timestamp.
+   * `picture`: how the stream says the frame is shown (interlaced H.264), or null.
+   */
+  readonly process?: (
+    frame: VideoFrame,
+    index: number,
+    picture: PictureScan | null,
+  ) => Promise<VideoFrame>;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: TranscodeProgress) => void;
   /**
@@ -282,7 +290,7 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
       if (decoded.index < resumeAt) {
         try {
           t0 = performance.now();
-          (await opts.process!(decoded.frame, decoded.index)).close();
+          (await opts.process!(decoded.frame, decoded.index, decoded.picture)).close();
           t.processMs += performance.now() - t0;
         } finally {
           decoded.close();
@@ -302,7 +310,7 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
         if (signal?.aborted) throw canceled();
         if (opts.process) {
           t0 = performance.now();
-          out = await opts.process(decoded.frame, decoded.index);
+          out = await opts.process(decoded.frame, decoded.index, decoded.picture);
           t.processMs += performance.now() - t0;
           if (out === decoded.frame) {
             throw new UpframeError(

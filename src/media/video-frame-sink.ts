@@ -6,6 +6,8 @@ import { UpframeError } from '../shared/errors.ts';
 import { DecodedFrame } from './frame.ts';
 import { decodeRangeFor, frameTiming, type FrameTiming } from './frame-timing.ts';
 import type { MediaInput } from './input-types.ts';
+import { H264Pictures, type PictureScan } from './h264-field-order.ts';
+import { mayBeInterlaced } from './h264-sps.ts';
 import { isDecodable, undecodableError } from './probe.ts';
 import { StallWatch, Wakeup } from './signal.ts';
 import type { VideoTrackInfo } from './types.ts';
@@ -60,6 +62,9 @@ export class VideoFrameSink {
     // Every output (kept or not), every chunk taken in and every sample read is a sign of life.
     const watch = new StallWatch(options.stallLimitMs);
     let stalled = false;
+    // how each picture of interlaced H.264 is shown, read as it goes in, kept until it comes out
+    const pictures = pictureReader(this.track.decoderConfig);
+    const shown = new Map<number, PictureScan | null>();
     // what the producer waits on, for the stall's sentence
     let waitingOn: 'file' | 'decoder' = 'file';
 
@@ -68,12 +73,14 @@ export class VideoFrameSink {
         watch.progress();
         const index = indexOf.get(frame.timestamp);
         if (index !== undefined) lastOut = Math.max(lastOut, index);
+        const picture = shown.get(frame.timestamp) ?? null;
+        shown.delete(frame.timestamp);
         // Frames outside the range were only decoded as references (or are hidden by the edit list).
         if (stopped || index === undefined || index < start || index >= end) {
           frame.close();
           return;
         }
-        queue.push(new DecodedFrame(frame, index));
+        queue.push(new DecodedFrame(frame, index, picture));
         wake.notify();
       },
       error: (e) => {
@@ -109,6 +116,7 @@ export class VideoFrameSink {
               (decoder.decodeQueueSize < maxDecodeQueue && queue.length < maxQueued),
           );
           if (stopped || fail.error !== null) return;
+          if (pictures) shown.set(sample.timestampUs, pictures.scan(sample.data));
           decoder.decode(
             new EncodedVideoChunk({
               type: sample.key ? 'key' : 'delta',
@@ -175,4 +183,18 @@ export class VideoFrameSink {
 
 function isCancel(err: unknown): boolean {
   return err instanceof UpframeError && err.code === 'EXPORT_CANCELED';
+}
+
+/** A reader of how each picture is shown, for H.264 that may hold fields; else null. */
+function pictureReader(config: VideoDecoderConfig): H264Pictures | null {
+  if (!/^avc[13]/.test(config.codec)) return null;
+  const d = config.description;
+  // Annex B (a transport stream) carries its parameter sets in the stream: read them there
+  if (!d) return new H264Pictures(null);
+  if (!mayBeInterlaced(config)) return null;
+  return new H264Pictures(
+    ArrayBuffer.isView(d)
+      ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength)
+      : new Uint8Array(d),
+  );
 }

@@ -8,6 +8,12 @@
 /** Which field of each interlaced frame comes first (is the earlier moment, and is kept). */
 export type FieldOrder = 'top-first' | 'bottom-first';
 
+/**
+ * How one picture is shown: as two fields in this order, or as a progressive frame (which a
+ * deinterlacer passes through unchanged, keeping it as the previous frame of the next one).
+ */
+export type PictureScan = FieldOrder | 'progressive';
+
 /** One colour component of a frame buffer: where its samples are. */
 export interface ComponentLayout {
   readonly offset: number;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { FrameEnhancer } from '../engine/enhancer.ts';
 import { INTERLACED_NOTE } from '../media/h264-sps.ts';
 import { Deinterlacer, type FieldOrder } from '../media/index.ts';
-import { deinterlacerFor, deinterlaces } from './frame-steps.ts';
+import { deinterlacerFor, deinterlaces, pictureFields } from './frame-steps.ts';
 import { DEFAULT_SETTINGS } from './settings.ts';
 
 /** An enhancer that only records what it is told about deinterlacing. */
@@ -48,5 +48,24 @@ describe('the job deinterlaces', () => {
     expect(deinterlacerFor('bottom-first', null)?.fields).toBe('bottom-first');
     expect(deinterlacerFor('top-first', null)).toBeInstanceOf(Deinterlacer);
     expect(deinterlacerFor(null, null)).toBeNull();
+  });
+
+  it('takes each picture as the stream marks it, unless the person named the field or turned it on', () => {
+    const auto = { ...DEFAULT_SETTINGS, deinterlace: null };
+    // automatic: as each picture says (a progressive one passes), else in the clip's order
+    expect(pictureFields(auto, 'top-first', 'progressive')).toBe('progressive');
+    expect(pictureFields(auto, 'top-first', 'bottom-first')).toBe('bottom-first');
+    expect(pictureFields(auto, 'bottom-first', null)).toBe('bottom-first');
+    // turned on: every frame, in its picture's order where it says one
+    const on = { ...auto, deinterlace: true };
+    expect(pictureFields(on, 'top-first', 'progressive')).toBe('top-first');
+    expect(pictureFields(on, 'top-first', 'bottom-first')).toBe('bottom-first');
+    // a field named: that one, whatever the picture says
+    const named = { ...auto, deinterlace: 'bottom-first' as const };
+    for (const picture of ['progressive', 'top-first', null] as const) {
+      expect(pictureFields(named, 'bottom-first', picture)).toBe('bottom-first');
+    }
+    // a job that does not deinterlace never does
+    expect(pictureFields(auto, null, 'top-first')).toBeNull();
   });
 });

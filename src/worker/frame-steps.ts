@@ -1,6 +1,8 @@
 /** What the job does to each decoded frame before it is encoded, in the render and the preview. */
 import type { FrameEnhancer } from '../engine/enhancer.ts';
 import { Deinterlacer, mayHoldFields, type FieldOrder } from '../media/index.ts';
+import type { PictureScan } from '../shared/deinterlace-rows.ts';
+import type { WorkerEvent } from './protocol.ts';
 import type { JobSettings } from './settings.ts';
 
 /**
@@ -37,19 +39,71 @@ export function deinterlacerFor(
 }
 
 /**
- * The frame written for `frame`: deinterlaced first when there is a deinterlacer, then enhanced
- * when there is an enhancer. A new frame, which the caller closes; `frame` stays the caller's.
+ * How one frame of a job that deinterlaces (in the clip's order `clip`) is taken: in the order
+ * the person named, whatever the stream says; else as its picture says (interlaced H.264 marks
+ * each one: fields in their order, or a progressive frame, which passes unchanged unless the
+ * person turned deinterlacing on for every frame), else in the clip's order. Null: the job does
+ * not deinterlace.
+ */
+export function pictureFields(
+  settings: JobSettings,
+  clip: FieldOrder | null,
+  picture: PictureScan | null,
+): PictureScan | null {
+  if (!clip) return null;
+  const setting = settings.deinterlace;
+  if (setting === 'top-first' || setting === 'bottom-first') return setting;
+  if (picture === 'progressive') return setting === true ? clip : 'progressive';
+  return picture ?? clip;
+}
+
+/**
+ * The frame written for `frame`: deinterlaced first when there is a deinterlacer (the YUV one, or
+ * the enhancer's own), taken as `fields` says (pictureFields), then enhanced when there is an
+ * enhancer. A new frame, which the caller closes; `frame` stays the caller's.
  */
 export async function outputFrame(
   frame: VideoFrame,
   deinterlacer: Deinterlacer | null,
   enhancer: FrameEnhancer | null,
+  fields: PictureScan | null = null,
 ): Promise<VideoFrame> {
-  const progressive = deinterlacer ? await deinterlacer.process(frame) : frame;
+  // on for the job already: this only says how this picture is taken, keeping the frame before
+  if (fields && enhancer) enhancer.setDeinterlace(fields);
+  const progressive = deinterlacer ? await deinterlacer.process(frame, fields) : frame;
   if (!enhancer) return progressive === frame ? frame.clone() : progressive;
   try {
     return await enhancer.process(progressive);
   } finally {
     if (progressive !== frame) progressive.close();
   }
+}
+
+/** Sends the scrubber a frame as it was and as it came out, the original at the output size. */
+export async function emitPreview(
+  emit: (event: WorkerEvent, transfer?: Transferable[]) => void,
+  jobId: number,
+  frameIndex: number,
+  before: VideoFrame,
+  after: VideoFrame,
+): Promise<void> {
+  const [beforeScaled, afterBitmap] = await Promise.all([
+    createImageBitmap(before, {
+      resizeWidth: after.displayWidth,
+      resizeHeight: after.displayHeight,
+      resizeQuality: 'high',
+    }),
+    createImageBitmap(after),
+  ]);
+  emit(
+    {
+      kind: 'preview',
+      jobId,
+      frameIndex,
+      timestampUs: before.timestamp,
+      before: beforeScaled,
+      after: afterBitmap,
+    },
+    [beforeScaled, afterBitmap],
+  );
 }

@@ -20,7 +20,13 @@ import { toErrorInfo, UpframeError } from '../shared/errors.ts';
 import { sharedGpu } from '../gpu/device.ts';
 import { deviceLoss } from '../gpu/readback.ts';
 import { createEnhancer } from './enhancers.ts';
-import { deinterlacerFor, deinterlaces, outputFrame } from './frame-steps.ts';
+import {
+  deinterlacerFor,
+  deinterlaces,
+  emitPreview,
+  outputFrame,
+  pictureFields,
+} from './frame-steps.ts';
 import {
   continuation,
   deleteRender,
@@ -417,9 +423,10 @@ async function render(
       signal: job.abort.signal,
       ...(enhancer || deinterlacer
         ? {
-            process: async (frame: VideoFrame, index: number) => {
+            process: async (frame: VideoFrame, index: number, picture) => {
               await job.gate.pass(job.abort.signal);
-              const out = await outputFrame(frame, deinterlacer, enhancer);
+              const fields = pictureFields(settings, deinterlace, picture);
+              const out = await outputFrame(frame, deinterlacer, enhancer, fields);
               const now = performance.now();
               if (now - lastPreview >= PREVIEW_INTERVAL_MS) {
                 lastPreview = now;
@@ -510,34 +517,6 @@ async function keepOrDrop(journal: RenderJournal, err: unknown): Promise<number>
   return frames;
 }
 
-async function emitPreview(
-  emit: Emit,
-  jobId: number,
-  frameIndex: number,
-  before: VideoFrame,
-  after: VideoFrame,
-): Promise<void> {
-  const [beforeScaled, afterBitmap] = await Promise.all([
-    createImageBitmap(before, {
-      resizeWidth: after.displayWidth,
-      resizeHeight: after.displayHeight,
-      resizeQuality: 'high',
-    }),
-    createImageBitmap(after),
-  ]);
-  emit(
-    {
-      kind: 'preview',
-      jobId,
-      frameIndex,
-      timestampUs: before.timestamp,
-      before: beforeScaled,
-      after: afterBitmap,
-    },
-    [beforeScaled, afterBitmap],
-  );
-}
-
 /** Enhances one frame of the clip so a person can judge the model before the full render. */
 export async function previewFrame(
   file: File,
@@ -565,9 +544,10 @@ export async function previewFrame(
     const start = deinterlace && index > 0 ? index - 1 : index;
     for await (const decoded of sink.frames({ range: { start, end: index + 1 } })) {
       const frame = decoded.detach();
+      const fields = pictureFields(settings, deinterlace, decoded.picture);
       if (decoded.index < index) {
         try {
-          if (deinterlacer) (await deinterlacer.process(frame)).close();
+          if (deinterlacer) (await deinterlacer.process(frame, fields)).close();
           else await enhancer?.rememberFrame(frame);
         } finally {
           frame.close();
@@ -576,7 +556,7 @@ export async function previewFrame(
       }
       try {
         const started = performance.now();
-        const out = await outputFrame(frame, deinterlacer, enhancer);
+        const out = await outputFrame(frame, deinterlacer, enhancer, fields);
         const ms = performance.now() - started;
         try {
           await emitPreview(emit, 0, index, frame, out);
