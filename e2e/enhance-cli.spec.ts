@@ -5,7 +5,7 @@
  */
 import type { Page } from '@playwright/test';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { HarnessOutcome } from '../src/harness/main.ts';
 import type { JobSettings } from '../src/worker/settings.ts';
@@ -404,6 +404,27 @@ test('bad options are refused with a sentence', () => {
   const d = enhance(fixturePath('h264-aac.mp4'), join(OUT, 'x.mp4'), '--deinterlace', 'left');
   expect(d.status).toBe(2);
   expect(d.stderr).toContain('--deinterlace must be');
+  // refused before any work, each in a sentence: what a typo would otherwise cost
+  const clip = fixturePath('h264-aac.mp4');
+  const refused: [string[], string][] = [
+    [[clip, clip], 'The output is the input file'],
+    [[clip, join(OUT, 'x.mp4'), '-s', '2'], 'Unknown option -s'],
+    [[clip, join(OUT, 'x.mp4'), 'extra'], 'Unexpected argument "extra"'],
+    [[clip, join(OUT, 'x.avi')], 'must end in .mp4, .m4v, .mov, .mkv or .webm'],
+    [[clip, join(clip, 'x.mp4')], 'is a file, not a folder'],
+    [[OUT, join(OUT, 'x.mp4')], 'is a folder: give a video file'],
+  ];
+  for (const [[input, output, ...flags], said] of refused) {
+    const r = enhance(input!, output!, ...flags);
+    expect(r.status, said).toBe(2);
+    expect(r.stderr).toContain(said);
+  }
+  expect(readFileSync(clip).length).toBeGreaterThan(0); // the input is whole
+  // a file that is no video, with the default model: its code and sentence, no stack
+  const junk = enhance(fixturePath('random.bin'), join(OUT, 'junk.mp4'));
+  expect(junk.status).toBe(1);
+  expect(junk.stderr.trim()).toMatch(/^UNSUPPORTED_CONTAINER: This is not a video file/);
+  expect(junk.stderr).not.toContain(' at ');
 });
 
 test('the default x4 model beats bilinear on a degraded real photograph', () => {

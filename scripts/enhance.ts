@@ -8,12 +8,22 @@
  * request outside its own origin.
  */
 import { chromium, type Page } from 'playwright';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { HarnessOutcome } from '../src/harness/main.ts';
 import { CODEC_NAMES } from '../src/media/encoder-config.ts';
+import { formatDuration } from '../src/shared/format.ts';
 import { preferredBackend } from '../src/worker/protocol.ts';
 import type { JobSettings, ModelChoice } from '../src/worker/settings.ts';
 import { staleBuildReason } from './build-state.mjs';
@@ -42,12 +52,53 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-const USAGE =
-  'Usage: npm run enhance -- <input> <output> [--model none|default|<pack name>|<pack dir>] [--scale 2|4] [--codec avc|vp9|av1] [--backend auto|webgpu|wasm] [--frames A:B (0-based, B exclusive)] [--quality low|medium|high] [--tile N] [--temporal on|off] [--deinterlace auto|on|off|top|bottom (the field that comes first)]';
+/** The file types the output can be written as (the extension picks the container). */
+const OUTPUT_TYPES = ['.mp4', '.m4v', '.mov', '.mkv', '.webm'];
+
+const USAGE = 'Usage: npm run enhance -- <input> <output> [options] (--help lists them)';
+
+const HELP = `Usage: npm run enhance -- <input> <output> [options]
+
+Enhances <input> (MP4, MOV, M4V, WebM, MKV or MPEG-TS) into <output> with the app's own
+pipeline, in headless Chromium on this computer. The output's extension (.mp4, .m4v, .mov, .mkv
+or .webm) picks its file type. The source's audio is copied as it is, where the file type
+holds it.
+
+Options (the default first):
+  --model default|none|<pack name>|<pack folder>
+                         default: the recommended model at the scale; none: no model
+                         (deinterlacing and re-encoding only). Built-in packs: PACKS
+  --scale 4|2            4, or 2 where the browser cannot encode the clip at 4x
+  --codec avc|vp9|av1    avc (H.264); vp9 for a .webm output
+  --quality high|medium|low
+  --backend auto|webgpu|wasm
+                         auto: WebGPU on a hardware GPU, else the CPU (wasm)
+  --frames A:B           frames A to B-1 (0-based); default: all of them
+  --tile N               input pixels per tile side; 0 (automatic) by default
+  --temporal on|off      temporal fusion; default: as the model has it
+  --deinterlace auto|on|off|top|bottom
+                         auto: the pictures the stream marks as fields; top or bottom: every
+                         frame, keeping that field (the one that comes first)
+
+Examples:
+  npm run enhance -- holiday.mp4 holiday.x4.mp4
+  npm run enhance -- tape.ts tape.x2.mkv --scale 2 --deinterlace bottom
+  npm run enhance -- clip.mov part.mp4 --frames 0:250 --model none`;
+
+function helpText(): string {
+  try {
+    const index = JSON.parse(
+      readFileSync(join(ROOT, 'dist', 'packs', 'index.json'), 'utf8'),
+    ) as PackIndexJson;
+    return HELP.replace('PACKS', index.packs.map((p) => p.name).join(', '));
+  } catch {
+    return HELP.replace('PACKS', '(listed once the app is built)');
+  }
+}
 
 export function parseArgs(argv: readonly string[]): Args {
   if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(USAGE);
+    console.log(helpText());
     process.exit(0);
   }
   const positional: string[] = [];
@@ -59,10 +110,22 @@ export function parseArgs(argv: readonly string[]): Args {
       const value = inline ?? argv[++i];
       if (value === undefined) fail(`--${key} needs a value.`);
       flags.set(key, value);
+    } else if (/^-[^-\d]/.test(arg)) {
+      // a short option (-s 2) would otherwise be taken for a file name, or ignored
+      fail(`Unknown option ${arg}: the options are written in full (--scale, --model, ...).`);
     } else positional.push(arg);
   }
-  const [input, output] = positional;
-  if (!input || !output) fail(USAGE);
+  const [input, output, ...extra] = positional;
+  if (!input) fail(`Which clip? ${USAGE}`);
+  if (!output) fail(`Where should the enhanced clip go? ${USAGE}`);
+  if (extra.length > 0) fail(`Unexpected argument "${extra[0]}": give one input and one output.`);
+  if (!OUTPUT_TYPES.includes(extname(output).toLowerCase())) {
+    fail(
+      `The output "${basename(output)}" must end in ${OUTPUT_TYPES.slice(0, -1).join(', ')} ` +
+        `or ${OUTPUT_TYPES.at(-1)} ` +
+        '(the file type it is written as).',
+    );
+  }
   const known = [
     ...['model', 'scale', 'codec', 'backend', 'frames', 'quality', 'tile', 'temporal'],
     'deinterlace',
@@ -174,12 +237,69 @@ async function guardNetwork(page: Page, origin: string, foreign: string[]): Prom
   });
 }
 
+/**
+ * Refuses, before any work, an output that would replace the input or cannot be written (a
+ * folder that cannot be made, a place that takes no files): found after an hour's render, the
+ * work would be lost.
+ */
+function checkOutput(input: string, output: string): void {
+  if (existsSync(output)) {
+    if (statSync(output).isDirectory()) fail(`The output ${output} is a folder, not a file name.`);
+    if (realpathSync(output) === realpathSync(input)) {
+      fail('The output is the input file: give the enhanced clip another name.');
+    }
+  }
+  const dir = dirname(output);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    fail(`The output's folder ${dir} is a file, not a folder.`);
+  }
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    fail(`The output folder ${dir} cannot be made (${(err as Error).message}).`);
+  }
+  // a file made and removed at once: the place takes files
+  const probe = join(dir, `.${basename(output)}.${process.pid}.upframe-check`);
+  try {
+    closeSync(openSync(probe, 'wx'));
+    unlinkSync(probe);
+  } catch (err) {
+    fail(`The output ${output} cannot be written (${(err as Error).message}).`);
+  }
+}
+
+/** Progress as a person reads it: one line redrawn in a terminal, a line per 10 % in a log. */
+function progressPrinter(): (done: number, total: number, fps: number, writing?: number) => void {
+  const tty = process.stdout.isTTY === true;
+  let lastTenth = -1;
+  let wroteWriting = false;
+  return (done, total, fps, writing) => {
+    const pct = Math.floor((100 * done) / total);
+    const left =
+      fps > 0 && done < total ? `, about ${formatDuration((total - done) / fps)} left` : '';
+    if (writing !== undefined) {
+      const text = `${done}/${total} frames (100%): writing the file (${Math.floor(writing * 100)} %)`;
+      if (tty) process.stdout.write(`\r${text}   `);
+      else if (!wroteWriting) console.log(`${done}/${total} frames (100%): writing the file`);
+      wroteWriting = true;
+      return;
+    }
+    const text = `${done}/${total} frames (${pct}%), ${fps.toFixed(2)} fps${left}`;
+    if (tty) process.stdout.write(`\r${text}   `);
+    else if (Math.floor(pct / 10) > lastTenth) {
+      lastTenth = Math.floor(pct / 10);
+      console.log(text);
+    }
+  };
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  if (!existsSync(args.input) || !statSync(args.input).isFile())
-    fail(`The input file ${args.input} does not exist.`);
+  if (existsSync(args.input) && statSync(args.input).isDirectory())
+    fail(`The input ${args.input} is a folder: give a video file.`);
+  if (!existsSync(args.input)) fail(`The input file ${args.input} does not exist.`);
+  checkOutput(args.input, args.output);
   ensureBuild();
-  const { readFileSync } = await import('node:fs');
   const index = JSON.parse(
     readFileSync(join(ROOT, 'dist', 'packs', 'index.json'), 'utf8'),
   ) as PackIndexJson;
@@ -202,6 +322,13 @@ async function main(): Promise<void> {
   });
   const foreign: string[] = [];
   let exitCode = 0;
+  // Ctrl-C: the line in progress is ended, the browser closed (it keeps nothing: a half-made
+  // output never reaches the output path), and the exit code says so
+  process.once('SIGINT', () => {
+    process.stdout.write('\nCanceled: nothing was written.\n');
+    void browser.close().finally(() => process.exit(130));
+  });
+  const progress = progressPrinter();
   try {
     const context = await browser.newContext({ acceptDownloads: true });
     const page = await context.newPage();
@@ -209,12 +336,15 @@ async function main(): Promise<void> {
     page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
     await page.exposeFunction(
       'upframeEvent',
-      (event: { kind: string; framesDone?: number; framesTotal?: number; fps?: number }) => {
+      (event: {
+        kind: string;
+        framesDone?: number;
+        framesTotal?: number;
+        fps?: number;
+        writing?: number;
+      }) => {
         if (event.kind === 'job-progress' && event.framesTotal) {
-          const pct = Math.floor((100 * (event.framesDone ?? 0)) / event.framesTotal);
-          process.stdout.write(
-            `\r${event.framesDone}/${event.framesTotal} frames (${pct}%), ${(event.fps ?? 0).toFixed(2)} fps   `,
-          );
+          progress(event.framesDone ?? 0, event.framesTotal, event.fps ?? 0, event.writing);
         }
       },
     );
@@ -222,6 +352,7 @@ async function main(): Promise<void> {
     await page.waitForSelector('body[data-ready="true"]');
     await page.setInputFiles('#input', args.input);
     let backend = args.backend;
+    if (backend === 'auto' && args.model === 'none') backend = 'wasm'; // no model: no backend
     if (backend === 'auto') {
       const gpu = await page.evaluate(() => window.upframe!.probeGpu());
       backend = preferredBackend(gpu);
@@ -234,7 +365,21 @@ async function main(): Promise<void> {
     // page chooses when a clip is opened)
     let chosen = model;
     if (args.model === 'default' && args.scale === null) {
-      const fit = await page.evaluate((codec) => window.upframe!.fitScale(codec), args.codec);
+      // (the clip is read here first: a file that is no video fails here, in words)
+      const fitted = await page.evaluate(async (codec) => {
+        try {
+          return { fit: await window.upframe!.fitScale(codec) };
+        } catch (err) {
+          const e = err as { code?: string; message?: string };
+          return { error: { code: e.code ?? 'INTERNAL', message: e.message ?? String(err) } };
+        }
+      }, args.codec);
+      if (fitted.error) {
+        console.error(`${fitted.error.code}: ${fitted.error.message}`);
+        process.exitCode = 1;
+        return; // (the browser and the server close below)
+      }
+      const fit = fitted.fit;
       if (fit?.scale === 2) {
         chosen = modelChoice({ ...args, scale: 2 }, index).model;
         const others = fit.takes4.map((c) => `--codec ${c}`).join(' or ');
@@ -263,13 +408,17 @@ async function main(): Promise<void> {
       ([s, name]) => window.upframe!.enhance(s, name),
       [settings, basename(args.output)] as const,
     );
-    process.stdout.write('\n');
+    if (process.stdout.isTTY) process.stdout.write('\n'); // ends the progress line
     if (!outcome.ok) {
       console.error(`${outcome.error.code}: ${outcome.error.message}`);
       exitCode = 1;
     } else {
       mkdirSync(dirname(args.output), { recursive: true });
-      await (await download).saveAs(args.output);
+      await (await download).saveAs(args.output).catch((err: unknown) => {
+        fail(
+          `The enhanced clip could not be written to ${args.output} (${(err as Error).message}).`,
+        );
+      });
       const t = outcome.result.transcode;
       console.log(
         `Wrote ${args.output}: ${t.frames} frames ${t.width}x${t.height} ${t.codec} in ${t.container}, ${t.audioPacketsCopied} audio packets copied, ${(t.bytes / 1e6).toFixed(2)} MB, ${outcome.result.seconds.toFixed(1)} s` +
@@ -278,6 +427,13 @@ async function main(): Promise<void> {
             : ' (no model: identity transcode)'),
       );
       for (const w of t.warnings) console.log(`warning: ${w}`);
+      const asked = args.frames ? args.frames.end - args.frames.start : 0;
+      if (args.frames && t.frames < asked && t.warnings.length === 0) {
+        console.log(
+          `note: --frames ${args.frames.start}:${args.frames.end} asks for ${asked} frames; ` +
+            `the clip ends after ${t.frames} of them.`,
+        );
+      }
     }
   } finally {
     await browser.close();

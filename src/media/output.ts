@@ -16,7 +16,7 @@ import {
   type Target,
 } from 'mediabunny';
 import { UpframeError } from '../shared/errors.ts';
-import type { VideoCodecChoice } from './encoder-config.ts';
+import { CODEC_NAMES, type VideoCodecChoice } from './encoder-config.ts';
 import type { MediaInput } from './input-types.ts';
 import { displayAspect } from './pixel-aspect.ts';
 import type { OutputTarget } from './targets.ts';
@@ -118,11 +118,13 @@ export function chooseContainer(
   };
   if (requested) {
     if (!fits(requested)) {
+      // say which container would hold them (MKV holds every pairing Upframe writes)
+      const instead = (['mkv', 'mp4', 'webm'] as const).find((c) => c !== requested && fits(c));
       throw new UpframeError(
         'INVALID_OPTION',
-        `container '${requested}' cannot hold ${video} video` +
-          (audio ? ` with ${audio} audio` : '') +
-          '.',
+        `A ${requested.toUpperCase()} file cannot hold ${CODEC_NAMES[video]} video` +
+          (audio ? ` with ${audio.toUpperCase()} audio` : '') +
+          (instead ? `: choose ${instead.toUpperCase()} (a .${instead} file) instead.` : '.'),
       );
     }
     return requested;

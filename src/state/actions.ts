@@ -83,6 +83,15 @@ export function addComparedFrame(frame: ComparedFrame, follow = true): void {
   updateSlice('compare', { frames: kept, index: Math.max(0, shown) });
 }
 
+/** Drops the frames an earlier render showed (a new render starts): previews stay. */
+export function dropRenderedFrames(): void {
+  const { frames, index } = useStore.getState().compare;
+  const kept = frames.filter((f) => !f.fromRender);
+  if (kept.length === frames.length) return;
+  for (const f of frames) if (f.fromRender) closeFrame(f);
+  updateSlice('compare', { frames: kept, index: Math.min(index, Math.max(0, kept.length - 1)) });
+}
+
 /** Drops the frames shown (a new clip): its view starts whole, not at the last clip's zoom. */
 export function clearComparedFrames(): void {
   for (const f of useStore.getState().compare.frames) closeFrame(f);

@@ -13,7 +13,7 @@ import {
   type WorkerEvent,
 } from '../worker/protocol.ts';
 import type { JobSettings, ModelChoice } from '../worker/settings.ts';
-import { addComparedFrame, clearComparedFrames } from './actions.ts';
+import { addComparedFrame, clearComparedFrames, dropRenderedFrames } from './actions.ts';
 import { checkScaleFit } from './scale-fit.ts';
 import { keepSettings, readKeptSettings } from './saved-settings.ts';
 import { readHandle, rememberSource, sourceHandle } from './source-handles.ts';
@@ -58,6 +58,7 @@ function onWorkerEvent(event: WorkerEvent): void {
         beforeScaled: event.before,
         after: event.after,
         madeWith: event.jobId === 0 ? previewMadeWith : renderMadeWith,
+        fromRender: event.jobId !== 0,
       },
       event.jobId === 0 || phase === 'running',
     );
@@ -421,6 +422,8 @@ async function runRender(resumeId: string | null): Promise<void> {
   const js = jobSettings(settings, source.summary.video.frameCount);
   // a continued render uses the settings it started with, which the page does not hold
   renderMadeWith = stopped ? null : outputKey(js);
+  // the last render's frames give way to this one's (a preview's stay until they come)
+  dropRenderedFrames();
   if (!stopped && source.handle) {
     // a render that stops can then continue without the clip being picked again
     await rememberSource(source.file, source.handle).catch(() => undefined);

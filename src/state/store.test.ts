@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { addComparedFrame, setSplit, setZoom, stepFrame } from './actions.ts';
+import { addComparedFrame, dropRenderedFrames, setSplit, setZoom, stepFrame } from './actions.ts';
 import type { GpuInfo } from '../gpu/device.ts';
 import type { SourceSummary } from '../worker/protocol.ts';
 import {
@@ -183,6 +183,7 @@ function fakeFrame(frameIndex: number, closed: Set<number>): ComparedFrame {
     beforeScaled: bitmap,
     after: bitmap,
     madeWith: null,
+    fromRender: frameIndex % 2 === 1,
   };
 }
 
@@ -216,5 +217,16 @@ describe('compare slice', () => {
     expect(useStore.getState().compare.zoom).toBe(64);
     setZoom(0.3);
     expect(useStore.getState().compare).toMatchObject({ zoom: 1, panX: 0, panY: 0 });
+  });
+
+  it('a new render drops the last render’s frames and keeps the previews', () => {
+    const closed = new Set<number>();
+    // odd frames come from a render (fakeFrame), even ones from previews
+    for (let i = 0; i < 6; i++) addComparedFrame(fakeFrame(i, closed));
+    dropRenderedFrames();
+    const { frames, index } = useStore.getState().compare;
+    expect(frames.map((f) => f.frameIndex)).toEqual([0, 2, 4]);
+    expect([...closed].sort()).toEqual([1, 3, 5]);
+    expect(index).toBeLessThan(frames.length);
   });
 });

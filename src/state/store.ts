@@ -69,6 +69,8 @@ export interface ComparedFrame {
   readonly after: ImageBitmap;
   /** What made `after` (outputKey of its settings), or null when not known (a continued render). */
   readonly madeWith: string | null;
+  /** A frame of a render (not of a preview): the next render's frames replace them. */
+  readonly fromRender: boolean;
 }
 
 /** Full-size frames kept for scrubbing; older ones are closed (a long clip must not grow memory). */
