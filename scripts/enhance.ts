@@ -293,6 +293,9 @@ function progressPrinter(): (done: number, total: number, fps: number, writing?:
   };
 }
 
+/** Ctrl-C was pressed: the run is being canceled. */
+let interrupted = false;
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (existsSync(args.input) && statSync(args.input).isDirectory())
@@ -325,7 +328,8 @@ async function main(): Promise<void> {
   // Ctrl-C: the line in progress is ended, the browser closed (it keeps nothing: a half-made
   // output never reaches the output path), and the exit code says so
   process.once('SIGINT', () => {
-    process.stdout.write('\nCanceled: nothing was written.\n');
+    interrupted = true;
+    process.stdout.write(`${process.stdout.isTTY ? '\n' : ''}Canceled: nothing was written.\n`);
     void browser.close().finally(() => process.exit(130));
   });
   const progress = progressPrinter();
@@ -448,6 +452,8 @@ async function main(): Promise<void> {
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   main().catch((err: unknown) => {
+    // after Ctrl-C the page's calls fail as the browser closes: that is the cancel, said already
+    if (interrupted) process.exit(130);
     console.error(err instanceof Error ? err.message : String(err));
     process.exit(1);
   });
