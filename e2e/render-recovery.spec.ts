@@ -149,7 +149,7 @@ test('a render whose tab closed keeps its frames, which can be saved or continue
   expect(kept % 48).toBe(0);
   expect(kept).toBeGreaterThanOrEqual(96);
   expect(kept).toBeLessThan(FRAMES);
-  await expect(item).toContainText(`It stopped after ${kept} of ${FRAMES} frames`);
+  await expect(item).toContainText(`${kept} of ${FRAMES} frames are kept`);
   // it continues with its own settings (the slim x2 pack on the CPU), whatever the page is set to now
   await expect(item).toContainText(
     'Open long take.mp4 again to continue it (with ESRGAN slim x2 (UpscalerJS), H.264, on the CPU).',
@@ -323,13 +323,13 @@ test('a render that fills the disk keeps its frames; with space freed they are s
   await expect(error).toContainText(
     `The disk is full: free some space and try again. The ${kept} frames done are kept`,
   );
-  await expect(item).toContainText(`It stopped after ${kept} of ${FRAMES} frames`);
+  await expect(item).toContainText(`${kept} of ${FRAMES} frames are kept`);
   await screenshot(page, 'recovery-disk-full');
 
   // saving while the disk is still full fails in words and loses nothing
   await page.getByTestId('recovery-save').click();
   await expect(page.getByTestId('recovery-error')).toHaveAttribute('data-code', 'DISK_FULL');
-  await expect(item).toContainText(`It stopped after ${kept} of ${FRAMES} frames`);
+  await expect(item).toContainText(`${kept} of ${FRAMES} frames are kept`);
 
   // space freed: the kept frames save, and the render continues to the end
   await freeSpace();

@@ -56,8 +56,10 @@ export function RecoveryBanner() {
                 </>
               ) : (
                 <>
-                  It stopped after <span data-testid="recovery-frames">{r.framesDone}</span> of{' '}
-                  {r.framesTotal} frames ({formatBytes(r.bytes)} kept in this browser).{' '}
+                  <span data-testid="recovery-frames">{r.framesDone}</span> of {r.framesTotal}{' '}
+                  frames are kept ({formatBytes(r.bytes)} in this browser): the file is kept in
+                  whole pieces of about 2 seconds, so the frames after the last whole piece are made
+                  again.{' '}
                 </>
               )}
               {!r.canContinue
