@@ -142,7 +142,7 @@ export function SettingsPanel() {
               <option value={512}>512 px</option>
             </select>
           </div>
-          <div className="field">
+          <div className="field wide">
             <label htmlFor={`${id}-codec`}>Output codec</label>
             <select
               id={`${id}-codec`}
