@@ -135,7 +135,7 @@ export function SettingsPanel() {
               value={s.tileSize}
               onChange={(event) => setSettings({ tileSize: Number(event.currentTarget.value) })}
             >
-              <option value={0}>Automatic</option>
+              <option value={0}>Auto</option>
               <option value={64}>64 px</option>
               <option value={128}>128 px</option>
               <option value={256}>256 px</option>
