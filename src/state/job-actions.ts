@@ -3,11 +3,10 @@
  * render the whole clip into a file, pause/resume/cancel. All heavy work happens in the worker;
  * these only post requests and fold replies and events into the store.
  */
-import { toErrorInfo, UpframeError, type ErrorInfo } from '../shared/errors.ts';
+import { toErrorInfo, type ErrorInfo } from '../shared/errors.ts';
 import { jobWorker, probeSource, subscribeJobWorker } from '../worker/client.ts';
 import {
   preferredBackend,
-  type JobOutput,
   type RecoverableRender,
   type SourceSummary,
   type WorkerEvent,
@@ -16,14 +15,17 @@ import type { JobSettings, ModelChoice } from '../worker/settings.ts';
 import { addComparedFrame, clearComparedFrames, dropRenderedFrames } from './actions.ts';
 import { checkScaleFit } from './scale-fit.ts';
 import { keepSettings, readKeptSettings } from './saved-settings.ts';
-import { readHandle, rememberSource, sourceHandle } from './source-handles.ts';
 import {
-  initialState,
-  updateSlice,
-  useStore,
-  type SavedOutput,
-  type SettingsSlice,
-} from './store.ts';
+  chooseOutput,
+  dropEmptyPick,
+  dropStaleDownloads,
+  needsClick,
+  outputName,
+  partialName,
+  savedOutput,
+} from './save-output.ts';
+import { readHandle, rememberSource, sourceHandle } from './source-handles.ts';
+import { initialState, updateSlice, useStore, type SettingsSlice } from './store.ts';
 
 let subscribed = false;
 
@@ -307,82 +309,7 @@ export async function previewFrame(): Promise<void> {
   }
 }
 
-export function outputName(file: File, settings: SettingsSlice): string {
-  const base = file.name.replace(/\.[^.]+$/, '') || 'video';
-  const ext = settings.codec === 'avc' ? 'mp4' : 'webm';
-  return `${base}.upframe-x${settings.scale}.${ext}`;
-}
-
-type SavePicker = (options: {
-  suggestedName: string;
-  types: { description: string; accept: Record<string, string[]> }[];
-}) => Promise<FileSystemFileHandle>;
-
-/** Asks where to save when the browser can (the file streams there); else renders to OPFS. */
-async function chooseOutput(name: string): Promise<{ output: JobOutput; label: string } | null> {
-  const picker = (window as unknown as { showSaveFilePicker?: SavePicker }).showSaveFilePicker;
-  if (picker) {
-    try {
-      const handle = await picker({
-        suggestedName: name,
-        types: [
-          {
-            description: 'Video',
-            accept: name.endsWith('.webm')
-              ? { 'video/webm': ['.webm'] }
-              : { 'video/mp4': ['.mp4'] },
-          },
-        ],
-      });
-      return { output: { type: 'handle', handle }, label: handle.name };
-    } catch (err) {
-      if ((err as { name?: string }).name === 'AbortError') return null;
-      if (needsClick(err)) {
-        // the click's activation ran out (a continuation first opened its clip again)
-        throw new UpframeError(
-          'INVALID_OPTION',
-          'The browser wants one more click before it opens the save dialog: press the button again.',
-        );
-      }
-      throw err;
-    }
-  }
-  const opfsName = `${DOWNLOAD_PREFIX}${Date.now()}-${name}`;
-  holdDownload(opfsName);
-  return { output: { type: 'opfs', name: opfsName }, label: name };
-}
-
-/**
- * A download is a file in the origin-private file system that the page's link reads, so it must
- * stay while that page lives, and nothing else ever removes it. Each page holds a Web Lock per
- * download for its lifetime; the next page to start removes the downloads no page holds.
- */
-const DOWNLOAD_PREFIX = 'render-';
-const downloadLock = (name: string): string => `upframe-download-${name}`;
-
-function holdDownload(name: string): void {
-  void navigator.locks
-    ?.request(downloadLock(name), () => new Promise<never>(() => undefined))
-    .catch(() => undefined);
-}
-
-export async function dropStaleDownloads(): Promise<number> {
-  if (!navigator.locks || !navigator.storage?.getDirectory) return 0;
-  const root = await navigator.storage.getDirectory();
-  const held = new Set(((await navigator.locks.query()).held ?? []).map((l) => l.name));
-  let removed = 0;
-  for await (const [name, handle] of (
-    root as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }
-  ).entries()) {
-    if (handle.kind !== 'file' || !name.startsWith(DOWNLOAD_PREFIX)) continue;
-    if (held.has(downloadLock(name))) continue;
-    await root.removeEntry(name).then(
-      () => removed++,
-      () => undefined,
-    );
-  }
-  return removed;
-}
+export { dropStaleDownloads, outputName, partialName };
 
 let nextJobId = 1;
 
@@ -473,37 +400,6 @@ async function runRender(resumeId: string | null): Promise<void> {
   await loadRecovery();
 }
 
-/**
- * After a render or save into a picked file stopped: the browser made (or emptied) that file when
- * it was picked, and nothing was written to it, so it goes rather than stay as an empty file
- * under the name the person chose. A file with anything in it is never touched.
- */
-async function dropEmptyPick(output: JobOutput): Promise<void> {
-  if (output.type !== 'handle') return;
-  const handle = output.handle as FileSystemFileHandle & { remove?: () => Promise<void> };
-  try {
-    if ((await handle.getFile()).size === 0) await handle.remove?.();
-  } catch {
-    // gone already, or no longer ours to read: nothing to tidy
-  }
-}
-
-async function savedOutput(
-  chosen: { output: JobOutput; label: string },
-  name: string,
-): Promise<SavedOutput> {
-  if (chosen.output.type === 'opfs') {
-    const root = await navigator.storage.getDirectory();
-    const file = await (await root.getFileHandle(chosen.output.name)).getFile();
-    return { kind: 'download', name, url: URL.createObjectURL(file) };
-  }
-  return { kind: 'file', name: chosen.label };
-}
-
-/**
- * Lists the renders a closed tab (or a lost GPU) left unfinished; at the page's start (`startup`)
- * it also removes the downloads of pages that are gone.
- */
 export async function loadRecovery(startup = false): Promise<void> {
   try {
     if (startup) await dropStaleDownloads();
@@ -570,12 +466,6 @@ export async function continueRecovered(id: string): Promise<void> {
   await runRender(id);
 }
 
-/** A browser refusing a dialog or a permission prompt without a fresh click. */
-function needsClick(err: unknown): boolean {
-  const name = (err as { name?: string } | null)?.name;
-  return name === 'SecurityError' || name === 'NotAllowedError';
-}
-
 /** True when `file` is the clip `render` was made from (name, size and date, as its journal has them). */
 export function sameClip(file: File | null, render: RecoverableRender): boolean {
   return (
@@ -584,12 +474,6 @@ export function sameClip(file: File | null, render: RecoverableRender): boolean 
     file.size === render.sourceSize &&
     file.lastModified === render.sourceLastModified
   );
-}
-
-export function partialName(outputName: string): string {
-  return /\.[^.]+$/.test(outputName)
-    ? outputName.replace(/(\.[^.]+)$/, '.partial$1')
-    : `${outputName}.partial`;
 }
 
 /** Saves the frames a stopped render made as a file of their own; the render stays. */
