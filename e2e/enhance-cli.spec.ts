@@ -5,7 +5,7 @@
  */
 import type { Page } from '@playwright/test';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { HarnessOutcome } from '../src/harness/main.ts';
 import type { JobSettings } from '../src/worker/settings.ts';
@@ -351,7 +351,8 @@ test('a file that cannot be decoded past a frame keeps the frames before it, aud
   const input = fixturePath('corrupt-mid.mp4');
   const output = join(OUT, 'corrupt-mid.out.mp4');
   const r = enhance(input, output, '--model', 'none');
-  expect(r.status, r.stderr).toBe(0);
+  // written, with an exit status a script can tell from a whole render
+  expect(r.status, r.stderr).toBe(3);
   const m =
     /warning: The video could not be decoded from frame (\d+) .*The enhanced file ends there: it has (\d+) of 48 frames \((\d+\.\d+) s\)/.exec(
       r.stdout,
@@ -413,6 +414,7 @@ test('bad options are refused with a sentence', () => {
     [[clip, join(OUT, 'x.avi')], 'must end in .mp4, .m4v, .mov, .mkv or .webm'],
     [[clip, join(clip, 'x.mp4')], 'is a file, not a folder'],
     [[OUT, join(OUT, 'x.mp4')], 'is a folder: give a video file'],
+    [[clip, join(OUT, 'x.mp4'), '--overwrite=yes'], '--overwrite takes no value'],
   ];
   for (const [[input, output, ...flags], said] of refused) {
     const r = enhance(input!, output!, ...flags);
@@ -420,6 +422,16 @@ test('bad options are refused with a sentence', () => {
     expect(r.stderr).toContain(said);
   }
   expect(readFileSync(clip).length).toBeGreaterThan(0); // the input is whole
+  // an existing output (an earlier render) is kept unless --overwrite says otherwise
+  const earlier = join(OUT, 'earlier.mp4');
+  writeFileSync(earlier, 'an earlier render');
+  const again = enhance(clip, earlier, '--model', 'none', '--frames', '0:2');
+  expect(again.status).toBe(2);
+  expect(again.stderr).toContain('already exists: give another name, or add --overwrite');
+  expect(readFileSync(earlier, 'utf8')).toBe('an earlier render');
+  const replaced = enhance(clip, earlier, '--model', 'none', '--frames', '0:2', '--overwrite');
+  expect(replaced.status, replaced.stderr).toBe(0);
+  expect(videoFacts(earlier).frames).toBe(2);
   // a file that is no video, with the default model: its code and sentence, no stack
   const junk = enhance(fixturePath('random.bin'), join(OUT, 'junk.mp4'));
   expect(junk.status).toBe(1);

@@ -1,11 +1,11 @@
 /**
  * `npm run enhance -- <input> <output> [--model none|default|<pack name>|<pack dir>] [--scale 2|4]
  *   [--codec avc|vp9|av1] [--backend auto|webgpu|wasm] [--frames A:B] [--quality low|medium|high]
- *   [--tile N] [--temporal on|off] [--deinterlace auto|on|off|top|bottom]`
+ *   [--tile N] [--temporal on|off] [--deinterlace auto|on|off|top|bottom] [--overwrite]`
  *
  * Runs the built app's own worker pipeline in headless Chromium on a file and writes the result.
- * Exits non-zero with the error code and sentence on bad input, and fails if the page makes any
- * request outside its own origin.
+ * Exits non-zero with the error code and sentence on bad input (EXIT_CODES), and fails if the
+ * page makes any request outside its own origin.
  */
 import { chromium, type Page } from 'playwright';
 import {
@@ -45,12 +45,29 @@ interface Args {
   temporal: boolean | null;
   /** null (auto) = when the video may be interlaced. */
   deinterlace: JobSettings['deinterlace'];
+  /** An existing output may be replaced (otherwise it is refused before any work). */
+  overwrite: boolean;
 }
+
+/** What the exit status means, for scripts (also in --help). */
+export const EXIT_CODES = {
+  done: 0,
+  /** The render failed: its code and sentence are on stderr, nothing was written. */
+  failed: 1,
+  /** The options or the files named were refused before any work. */
+  refused: 2,
+  /** Written, but the video could not be decoded to the end: the file ends early (a warning). */
+  endedEarly: 3,
+  canceled: 130,
+} as const;
 
 function fail(message: string): never {
   console.error(message);
-  process.exit(2);
+  process.exit(EXIT_CODES.refused);
 }
+
+/** Options that take no value. */
+const SWITCHES = ['overwrite'];
 
 /** The file types the output can be written as (the extension picks the container). */
 const OUTPUT_TYPES = ['.mp4', '.m4v', '.mov', '.mkv', '.webm'];
@@ -79,6 +96,11 @@ Options (the default first):
   --deinterlace auto|on|off|top|bottom
                          auto: the pictures the stream marks as fields; top or bottom: every
                          frame, keeping that field (the one that comes first)
+  --overwrite            replace <output> if it exists (otherwise that is refused)
+
+Exit status: 0 done; 1 the render failed (nothing written); 2 refused before any work;
+3 written, but the video could not be decoded to its end (the file ends early);
+130 canceled (Ctrl-C).
 
 Examples:
   npm run enhance -- holiday.mp4 holiday.x4.mp4
@@ -107,6 +129,11 @@ export function parseArgs(argv: readonly string[]): Args {
     const arg = argv[i]!;
     if (arg.startsWith('--')) {
       const [key, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
+      if (SWITCHES.includes(key)) {
+        if (inline !== undefined) fail(`--${key} takes no value.`);
+        flags.set(key, '');
+        continue;
+      }
       const value = inline ?? argv[++i];
       if (value === undefined) fail(`--${key} needs a value.`);
       flags.set(key, value);
@@ -129,6 +156,7 @@ export function parseArgs(argv: readonly string[]): Args {
   const known = [
     ...['model', 'scale', 'codec', 'backend', 'frames', 'quality', 'tile', 'temporal'],
     'deinterlace',
+    ...SWITCHES,
   ];
   for (const key of flags.keys()) if (!known.includes(key)) fail(`Unknown option --${key}.`);
   const pick = <T extends string>(key: string, allowed: readonly T[], fallback: T): T => {
@@ -175,6 +203,7 @@ export function parseArgs(argv: readonly string[]): Args {
         bottom: 'bottom-first',
       } as const
     )[pick('deinterlace', ['auto', 'on', 'off', 'top', 'bottom'] as const, 'auto')],
+    overwrite: flags.has('overwrite'),
   };
 }
 
@@ -242,11 +271,17 @@ async function guardNetwork(page: Page, origin: string, foreign: string[]): Prom
  * folder that cannot be made, a place that takes no files): found after an hour's render, the
  * work would be lost.
  */
-function checkOutput(input: string, output: string): void {
+function checkOutput(input: string, output: string, overwrite: boolean): void {
   if (existsSync(output)) {
     if (statSync(output).isDirectory()) fail(`The output ${output} is a folder, not a file name.`);
     if (realpathSync(output) === realpathSync(input)) {
       fail('The output is the input file: give the enhanced clip another name.');
+    }
+    // an earlier render (maybe hours of work) is not replaced by a repeated command line
+    if (!overwrite) {
+      fail(
+        `The output ${output} already exists: give another name, or add --overwrite to replace it.`,
+      );
     }
   }
   const dir = dirname(output);
@@ -301,7 +336,7 @@ async function main(): Promise<void> {
   if (existsSync(args.input) && statSync(args.input).isDirectory())
     fail(`The input ${args.input} is a folder: give a video file.`);
   if (!existsSync(args.input)) fail(`The input file ${args.input} does not exist.`);
-  checkOutput(args.input, args.output);
+  checkOutput(args.input, args.output, args.overwrite);
   ensureBuild();
   const index = JSON.parse(
     readFileSync(join(ROOT, 'dist', 'packs', 'index.json'), 'utf8'),
@@ -324,13 +359,13 @@ async function main(): Promise<void> {
     ],
   });
   const foreign: string[] = [];
-  let exitCode = 0;
+  let exitCode: number = EXIT_CODES.done;
   // Ctrl-C: the line in progress is ended, the browser closed (it keeps nothing: a half-made
   // output never reaches the output path), and the exit code says so
   process.once('SIGINT', () => {
     interrupted = true;
     process.stdout.write(`${process.stdout.isTTY ? '\n' : ''}Canceled: nothing was written.\n`);
-    void browser.close().finally(() => process.exit(130));
+    void browser.close().finally(() => process.exit(EXIT_CODES.canceled));
   });
   const progress = progressPrinter();
   try {
@@ -380,7 +415,7 @@ async function main(): Promise<void> {
       }, args.codec);
       if (fitted.error) {
         console.error(`${fitted.error.code}: ${fitted.error.message}`);
-        process.exitCode = 1;
+        process.exitCode = EXIT_CODES.failed;
         return; // (the browser and the server close below)
       }
       const fit = fitted.fit;
@@ -415,7 +450,7 @@ async function main(): Promise<void> {
     if (process.stdout.isTTY) process.stdout.write('\n'); // ends the progress line
     if (!outcome.ok) {
       console.error(`${outcome.error.code}: ${outcome.error.message}`);
-      exitCode = 1;
+      exitCode = EXIT_CODES.failed;
     } else {
       mkdirSync(dirname(args.output), { recursive: true });
       await (await download).saveAs(args.output).catch((err: unknown) => {
@@ -431,6 +466,7 @@ async function main(): Promise<void> {
             : ' (no model: identity transcode)'),
       );
       for (const w of t.warnings) console.log(`warning: ${w}`);
+      if (t.endedEarly) exitCode = EXIT_CODES.endedEarly;
       const asked = args.frames ? args.frames.end - args.frames.start : 0;
       if (args.frames && t.frames < asked && t.warnings.length === 0) {
         console.log(
@@ -445,7 +481,7 @@ async function main(): Promise<void> {
   }
   if (foreign.length > 0) {
     console.error(`The page tried to reach outside its origin: ${foreign.join(', ')}`);
-    exitCode = 1;
+    exitCode = EXIT_CODES.failed;
   }
   process.exit(exitCode);
 }
@@ -453,8 +489,8 @@ async function main(): Promise<void> {
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   main().catch((err: unknown) => {
     // after Ctrl-C the page's calls fail as the browser closes: that is the cancel, said already
-    if (interrupted) process.exit(130);
+    if (interrupted) process.exit(EXIT_CODES.canceled);
     console.error(err instanceof Error ? err.message : String(err));
-    process.exit(1);
+    process.exit(EXIT_CODES.failed);
   });
 }

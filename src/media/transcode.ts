@@ -85,7 +85,13 @@ export interface TranscodeOptions {
   readonly stallLimitMs?: number;
 }
 
-export interface TranscodeResult extends StageTimings, OutputFacts {}
+export interface TranscodeResult extends StageTimings, OutputFacts {
+  /**
+   * The video could not be decoded to the range's end: the file ends at the last good frame
+   * (a warning says where). The command line exits 3 for it, so a script can tell.
+   */
+  readonly endedEarly: boolean;
+}
 
 const MAX_ENCODE_QUEUE = 2;
 const MAX_MUX_PENDING = 4;
@@ -395,6 +401,7 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
       height: size.height,
       audioPacketsCopied: mux.audioPacketsCopied,
       warnings,
+      endedEarly: brokenAt !== null,
       ...t,
     };
   } catch (err) {

@@ -255,7 +255,11 @@ export async function saveRender(renderId: string, output: JobOutput): Promise<J
   return withRenderLock(renderId, async () => {
     const state = await renderState(await readJournal(renderId));
     const result = await assemble(state, output, false);
-    return outcomeOf(result, null);
+    return outcomeOf(
+      result,
+      null,
+      state.framesDone < state.journal.range.end - state.journal.range.start,
+    );
   });
 }
 
@@ -298,10 +302,16 @@ async function assemble(
 
 const NO_TIMINGS = { decodeMs: 0, processMs: 0, encodeMs: 0 };
 
-function outcomeOf(result: AssembleResult, part: TranscodeResult | null): JobOutcome {
+/** `endedEarly`: the file holds fewer frames than the render's range (see TranscodeResult). */
+function outcomeOf(
+  result: AssembleResult,
+  part: TranscodeResult | null,
+  endedEarly = part?.endedEarly ?? false,
+): JobOutcome {
   return {
     result: {
       ...result,
+      endedEarly,
       ...(part
         ? { decodeMs: part.decodeMs, processMs: part.processMs, encodeMs: part.encodeMs }
         : NO_TIMINGS),
