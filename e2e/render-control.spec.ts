@@ -2,17 +2,20 @@
  * Pause, resume and cancel of a render, as a person uses them: a paused render makes no
  * progress, a resumed one finishes, and a canceled one leaves nothing to save.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, framesDone, screenshot, test, withoutSavePicker } from './guard.ts';
-import { ffmpeg } from './media-tools.ts';
+import { ensureMediaFixtures, fixturePath } from '../test/media-fixtures.ts';
+import { ffmpeg, videoFacts } from './media-tools.ts';
 
 const DIR = resolve('test-results', 'ui-control');
 const CLIP = join(DIR, 'longer clip.mp4');
 const CUT = join(DIR, 'cut short.mp4');
 
 test.beforeAll(() => {
+  ensureMediaFixtures();
   mkdirSync(DIR, { recursive: true });
   ffmpeg([
     '-f',
@@ -206,4 +209,45 @@ test('a file cut short renders up to the cut, and the finished render says so', 
   await expect(page.getByTestId('render-warning').first()).toContainText('This file is cut short');
   await expect(page.getByTestId('download-link')).toHaveCount(1);
   await screenshot(page, 'cut-short-done');
+});
+
+test('a VP9 render is a WebM file named .webm, or an MP4 named .mp4 where WebM cannot hold the audio', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  await withoutSavePicker(page);
+  await page.goto('/');
+  const cases = [
+    { clip: 'vp9-opus.webm', label: 'VP9 (WebM)', ext: 'webm', format: 'matroska,webm' },
+    { clip: 'h264-aac.mp4', label: 'VP9 (MP4)', ext: 'mp4', format: 'mov,mp4,m4a,3gp,3g2,mj2' },
+  ] as const;
+  for (const c of cases) {
+    await page.getByTestId('file-input').setInputFiles(fixturePath(c.clip));
+    await expect(page.getByTestId('source-frames')).toContainText(/^48 at 24/);
+    await cpuAt2x(page);
+    await page.getByTestId('codec-select').selectOption('vp9');
+    await expect(page.getByTestId('codec-select').locator('option:checked')).toHaveText(c.label);
+    if (c.ext === 'mp4') {
+      await expect(page.getByTestId('codec-note')).toHaveText(
+        "Saved as MP4: WebM cannot hold this clip's AAC audio.",
+      );
+      await screenshot(page, 'control-vp9-in-mp4');
+    } else await expect(page.getByTestId('codec-note')).toHaveCount(0);
+    await page.getByTestId('frame-to').fill('3');
+    await page.getByTestId('render-button').click();
+    await expect(page.getByTestId('render-done')).toBeVisible({ timeout: 240_000 });
+    const download = page.waitForEvent('download');
+    await page.getByTestId('download-link').click();
+    const name = (await download).suggestedFilename();
+    expect(name).toBe(`${c.clip.replace(/\.\w+$/, '')}.upframe-x2.${c.ext}`);
+    const saved = join(DIR, name);
+    await (await download).saveAs(saved);
+    // the file is what its name says, and holds the VP9 video and the clip's audio
+    const format = execFileSync('ffprobe', [
+      ...['-v', 'error', '-show_entries', 'format=format_name', '-of', 'default=nw=1:nk=1', saved],
+    ]);
+    expect(format.toString().trim()).toBe(c.format);
+    const facts = videoFacts(saved);
+    expect([facts.codec, facts.frames, facts.width, facts.hasAudio]).toEqual(['vp9', 3, 640, true]);
+  }
 });

@@ -103,6 +103,27 @@ export function makeFormat(container: OutputContainer): OutputFormat {
   }
 }
 
+/**
+ * The file type the page writes for an output codec: WebM for VP9 and AV1 (what people who pick
+ * them want) when it holds the audio and the picture needs no rotation, which WebM cannot store;
+ * otherwise what `chooseContainer` picks (MP4, which holds every codec we copy or encode).
+ */
+export function preferredContainer(
+  video: VideoCodecChoice,
+  audio: string | null,
+  rotation: number,
+): OutputContainer {
+  const webm = makeFormat('webm');
+  if (
+    rotation === 0 &&
+    webm.getSupportedVideoCodecs().includes(video) &&
+    (audio === null || (webm.getSupportedAudioCodecs() as string[]).includes(audio))
+  ) {
+    return 'webm';
+  }
+  return chooseContainer(undefined, video, audio);
+}
+
 /** MP4 unless a track cannot go there; an explicit choice that cannot carry the tracks is refused. */
 export function chooseContainer(
   requested: OutputContainer | undefined,

@@ -4,6 +4,7 @@ import { isHdr } from './codecs.ts';
 import { frameTiming } from './frame-timing.ts';
 import { mayHoldFields } from './h264-sps.ts';
 import { openInput } from './input.ts';
+import { preferredContainer } from './output.ts';
 import { shownWidth } from './pixel-aspect.ts';
 import type { SourceSummary, VideoTrackInfo } from './types.ts';
 
@@ -74,6 +75,11 @@ export async function probe(file: Blob, options: ProbeOptions = {}): Promise<Sou
             copyable: audio.muxCodec !== null,
           }
         : null,
+      outputContainers: {
+        avc: preferredContainer('avc', audio?.muxCodec ?? null, video.rotation),
+        vp9: preferredContainer('vp9', audio?.muxCodec ?? null, video.rotation),
+        av1: preferredContainer('av1', audio?.muxCodec ?? null, video.rotation),
+      },
       decodable,
       warnings,
     };

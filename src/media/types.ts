@@ -4,6 +4,8 @@
  */
 
 import type { MuxAudioCodec } from './codecs.ts';
+import type { VideoCodecChoice } from './encoder-config.ts';
+import type { OutputContainer } from './output.ts';
 import type { PacketTable } from './packet-table.ts';
 import type { FieldOrder } from '../shared/deinterlace-rows.ts';
 
@@ -104,6 +106,8 @@ export interface SourceSummary {
     /** Whether transcode can copy it into an MP4 (else the output is WebM/MKV). */
     readonly copyable: boolean;
   } | null;
+  /** The file type the page writes for each output codec (output.ts `preferredContainer`). */
+  readonly outputContainers: Readonly<Record<VideoCodecChoice, OutputContainer>>;
   /** VideoDecoder.isConfigSupported said yes for the track's exact configuration. */
   readonly decodable: boolean;
   /** Things a person should know that do not stop the job (e.g. the file ends early). */

@@ -11,7 +11,7 @@ import {
   type SourceSummary,
   type WorkerEvent,
 } from '../worker/protocol.ts';
-import type { JobSettings, ModelChoice } from '../worker/settings.ts';
+import type { JobSettings, ModelChoice, OutputContainer } from '../worker/settings.ts';
 import { addComparedFrame, clearComparedFrames, dropRenderedFrames } from './actions.ts';
 import { checkScaleFit } from './scale-fit.ts';
 import { keepSettings, readKeptSettings } from './saved-settings.ts';
@@ -257,7 +257,15 @@ export function outputKey(js: Pick<JobSettings, 'model' | 'temporal' | 'deinterl
   return JSON.stringify([model, js.temporal ?? true, deinterlace]);
 }
 
-export function jobSettings(settings: SettingsSlice, frameCount: number): JobSettings {
+/**
+ * What the worker is asked to do. `container`: the file type (the clip's
+ * `outputContainers[codec]`, which the saved file's name was given); null where no file is made.
+ */
+export function jobSettings(
+  settings: SettingsSlice,
+  frameCount: number,
+  container: OutputContainer | null = null,
+): JobSettings {
   const from = settings.frameFrom ?? 1;
   const to = settings.frameTo ?? frameCount;
   const whole = from <= 1 && to >= frameCount;
@@ -268,7 +276,7 @@ export function jobSettings(settings: SettingsSlice, frameCount: number): JobSet
     quality: settings.quality,
     tileSize: settings.tileSize,
     frameRange: whole ? null : { start: Math.max(0, from - 1), end: Math.min(frameCount, to) },
-    container: null,
+    container,
     temporal: settings.temporal,
     deinterlace: settings.deinterlace,
   };
@@ -334,7 +342,8 @@ async function runRender(resumeId: string | null): Promise<void> {
   }
   const stopped = resumeId ? recovery.renders.find((r) => r.id === resumeId) : null;
   if (resumeId && !stopped) return;
-  const name = stopped ? stopped.outputName : outputName(source.file, settings);
+  const container = source.summary.outputContainers[settings.codec];
+  const name = stopped ? stopped.outputName : outputName(source.file, settings, container);
   let chosen: Awaited<ReturnType<typeof chooseOutput>>;
   try {
     chosen = await chooseOutput(name);
@@ -346,7 +355,7 @@ async function runRender(resumeId: string | null): Promise<void> {
   const previous = useStore.getState().job.saved;
   if (previous?.kind === 'download') URL.revokeObjectURL(previous.url);
   const jobId = nextJobId++;
-  const js = jobSettings(settings, source.summary.video.frameCount);
+  const js = jobSettings(settings, source.summary.video.frameCount, container);
   // a continued render uses the settings it started with, which the page does not hold
   renderMadeWith = stopped ? null : outputKey(js);
   // the last render's frames give way to this one's (a preview's stay until they come)

@@ -5,13 +5,24 @@
  */
 import { UpframeError } from '../shared/errors.ts';
 import type { JobOutput } from '../worker/protocol.ts';
+import type { OutputContainer } from '../worker/settings.ts';
 import type { SavedOutput, SettingsSlice } from './store.ts';
 
-export function outputName(file: File, settings: SettingsSlice): string {
+/** The saved file's name: the clip's, the scale, and the extension of the file type written. */
+export function outputName(
+  file: File,
+  settings: SettingsSlice,
+  container: OutputContainer,
+): string {
   const base = file.name.replace(/\.[^.]+$/, '') || 'video';
-  const ext = settings.codec === 'avc' ? 'mp4' : 'webm';
-  return `${base}.upframe-x${settings.scale}.${ext}`;
+  return `${base}.upframe-x${settings.scale}.${container}`;
 }
+
+const MIME_TYPES: Record<string, string> = {
+  mp4: 'video/mp4',
+  webm: 'video/webm',
+  mkv: 'video/x-matroska',
+};
 
 type SavePicker = (options: {
   suggestedName: string;
@@ -23,6 +34,7 @@ export async function chooseOutput(
   name: string,
 ): Promise<{ output: JobOutput; label: string } | null> {
   const picker = (window as unknown as { showSaveFilePicker?: SavePicker }).showSaveFilePicker;
+  const ext = /\.([^.]+)$/.exec(name)?.[1]?.toLowerCase() ?? 'mp4';
   if (picker) {
     try {
       const handle = await picker({
@@ -30,9 +42,7 @@ export async function chooseOutput(
         types: [
           {
             description: 'Video',
-            accept: name.endsWith('.webm')
-              ? { 'video/webm': ['.webm'] }
-              : { 'video/mp4': ['.mp4'] },
+            accept: { [MIME_TYPES[ext] ?? 'video/mp4']: [`.${ext}`] },
           },
         ],
       });

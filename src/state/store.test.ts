@@ -101,10 +101,14 @@ describe('store actions', () => {
       expect(key(change), JSON.stringify(change)).not.toBe(first);
     }
     const file = new File([new Uint8Array(4)], 'Holiday clip.MOV');
-    expect(outputName(file, { ...base, scale: 2, codec: 'avc' })).toBe(
+    expect(outputName(file, { ...base, scale: 2, codec: 'avc' }, 'mp4')).toBe(
       'Holiday clip.upframe-x2.mp4',
     );
-    expect(outputName(file, { ...base, codec: 'vp9' })).toBe('Holiday clip.upframe-x4.webm');
+    expect(outputName(file, { ...base, codec: 'vp9' }, 'webm')).toBe(
+      'Holiday clip.upframe-x4.webm',
+    );
+    // VP9 with AAC audio or a rotation is written as MP4, and named so
+    expect(outputName(file, { ...base, codec: 'vp9' }, 'mp4')).toBe('Holiday clip.upframe-x4.mp4');
   });
 
   it('previews an opened clip by itself where that takes seconds, not minutes', () => {

@@ -18,6 +18,8 @@ function modelValue(model: ReturnType<typeof useStore.getState>['settings']['mod
   }
 }
 
+const FILE_TYPES = { mp4: 'MP4', webm: 'WebM', mkv: 'MKV' } as const;
+
 export function SettingsPanel() {
   const id = useId();
   const s = useStore(useShallow((state) => state.settings));
@@ -25,6 +27,17 @@ export function SettingsPanel() {
   const interlaced = useStore((state) => state.source.summary?.video.interlaced ?? false);
   const streamOrder = useStore((state) => state.source.summary?.video.fieldOrder ?? 'top-first');
   const rendering = useStore((state) => ['running', 'paused'].includes(state.job.phase));
+  const summary = useStore((state) => state.source.summary);
+  // the file type each codec is written as for this clip (WebM for VP9 and AV1 where it can)
+  const containers = summary?.outputContainers ?? { avc: 'mp4', vp9: 'webm', av1: 'webm' };
+  const fileType = (codec: 'avc' | 'vp9' | 'av1'): string => FILE_TYPES[containers[codec]];
+  const codecNote =
+    summary && s.codec !== 'avc' && containers[s.codec] !== 'webm'
+      ? `Saved as ${fileType(s.codec)}: WebM cannot ` +
+        (summary.video.rotation !== 0
+          ? `store this clip's rotation.`
+          : `hold this clip's ${summary.audio?.codecName ?? ''} audio.`)
+      : null;
   const [url, setUrl] = useState('');
   const gpuOk = s.gpu?.available === true;
   const adapter = s.gpu?.info
@@ -152,9 +165,9 @@ export function SettingsPanel() {
                 void chooseCodec(event.currentTarget.value as 'avc' | 'vp9' | 'av1')
               }
             >
-              <option value="avc">H.264 (MP4)</option>
-              <option value="vp9">VP9 (WebM)</option>
-              <option value="av1">AV1 (WebM)</option>
+              <option value="avc">H.264 ({fileType('avc')})</option>
+              <option value="vp9">VP9 ({fileType('vp9')})</option>
+              <option value="av1">AV1 ({fileType('av1')})</option>
             </select>
           </div>
           <div className="field">
@@ -173,6 +186,11 @@ export function SettingsPanel() {
             </select>
           </div>
         </div>
+        {codecNote ? (
+          <p className="hint" data-testid="codec-note">
+            {codecNote}
+          </p>
+        ) : null}
         {s.scaleNote ? (
           <p
             className={s.scaleNote.kind === 'misfit' ? 'warning' : 'hint'}

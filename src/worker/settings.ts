@@ -7,6 +7,8 @@ import type {
 } from '../media/index.ts';
 import type { Backend } from './protocol.ts';
 
+export type { OutputContainer, VideoCodecChoice };
+
 export type ModelChoice =
   | { readonly type: 'none' }
   | { readonly type: 'default' }

@@ -1,0 +1,10 @@
+import { chromium } from 'playwright';
+const [,, clip, out, wait] = process.argv;
+const b = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--enable-unsafe-webgpu','--no-sandbox'] });
+const p = await b.newPage({ viewport: { width: 1280, height: 900 } });
+await p.goto('http://localhost:4400/');
+await p.getByTestId('file-input').setInputFiles(clip);
+await p.waitForTimeout(Number(wait ?? 15000));
+await p.screenshot({ path: out, fullPage: true });
+console.log(await p.locator('body').innerText());
+await b.close();
