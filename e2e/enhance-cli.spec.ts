@@ -415,6 +415,11 @@ test('bad options are refused with a sentence', () => {
     [[clip, join(clip, 'x.mp4')], 'is a file, not a folder'],
     [[OUT, join(OUT, 'x.mp4')], 'is a folder: give a video file'],
     [[clip, join(OUT, 'x.mp4'), '--overwrite=yes'], '--overwrite takes no value'],
+    [
+      [clip, join(OUT, 'x.mp4'), '--model', 'esrgan-slim-x2', '--scale', '4'],
+      '--scale 4 does not fit --model esrgan-slim-x2, which upscales by 2',
+    ],
+    [[clip, join(OUT, 'x.mp4'), '--model', 'none', '--scale', '2'], '--scale needs a model'],
   ];
   for (const [[input, output, ...flags], said] of refused) {
     const r = enhance(input!, output!, ...flags);

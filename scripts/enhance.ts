@@ -216,10 +216,31 @@ function modelChoice(
   args: Args,
   index: PackIndexJson,
 ): { model: ModelChoice; mount: string | null } {
-  if (args.model === 'none') return { model: { type: 'none' }, mount: null };
+  // a --scale the model cannot make is refused, not silently ignored
+  const atScale = (title: string, scale: unknown): void => {
+    if (args.scale !== null && scale !== args.scale) {
+      fail(
+        `--scale ${args.scale} does not fit ${title}, which upscales by ${String(scale)}: ` +
+          'leave --scale out, or choose a model of that scale.',
+      );
+    }
+  };
+  if (args.model === 'none') {
+    if (args.scale !== null) fail('--scale needs a model: with --model none the size is kept.');
+    return { model: { type: 'none' }, mount: null };
+  }
   const dir = resolve(args.model);
-  if (existsSync(join(dir, 'manifest.json')))
+  if (existsSync(join(dir, 'manifest.json'))) {
+    let scale: unknown = null;
+    try {
+      scale = (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { scale?: unknown })
+        .scale;
+    } catch {
+      // an unreadable manifest is the page's to refuse, with its own code
+    }
+    if (scale !== null) atScale(`the pack in ${dir}`, scale);
     return { model: { type: 'url', url: '/user-pack/' }, mount: dir };
+  }
   if (args.model === 'default') {
     if (args.scale === null) return { model: { type: 'default' }, mount: null };
     const atScale = index.packs.find((p) => p.default && p.scale === args.scale);
@@ -237,6 +258,7 @@ function modelChoice(
     fail(
       `--model "${args.model}" is neither a built-in model (${index.packs.map((p) => p.name).join(', ')}) nor a folder with a manifest.json.`,
     );
+  atScale(`--model ${named.name}`, named.scale);
   return { model: { type: 'builtin', name: named.name }, mount: null };
 }
 

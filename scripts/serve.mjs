@@ -92,7 +92,8 @@ export function startServer(options = {}) {
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const portArg = process.argv.indexOf('--port');
-  const port = Number(process.env.PORT ?? (portArg > 0 ? process.argv[portArg + 1] : 4173));
+  // an explicit --port (the e2e server's) wins over a PORT the environment happens to carry
+  const port = Number(portArg > 0 ? process.argv[portArg + 1] : (process.env.PORT ?? 4173));
   startServer({ port }).catch((err) => {
     console.error(String(err instanceof Error ? err.message : err));
     process.exit(1);
