@@ -251,3 +251,39 @@ test('a VP9 render is a WebM file named .webm, or an MP4 named .mp4 where WebM c
     expect([facts.codec, facts.frames, facts.width, facts.hasAudio]).toEqual(['vp9', 3, 640, true]);
   }
 });
+
+test('a clip damaged part-way shows a frame before the damage first, and the range ends there', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  await withoutSavePicker(page);
+  await page.goto('/');
+  // the first look, a tenth of the way in, at least 1 s (frame 25) falls past the damage: the
+  // page looks before it instead, and says why the frames end early
+  await cpuAt2x(page);
+  await page.getByTestId('file-input').setInputFiles(fixturePath('corrupt-mid.mp4'));
+  const note = page.getByTestId('damage-note');
+  await expect(note).toBeVisible({ timeout: 60_000 });
+  const m = /frames from (\d+) on cannot be decoded, so To is set to (\d+)/.exec(
+    (await note.textContent()) ?? '',
+  );
+  expect(m).not.toBeNull();
+  const last = Number(m![2]);
+  expect(Number(m![1])).toBe(last + 1);
+  expect(last).toBeGreaterThan(5);
+  expect(last).toBeLessThan(25);
+  await expect(page.getByTestId('frame-to')).toHaveValue(String(last));
+  const preview = Number(await page.getByTestId('preview-frame').inputValue());
+  expect(preview).toBeLessThanOrEqual(last);
+  await expect(page.getByTestId('frame-position')).toHaveText(`Frame ${preview}`, {
+    timeout: 60_000,
+  });
+  await expect(page.getByTestId('job-error')).toHaveCount(0);
+  await screenshot(page, 'control-damaged-first-look');
+  // a render up to that frame is whole: no frame missing, no warning (its last 3 frames, quickly)
+  await page.getByTestId('frame-from').fill(String(last - 2));
+  await page.getByTestId('render-button').click();
+  await expect(page.getByTestId('render-done')).toBeVisible({ timeout: 240_000 });
+  await expect(page.getByTestId('render-done')).toContainText('Done: 3 frames');
+  await expect(page.getByTestId('render-warning')).toHaveCount(0);
+});

@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from 'vitest';
-import { UpframeError, type ErrorCode } from '../shared/errors.ts';
+import { fromErrorInfo, toErrorInfo, UpframeError, type ErrorCode } from '../shared/errors.ts';
 import { openFrameCount } from './frame.ts';
 import { openInput } from './input.ts';
 import type { MediaInput } from './input-types.ts';
@@ -217,6 +217,33 @@ describe('VideoFrameSink', () => {
     // what the decoder had been given came out first, in order (B-frames keep a few back)
     expect(seen.length).toBeGreaterThanOrEqual(6);
     expect(seen).toEqual(Array.from({ length: seen.length }, (_, i) => i));
+    expect(openFrameCount()).toBe(0);
+  });
+
+  // a preview far into a clip damaged before it: the damage is named, not the frame asked for
+  it('a decode error names the first frame that cannot be decoded, as a number too', async () => {
+    const input = await openInput(await fixture('corrupt-mid.mp4'));
+    const caught = async (range: { start: number; end: number }): Promise<UpframeError> => {
+      try {
+        for await (const f of new VideoFrameSink(input).frames({ range })) f.close();
+      } catch (err) {
+        return err as UpframeError;
+      }
+      throw new Error(`frames ${range.start}..${range.end} decoded`);
+    };
+    try {
+      const whole = await caught({ start: 0, end: 48 });
+      expect(whole.code).toBe('CORRUPT_INPUT');
+      expect(whole.frame).toBeGreaterThan(5);
+      expect(whole.message).toContain(`from frame ${whole.frame! + 1} (`);
+      // asked for one frame past the damage: the same first missing frame
+      const later = await caught({ start: 40, end: 41 });
+      expect([later.code, later.frame]).toEqual(['CORRUPT_INPUT', whole.frame]);
+      // and it survives the trip between worker and page
+      expect(fromErrorInfo(toErrorInfo(later))).toMatchObject({ frame: whole.frame });
+    } finally {
+      input.close();
+    }
     expect(openFrameCount()).toBe(0);
   });
 });

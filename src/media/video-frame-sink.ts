@@ -54,8 +54,9 @@ export class VideoFrameSink {
     let stopped = false;
     // the decoder gives frames in presentation order: the one after the last is the first missing
     let lastOut = start - 1;
+    const missingIndex = (): number => Math.min(lastOut + 1, total - 1);
     const firstMissing = (): string => {
-      const i = Math.min(lastOut + 1, total - 1);
+      const i = missingIndex();
       const ts = this.timing.timestampsUs;
       return `frame ${i + 1} (${((ts[i]! - ts[0]!) / 1e6).toFixed(2)} s)`;
     };
@@ -87,7 +88,7 @@ export class VideoFrameSink {
         fail.error ??= new UpframeError(
           'CORRUPT_INPUT',
           `The video could not be decoded from ${firstMissing()} on: ${e.message}`,
-          { cause: e },
+          { cause: e, frame: missingIndex() },
         );
         wake.notify();
       },
@@ -104,6 +105,10 @@ export class VideoFrameSink {
     decoder.configure(this.track.decoderConfig);
 
     const { from, to } = decodeRangeFor(this.track.packets, this.timing, start, end);
+    // decoding starts at the key packet before `start`: the frames it shows from there on count
+    // (a preview far into a clip damaged before it names the damage, not the frame asked for)
+    const keyShown = this.timing.decodeIndex.indexOf(from);
+    if (keyShown >= 0) lastOut = Math.min(lastOut, keyShown - 1);
     const produce = async (): Promise<void> => {
       try {
         for await (const sample of this.input.read('video', { from, to })) {

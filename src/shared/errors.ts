@@ -28,19 +28,34 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export interface ErrorInfo {
   readonly code: ErrorCode;
   readonly message: string;
+  /**
+   * The frame (0-based) the failure is at, where there is one: for CORRUPT_INPUT from decoding,
+   * the first frame that cannot be decoded (the frames before it can).
+   */
+  readonly frame?: number;
 }
 
 export class UpframeError extends Error implements ErrorInfo {
   readonly code: ErrorCode;
+  readonly frame?: number;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { readonly cause?: unknown; readonly frame?: number },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'UpframeError';
     this.code = code;
+    if (options?.frame !== undefined) this.frame = options.frame;
   }
 
   toInfo(): ErrorInfo {
-    return { code: this.code, message: this.message };
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.frame !== undefined ? { frame: this.frame } : {}),
+    };
   }
 }
 
@@ -52,9 +67,13 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 export function toErrorInfo(err: unknown): ErrorInfo {
   if (err instanceof UpframeError) return err.toInfo();
   if (typeof err === 'object' && err !== null) {
-    const rec = err as { code?: unknown; message?: unknown; name?: unknown };
+    const rec = err as { code?: unknown; message?: unknown; name?: unknown; frame?: unknown };
     if (isErrorCode(rec.code) && typeof rec.message === 'string') {
-      return { code: rec.code, message: rec.message };
+      return {
+        code: rec.code,
+        message: rec.message,
+        ...(Number.isInteger(rec.frame) ? { frame: rec.frame as number } : {}),
+      };
     }
     if (rec.name === 'QuotaExceededError') return diskFull().toInfo();
     if (typeof rec.message === 'string') return { code: 'INTERNAL', message: rec.message };
@@ -68,5 +87,9 @@ export function diskFull(): UpframeError {
 }
 
 export function fromErrorInfo(info: ErrorInfo): UpframeError {
-  return new UpframeError(info.code, info.message);
+  return new UpframeError(
+    info.code,
+    info.message,
+    info.frame !== undefined ? { frame: info.frame } : undefined,
+  );
 }

@@ -157,10 +157,18 @@ export async function openSource(
       summary: null,
       probing: false,
       error: { code: 'EMPTY_FILE', message: `"${file.name}" is empty (0 bytes).` },
+      undecodableFrom: null,
     });
     return;
   }
-  updateSlice('source', { file, handle, summary: null, probing: true, error: null });
+  updateSlice('source', {
+    file,
+    handle,
+    summary: null,
+    probing: true,
+    error: null,
+    undecodableFrom: null,
+  });
   try {
     const summary = await probeSource(file);
     if (useStore.getState().source.file !== file) return;
@@ -179,7 +187,7 @@ export async function openSource(
     await checkScaleFit({ mayLower: true });
     if (useStore.getState().source.file !== file) return;
     if (opts.preview !== false && previewsByItself(summary, useStore.getState().settings)) {
-      void previewFrame();
+      void previewFrame({ firstLook: true });
     }
   } catch (err) {
     if (useStore.getState().source.file !== file) return;
@@ -290,7 +298,11 @@ function fail(error: ErrorInfo): void {
   });
 }
 
-export async function previewFrame(): Promise<void> {
+/**
+ * Previews the frame the settings name. `firstLook`: the one a clip gets when opened; where the
+ * clip cannot be decoded that far, it moves to a frame before the damage and tries again.
+ */
+export async function previewFrame(opts: { firstLook?: boolean } = {}): Promise<void> {
   const { source, job } = useStore.getState();
   const file = source.file;
   if (!file || !source.summary || job.phase === 'running' || job.phase === 'paused') return;
@@ -313,8 +325,34 @@ export async function previewFrame(): Promise<void> {
     updateSlice('job', { phase: 'idle', previewMs: out.ms });
   } catch (err) {
     if (useStore.getState().source.file !== file) return;
-    fail(toErrorInfo(err));
+    const info = toErrorInfo(err);
+    if (noteDamage(info, now.summary) && opts.firstLook) {
+      updateSlice('job', { phase: 'idle' });
+      updateSlice('settings', {
+        previewFrame: firstLookFrame(info.frame!, now.summary.video.averageFps),
+      });
+      return previewFrame();
+    }
+    fail(info);
   }
+}
+
+/**
+ * A preview found the clip cannot be decoded from a frame on (and can before it): the range
+ * ends before it, where a render would stop anyway, and the settings say why. False otherwise.
+ */
+function noteDamage(info: ErrorInfo, summary: SourceSummary): boolean {
+  const at = info.frame;
+  if (info.code !== 'CORRUPT_INPUT' || at === undefined || at < 1) return false;
+  const { source, settings } = useStore.getState();
+  if (source.undecodableFrom !== null && source.undecodableFrom <= at) return true;
+  updateSlice('source', { undecodableFrom: at });
+  // not kept for the next visit: this clip's own frame numbers
+  updateSlice('settings', {
+    frameTo: Math.min(settings.frameTo ?? summary.video.frameCount, at),
+    ...((settings.frameFrom ?? 1) > at ? { frameFrom: null } : {}),
+  });
+  return true;
 }
 
 export { dropStaleDownloads, outputName, partialName };

@@ -19,6 +19,8 @@ export interface SourceSlice {
   readonly summary: SourceSummary | null;
   readonly probing: boolean;
   readonly error: ErrorInfo | null;
+  /** The first frame (0-based) a preview found cannot be decoded, or null (none found). */
+  readonly undecodableFrom: number | null;
 }
 
 export type JobPhase =
@@ -147,7 +149,14 @@ export interface AppState {
 
 export const initialState: AppState = {
   recovery: { renders: [], busy: null, saved: {}, error: null, handles: {}, checked: false },
-  source: { file: null, handle: null, summary: null, probing: false, error: null },
+  source: {
+    file: null,
+    handle: null,
+    summary: null,
+    probing: false,
+    error: null,
+    undecodableFrom: null,
+  },
   job: {
     phase: 'idle',
     jobId: 0,

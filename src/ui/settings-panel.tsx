@@ -28,6 +28,7 @@ export function SettingsPanel() {
   const streamOrder = useStore((state) => state.source.summary?.video.fieldOrder ?? 'top-first');
   const rendering = useStore((state) => ['running', 'paused'].includes(state.job.phase));
   const summary = useStore((state) => state.source.summary);
+  const undecodableFrom = useStore((state) => state.source.undecodableFrom);
   // the file type each codec is written as for this clip (WebM for VP9 and AV1 where it can)
   const containers = summary?.outputContainers ?? { avc: 'mp4', vp9: 'webm', av1: 'webm' };
   const fileType = (codec: 'avc' | 'vp9' | 'av1'): string => FILE_TYPES[containers[codec]];
@@ -231,6 +232,12 @@ export function SettingsPanel() {
         {rangeProblem ? (
           <p className="warning" role="alert" data-testid="range-note">
             {rangeProblem}
+          </p>
+        ) : null}
+        {undecodableFrom !== null ? (
+          <p className="hint" role="status" data-testid="damage-note">
+            The file is damaged: frames from {undecodableFrom + 1} on cannot be decoded, so To is
+            set to {undecodableFrom} (a render would stop there anyway).
           </p>
         ) : null}
         <TemporalField id={id} settings={s} />
