@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
 import { expect, screenshot, test, withoutSavePicker } from './guard.ts';
+import { ensureMediaFixtures, fixturePath } from '../test/media-fixtures.ts';
 import { ffmpeg, videoFacts } from './media-tools.ts';
 
 const DIR = resolve('test-results', 'ui');
@@ -19,6 +20,7 @@ const INTERLACED = join(DIR, 'bars 64x36, interlaced.mp4');
 const INTERLACED_BFF = join(DIR, 'bars 64x36, interlaced bottom field first.mp4');
 
 test.beforeAll(() => {
+  ensureMediaFixtures();
   mkdirSync(DIR, { recursive: true });
   // 64x36, 12 frames with sharp edges (so an upscaler and a smooth scaler differ) and AAC audio
   ffmpeg([
@@ -290,15 +292,19 @@ test('an interlaced clip is deinterlaced unless the person says otherwise; a pro
 }) => {
   await openClip(page, INTERLACED, onCpuAt2x);
   await expect(page.getByTestId('source-video')).toHaveText('H.264 64×36, interlaced');
-  const box = page.getByTestId('deinterlace');
-  await expect(box).toBeVisible();
-  await expect(box).toBeChecked();
+  const mode = page.getByTestId('deinterlace');
+  await expect(mode).toBeVisible();
+  await expect(mode).toHaveValue('auto');
+  // how the stream marks its first pictures (every one as fields, here)
+  await expect(page.getByTestId('deinterlace-hint')).toHaveText(
+    /^Each picture the stream marks as two fields is rebuilt at its first field's moment \((\d+) of its first \1 pictures are\)\.$/,
+  );
   await expect(page.locator('.warning', { hasText: 'may be interlaced' }).first()).toContainText(
     'by default Upframe deinterlaces it before enhancing',
   );
   await screenshot(page, '12-interlaced');
-  await box.uncheck();
-  await expect(box).not.toBeChecked();
+  await mode.selectOption('off');
+  await expect(mode).toHaveValue('off');
   // the next clip decides for itself: this one has no fields, so no such setting. (Each clip
   // opens after the previous one's preview, a model run on the CPU, gives way: on a loaded
   // machine that takes longer than the default 5 s.)
@@ -307,22 +313,34 @@ test('an interlaced clip is deinterlaced unless the person says otherwise; a pro
   await expect(page.getByTestId('source-video')).toContainText('H.264 64×36', opened);
   await expect(page.getByTestId('deinterlace')).toHaveCount(0);
   await page.getByTestId('file-input').setInputFiles(INTERLACED);
-  await expect(page.getByTestId('deinterlace')).toBeChecked(opened);
+  await expect(page.getByTestId('deinterlace')).toHaveValue('auto', opened);
   // the order of the fields is the stream's own
   await page.getByTestId('file-input').setInputFiles(INTERLACED_BFF);
   await expect(page.getByTestId('source-video')).toHaveText(
     'H.264 64×36, interlaced, bottom field first',
     opened,
   );
-  await expect(page.getByTestId('deinterlace')).toBeChecked();
-  // which field comes first: the stream's word, or the person's
+  await expect(page.getByTestId('deinterlace')).toHaveValue('auto');
+  // every frame, with the field that comes first: the stream's word, or the person's
+  await expect(page.getByTestId('field-order')).toHaveCount(0);
+  await page.getByTestId('deinterlace').selectOption('every');
   const order = page.getByTestId('field-order');
-  await expect(order.locator('option:checked')).toHaveText('Automatic (bottom field)');
+  await expect(order.locator('option:checked')).toHaveText('As the stream says (bottom field)');
   await order.selectOption('top-first');
   await expect(order).toHaveValue('top-first');
   await screenshot(page, '12-interlaced-field-order');
-  await page.getByTestId('deinterlace').uncheck();
+  await page.getByTestId('deinterlace').selectOption('off');
   await expect(order).toHaveCount(0);
+  // progressive pictures in a stream that could hold fields (as Blu-ray stores 1080p): no
+  // warning and no "interlaced", and the setting says why nothing is done
+  await page.getByTestId('file-input').setInputFiles(fixturePath('fake-interlaced.mp4'));
+  await expect(page.getByTestId('deinterlace')).toHaveValue('auto', opened);
+  await expect(page.getByTestId('deinterlace-hint')).toContainText(
+    'none of its first 8 pictures are: they are left as they are',
+  );
+  await expect(page.getByTestId('source-video')).not.toContainText('interlaced');
+  await expect(page.locator('.warning', { hasText: 'may be interlaced' })).toHaveCount(0);
+  await screenshot(page, '12-fake-interlaced');
 });
 
 test('a clip filmed upright is shown upright', async ({ page }) => {

@@ -105,6 +105,27 @@ describe('probe', () => {
     expect([s.video.width, s.video.height]).toEqual([322, 182]);
   });
 
+  it('reads how the first pictures of H.264 that may hold fields are marked', async () => {
+    const note = /may be interlaced/;
+    // every picture fields
+    const interlaced = await probe(await fixture('interlaced.mp4'));
+    const p = interlaced.video.fieldPictures!;
+    expect(p.scanned).toBeGreaterThan(10);
+    expect(p.fields).toBe(p.scanned);
+    expect(interlaced.warnings.some((w) => note.test(w))).toBe(true);
+    // progressive pictures in a stream that could hold fields: no warning, the setting stays
+    const fake = await probe(await fixture('fake-interlaced.mp4'));
+    expect(fake.video.fieldPictures).toEqual({ scanned: 8, fields: 0 });
+    expect(fake.video.interlaced).toBe(true);
+    expect(fake.warnings.some((w) => note.test(w))).toBe(false);
+    // 8 interlaced pictures, then 8 progressive ones (in a transport stream)
+    const mixed = await probe(await fixture('mixed-fields.ts'));
+    expect(mixed.video.fieldPictures).toEqual({ scanned: 16, fields: 8 });
+    expect(mixed.warnings.some((w) => note.test(w))).toBe(true);
+    // a stream that cannot hold fields is not read
+    expect((await probe(await fixture('h264-aac.mp4'))).video.fieldPictures).toBeNull();
+  });
+
   it('ends each bad input in its error code', { timeout: 20_000 }, async () => {
     expect(await codeOf(probe(await fixture('empty.mp4')))).toBe('EMPTY_FILE');
     expect(await codeOf(probe(await fixture('random.bin')))).toBe('UNSUPPORTED_CONTAINER');

@@ -2,10 +2,12 @@
 import { UpframeError } from '../shared/errors.ts';
 import { isHdr } from './codecs.ts';
 import { frameTiming } from './frame-timing.ts';
-import { mayHoldFields } from './h264-sps.ts';
+import { INTERLACED_NOTE, mayHoldFields } from './h264-sps.ts';
 import { openInput } from './input.ts';
 import { preferredContainer } from './output.ts';
 import { shownWidth } from './pixel-aspect.ts';
+import type { MediaInput } from './input-types.ts';
+import { pictureReader } from './video-frame-sink.ts';
 import type { SourceSummary, VideoTrackInfo } from './types.ts';
 
 export interface ProbeOptions {
@@ -31,6 +33,32 @@ export function undecodableError(video: VideoTrackInfo): UpframeError {
   );
 }
 
+/** How many of the first pictures the summary reads to tell how a stream marks them. */
+export const PROBE_PICTURES = 60;
+
+/**
+ * How the first pictures of H.264 that may hold fields are marked (`scan` in
+ * h264-field-order.ts, as the render reads them): how many were read and how many are fields.
+ * Null for video that cannot hold fields.
+ */
+async function fieldPictures(
+  input: MediaInput,
+): Promise<{ readonly scanned: number; readonly fields: number } | null> {
+  const video = input.video!;
+  const reader = mayHoldFields(input) ? pictureReader(video.decoderConfig) : null;
+  if (!reader) return null;
+  let scanned = 0;
+  let fields = 0;
+  const to = Math.min(video.packets.length, PROBE_PICTURES);
+  for await (const sample of input.read('video', { from: 0, to })) {
+    const shown = reader.scan(sample.data);
+    if (shown === null) continue;
+    scanned++;
+    if (shown !== 'progressive') fields++;
+  }
+  return { scanned, fields };
+}
+
 export async function probe(file: Blob, options: ProbeOptions = {}): Promise<SourceSummary> {
   const input = await openInput(file);
   try {
@@ -39,7 +67,11 @@ export async function probe(file: Blob, options: ProbeOptions = {}): Promise<Sou
     if (!decodable && !options.allowUndecodable) throw undecodableError(video);
     const timing = frameTiming(video.packets);
     const rotated = video.rotation === 90 || video.rotation === 270;
-    const warnings = [...input.warnings];
+    const pictures = await fieldPictures(input).catch(() => null);
+    // progressive pictures in a stream that could hold fields (Blu-ray 1080p, many camcorders):
+    // they pass as they are, so there is nothing to warn about; the setting stays offered
+    const progressive = pictures !== null && pictures.scanned > 0 && pictures.fields === 0;
+    const warnings = input.warnings.filter((w) => !(progressive && w === INTERLACED_NOTE));
     if (isHdr(video.colorSpace)) {
       warnings.push(
         'This is HDR video; the browser may show and export it with washed-out colours.',
@@ -65,6 +97,7 @@ export async function probe(file: Blob, options: ProbeOptions = {}): Promise<Sou
         variableFrameRate: timing.variableFrameRate,
         interlaced: mayHoldFields(input),
         fieldOrder: mayHoldFields(input) ? (video.fieldOrder ?? 'top-first') : null,
+        fieldPictures: pictures,
       },
       audio: audio
         ? {

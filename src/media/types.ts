@@ -97,6 +97,11 @@ export interface SourceSummary {
     readonly interlaced: boolean;
     /** Which of its fields comes first (h264-field-order.ts; top when the stream does not say). */
     readonly fieldOrder: FieldOrder | null;
+    /**
+     * For video that may hold fields: how many of its first pictures (up to PROBE_PICTURES)
+     * were read and how many of them the stream marks as fields; null otherwise.
+     */
+    readonly fieldPictures: { readonly scanned: number; readonly fields: number } | null;
   };
   readonly audio: {
     readonly codec: string;

@@ -191,7 +191,7 @@ function isCancel(err: unknown): boolean {
 }
 
 /** A reader of how each picture is shown, for H.264 that may hold fields; else null. */
-function pictureReader(config: VideoDecoderConfig): H264Pictures | null {
+export function pictureReader(config: VideoDecoderConfig): H264Pictures | null {
   if (!/^avc[13]/.test(config.codec)) return null;
   const d = config.description;
   // Annex B (a transport stream) carries its parameter sets in the stream: read them there

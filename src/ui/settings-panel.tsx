@@ -242,7 +242,12 @@ export function SettingsPanel() {
         ) : null}
         <TemporalField id={id} settings={s} />
         {interlaced ? (
-          <DeinterlaceField id={id} setting={s.deinterlace} streamOrder={streamOrder} />
+          <DeinterlaceField
+            id={id}
+            setting={s.deinterlace}
+            streamOrder={streamOrder}
+            pictures={summary?.video.fieldPictures ?? null}
+          />
         ) : null}
       </fieldset>
     </section>
@@ -290,36 +295,54 @@ function TemporalField({ id, settings: s }: { id: string; settings: SettingsSlic
 }
 
 /**
- * Deinterlacing, for a clip that may be interlaced (where it is on unless turned off), and which
- * field comes first: the stream's word by default, or the person's for a stream that says
- * nothing or says it wrongly (kept the wrong way round, moving things come out worse than woven).
+ * Deinterlacing, for a clip that may be interlaced: by default where the stream marks the
+ * pictures as fields (as ffmpeg reads them), or every frame, or off; for every frame, which
+ * field comes first: the stream's word, or the person's for a stream that says nothing or says it
+ * wrongly (kept the wrong way round, moving things come out worse than woven).
  */
 function DeinterlaceField(props: {
   id: string;
   setting: SettingsSlice['deinterlace'];
   streamOrder: FieldOrder;
+  pictures: { readonly scanned: number; readonly fields: number } | null;
 }) {
-  const { id, setting, streamOrder } = props;
-  const on = setting !== false;
+  const { id, setting, streamOrder, pictures } = props;
+  const mode = setting === null ? 'auto' : setting === false ? 'off' : 'every';
   const name = (order: FieldOrder) => (order === 'top-first' ? 'top field' : 'bottom field');
+  const seen =
+    pictures && pictures.scanned > 0
+      ? pictures.fields === 0
+        ? `none of its first ${pictures.scanned} pictures are: they are left as they are`
+        : `${pictures.fields} of its first ${pictures.scanned} pictures are`
+      : null;
+  const hint = {
+    auto: `Each picture the stream marks as two fields is rebuilt at its first field's moment${seen ? ` (${seen})` : ''}.`,
+    every: 'Every frame is rebuilt from its first field, whatever the stream says.',
+    off: 'Frames are enhanced as they are stored (woven fields show as combing on motion).',
+  }[mode];
   return (
     <>
-      <div className="field checkbox">
-        <input
+      <div className="field wide">
+        <label htmlFor={`${id}-deinterlace`}>Deinterlace</label>
+        <select
           id={`${id}-deinterlace`}
           data-testid="deinterlace"
-          type="checkbox"
-          checked={on}
-          onChange={(event) => setSettings({ deinterlace: event.currentTarget.checked })}
-        />
-        <label htmlFor={`${id}-deinterlace`}>
-          Deinterlace{' '}
-          <span className="muted">
-            (this clip may be interlaced: each frame rebuilt at its first field's moment)
-          </span>
-        </label>
+          value={mode}
+          aria-describedby={`${id}-deinterlace-hint`}
+          onChange={(event) => {
+            const v = event.currentTarget.value;
+            setSettings({ deinterlace: v === 'auto' ? null : v === 'off' ? false : true });
+          }}
+        >
+          <option value="auto">Where the stream marks fields</option>
+          <option value="every">Every frame</option>
+          <option value="off">Off</option>
+        </select>
+        <p className="hint" id={`${id}-deinterlace-hint`} data-testid="deinterlace-hint">
+          {hint}
+        </p>
       </div>
-      {on ? (
+      {mode === 'every' ? (
         <div className="field">
           <label htmlFor={`${id}-field-order`}>First field</label>
           <select
@@ -331,7 +354,7 @@ function DeinterlaceField(props: {
               setSettings({ deinterlace: v === 'top-first' || v === 'bottom-first' ? v : true });
             }}
           >
-            <option value="stream">Automatic ({name(streamOrder)})</option>
+            <option value="stream">As the stream says ({name(streamOrder)})</option>
             <option value="top-first">Top field</option>
             <option value="bottom-first">Bottom field</option>
           </select>

@@ -76,11 +76,11 @@ export function SourcePanel() {
               <dd data-testid="source-video">
                 {v.codecName} {v.displayWidth}×{v.displayHeight}
                 {v.rotation ? ` (${TURNS[v.rotation] ?? `turned ${v.rotation}°`})` : ''}
-                {v.interlaced
-                  ? v.fieldOrder === 'bottom-first'
+                {!v.interlaced || (v.fieldPictures?.scanned && !v.fieldPictures.fields)
+                  ? '' // (a stream that could hold fields, whose pictures are frames)
+                  : v.fieldOrder === 'bottom-first'
                     ? ', interlaced, bottom field first'
-                    : ', interlaced'
-                  : ''}
+                    : ', interlaced'}
               </dd>
               <dt>Frames</dt>
               <dd data-testid="source-frames">
