@@ -225,7 +225,20 @@ test('drop, see a before/after, compare, preview, zoom, render and save', async 
   }
   expect(runs).toBeGreaterThan(5); // there is detail on this row
   expect(longest).toBeGreaterThanOrEqual(8); // and it comes in whole-pixel blocks
+  // zoomed, Shift+arrows move the picture and leave the divider where it is
+  const divider = await canvas.getAttribute('aria-valuenow');
+  await page.keyboard.press('Shift+ArrowLeft');
+  await page.keyboard.press('Shift+ArrowUp');
+  expect(await canvas.getAttribute('aria-valuenow')).toBe(divider);
+  expect(regionDiff(await canvasPixels(canvas), zoomed, 0, zoomed.width)).toBeGreaterThan(1);
+  // the zoom-out button stays a tab stop at Fit (it does not drop focus to the page)
   await page.keyboard.press('0');
+  const zoomOut = page.getByRole('button', { name: 'Zoom out' });
+  await zoomOut.focus();
+  await page.keyboard.press('Enter');
+  await expect(zoomOut).toBeFocused();
+  await expect(zoomOut).toHaveAttribute('aria-disabled', 'true');
+  await expect(page.getByTestId('zoom-level')).toHaveText('Fit');
 
   // the full render, then save
   await page.getByTestId('render-button').click();

@@ -110,18 +110,26 @@ async function ready(page: Page): Promise<void> {
   await cpuAt2x(page);
 }
 
-test('a paused render makes no progress and finishes after resume, into the picked file', async ({
+test('a paused render makes no progress and finishes after resume, into the picked file; by keyboard alone, focus follows the controls and each step is announced', async ({
   page,
 }) => {
   test.setTimeout(300_000);
   await ready(page);
-  await page.getByTestId('render-button').click();
+  const announced = page.getByTestId('render-announce');
+  // Render by keyboard: the button disables itself, focus goes to Pause (not to the page)
+  await expect(page.getByTestId('render-button')).toBeEnabled({ timeout: 60_000 });
+  await page.getByTestId('render-button').focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('pause-button')).toBeFocused();
+  await expect(announced).toHaveText(/^Rendering/);
   const status = page.getByTestId('render-status');
   await expect
     .poll(async () => framesDone(await status.textContent()), { timeout: 120_000 })
     .toBeGreaterThan(2);
-  await page.getByTestId('pause-button').click();
+  await page.keyboard.press('Enter'); // Pause
   await expect(status).toContainText('paused');
+  await expect(page.getByTestId('resume-button')).toBeFocused();
+  await expect(announced).toHaveText(/^Paused at \d+%\.$/);
   // frames already in the pipeline may still land; after that the count must stand still
   await page.waitForTimeout(1500);
   const held = framesDone(await status.textContent());
@@ -129,10 +137,13 @@ test('a paused render makes no progress and finishes after resume, into the pick
   expect(framesDone(await status.textContent())).toBe(held);
   expect(held).toBeLessThan(72);
   await screenshot(page, 'control-paused');
-  await page.getByTestId('resume-button').click();
+  await page.keyboard.press('Enter'); // Resume
   await expect(page.getByTestId('render-done')).toBeVisible({ timeout: 240_000 });
   await expect(status).toContainText('72 / 72 frames (100%)');
   await expect(page.getByTestId('saved-name')).toHaveText('Saved as longer clip.upframe-x2.mp4.');
+  // the end: focus on what was made, and said
+  await expect(page.getByTestId('render-done')).toBeFocused();
+  await expect(announced).toHaveText('Done: 72 frames. Saved as longer clip.upframe-x2.mp4.');
   const [picked] = await pickedFiles(page);
   expect(picked?.name).toBe('longer clip.upframe-x2.mp4');
   expect(picked?.size).toBeGreaterThan(1000);
@@ -180,8 +191,12 @@ test('frame numbers take typing; a canceled render into a picked file leaves no 
   await expect
     .poll(async () => framesDone(await status.textContent()), { timeout: 120_000 })
     .toBeGreaterThan(1);
-  await page.getByTestId('cancel-button').click();
+  await page.getByTestId('cancel-button').focus();
+  await page.keyboard.press('Enter');
   await expect(page.getByTestId('render-canceled')).toBeVisible({ timeout: 60_000 });
+  // by keyboard: focus back on Render, and the outcome said
+  await expect(page.getByTestId('render-button')).toBeFocused();
+  await expect(page.getByTestId('render-announce')).toHaveText('Canceled: nothing was saved.');
   await expect(page.getByTestId('download-link')).toHaveCount(0);
   await expect(page.getByTestId('job-error')).toHaveCount(0);
   // the browser made the picked file when it was picked; "nothing was saved" leaves none behind

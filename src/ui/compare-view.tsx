@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
+import { useEffect, useId, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { setCompareMode, setSplit, setZoom, panBy, stepFrame } from '../state/actions.ts';
 import { jobSettings, outputKey } from '../state/job-actions.ts';
@@ -8,13 +8,15 @@ import { drawCompare } from './draw-compare.ts';
 /**
  * The before/after scrubber: a canvas showing the original (smoothly scaled to the output size)
  * and the enhanced frame, split by a draggable divider or side by side, with synchronized zoom
- * and pan. Keyboard: arrows move the divider, +/- zoom, [ and ] step frames.
+ * and pan. Keyboard (said under the viewer): arrows, Page Up/Down, Home and End move the divider;
+ * zoomed, Shift+arrows move the picture; + and - zoom, 0 fits; [ and ] step frames.
  */
 export function CompareView() {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [size, setSize] = useState({ width: 0, height: 0 });
-  const { compare, current, count, index, pixelAspect, rotation } = useStore(
+  const { compare, current, count, index, pixelAspect, rotation, rendering } = useStore(
     useShallow((s) => ({
+      rendering: s.job.phase === 'running',
       pixelAspect: s.source.summary?.video.pixelAspect ?? null,
       rotation: s.source.summary?.video.rotation ?? 0,
       compare: s.compare,
@@ -23,6 +25,10 @@ export function CompareView() {
       index: s.compare.index,
     })),
   );
+  const keysId = useId();
+  const picture = current
+    ? `Frame ${current.frameIndex + 1}, ${current.after.width}×${current.after.height}`
+    : 'No frames yet';
   const drag = useRef<{ mode: 'divider' | 'pan'; x: number; y: number } | null>(null);
   const settingsKey = useStore((s) =>
     s.source.summary ? outputKey(jobSettings(s.settings, s.source.summary.video.frameCount)) : null,
@@ -96,13 +102,23 @@ export function CompareView() {
   const onPointerUp = () => {
     drag.current = null;
   };
+  const split = compare.mode === 'split';
   const onKeyDown = (event: KeyboardEvent) => {
+    // zoomed, Shift+arrows (or, side by side, any arrow) move the picture
+    const pan = compare.zoom > 1 && (event.shiftKey || !split) ? 40 : 0;
     const step = event.shiftKey ? 0.1 : 0.02;
+    const divider = (to: number) => () => {
+      if (split) setSplit(to);
+    };
     const handled = {
-      ArrowLeft: () => setSplit(compare.split - step),
-      ArrowRight: () => setSplit(compare.split + step),
-      Home: () => setSplit(0),
-      End: () => setSplit(1),
+      ArrowLeft: pan ? () => panBy(pan, 0) : divider(compare.split - step),
+      ArrowRight: pan ? () => panBy(-pan, 0) : divider(compare.split + step),
+      ArrowUp: pan ? () => panBy(0, pan) : divider(compare.split + step),
+      ArrowDown: pan ? () => panBy(0, -pan) : divider(compare.split - step),
+      PageUp: divider(compare.split + 0.1),
+      PageDown: divider(compare.split - 0.1),
+      Home: divider(0),
+      End: divider(1),
       '+': () => setZoom(compare.zoom * 2),
       '=': () => setZoom(compare.zoom * 2),
       '-': () => setZoom(compare.zoom / 2),
@@ -117,7 +133,10 @@ export function CompareView() {
   };
 
   return (
-    <section className="panel compare" aria-label="Before and after comparison">
+    <section className="panel compare" aria-labelledby={`${keysId}-title`}>
+      <h2 id={`${keysId}-title`} className="visually-hidden">
+        Before and after
+      </h2>
       <div className="compare-toolbar">
         <div role="group" aria-label="Comparison layout" className="segmented">
           <button
@@ -139,12 +158,13 @@ export function CompareView() {
           <button
             type="button"
             onClick={() => setZoom(compare.zoom / 2)}
-            disabled={compare.zoom <= 1}
+            // aria-disabled, not disabled: a focused button that disables itself keeps focus
+            aria-disabled={compare.zoom <= 1}
             aria-label="Zoom out"
           >
             −
           </button>
-          <span className="zoom-level" data-testid="zoom-level">
+          <span className="zoom-level" data-testid="zoom-level" aria-live="polite">
             {compare.zoom === 1 ? 'Fit' : `${compare.zoom}×`}
           </span>
           <button type="button" onClick={() => setZoom(compare.zoom * 2)} aria-label="Zoom in">
@@ -155,18 +175,19 @@ export function CompareView() {
           <button
             type="button"
             onClick={() => stepFrame(-1)}
-            disabled={index <= 0}
+            aria-disabled={index <= 0}
             aria-label="Previous frame"
           >
             ‹
           </button>
-          <span data-testid="frame-position">
+          {/* announced as a person steps, not as a render adds each frame */}
+          <span data-testid="frame-position" aria-live={rendering ? 'off' : 'polite'}>
             {count === 0 ? 'No frames yet' : `Frame ${(current?.frameIndex ?? 0) + 1}`}
           </span>
           <button
             type="button"
             onClick={() => stepFrame(1)}
-            disabled={index >= count - 1}
+            aria-disabled={index >= count - 1}
             aria-label="Next frame"
           >
             ›
@@ -182,12 +203,17 @@ export function CompareView() {
           style={{ touchAction: compare.zoom > 1 ? 'none' : 'pan-y' }}
           data-testid="compare-canvas"
           tabIndex={0}
-          role="slider"
-          aria-label="Divider between original (left) and enhanced (right)"
-          aria-valuemin={0}
-          aria-valuemax={100}
-          aria-valuenow={Math.round(compare.split * 100)}
-          aria-valuetext={`${Math.round(compare.split * 100)}% original`}
+          aria-describedby={keysId}
+          {...(split
+            ? {
+                role: 'slider',
+                'aria-label': `${picture}: divider between original (left) and enhanced (right)`,
+                'aria-valuemin': 0,
+                'aria-valuemax': 100,
+                'aria-valuenow': Math.round(compare.split * 100),
+                'aria-valuetext': `${Math.round(compare.split * 100)}% original`,
+              }
+            : { role: 'img', 'aria-label': `${picture}: original (left) and enhanced (right)` })}
           onPointerDown={onPointerDown}
           onPointerMove={onPointerMove}
           onPointerUp={onPointerUp}
@@ -224,6 +250,10 @@ export function CompareView() {
       <p className="hint legend">
         <span>Original</span>
         <span>Enhanced</span>
+      </p>
+      <p className="hint keys" id={keysId}>
+        Keys on the picture: {split ? '← → move the divider · ' : ''}+ − zoom · 0 fit ·{' '}
+        {split ? 'Shift+arrows' : 'arrows'} move a zoomed picture · [ ] previous and next frame
       </p>
     </section>
   );

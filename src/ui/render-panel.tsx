@@ -1,3 +1,4 @@
+import { useEffect, useRef, type RefObject } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { formatBytes, formatDuration } from '../shared/format.ts';
 import {
@@ -6,7 +7,7 @@ import {
   previewFrame,
   startRender,
 } from '../state/job-actions.ts';
-import { useStore } from '../state/store.ts';
+import { useStore, type JobSlice } from '../state/store.ts';
 import { ErrorMessage } from './error-message.tsx';
 
 export function RenderPanel() {
@@ -19,13 +20,33 @@ export function RenderPanel() {
   );
   const busy = job.phase === 'running' || job.phase === 'paused' || job.phase === 'previewing';
   const pct = job.framesTotal > 0 ? Math.floor((100 * job.framesDone) / job.framesTotal) : 0;
+  const refs = {
+    panel: useRef<HTMLElement>(null),
+    preview: useRef<HTMLButtonElement>(null),
+    render: useRef<HTMLButtonElement>(null),
+    pause: useRef<HTMLButtonElement>(null),
+    resume: useRef<HTMLButtonElement>(null),
+    status: useRef<HTMLParagraphElement>(null),
+    done: useRef<HTMLDivElement>(null),
+    download: useRef<HTMLAnchorElement>(null),
+  };
+  const { panel, preview, render, pause, resume, status, done, download } = refs;
+  useFocusAfter(job, refs);
   return (
-    <section className="panel render" aria-label="Preview and render">
+    <section className="panel render" aria-labelledby="render-title" ref={panel}>
+      <h2 id="render-title" className="visually-hidden">
+        Preview and render
+      </h2>
+      {/* what a screen reader hears: each change of phase and every quarter, not every frame */}
+      <p className="visually-hidden" role="status" data-testid="render-announce">
+        {announcement(job, pct)}
+      </p>
       <div className="actions">
         <button
           type="button"
           className="button secondary"
           data-testid="preview-button"
+          ref={preview}
           disabled={!ready || busy}
           onClick={() => void previewFrame()}
         >
@@ -35,6 +56,7 @@ export function RenderPanel() {
           type="button"
           className="button"
           data-testid="render-button"
+          ref={render}
           disabled={!ready || busy || !rangeOk}
           onClick={() => void startRender()}
         >
@@ -45,6 +67,7 @@ export function RenderPanel() {
             type="button"
             className="button secondary"
             data-testid="pause-button"
+            ref={pause}
             onClick={() => void controlRender('pause')}
           >
             Pause
@@ -55,6 +78,7 @@ export function RenderPanel() {
             type="button"
             className="button secondary"
             data-testid="resume-button"
+            ref={resume}
             onClick={() => void controlRender('resume')}
           >
             Resume
@@ -97,7 +121,7 @@ export function RenderPanel() {
             value={job.framesDone}
             aria-label="Render progress"
           />
-          <p className="hint" data-testid="render-status">
+          <p className="hint" data-testid="render-status" tabIndex={-1} ref={status}>
             {job.framesDone} / {job.framesTotal} frames ({pct}%)
             {job.fps > 0 ? ` · ${job.fps.toFixed(job.fps < 1 ? 2 : 1)} frames/s` : ''}
             {job.phase === 'running' && job.etaSeconds !== null
@@ -121,7 +145,7 @@ export function RenderPanel() {
         </p>
       ) : null}
       {job.phase === 'done' && job.saved && job.result ? (
-        <div className="done" data-testid="render-done">
+        <div className="done" data-testid="render-done" tabIndex={-1} ref={done}>
           <p>
             Done: {job.result.transcode.frames} frames at {job.result.transcode.width}×
             {job.result.transcode.height}, {formatBytes(job.result.transcode.bytes)}
@@ -135,6 +159,7 @@ export function RenderPanel() {
           {job.saved.kind === 'download' ? (
             <a
               className="button"
+              ref={download}
               data-testid="download-link"
               href={job.saved.url}
               download={job.saved.name}
@@ -149,4 +174,92 @@ export function RenderPanel() {
       {job.error ? <ErrorMessage error={job.error} testId="job-error" /> : null}
     </section>
   );
+}
+
+/**
+ * Where keyboard focus goes when the control it was on goes away or is disabled (Render while a
+ * render runs, Pause when it pauses, Cancel when it is canceling): to the control that takes its
+ * place, the finished file, or back to Render. Only focus that was in this panel (or nowhere) is
+ * moved.
+ */
+function useFocusAfter(
+  job: JobSlice,
+  refs: {
+    readonly panel: RefObject<HTMLElement | null>;
+    readonly preview: RefObject<HTMLButtonElement | null>;
+    readonly render: RefObject<HTMLButtonElement | null>;
+    readonly pause: RefObject<HTMLButtonElement | null>;
+    readonly resume: RefObject<HTMLButtonElement | null>;
+    readonly status: RefObject<HTMLParagraphElement | null>;
+    readonly done: RefObject<HTMLDivElement | null>;
+    readonly download: RefObject<HTMLAnchorElement | null>;
+  },
+): void {
+  const state = `${job.phase}${job.canceling ? ':canceling' : ''}`;
+  const before = useRef(state);
+  // whether focus was last in this panel (a control that goes away takes focus to the body
+  // without any event; a page that opened a clip with nothing focused keeps it so)
+  const hadFocus = useRef(false);
+  useEffect(() => {
+    const onFocusIn = (event: FocusEvent): void => {
+      hadFocus.current = refs.panel.current?.contains(event.target as Node) ?? false;
+    };
+    document.addEventListener('focusin', onFocusIn);
+    return () => document.removeEventListener('focusin', onFocusIn);
+  }, [refs.panel]);
+  useEffect(() => {
+    const was = before.current;
+    before.current = state;
+    if (was === state) return;
+    const active = document.activeElement;
+    const lost =
+      refs.panel.current?.contains(active) ||
+      ((active === null || active === document.body) && hadFocus.current);
+    if (!lost) return;
+    const target = job.canceling
+      ? refs.status.current
+      : {
+          running: refs.pause.current,
+          paused: refs.resume.current,
+          done: refs.download.current ?? refs.done.current,
+          previewing: null,
+          idle: was.startsWith('previewing') ? refs.preview.current : refs.render.current,
+          canceled: refs.render.current,
+          failed: refs.render.current,
+        }[job.phase];
+    if (target && !(target instanceof HTMLButtonElement && target.disabled)) target.focus();
+    // (refs are stable; the phase is what moves focus)
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [state]);
+}
+
+/** The sentence a screen reader is given for the job's state (role=status, polite). */
+export function announcement(job: JobSlice, pct: number): string {
+  switch (job.phase) {
+    case 'previewing':
+      return 'Enhancing one frame…';
+    case 'running':
+      if (job.canceling) return 'Canceling after the frame in progress…';
+      if (job.framesTotal > 0 && job.framesDone >= job.framesTotal) return 'Writing the file…';
+      return job.framesDone === 0
+        ? `Rendering ${job.framesTotal > 0 ? `${job.framesTotal} frames` : ''}…`
+        : `Rendering: ${Math.floor(pct / 25) * 25}% done.`;
+    case 'paused':
+      return job.canceling ? 'Canceling…' : `Paused at ${pct}%.`;
+    case 'done':
+      return job.result && job.saved
+        ? `Done: ${job.result.transcode.frames} frames. ` +
+            (job.saved.kind === 'download'
+              ? `${job.saved.name} is ready to download.`
+              : `Saved as ${job.saved.name}.`)
+        : '';
+    case 'canceled':
+      return 'Canceled: nothing was saved.';
+    case 'idle':
+      return job.previewMs !== null
+        ? `Preview ready: one frame took ${(job.previewMs / 1000).toFixed(1)} s.`
+        : '';
+    default:
+      return ''; // (an error is announced by its own alert)
+  }
 }

@@ -1,4 +1,4 @@
-import { useId, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { frameRangeProblem, resolveModel, setSettings } from '../state/job-actions.ts';
 import { chooseCodec, chooseScale } from '../state/scale-fit.ts';
@@ -46,6 +46,8 @@ export function SettingsPanel() {
     : '';
   const packsAtScale = s.packs.filter((p) => p.scale === s.scale);
   const rangeProblem = frameRangeProblem(s, frames);
+  // said once typing settles: "1" on the way to "12" is no mistake to announce
+  const shownProblem = useSettled(rangeProblem, 700);
   return (
     <section className="panel settings" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>Settings</h2>
@@ -55,7 +57,12 @@ export function SettingsPanel() {
         </p>
       ) : null}
       {/* a render keeps the settings it started with: they are not changed under it */}
-      <fieldset className="plain" disabled={rendering} data-testid="settings-fields">
+      <fieldset
+        className="plain"
+        disabled={rendering}
+        data-testid="settings-fields"
+        aria-labelledby={`${id}-title`}
+      >
         <div className="field">
           <label htmlFor={`${id}-model`}>Model</label>
           <select
@@ -203,13 +210,14 @@ export function SettingsPanel() {
           </p>
         ) : null}
         <fieldset className="field-row" disabled={frames === 0}>
-          <legend>Frames (1–{frames || '…'})</legend>
+          <legend>{frames ? `Frames (1–${frames})` : 'Frames'}</legend>
           <FrameField
             id={`${id}-from`}
             label="From"
             testId="frame-from"
             value={s.frameFrom ?? 1}
             frames={frames}
+            problem={rangeProblem ? `${id}-range-note` : null}
             onValue={(n) => setSettings({ frameFrom: n })}
           />
           <FrameField
@@ -218,6 +226,7 @@ export function SettingsPanel() {
             testId="frame-to"
             value={s.frameTo ?? (frames || '')}
             frames={frames}
+            problem={rangeProblem ? `${id}-range-note` : null}
             onValue={(n) => setSettings({ frameTo: n })}
           />
           <FrameField
@@ -229,9 +238,9 @@ export function SettingsPanel() {
             onValue={(n) => setSettings({ previewFrame: n })}
           />
         </fieldset>
-        {rangeProblem ? (
-          <p className="warning" role="alert" data-testid="range-note">
-            {rangeProblem}
+        {shownProblem ? (
+          <p className="warning" role="status" id={`${id}-range-note`} data-testid="range-note">
+            {shownProblem}
           </p>
         ) : null}
         {undecodableFrom !== null ? (
@@ -381,6 +390,17 @@ function clampFrame(text: string, frames: number): number | null {
  * empty box, "2" on the way to "20"), a whole number in range takes effect at once, and leaving
  * the box (or Enter) shows the number in effect, brought into 1..frames.
  */
+/** `value` once it has stayed the same for `ms`, null until then (and at once when null). */
+function useSettled(value: string | null, ms: number): string | null {
+  const [settled, setSettled] = useState<string | null>(null);
+  useEffect(() => {
+    if (value === null) return;
+    const timer = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(timer);
+  }, [value, ms]);
+  return settled === value ? value : null;
+}
+
 function FrameField(props: {
   id: string;
   label: string;
@@ -388,9 +408,11 @@ function FrameField(props: {
   /** '' before a clip is open. */
   value: number | '';
   frames: number;
+  /** The id of the note that says what is wrong with the range, when something is. */
+  problem?: string | null;
   onValue: (frame: number) => void;
 }) {
-  const { id, label, testId, value, frames, onValue } = props;
+  const { id, label, testId, value, frames, problem = null, onValue } = props;
   const [draft, setDraft] = useState<string | null>(null);
   const settle = (): void => {
     const n = draft === null ? null : clampFrame(draft, frames);
@@ -407,6 +429,8 @@ function FrameField(props: {
         min={1}
         max={frames || undefined}
         value={draft ?? value}
+        aria-invalid={problem !== null}
+        aria-describedby={problem ?? undefined}
         onChange={(event) => {
           const text = event.currentTarget.value;
           setDraft(text);

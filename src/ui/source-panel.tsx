@@ -125,7 +125,8 @@ export function SourcePanel() {
           {file ? 'Pick another clip…' : 'Pick a clip…'}
         </button>
       ) : (
-        <label className="button secondary" htmlFor={inputId}>
+        // the input (next) is the tab stop and carries the name; this is its face
+        <label className="button secondary" htmlFor={inputId} aria-hidden="true">
           {file ? 'Pick another clip…' : 'Pick a clip…'}
         </label>
       )}
@@ -135,7 +136,16 @@ export function SourcePanel() {
         className="visually-hidden"
         // with the open dialog's button, this input is only for drops of old browsers and tests:
         // no tab stop of its own, so keyboard focus never disappears into it
-        {...(canPickWithHandle() ? { tabIndex: -1, 'aria-hidden': true } : {})}
+        {...(canPickWithHandle()
+          ? { tabIndex: -1, 'aria-hidden': true }
+          : { 'aria-label': file ? 'Pick another clip…' : 'Pick a clip…' })}
+        // Space opens a file input; Enter, as on the page's other buttons, too
+        onKeyDown={(event) => {
+          if (event.key === 'Enter') {
+            event.preventDefault();
+            event.currentTarget.click();
+          }
+        }}
         type="file"
         accept="video/*,.mp4,.mov,.m4v,.webm,.mkv,.ts,.mts,.m2ts"
         onChange={(event) => {
