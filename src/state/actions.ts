@@ -63,6 +63,14 @@ let addCounter = 0;
 
 export function addComparedFrame(frame: ComparedFrame, follow = true): void {
   const { frames, index } = useStore.getState().compare;
+  // a render's frames are followed while the viewer shows the newest one; a person who stepped
+  // to another frame to look at it stays there
+  const viewing = frames[index] ?? null;
+  const newest = frames.reduce<ComparedFrame | null>(
+    (a, f) => (a === null || (addedAt.get(f) ?? 0) > (addedAt.get(a) ?? 0) ? f : a),
+    null,
+  );
+  const shownFrame = follow || viewing === newest ? frame : viewing;
   const kept = frames.filter((f) => f.frameIndex !== frame.frameIndex);
   for (const f of frames) {
     if (f.frameIndex === frame.frameIndex) closeFrame(f);
@@ -79,7 +87,8 @@ export function addComparedFrame(frame: ComparedFrame, follow = true): void {
     if (evicted) closeFrame(evicted);
   }
   kept.sort((a, b) => a.frameIndex - b.frameIndex);
-  const shown = follow ? kept.indexOf(frame) : Math.min(index, kept.length - 1);
+  const at = shownFrame ? kept.indexOf(shownFrame) : -1;
+  const shown = at >= 0 ? at : Math.min(index, kept.length - 1);
   updateSlice('compare', { frames: kept, index: Math.max(0, shown) });
 }
 

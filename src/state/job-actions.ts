@@ -42,7 +42,7 @@ let previewFramesWanted = true;
 
 function onWorkerEvent(event: WorkerEvent): void {
   if (event.kind === 'preview') {
-    const { jobId, phase } = useStore.getState().job;
+    const { jobId } = useStore.getState().job;
     // previews of a job that is no longer the current one, or of a clip no longer open, are
     // dropped (and their bitmaps freed)
     if (
@@ -62,7 +62,8 @@ function onWorkerEvent(event: WorkerEvent): void {
         madeWith: event.jobId === 0 ? previewMadeWith : renderMadeWith,
         fromRender: event.jobId !== 0,
       },
-      event.jobId === 0 || phase === 'running',
+      // a preview is shown at once; a render's frames while the viewer is on the newest
+      event.jobId === 0,
     );
     return;
   }

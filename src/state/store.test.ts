@@ -223,6 +223,32 @@ describe('compare slice', () => {
     expect(useStore.getState().compare).toMatchObject({ zoom: 1, panX: 0, panY: 0 });
   });
 
+  it('a render’s frames are followed while the newest is shown, not after a person steps away', () => {
+    const closed = new Set<number>();
+    const shown = () => {
+      const { frames, index } = useStore.getState().compare;
+      return frames[index]?.frameIndex;
+    };
+    // a preview of frame 20, then a render from frame 0: the newest frame is followed
+    addComparedFrame(fakeFrame(20, closed));
+    for (let i = 0; i < 3; i++) addComparedFrame(fakeFrame(i, closed), false);
+    expect(shown()).toBe(2);
+    // the person steps back to look at frame 1: the render's next frames leave it there
+    stepFrame(-1);
+    expect(shown()).toBe(1);
+    for (let i = 3; i < 6; i++) addComparedFrame(fakeFrame(i, closed), false);
+    expect(shown()).toBe(1);
+    // stepping onto the newest frame follows again
+    stepFrame(4);
+    expect(shown()).toBe(5);
+    addComparedFrame(fakeFrame(6, closed), false);
+    expect(shown()).toBe(6);
+    // a preview is shown at once, wherever the viewer was
+    stepFrame(-3);
+    addComparedFrame(fakeFrame(30, closed));
+    expect(shown()).toBe(30);
+  });
+
   it('a new render drops the last render’s frames and keeps the previews', () => {
     const closed = new Set<number>();
     // odd frames come from a render (fakeFrame), even ones from previews
