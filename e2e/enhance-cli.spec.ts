@@ -266,11 +266,12 @@ test('a stream that allows fields is deinterlaced picture by picture, as it mark
     if (!m) throw new Error(`ffmpeg psnr failed: ${r.stderr.toString().slice(-400)}`);
     return m[1] === 'inf' ? Infinity : Number(m[1]);
   };
+  const warnings: Record<string, boolean> = {};
   const render = (name: FixtureName, label: string, ...flags: string[]): string => {
     const out = join(OUT, `${name}.${label}.mp4`);
     const r = enhance(fixturePath(name), out, '--model', 'none', ...flags);
     expect(r.status, r.stderr).toBe(0);
-    if (label === 'auto') expect(r.stdout).toContain('warning: This video may be interlaced');
+    warnings[`${name} ${label}`] = r.stdout.includes('warning: This video may be interlaced');
     return out;
   };
   // progressive frames in a stream that allows fields (as Blu-ray stores 1080p25): by default
@@ -292,6 +293,12 @@ test('a stream that allows fields is deinterlaced picture by picture, as it mark
   expect(
     same(mixed, render('mixed-fields.ts', 'off', '--deinterlace', 'off'), 'end_frame=8'),
   ).toBeLessThan(40);
+  // "may be interlaced" is said where a rendered picture is marked as fields, not otherwise
+  expect(warnings).toMatchObject({
+    'fake-interlaced.mp4 auto': false,
+    'mixed-fields.ts auto': true,
+    'mixed-fields.ts tail': false,
+  });
 });
 
 test('with a model, the frames are deinterlaced before it: the render agrees with the deinterlaced picture, not the woven one', () => {

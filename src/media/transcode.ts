@@ -15,6 +15,7 @@ import {
   type QualityChoice,
   type VideoCodecChoice,
 } from './encoder-config.ts';
+import { INTERLACED_NOTE } from './h264-sps.ts';
 import { openInput } from './input.ts';
 import { chooseContainer, MuxWriter, type OutputContainer, type OutputFacts } from './output.ts';
 import { isDecodable, undecodableError } from './probe.ts';
@@ -274,6 +275,8 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
     // ends early) ends the output there instead of discarding the frames already done.
     let brokenAt: UpframeError | null = null;
     let doneEndUs = resumeUs;
+    // whether any frame of this render is one the stream marks as fields (or cannot say)
+    let fieldsSeen = false;
     for (;;) {
       let t0 = performance.now();
       let next: Awaited<ReturnType<typeof decodedFrames.next>>;
@@ -293,6 +296,7 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
       t.decodeMs += performance.now() - t0;
       if (next.done) break;
       const decoded = next.value;
+      if (decoded.picture !== 'progressive') fieldsSeen = true;
       if (decoded.index < resumeAt) {
         try {
           t0 = performance.now();
@@ -400,7 +404,9 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
       width: size.width,
       height: size.height,
       audioPacketsCopied: mux.audioPacketsCopied,
-      warnings,
+      // "may be interlaced" is no news when every picture rendered was marked a frame (Blu-ray
+      // 1080p, x264 --fake-interlaced): the page's summary says nothing then either
+      warnings: fieldsSeen ? warnings : warnings.filter((w) => w !== INTERLACED_NOTE),
       endedEarly: brokenAt !== null,
       ...t,
     };
