@@ -111,7 +111,9 @@ export function RecoveryBanner() {
                   Download {saved.name}
                 </a>
               ) : saved ? (
-                <span data-testid="recovery-saved">Saved as {saved.name}.</span>
+                <span data-testid="recovery-saved" role="status">
+                  Saved as {saved.name}.
+                </span>
               ) : null}
             </div>
           </div>
