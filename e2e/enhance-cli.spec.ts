@@ -53,6 +53,9 @@ const IDENTITY_CASES: [FixtureName, string][] = [
   // transport streams: a TV recording (its clock at 1000 s) and an AVCHD camcorder's file
   ['h264-aac.ts', 'out.mp4'],
   ['avchd.m2ts', 'out.mp4'],
+  // 10-bit and 4:4:4, which the encoders refuse as decoded: brought to 8-bit 4:2:0
+  ['h264-10bit.mp4', 'out.mp4'],
+  ['h264-444.mp4', 'out.mp4'],
 ];
 
 /**

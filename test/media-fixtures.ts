@@ -73,7 +73,9 @@ export type FixtureName =
   | 'unsized-clusters.webm'
   | 'corrupt-mid.mp4'
   | 'random.bin'
-  | 'empty.mp4';
+  | 'empty.mp4'
+  | 'h264-10bit.mp4'
+  | 'h264-444.mp4';
 
 function ffmpeg(args: string[]): void {
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
@@ -125,6 +127,11 @@ const makers: Record<FixtureName, Maker> = {
     ffmpeg([...video(), ...audio, ...twoSeconds, ...av1, '-b:v', '300k', '-c:a', 'libopus', out]);
   },
   'odd-322x182.mp4': (out) => ffmpeg([...video('322x182'), ...twoSeconds, ...x264, out]),
+  // what cameras, HDR phones and screen recorders make: formats the encoders do not take
+  'h264-10bit.mp4': (out) =>
+    ffmpeg([...video(), '-t', '1', ...x264, '-pix_fmt', 'yuv420p10le', out]),
+  'h264-444.mp4': (out) =>
+    ffmpeg([...video(), ...audio, '-t', '1', ...x264, '-pix_fmt', 'yuv444p', out]),
   // ffmpeg 5.1 has no -display_rotation; the rotate tag writes the tkhd matrix.
   'rotated-90.mp4': (out) =>
     ffmpeg(['-i', fixturePath('h264-aac.mp4'), '-c', 'copy', '-metadata:s:v', 'rotate=90', out]),

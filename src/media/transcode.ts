@@ -17,6 +17,7 @@ import {
 } from './encoder-config.ts';
 import { INTERLACED_NOTE } from './h264-sps.ts';
 import { openInput } from './input.ts';
+import { EncodableFrames } from './to-i420.ts';
 import { chooseContainer, MuxWriter, type OutputContainer, type OutputFacts } from './output.ts';
 import { isDecodable, undecodableError } from './probe.ts';
 import { STALL_LIMIT_MS, StallWatch, Wakeup } from './signal.ts';
@@ -277,6 +278,7 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
     let doneEndUs = resumeUs;
     // whether any frame of this render is one the stream marks as fields (or cannot say)
     let fieldsSeen = false;
+    const encodable = new EncodableFrames();
     for (;;) {
       let t0 = performance.now();
       let next: Awaited<ReturnType<typeof decodedFrames.next>>;
@@ -333,6 +335,11 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
         }
       } finally {
         decoded.close();
+      }
+      if (EncodableFrames.needs(out)) {
+        // 10/12-bit, 4:2:2 or 4:4:4 without a model: the encoders take 8-bit 4:2:0
+        const converted = await encodable.convert(out).finally(() => out.close());
+        out = converted;
       }
       if (out.timestamp !== timestamp || out.duration !== duration) {
         // Timestamps are the source's, always: VFR stays VFR and audio stays in sync.
