@@ -328,6 +328,35 @@ test('with a model, the frames are deinterlaced before it: the render agrees wit
   expect(toDeinterlaced).toBeGreaterThan(toWoven + 0.5);
 });
 
+test('of two audio tracks the one a player picks (the default) is kept, and the warning says so', () => {
+  const input = fixturePath('two-audio.mp4');
+  const output = join(OUT, 'two-audio.out.mkv');
+  const r = enhance(input, output, '--model', 'none');
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout).toContain(
+    'warning: This file has 2 audio tracks: only the one a player picks first (fra) is kept',
+  );
+  const md5 = (path: string, stream: string): string =>
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-i',
+      path,
+      '-map',
+      stream,
+      '-c',
+      'copy',
+      '-f',
+      'md5',
+      '-',
+    ])
+      .toString()
+      .trim();
+  // the second track's packets, not the first's
+  expect(md5(output, '0:a:0')).toBe(md5(input, '0:a:1'));
+  expect(md5(output, '0:a:0')).not.toBe(md5(input, '0:a:0'));
+});
+
 test('audio no MP4 can hold is left out with a warning, and the video is made', () => {
   const output = join(OUT, 'pcm-96k.out.mp4');
   const r = enhance(fixturePath('pcm-96k.mov'), output, '--model', 'none');

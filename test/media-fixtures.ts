@@ -75,7 +75,8 @@ export type FixtureName =
   | 'random.bin'
   | 'empty.mp4'
   | 'h264-10bit.mp4'
-  | 'h264-444.mp4';
+  | 'h264-444.mp4'
+  | 'two-audio.mp4';
 
 function ffmpeg(args: string[]): void {
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
@@ -130,6 +131,16 @@ const makers: Record<FixtureName, Maker> = {
   // what cameras, HDR phones and screen recorders make: formats the encoders do not take
   'h264-10bit.mp4': (out) =>
     ffmpeg([...video(), '-t', '1', ...x264, '-pix_fmt', 'yuv420p10le', out]),
+  // a second language as the default track (the first is disabled), as a film's file has it
+  'two-audio.mp4': (out) =>
+    ffmpeg([
+      ...video(),
+      ...['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'],
+      ...['-f', 'lavfi', '-i', 'sine=frequency=880:sample_rate=48000'],
+      ...['-map', '0', '-map', '1', '-map', '2', '-t', '1', ...x264, '-c:a', 'aac'],
+      ...['-metadata:s:a:0', 'language=eng', '-metadata:s:a:1', 'language=fra'],
+      ...['-disposition:a:0', '0', '-disposition:a:1', 'default', out],
+    ]),
   'h264-444.mp4': (out) =>
     ffmpeg([...video(), ...audio, '-t', '1', ...x264, '-pix_fmt', 'yuv444p', out]),
   // ffmpeg 5.1 has no -display_rotation; the rotate tag writes the tkhd matrix.

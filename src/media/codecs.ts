@@ -137,3 +137,12 @@ export function aacChannels(asc: Uint8Array): number | null {
   if (config === 0) return null;
   return config === 7 ? 8 : config;
 }
+
+/** What a reader says of a file with more than one audio track (only one is copied). */
+export function otherAudioNote(tracks: number, language: string | null | undefined): string {
+  const named = language && language !== 'und' ? ` (${language})` : '';
+  return (
+    `This file has ${tracks} audio tracks: only the one a player picks first${named} is ` +
+    'kept in the enhanced file.'
+  );
+}

@@ -14,7 +14,7 @@ import {
 } from 'mediabunny';
 import { UpframeError } from '../shared/errors.ts';
 import { formatPartOf } from '../shared/format.ts';
-import { audioCodecName, muxAudioCodec, videoCodecName } from './codecs.ts';
+import { audioCodecName, muxAudioCodec, otherAudioNote, videoCodecName } from './codecs.ts';
 import { fieldOrderFacts } from './h264-field-order.ts';
 import {
   annexBSps,
@@ -77,6 +77,8 @@ export class MkvInput implements MediaInput {
           );
         }
       }
+      const audioTracks = at ? (await input.getAudioTracks()).length : 0;
+      if (at && audioTracks > 1) opened.warnings.push(otherAudioNote(audioTracks, at.languageCode));
       const declared = await input.getDurationFromMetadata().catch(() => null);
       const note = cutShortNote(declared, video, audio);
       if (note) opened.warnings.push(note);

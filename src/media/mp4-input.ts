@@ -18,6 +18,7 @@ import {
   audioCodecName,
   colorSpaceFromCodes,
   muxAudioCodec,
+  otherAudioNote,
   videoCodecName,
 } from './codecs.ts';
 import { decodeColorSpace } from './decode-colour.ts';
@@ -42,17 +43,21 @@ import type {
   VideoTrackInfo,
 } from './types.ts';
 import type { MediaInput, ReadRange } from './input-types.ts';
+import {
+  configBox,
+  handler,
+  isSound,
+  opusHead,
+  playedFirst,
+  readBoxPayload,
+  sampleEntry,
+  trak,
+  type BoxLike,
+} from './mp4-boxes.ts';
 import { PacketTable } from './packet-table.ts';
 
 const INDEX_SLICE = 256 * 1024;
 const READ_SPAN = 1024 * 1024;
-
-interface BoxLike {
-  type?: string;
-  start?: number;
-  size?: number;
-  hdr_size?: number;
-}
 
 /**
  * Where each sample's bytes are, as typed arrays: mp4box's own Sample objects (some 20 fields
@@ -83,7 +88,7 @@ export class Mp4Input implements MediaInput {
     pcm: { track: Track; format: PcmFormat | null } | null,
   ) {
     const vt = info.videoTracks[0];
-    const at = info.audioTracks[0];
+    const at = playedFirst(file, info.audioTracks);
     if (vt) {
       this.video = this.videoTrack(file, vt, configs.get(vt.id), keyFrame);
       if (mayBeInterlaced(this.video.decoderConfig)) this.warnings.push(INTERLACED_NOTE);
@@ -93,6 +98,11 @@ export class Mp4Input implements MediaInput {
     }
     if (pcm) this.audio = this.pcmTrack(file, pcm.track, pcm.format);
     else this.audio = at ? this.audioTrack(file, at) : null;
+    const sound = info.audioTracks.length + info.otherTracks.filter((t) => isSound(file, t)).length;
+    const kept = pcm?.track ?? at;
+    if (this.audio && kept && sound > 1) {
+      this.warnings.push(otherAudioNote(sound, kept.language));
+    }
   }
 
   /** Parses the index; returns null for fragmented files, which the mediabunny reader handles. */
@@ -150,7 +160,7 @@ export class Mp4Input implements MediaInput {
     const soundTracks = [...movie.audioTracks, ...movie.otherTracks].filter(
       (t) => handler(file, t.id) === 'soun',
     );
-    const sound = soundTracks[0];
+    const sound = playedFirst(file, soundTracks);
     const soundEntry = sound ? (sampleEntry(file, sound.id) as BoxLike | undefined) : undefined;
     let pcm: { track: Track; format: PcmFormat | null } | null = null;
     if (sound && soundEntry?.type && isPcmEntry(soundEntry.type)) {
@@ -489,39 +499,6 @@ function corrupt(why: string, cause?: unknown): UpframeError {
   return new UpframeError('CORRUPT_INPUT', `This file looks damaged: ${why}.`, { cause });
 }
 
-function trak(
-  file: ISOFile,
-  id: number,
-): { mdia: { minf: { stbl: { stsd: { entries: unknown[] } } } } } | undefined {
-  const moov = file.moov as unknown as { traks: { tkhd: { track_id: number } }[] } | undefined;
-  return moov?.traks.find((t) => t.tkhd.track_id === id) as ReturnType<typeof trak>;
-}
-
-function handler(file: ISOFile, id: number): string | undefined {
-  return (trak(file, id) as unknown as { mdia?: { hdlr?: { handler?: string } } } | undefined)?.mdia
-    ?.hdlr?.handler;
-}
-
-function sampleEntry(file: ISOFile, id: number): Record<string, unknown> | undefined {
-  return trak(file, id)?.mdia.minf.stbl.stsd.entries[0] as Record<string, unknown> | undefined;
-}
-
-function configBox(file: ISOFile, id: number): BoxLike | undefined {
-  const entry = sampleEntry(file, id);
-  if (!entry) return undefined;
-  for (const type of ['avcC', 'hvcC', 'av1C', 'vpcC']) {
-    const box = entry[type] as BoxLike | undefined;
-    if (box?.start !== undefined) return box;
-  }
-  return undefined;
-}
-
-/** The box's bytes as stored (not re-serialised): exactly what the encoder wrote. */
-async function readBoxPayload(blob: Blob, box: BoxLike): Promise<Uint8Array<ArrayBuffer>> {
-  const start = box.start! + (box.hdr_size ?? 8);
-  return new Uint8Array(await blob.slice(start, box.start! + box.size!).arrayBuffer());
-}
-
 /**
  * Only the first edit that maps media is honoured (what every phone and ffmpeg writes): its
  * media_time says which composition time is shown at t=0 (ffmpeg's H.264 starts at 2 frames of
@@ -555,32 +532,4 @@ export function rotationFromMatrix(m: readonly number[]): Rotation {
   const b = m[1] ?? 0;
   const deg = (Math.round((Math.atan2(b, a) * 180) / Math.PI / 90) * 90 + 360) % 360;
   return deg as Rotation;
-}
-
-function opusHead(d: {
-  OutputChannelCount: number;
-  PreSkip: number;
-  InputSampleRate: number;
-  OutputGain: number;
-  ChannelMappingFamily: number;
-  StreamCount: number;
-  CoupledCount: number;
-  ChannelMapping?: number[];
-}): Uint8Array<ArrayBuffer> {
-  // dOps is OpusHead big-endian without the magic; WebCodecs wants the Ogg OpusHead (little-endian).
-  const mapping =
-    d.ChannelMappingFamily === 0
-      ? []
-      : [d.StreamCount, d.CoupledCount, ...(d.ChannelMapping ?? [])];
-  const out = new Uint8Array(19 + mapping.length);
-  const view = new DataView(out.buffer);
-  out.set([0x4f, 0x70, 0x75, 0x73, 0x48, 0x65, 0x61, 0x64], 0);
-  view.setUint8(8, 1);
-  view.setUint8(9, d.OutputChannelCount);
-  view.setUint16(10, d.PreSkip, true);
-  view.setUint32(12, d.InputSampleRate, true);
-  view.setInt16(16, d.OutputGain, true);
-  view.setUint8(18, d.ChannelMappingFamily);
-  out.set(mapping, 19);
-  return out;
 }
