@@ -129,14 +129,16 @@ for (const [fixture, outName] of IDENTITY_CASES) {
 const BAD_INPUTS: [FixtureName, string][] = [
   ['random.bin', 'UNSUPPORTED_CONTAINER'],
   ['hevc.mp4', 'UNSUPPORTED_CODEC'],
+  // H.264 from this browser takes even sizes only: said as that, not as "too large"
+  ['odd-161x91.webm', "ENCODER_FAILED: This browser's H.264 encoder takes only even frame sizes"],
 ];
 
 for (const [fixture, code] of BAD_INPUTS) {
-  test(`${fixture} ends in ${code} without leaving an output`, () => {
+  test(`${fixture} ends in ${code.split(':')[0]} without leaving an output`, () => {
     const output = join(OUT, `${fixture}.bad.mp4`);
     const r = enhance(fixturePath(fixture), output, '--model', 'none');
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`${code}:`);
+    expect(r.stderr).toContain(code.includes(':') ? code : `${code}:`);
     expect(existsSync(output)).toBe(false);
   });
 }

@@ -56,7 +56,7 @@ export const EXIT_CODES = {
   failed: 1,
   /** The options or the files named were refused before any work. */
   refused: 2,
-  /** Written, but the video could not be decoded to the end: the file ends early (a warning). */
+  /** Written, but decoding stopped at a damaged frame: the output ends there (a warning). */
   endedEarly: 3,
   canceled: 130,
 } as const;
@@ -99,8 +99,8 @@ Options (the default first):
   --overwrite            replace <output> if it exists (otherwise that is refused)
 
 Exit status: 0 done; 1 the render failed (nothing written); 2 refused before any work;
-3 written, but the video could not be decoded to its end (the file ends early);
-130 canceled (Ctrl-C).
+3 written, but decoding stopped at a damaged frame, where the enhanced file ends (a file that
+is itself cut short is rendered to its end: 0, with a warning); 130 canceled (Ctrl-C).
 
 Examples:
   npm run enhance -- holiday.mp4 holiday.x4.mp4

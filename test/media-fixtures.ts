@@ -76,7 +76,8 @@ export type FixtureName =
   | 'empty.mp4'
   | 'h264-10bit.mp4'
   | 'h264-444.mp4'
-  | 'two-audio.mp4';
+  | 'two-audio.mp4'
+  | 'odd-161x91.webm';
 
 function ffmpeg(args: string[]): void {
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
@@ -131,6 +132,11 @@ const makers: Record<FixtureName, Maker> = {
   // what cameras, HDR phones and screen recorders make: formats the encoders do not take
   'h264-10bit.mp4': (out) =>
     ffmpeg([...video(), '-t', '1', ...x264, '-pix_fmt', 'yuv420p10le', out]),
+  'odd-161x91.webm': (out) =>
+    ffmpeg([
+      ...['-f', 'lavfi', '-i', 'testsrc=size=161x91:rate=24'],
+      ...['-t', '0.5', ...vp9Opus.slice(0, 8), '-pix_fmt', 'yuv420p', out],
+    ]),
   // a second language as the default track (the first is disabled), as a film's file has it
   'two-audio.mp4': (out) =>
     ffmpeg([

@@ -7,6 +7,13 @@ export function videoCodecName(codec: string): string {
   if (fourcc === 'vp09' || codec === 'vp9') return 'VP9';
   if (fourcc === 'vp08' || codec === 'vp8') return 'VP8';
   if (fourcc === 'av01') return 'AV1';
+  // what cameras and old encoders put in MP4 and MOV, named as people know them
+  if (fourcc === 'mp4v') return 'MPEG-4 Part 2 (Xvid/DivX)';
+  if (fourcc === 'mp2v' || codec === 'mpeg2') return 'MPEG-2';
+  if (fourcc === 'jpeg' || fourcc === 'mjpa' || fourcc === 'mjpb' || codec === 'mjpeg') {
+    return 'Motion JPEG';
+  }
+  if (fourcc === 'dvh1' || fourcc === 'dvhe') return 'Dolby Vision HEVC';
   return codec;
 }
 

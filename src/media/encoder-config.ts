@@ -213,11 +213,21 @@ export async function chooseEncoderConfig(opts: {
       }
     }
   }
+  if (codec === 'avc' && (width % 2 === 1 || height % 2 === 1)) {
+    // 4:2:0 H.264 from this browser has no odd sizes; nothing is too large here
+    throw new UpframeError(
+      'ENCODER_FAILED',
+      `This browser's H.264 encoder takes only even frame sizes, and this video is ` +
+        `${width}x${height}: choose VP9 or AV1 (a .webm or .mkv file), or a model's 2x scale.`,
+    );
+  }
   throw new UpframeError(
     'RESOLUTION_TOO_LARGE',
     `This browser cannot encode ${CODEC_NAMES[codec]} at ${width}x${height}` +
       (candidates.length === 0 ? ' (beyond the largest level of the format)' : '') +
-      '. Choose a smaller output size or another codec.',
+      (codec === 'avc'
+        ? ': choose a smaller scale, or VP9 or AV1 (a .webm file), which go larger.'
+        : ': choose a smaller scale or another codec.'),
   );
 }
 

@@ -6,6 +6,10 @@ describe('the output file type', () => {
     expect(chooseContainer(undefined, 'vp9', 'opus')).toBe('mp4');
     expect(chooseContainer(undefined, 'avc', 'pcm-u8')).toBe('mkv');
     expect(chooseContainer('webm', 'av1', null)).toBe('webm');
+    // Vorbis in MP4 has no standard mapping: MKV, or WebM for VP9
+    expect(chooseContainer(undefined, 'avc', 'vorbis')).toBe('mkv');
+    expect(preferredContainer('vp9', 'vorbis', 0)).toBe('webm');
+    expect(() => chooseContainer('mp4', 'avc', 'vorbis')).toThrow('choose MKV (a .mkv file)');
     expect(() => chooseContainer('webm', 'vp9', 'aac')).toThrow(
       'A WEBM file cannot hold VP9 video with AAC audio: choose MKV (a .mkv file) instead.',
     );

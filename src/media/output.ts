@@ -124,6 +124,14 @@ export function preferredContainer(
   return chooseContainer(undefined, video, audio);
 }
 
+/**
+ * Pairings mediabunny writes that players do not play: Vorbis in MP4 has no standard mapping
+ * (ffmpeg reads it back; browsers, QuickTime and most players do not).
+ */
+function unplayable(container: OutputContainer, audio: string): boolean {
+  return container === 'mp4' && audio === 'vorbis';
+}
+
 /** MP4 unless a track cannot go there; an explicit choice that cannot carry the tracks is refused. */
 export function chooseContainer(
   requested: OutputContainer | undefined,
@@ -134,7 +142,8 @@ export function chooseContainer(
     const f = makeFormat(c);
     return (
       f.getSupportedVideoCodecs().includes(video) &&
-      (audio === null || (f.getSupportedAudioCodecs() as string[]).includes(audio))
+      (audio === null ||
+        ((f.getSupportedAudioCodecs() as string[]).includes(audio) && !unplayable(c, audio)))
     );
   };
   if (requested) {

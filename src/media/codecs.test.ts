@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { otherAudioNote, videoCodecName } from './codecs.ts';
+
+describe('codec names as people know them', () => {
+  it('names what a refusal has to name', () => {
+    expect(videoCodecName('avc1.64001f')).toBe('H.264');
+    expect(videoCodecName('mp4v.20.9')).toBe('MPEG-4 Part 2 (Xvid/DivX)');
+    expect(videoCodecName('jpeg')).toBe('Motion JPEG');
+    expect(videoCodecName('dvh1.05.06')).toBe('Dolby Vision HEVC');
+    expect(videoCodecName('wxyz')).toBe('wxyz');
+  });
+
+  it('says which of several audio tracks is kept, by language when it has one', () => {
+    expect(otherAudioNote(3, 'fra')).toBe(
+      'This file has 3 audio tracks: only the one a player picks first (fra) is kept in the ' +
+        'enhanced file.',
+    );
+    expect(otherAudioNote(2, 'und')).not.toContain('(');
+  });
+});
