@@ -427,6 +427,17 @@ test('a file that cannot be decoded past a frame keeps the frames before it, aud
   expect(audioSeconds).toBeGreaterThan(Number(m![3]) - 0.1);
 });
 
+test('a clip too large at 4x and 2x for the encoder is refused at once, with what would work', () => {
+  const output = join(OUT, 'big.mp4');
+  const r = enhance(fixturePath('big-4096x2160.mp4'), output);
+  expect(r.status).toBe(1);
+  expect(r.stderr.trim()).toBe(
+    "RESOLUTION_TOO_LARGE: At 2x this 4096x2160 clip would be 8192x4320, more than this browser's " +
+      'H.264 encoder takes: try --codec vp9 or --codec av1 (a .webm or .mkv file), or --model none.',
+  );
+  expect(existsSync(output)).toBe(false);
+});
+
 test('without --backend the command picks the backend as the app does', () => {
   const output = join(OUT, 'auto-backend.mp4');
   const r = enhance(fixturePath('h264-aac.mp4'), output, '--model', 'default', '--frames', '0:1');

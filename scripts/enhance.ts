@@ -441,6 +441,16 @@ async function main(): Promise<void> {
         return; // (the browser and the server close below)
       }
       const fit = fitted.fit;
+      if (fit && fit.scale === null) {
+        // neither 4x nor 2x: said now, not after the model is loaded
+        console.error(
+          `RESOLUTION_TOO_LARGE: At 2x this ${fit.width}x${fit.height} clip would be ` +
+            `${fit.width * 2}x${fit.height * 2}, more than this browser's ${CODEC_NAMES[args.codec]} ` +
+            'encoder takes: try --codec vp9 or --codec av1 (a .webm or .mkv file), or --model none.',
+        );
+        process.exitCode = EXIT_CODES.failed;
+        return; // (the browser and the server close below)
+      }
       if (fit?.scale === 2) {
         chosen = modelChoice({ ...args, scale: 2 }, index).model;
         const others = fit.takes4.map((c) => `--codec ${c}`).join(' or ');

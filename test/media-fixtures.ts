@@ -77,7 +77,8 @@ export type FixtureName =
   | 'h264-10bit.mp4'
   | 'h264-444.mp4'
   | 'two-audio.mp4'
-  | 'odd-161x91.webm';
+  | 'odd-161x91.webm'
+  | 'big-4096x2160.mp4';
 
 function ffmpeg(args: string[]): void {
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
@@ -132,6 +133,8 @@ const makers: Record<FixtureName, Maker> = {
   // what cameras, HDR phones and screen recorders make: formats the encoders do not take
   'h264-10bit.mp4': (out) =>
     ffmpeg([...video(), '-t', '1', ...x264, '-pix_fmt', 'yuv420p10le', out]),
+  // a DCI 4K frame: at 2x, more than H.264 (level 5.2) takes
+  'big-4096x2160.mp4': (out) => ffmpeg([...video('4096x2160'), '-frames:v', '1', ...x264, out]),
   'odd-161x91.webm': (out) =>
     ffmpeg([
       ...['-f', 'lavfi', '-i', 'testsrc=size=161x91:rate=24'],

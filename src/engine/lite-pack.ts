@@ -120,12 +120,15 @@ export function readLitePack(pack: LoadedPack): LiteParts {
 export interface LiteLimits {
   readonly maxStorageBufferBindingSize: number;
   readonly maxTextureDimension2D: number;
+  /** What sets the limits, as the refusal names it: 'this GPU' by default. */
+  readonly owner?: string;
 }
 
-/** The wasm backend has no binding limit; 1 GiB keeps the same rules. */
+/** The wasm backend has no binding limit; 1 GiB keeps the same rules (and wasm's memory). */
 export const LITE_WASM_LIMITS: LiteLimits = {
   maxStorageBufferBindingSize: 2 ** 30,
   maxTextureDimension2D: 16384,
+  owner: 'the CPU path (wasm)',
 };
 
 export interface LitePlan {
@@ -146,6 +149,7 @@ export function planLite(
 ): LitePlan {
   const { width, height } = size;
   const s = parts.scale;
+  const owner = limits.owner ?? 'this GPU';
   if (!(Number.isInteger(width) && Number.isInteger(height) && width >= 4 && height >= 4)) {
     throw new UpframeError(
       'INVALID_OPTION',
@@ -155,14 +159,14 @@ export function planLite(
   if (width * s > limits.maxTextureDimension2D || height * s > limits.maxTextureDimension2D) {
     throw new UpframeError(
       'RESOLUTION_TOO_LARGE',
-      `The enhanced frame would be ${width * s}x${height * s}, larger than this GPU allows (${limits.maxTextureDimension2D} pixels per side). Choose a smaller scale.`,
+      `The enhanced frame would be ${width * s}x${height * s}, larger than ${owner} allows (${limits.maxTextureDimension2D} pixels per side). Choose a smaller scale.`,
     );
   }
   const wholeFrame = Math.max(ENCODER_WIDTH, 3 * s * s) * 4 * width * height;
   if (wholeFrame > limits.maxStorageBufferBindingSize) {
     throw new UpframeError(
       'RESOLUTION_TOO_LARGE',
-      `${parts.title} needs ${Math.ceil(wholeFrame / 2 ** 20)} MiB in one GPU buffer for a ${width}x${height} frame; this GPU allows ${Math.floor(limits.maxStorageBufferBindingSize / 2 ** 20)} MiB. Choose a smaller input size.`,
+      `${parts.title} needs ${Math.ceil(wholeFrame / 2 ** 20)} MiB in one ${limits.owner ? 'block of memory' : 'GPU buffer'} for a ${width}x${height} frame; ${owner} allows ${Math.floor(limits.maxStorageBufferBindingSize / 2 ** 20)} MiB. Choose a smaller input size or another model.`,
     );
   }
   const tile =
