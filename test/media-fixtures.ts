@@ -78,7 +78,8 @@ export type FixtureName =
   | 'h264-444.mp4'
   | 'two-audio.mp4'
   | 'odd-161x91.webm'
-  | 'big-4096x2160.mp4';
+  | 'big-4096x2160.mp4'
+  | 'truncated-frag.mp4';
 
 function ffmpeg(args: string[]): void {
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
@@ -333,6 +334,20 @@ const makers: Record<FixtureName, Maker> = {
   'truncated-body.mp4': (out) => {
     const full = `${out}.full.mp4`;
     ffmpeg([...video(), ...twoSeconds, ...x264, '-movflags', '+faststart', full]);
+    writeFileSync(out, cutFile(full, 0.6));
+    unlinkSync(full);
+  },
+  // a fragmented MP4 (as recorders write, so a crash keeps what was written) cut at 60 %: the
+  // index of its last fragment lists samples whose bytes are missing
+  'truncated-frag.mp4': (out) => {
+    const full = `${out}.full.mp4`;
+    ffmpeg([
+      ...video(),
+      ...audio,
+      ...twoSeconds,
+      ...x264,
+      ...['-g', '12', '-c:a', 'aac', '-movflags', 'frag_keyframe+empty_moov', full],
+    ]);
     writeFileSync(out, cutFile(full, 0.6));
     unlinkSync(full);
   },

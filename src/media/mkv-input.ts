@@ -61,10 +61,16 @@ export class MkvInput implements MediaInput {
           'This file looks damaged: its header could not be read.',
         );
       }
+      // a fragmented MP4 (the MP4 reader hands those here) may list samples a cut left out
+      const fragments = container === 'mp4' || container === 'mov';
       const vt = await input.getPrimaryVideoTrack();
       const at = await input.getPrimaryAudioTrack();
-      const { info: video, fields } = vt ? await videoInfo(vt) : { info: null, fields: false };
-      const audio = at ? await audioInfo(at) : null;
+      const {
+        info: video,
+        fields,
+        cut,
+      } = vt ? await videoInfo(vt, fragments) : { info: null, fields: false, cut: null };
+      const audio = at ? await audioInfo(at, fragments) : null;
       const shiftUs = container === 'mpegts' ? startAtZero(video, audio) : 0;
       const tracks = { video: vt, audio: at };
       const opened = new MkvInput(source, container, input, tracks, video, audio, shiftUs);
@@ -80,7 +86,14 @@ export class MkvInput implements MediaInput {
       const audioTracks = at ? (await input.getAudioTracks()).length : 0;
       if (at && audioTracks > 1) opened.warnings.push(otherAudioNote(audioTracks, at.languageCode));
       const declared = await input.getDurationFromMetadata().catch(() => null);
-      const note = cutShortNote(declared, video, audio);
+      if (cut && cut.shown === 0) {
+        throw new UpframeError('CORRUPT_INPUT', 'This file is cut short before its first frame.');
+      }
+      const note = cut
+        ? `This file is cut short: it holds ${cut.shown} of its ${cut.shownAll} frames ` +
+          `(${formatPartOf(Math.max(0, cut.cutUs) / 1e6, cut.endUs / 1e6)}). ` +
+          'Upframe enhances what is there.'
+        : cutShortNote(declared, video, audio);
       if (note) opened.warnings.push(note);
       if (video && (fields || mayBeInterlaced(video.decoderConfig))) {
         opened.warnings.push(INTERLACED_NOTE);
@@ -188,12 +201,28 @@ function startAtZero(video: VideoTrackInfo | null, audio: AudioTrackInfo | null)
   return first;
 }
 
-/** One metadata-only pass over the track: timestamps and sizes, no payloads kept. */
-async function packetTable(track: InputTrack): Promise<PacketTable> {
+/** Frames a file's index lists against those whose bytes it holds (a cut left the rest out). */
+interface IndexCut {
+  readonly shown: number;
+  readonly shownAll: number;
+  readonly cutUs: number;
+  readonly endUs: number;
+}
+
+/**
+ * One metadata-only pass over the track: timestamps and sizes, no payloads kept. A fragmented
+ * MP4 cut short (a recording that crashed, a download that stopped) lists every sample of its
+ * last fragment while the bytes of some are missing: the table ends at the first packet whose
+ * bytes are not there (found by halving, reading one packet each time), and `cut` says so.
+ */
+async function packetTable(
+  track: InputTrack,
+  fragments: boolean,
+): Promise<{ packets: PacketTable; cut: IndexCut | null }> {
   const sink = new EncodedPacketSink(track);
   const out = new PacketTableBuilder();
   const first = await sink.getFirstPacket({ metadataOnly: true });
-  if (!first) return out.build();
+  if (!first) return { packets: out.build(), cut: null };
   for await (const p of sink.packets(first, undefined, { metadataOnly: true })) {
     out.push({
       timestampUs: Math.round(p.timestamp * 1e6),
@@ -202,7 +231,33 @@ async function packetTable(track: InputTrack): Promise<PacketTable> {
       byteLength: p.byteLength,
     });
   }
-  return out.build();
+  const all = out.build();
+  const n = all.length;
+  const there = async (k: number): Promise<boolean> =>
+    (await sink.getPacket(all.timestampUs[k]! / 1e6).catch(() => null)) !== null;
+  if (!fragments || n === 0 || (await there(n - 1))) return { packets: all, cut: null };
+  // packets 0..lo-1 are there, hi.. are not
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (await there(mid)) lo = mid + 1;
+    else hi = mid;
+  }
+  let cutUs = Infinity;
+  for (let k = lo; k < n; k++) cutUs = Math.min(cutUs, all.timestampUs[k]!);
+  const packets = all.prefix(lo, track.type === 'video' ? cutUs : Infinity);
+  let shownAll = 0;
+  let shown = 0;
+  let endUs = 0;
+  for (let k = 0; k < n; k++) {
+    const t = all.timestampUs[k]!;
+    if (t < 0) continue;
+    shownAll++;
+    if (k < lo && t < cutUs) shown++;
+    endUs = Math.max(endUs, t + all.durationUs[k]!);
+  }
+  return { packets, cut: { shown, shownAll, cutUs, endUs } };
 }
 
 function bytesOf(src: AllowSharedBufferSource): Uint8Array {
@@ -217,8 +272,10 @@ function bytesOf(src: AllowSharedBufferSource): Uint8Array {
  */
 async function videoInfo(
   track: InputVideoTrack,
-): Promise<{ info: VideoTrackInfo; fields: boolean }> {
+  fragments: boolean,
+): Promise<{ info: VideoTrackInfo; fields: boolean; cut: IndexCut | null }> {
   const config = await track.getDecoderConfig();
+  const table = await packetTable(track, fragments);
   const codec = (await track.getCodecParameterString()) ?? (await track.getCodec()) ?? 'unknown';
   const color = await track.getColorSpace();
   const hasColor = color.primaries != null || color.transfer != null || color.matrix != null;
@@ -288,13 +345,13 @@ async function videoInfo(
     pixelAspect: aspect,
     rotation: await track.getRotation(),
     colorSpace,
-    packets: await packetTable(track),
+    packets: table.packets,
     ...fieldOrderFacts(codec, avcC, firstAvc?.data),
   };
-  return { info, fields: annexB?.fields ?? false };
+  return { info, fields: annexB?.fields ?? false, cut: table.cut };
 }
 
-async function audioInfo(track: InputAudioTrack): Promise<AudioTrackInfo> {
+async function audioInfo(track: InputAudioTrack, fragments: boolean): Promise<AudioTrackInfo> {
   const config = await track.getDecoderConfig();
   const codec = (await track.getCodecParameterString()) ?? (await track.getCodec()) ?? 'unknown';
   const channels = await track.getNumberOfChannels();
@@ -307,6 +364,6 @@ async function audioInfo(track: InputAudioTrack): Promise<AudioTrackInfo> {
     channels,
     sampleRate,
     decoderConfig: config ?? { codec, numberOfChannels: channels, sampleRate },
-    packets: await packetTable(track),
+    packets: (await packetTable(track, fragments)).packets,
   };
 }
