@@ -79,7 +79,8 @@ export type FixtureName =
   | 'two-audio.mp4'
   | 'odd-161x91.webm'
   | 'big-4096x2160.mp4'
-  | 'truncated-frag.mp4';
+  | 'truncated-frag.mp4'
+  | 'subtitles.mp4';
 
 function ffmpeg(args: string[]): void {
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
@@ -141,6 +142,16 @@ const makers: Record<FixtureName, Maker> = {
       ...['-f', 'lavfi', '-i', 'testsrc=size=161x91:rate=24'],
       ...['-t', '0.5', ...vp9Opus.slice(0, 8), '-pix_fmt', 'yuv420p', out],
     ]),
+  // a phone or editor's MP4 with a subtitle track and a timecode track (neither is copied)
+  'subtitles.mp4': (out) => {
+    const srt = `${out}.srt`;
+    writeFileSync(srt, '1\n00:00:00,000 --> 00:00:00,900\nHello\n');
+    ffmpeg([
+      ...video(),
+      ...['-i', srt, '-t', '1', ...x264, '-c:s', 'mov_text', '-timecode', '01:00:00:00', out],
+    ]);
+    unlinkSync(srt);
+  },
   // a second language as the default track (the first is disabled), as a film's file has it
   'two-audio.mp4': (out) =>
     ffmpeg([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { otherAudioNote, videoCodecName } from './codecs.ts';
+import { leftOutNote, otherAudioNote, videoCodecName } from './codecs.ts';
 
 describe('codec names as people know them', () => {
   it('names what a refusal has to name', () => {
@@ -16,5 +16,12 @@ describe('codec names as people know them', () => {
         'enhanced file.',
     );
     expect(otherAudioNote(2, 'und')).not.toContain('(');
+  });
+
+  it('names the tracks a render leaves out', () => {
+    expect(leftOutNote({ subtitle: 0, video: 0, other: 0 })).toBeNull();
+    expect(leftOutNote({ subtitle: 2, video: 0, other: 1 })).toBe(
+      'Left out of the enhanced file: 2 subtitle tracks and a timecode or data track.',
+    );
   });
 });

@@ -153,3 +153,35 @@ export function otherAudioNote(tracks: number, language: string | null | undefin
     'kept in the enhanced file.'
   );
 }
+
+/** Tracks of a file that are not copied, by kind (the video and one audio track are). */
+export interface LeftOutTracks {
+  readonly subtitle: number;
+  readonly video: number;
+  readonly other: number;
+}
+
+/** What a reader says of the tracks the enhanced file leaves out, or null when there are none. */
+export function leftOutNote(tracks: LeftOutTracks): string | null {
+  const parts = [
+    tracks.subtitle === 1
+      ? 'a subtitle track'
+      : tracks.subtitle > 1
+        ? `${tracks.subtitle} subtitle tracks`
+        : null,
+    tracks.video === 1
+      ? 'a second video track (another angle or a cover picture)'
+      : tracks.video > 1
+        ? `${tracks.video} more video tracks`
+        : null,
+    tracks.other === 1
+      ? 'a timecode or data track'
+      : tracks.other > 1
+        ? `${tracks.other} timecode or data tracks`
+        : null,
+  ].filter((p) => p !== null);
+  if (parts.length === 0) return null;
+  const list =
+    parts.length === 1 ? parts[0]! : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)!}`;
+  return `Left out of the enhanced file: ${list}.`;
+}

@@ -242,3 +242,16 @@ describe('sniffing and codec arithmetic', () => {
     expect(aacChannels(Uint8Array.from([0x11, 0x90]))).toBe(2);
   });
 });
+
+describe('tracks that are not copied', () => {
+  it('a subtitle and a timecode track are named in a warning', async () => {
+    const input = await openInput(await blob('subtitles.mp4'));
+    try {
+      expect(input.warnings).toContain(
+        'Left out of the enhanced file: a subtitle track and a timecode or data track.',
+      );
+    } finally {
+      input.close();
+    }
+  });
+});

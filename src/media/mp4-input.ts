@@ -17,6 +17,7 @@ import {
   aacChannels,
   audioCodecName,
   colorSpaceFromCodes,
+  leftOutNote,
   muxAudioCodec,
   otherAudioNote,
   videoCodecName,
@@ -103,6 +104,15 @@ export class Mp4Input implements MediaInput {
     if (this.audio && kept && sound > 1) {
       this.warnings.push(otherAudioNote(sound, kept.language));
     }
+    // subtitles, a cover picture or a second angle, a camera's timecode: not copied, and said
+    const others = info.otherTracks.filter((t) => !isSound(file, t));
+    const leftOut = leftOutNote({
+      subtitle: info.subtitleTracks.length,
+      video: Math.max(0, info.videoTracks.length - 1),
+      other:
+        info.metadataTracks.length + others.filter((t) => handler(file, t.id) !== 'vide').length,
+    });
+    if (vt && leftOut) this.warnings.push(leftOut);
   }
 
   /** Parses the index; returns null for fragmented files, which the mediabunny reader handles. */
