@@ -59,7 +59,8 @@ export async function readBoxPayload(blob: Blob, box: BoxLike): Promise<Uint8Arr
   return new Uint8Array(await blob.slice(start, box.start! + box.size!).arrayBuffer());
 }
 
-export function opusHead(d: {
+/** An MP4 Opus sample entry's dOps box as mp4box parses it. */
+export interface DOpsBox {
   OutputChannelCount: number;
   PreSkip: number;
   InputSampleRate: number;
@@ -68,7 +69,9 @@ export function opusHead(d: {
   StreamCount: number;
   CoupledCount: number;
   ChannelMapping?: number[];
-}): Uint8Array<ArrayBuffer> {
+}
+
+export function opusHead(d: DOpsBox): Uint8Array<ArrayBuffer> {
   // dOps is OpusHead big-endian without the magic; WebCodecs wants the Ogg OpusHead (little-endian).
   const mapping =
     d.ChannelMappingFamily === 0

@@ -54,6 +54,7 @@ import {
   sampleEntry,
   trak,
   type BoxLike,
+  type DOpsBox,
 } from './mp4-boxes.ts';
 import { PacketTable } from './packet-table.ts';
 
@@ -356,18 +357,7 @@ export class Mp4Input implements MediaInput {
       channels = aacChannels(asc) ?? channels;
       decoderConfig.numberOfChannels = channels;
     }
-    const dops = entry?.['dOps'] as
-      | {
-          OutputChannelCount: number;
-          PreSkip: number;
-          InputSampleRate: number;
-          OutputGain: number;
-          ChannelMappingFamily: number;
-          StreamCount: number;
-          CoupledCount: number;
-          ChannelMapping?: number[];
-        }
-      | undefined;
+    const dops = entry?.['dOps'] as DOpsBox | undefined;
     if (dops) {
       decoderConfig.description = opusHead(dops);
       // Opus always decodes at 48 kHz; InputSampleRate is informational only.
