@@ -7,7 +7,7 @@
  * Exits non-zero with the error code and sentence on bad input (EXIT_CODES), and fails if the
  * page makes any request outside its own origin.
  */
-import { chromium, type Page } from 'playwright';
+import type { Page } from 'playwright';
 import {
   closeSync,
   existsSync,
@@ -369,6 +369,8 @@ async function main(): Promise<void> {
     quiet: true,
     ...(mount ? { mounts: { '/user-pack/': mount } } : {}),
   });
+  // loaded only now: it takes about a second, which a refused command line should not wait for
+  const { chromium } = await import('playwright');
   const browser = await chromium.launch({
     executablePath: process.env['UPFRAME_CHROMIUM'] ?? '/usr/bin/chromium',
     args: [

@@ -80,7 +80,8 @@ export type FixtureName =
   | 'odd-161x91.webm'
   | 'big-4096x2160.mp4'
   | 'truncated-frag.mp4'
-  | 'subtitles.mp4';
+  | 'subtitles.mp4'
+  | 'subtitles.mkv';
 
 function ffmpeg(args: string[]): void {
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
@@ -149,6 +150,18 @@ const makers: Record<FixtureName, Maker> = {
     ffmpeg([
       ...video(),
       ...['-i', srt, '-t', '1', ...x264, '-c:s', 'mov_text', '-timecode', '01:00:00:00', out],
+    ]);
+    unlinkSync(srt);
+  },
+  // a film's MKV: video, audio and subtitles in two languages (mediabunny lists no subtitles)
+  'subtitles.mkv': (out) => {
+    const srt = `${out}.srt`;
+    writeFileSync(srt, '1\n00:00:00,000 --> 00:00:00,900\nHello\n');
+    ffmpeg([
+      ...video(),
+      ...audio,
+      ...['-i', srt, '-i', srt, '-map', '0', '-map', '1', '-map', '2', '-map', '3'],
+      ...['-t', '1', ...x264, '-c:a', 'aac', '-c:s', 'srt', out],
     ]);
     unlinkSync(srt);
   },

@@ -10,6 +10,7 @@ import { avcLevel, codecCandidates } from './encoder-config.ts';
 import { decodeRangeFor, frameTiming } from './frame-timing.ts';
 import { openInput, sniffContainer } from './input.ts';
 import { editListShift, rotationFromMatrix } from './mp4-input.ts';
+import { leftOutOfMatroska, trackTypesIn } from './mkv-tracks.ts';
 
 // Container parsing runs in Node: mp4box and mediabunny need no browser, and ffmpeg makes the files.
 beforeAll(() => {
@@ -253,5 +254,36 @@ describe('tracks that are not copied', () => {
     } finally {
       input.close();
     }
+  });
+
+  it('subtitle tracks of an MKV are named too (mediabunny does not list them)', async () => {
+    const input = await openInput(await blob('subtitles.mkv'));
+    try {
+      expect(input.warnings).toContain('Left out of the enhanced file: 2 subtitle tracks.');
+    } finally {
+      input.close();
+    }
+    // a WebM with only its video and audio says nothing of the kind
+    const plain = await openInput(await blob('vp9-opus.webm'));
+    try {
+      expect(plain.warnings.join(' ')).not.toContain('Left out');
+    } finally {
+      plain.close();
+    }
+  });
+
+  it('reads each TrackEntry of a Tracks element, whatever the order of its fields', () => {
+    // TrackEntry { TrackNumber 1, TrackType 1 }, { TrackType 0x11 }, { TrackType 0x21 (2 bytes) }
+    const tracks = Uint8Array.from([
+      ...[0xae, 0x86, 0xd7, 0x81, 0x01, 0x83, 0x81, 0x01],
+      ...[0xae, 0x83, 0x83, 0x81, 0x11],
+      ...[0xae, 0x84, 0x83, 0x82, 0x00, 0x21],
+    ]);
+    expect(trackTypesIn(tracks)).toEqual([1, 0x11, 0x21]);
+    expect(leftOutOfMatroska([1, 2, 0x11, 0x21, 1])).toEqual({ subtitle: 1, video: 1, other: 1 });
+    // an entry whose size runs past the element ends the list instead of reading beyond it
+    expect(trackTypesIn(Uint8Array.from([0xae, 0x83, 0x83, 0x81, 0x11, 0xae, 0x90, 0x83]))).toEqual(
+      [0x11],
+    );
   });
 });

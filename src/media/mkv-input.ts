@@ -14,7 +14,14 @@ import {
 } from 'mediabunny';
 import { UpframeError } from '../shared/errors.ts';
 import { formatPartOf } from '../shared/format.ts';
-import { audioCodecName, muxAudioCodec, otherAudioNote, videoCodecName } from './codecs.ts';
+import {
+  audioCodecName,
+  leftOutNote,
+  muxAudioCodec,
+  otherAudioNote,
+  videoCodecName,
+} from './codecs.ts';
+import { leftOutOfMatroska, matroskaTrackTypes } from './mkv-tracks.ts';
 import { fieldOrderFacts } from './h264-field-order.ts';
 import {
   annexBSps,
@@ -85,6 +92,12 @@ export class MkvInput implements MediaInput {
       }
       const audioTracks = at ? (await input.getAudioTracks()).length : 0;
       if (at && audioTracks > 1) opened.warnings.push(otherAudioNote(audioTracks, at.languageCode));
+      if (vt && (container === 'webm' || container === 'mkv')) {
+        // subtitles and the like: mediabunny does not list them, so they are read here
+        const types = await matroskaTrackTypes(blob);
+        const leftOut = types && leftOutNote(leftOutOfMatroska(types));
+        if (leftOut) opened.warnings.push(leftOut);
+      }
       const declared = await input.getDurationFromMetadata().catch(() => null);
       if (cut && cut.shown === 0) {
         throw new UpframeError('CORRUPT_INPUT', 'This file is cut short before its first frame.');

@@ -36,7 +36,7 @@ const TAIL_SEARCH_BYTES = 64 * 2 ** 20;
 const TAIL_CHUNK_BYTES = 2 ** 20;
 
 /** An element's header: its ID (marker bits kept), its data size, and where each part lies. */
-interface ElementHeader {
+export interface ElementHeader {
   readonly id: number;
   /** Null when the size is "unknown" (all value bits set: a live stream). */
   readonly size: number | null;
@@ -68,7 +68,7 @@ function readVint(
 }
 
 /** The header of the element at `base + at` (bytes holds the file from `base`). */
-function readHeader(bytes: Uint8Array, at: number, base: number): ElementHeader | null {
+export function readHeader(bytes: Uint8Array, at: number, base: number): ElementHeader | null {
   const id = readVint(bytes, at, true);
   if (!id || id.length > 4) return null;
   const size = readVint(bytes, at + id.length, false);
