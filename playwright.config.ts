@@ -6,6 +6,7 @@ export default defineConfig({
   testDir: 'e2e',
   outputDir: 'test-results/e2e',
   timeout: 120_000,
+  globalSetup: './e2e/global-setup.ts',
   fullyParallel: false,
   workers: 1,
   reporter: [['list']],
