@@ -42,13 +42,58 @@ export function frameTiming(packets: PacketTable): FrameTiming {
   const variableFrameRate = deltas.some(
     (d) => Math.abs(d - median) > Math.max(tick + 2, median * 0.02),
   );
+  const measured = durationSeconds > 0 ? n / durationSeconds : 0;
+  const nominal = variableFrameRate ? null : nominalRate(timestampsUs, tick);
   return {
     timestampsUs,
     decodeIndex,
     durationSeconds,
-    averageFps: durationSeconds > 0 ? n / durationSeconds : 0,
+    averageFps: nominal ?? measured,
     variableFrameRate,
   };
+}
+
+/** Rates cameras, editors and broadcast use (NTSC's as their exact fractions). */
+const NOMINAL_RATES = [
+  10,
+  12,
+  12.5,
+  15,
+  20,
+  24000 / 1001,
+  24,
+  25,
+  30000 / 1001,
+  30,
+  48,
+  50,
+  60000 / 1001,
+  60,
+  72,
+  90,
+  96,
+  100,
+  120000 / 1001,
+  120,
+  144,
+  240,
+];
+
+/**
+ * The nominal rate of a constant-rate track, when exactly one fits its timestamps: a WebM/MKV
+ * clock in milliseconds makes 24 fps measure as 24.01 (1/24 s is stored as 41 or 42 ms), which
+ * a person does not recognise as their 24 fps clip. Each timestamp is off by at most half a
+ * clock step, so the frame period lies within one step over the span of the first to the last
+ * frame. Null when no listed rate or more than one fits (too few frames to tell).
+ */
+export function nominalRate(timestampsUs: readonly number[], tickUs: number): number | null {
+  const gaps = timestampsUs.length - 1;
+  if (gaps < 1) return null;
+  const span = timestampsUs[gaps]! - timestampsUs[0]!;
+  const shortest = (span - tickUs) / gaps;
+  const longest = (span + tickUs) / gaps;
+  const fits = NOMINAL_RATES.filter((r) => 1e6 / r >= shortest && 1e6 / r <= longest);
+  return fits.length === 1 ? fits[0]! : null;
 }
 
 /** Decode-order packet range that yields shown frames [start, end): from the key packet before. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeRangeFor, frameTiming } from './frame-timing.ts';
+import { decodeRangeFor, frameTiming, nominalRate } from './frame-timing.ts';
 import { PacketTable, PacketTableBuilder } from './packet-table.ts';
 import type { PacketInfo } from './types.ts';
 
@@ -68,5 +68,33 @@ describe('PacketTable', () => {
     // one frame 2 ms late at 24 fps in microseconds: the rate is not constant
     const late = mp424.map((t, k) => (k === 20 ? t + 2000 : t));
     expect(frameTiming(table(late)).variableFrameRate).toBe(true);
+  });
+
+  it('a constant rate is said as its nominal rate where the clock rounds it (24, not 24.01)', () => {
+    const ms = (fps: number, n: number): number[] =>
+      Array.from({ length: n }, (_, k) => Math.round((k * 1000) / fps) * 1000);
+    const us = (fps: number, n: number): number[] =>
+      Array.from({ length: n }, (_, k) => Math.round((k * 1e6) / fps));
+    // a second of 24 fps in MKV spans 958 ms: measured, 24.01 fps
+    expect(nominalRate(ms(24, 24), 1000)).toBe(24);
+    expect(nominalRate(ms(30000 / 1001, 300), 1000)).toBeCloseTo(29.97, 2);
+    expect(nominalRate(ms(30, 300), 1000)).toBe(30);
+    expect(nominalRate(ms(25, 50), 1000)).toBe(25);
+    expect(nominalRate(us(24000 / 1001, 48), 1)).toBeCloseTo(23.976, 3);
+    // too few frames to tell 29.97 from 30: no guess
+    expect(nominalRate(ms(30, 10), 1000)).toBeNull();
+    // a rate that is not a camera's is left as measured
+    expect(nominalRate(us(23, 48), 1)).toBeNull();
+    const table = (times: number[]): PacketTable => {
+      const b = new PacketTableBuilder();
+      for (const t of times)
+        b.push({ timestampUs: t, durationUs: 42000, key: true, byteLength: 1 });
+      return b.build();
+    };
+    expect(frameTiming(table(ms(24, 24))).averageFps).toBe(24);
+    expect(frameTiming(table(us(23, 48))).averageFps).toBeCloseTo(
+      48e6 / (us(23, 48)[47]! + 42000),
+      9,
+    );
   });
 });
