@@ -207,6 +207,105 @@ test('frame numbers take typing; a canceled render into a picked file leaves no 
   await screenshot(page, 'control-canceled');
 });
 
+test('another clip waits for the render in progress; an unsaved download stays offered after it opens; long names wrap on a phone', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  await openWith(page, CLIP);
+  await expect(page.getByTestId('source-frames')).toContainText('72 at 24 fps');
+  await cpuAt2x(page);
+  await page.getByTestId('frame-to').fill('24');
+  await expect(page.getByTestId('render-button')).toBeEnabled({ timeout: 60_000 });
+  await page.getByTestId('render-button').click();
+  const status = page.getByTestId('render-status');
+  await expect
+    .poll(async () => framesDone(await status.textContent()), { timeout: 120_000 })
+    .toBeGreaterThan(0);
+  // a clip picked (or dropped) now is not opened: the render, its clip and its controls stay
+  await page.getByTestId('file-input').setInputFiles(CUT);
+  const refused = page.getByTestId('source-refused');
+  await expect(refused).toHaveAttribute('data-code', 'BUSY');
+  await expect(refused).toContainText(
+    '"cut short.mp4" was not opened: the render of "longer clip.mp4" is in progress.',
+  );
+  await expect(page.getByTestId('source-name')).toHaveText('longer clip.mp4');
+  await expect(page.getByTestId('cancel-button')).toBeVisible();
+  // a file dragged over the page and out again leaves no overlay behind (moving from one
+  // element to another inside the page keeps it)
+  const overlay = page.locator('.drop-overlay');
+  await page.evaluate(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(['x'], 'clip.mp4', { type: 'video/mp4' }));
+    const fire = (type: string, testId: string) =>
+      document
+        .querySelector(`[data-testid="${testId}"]`)!
+        .dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt }));
+    fire('dragenter', 'source-facts');
+    fire('dragover', 'source-facts');
+    fire('dragenter', 'settings-fields');
+    fire('dragleave', 'source-facts');
+    fire('dragover', 'settings-fields');
+  });
+  await expect(overlay).toBeVisible();
+  await page.evaluate(() => {
+    document
+      .querySelector('[data-testid="settings-fields"]')!
+      .dispatchEvent(new DragEvent('dragleave', { bubbles: true }));
+  });
+  await expect(overlay).toHaveCount(0);
+  await expect(page.getByTestId('render-done')).toBeVisible({ timeout: 240_000 });
+  await expect(refused).toHaveCount(0);
+
+  // the finished file is not downloaded yet when the next clip opens: its link stays
+  await page.getByTestId('file-input').setInputFiles(CUT);
+  await expect(page.getByTestId('source-name')).toHaveText('cut short.mp4');
+  const earlier = page.getByTestId('earlier-downloads').getByRole('link');
+  await expect(earlier).toHaveText('Download longer clip.upframe-x2.mp4');
+  const [download] = await Promise.all([page.waitForEvent('download'), earlier.click()]);
+  const saved = join(DIR, 'earlier.mp4');
+  await download.saveAs(saved);
+  const facts = videoFacts(saved);
+  expect([facts.frames, facts.width, facts.height]).toEqual([24, 128, 72]);
+
+  // a phone: a file name without spaces, in an error, wraps instead of widening the page
+  await page.setViewportSize({ width: 375, height: 800 });
+  const long = join(DIR, `VID_20240101_123456789_${'without_spaces_'.repeat(4)}clip.mp4`);
+  writeFileSync(long, '');
+  await page.getByTestId('file-input').setInputFiles(long);
+  await expect(page.getByTestId('source-error')).toHaveAttribute('data-code', 'EMPTY_FILE');
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+  await screenshot(page, 'control-phone-long-name');
+});
+
+test('a model pack from an address (typed relative to the page) sets the scale it makes, and the file is named by it', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  await openWith(page, CLIP);
+  await expect(page.getByTestId('source-frames')).toContainText('72 at 24 fps');
+  await cpuAt2x(page);
+  await page.getByTestId('model-select').selectOption('url');
+  const address = page.getByTestId('model-url');
+  await address.fill('packs/esrgan-slim-x4/');
+  await address.press('Tab');
+  // the pack upscales by 4: the scale follows it
+  await expect(page.getByTestId('scale-select')).toHaveValue('4');
+  await page.getByTestId('frame-to').fill('3');
+  await page.getByTestId('render-button').click();
+  await expect(page.getByTestId('render-done')).toBeVisible({ timeout: 240_000 });
+  await expect(page.getByTestId('render-done')).toContainText('Done: 3 frames at 256×144');
+  const link = page.getByTestId('download-link');
+  await expect(link).toHaveText('Download longer clip.upframe-x4.mp4');
+  // kept for the next visit: the box shows the address the render used
+  await page.reload();
+  await expect(page.getByTestId('model-url')).toHaveValue('packs/esrgan-slim-x4/');
+  // an empty address says so, not "manifest.json of some script could not be read"
+  await page.getByTestId('file-input').setInputFiles(CLIP);
+  await page.getByTestId('model-url').fill('');
+  await page.getByTestId('preview-button').click();
+  await expect(page.getByTestId('job-error')).toContainText('No model pack address was given');
+});
+
 test('a file cut short renders up to the cut, and the finished render says so', async ({
   page,
 }) => {

@@ -197,3 +197,13 @@ describe('verifyFile', () => {
     );
   });
 });
+
+describe('loadPack from an address', () => {
+  it('an empty address is said as that, not as a 404 of some file', async () => {
+    const { loadPack } = await import('./packs.ts');
+    await expect(loadPack({ type: 'url', url: '  ' })).rejects.toMatchObject({
+      code: 'MODEL_LOAD_FAILED',
+      message: expect.stringContaining('No model pack address was given') as unknown,
+    });
+  });
+});

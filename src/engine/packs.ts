@@ -211,6 +211,13 @@ export async function loadPack(
         onProgress,
       );
     case 'url': {
+      if (source.url.trim() === '') {
+        throw new UpframeError(
+          'MODEL_LOAD_FAILED',
+          'No model pack address was given: type the address of the folder that holds its ' +
+            'manifest.json, or choose another model.',
+        );
+      }
       let url: URL;
       try {
         url = new URL(source.url, self.location.href);

@@ -298,8 +298,8 @@ export function avcCFieldCoded(avcC: Uint8Array): boolean {
 export const INTERLACED_NOTE =
   'This video may be interlaced (each frame two fields from different moments): by default ' +
   'Upframe deinterlaces it before enhancing, one frame for each frame, where the stream marks ' +
-  'the pictures as fields (turn Deinterlace off, or --deinterlace off, for video that is ' +
-  'progressive after all).';
+  'the pictures as fields (for video that is progressive after all: Deinterlace "Off" in the ' +
+  "page's settings, --deinterlace off on the command line).";
 
 /** Whether an opened file's video may hold fields (its reader added INTERLACED_NOTE). */
 export function mayHoldFields(input: { readonly warnings: readonly string[] }): boolean {

@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   'INVALID_OPTION',
   'SOURCE_UNAVAILABLE',
   'STALLED',
+  'BUSY',
   'INTERNAL',
 ] as const;
 

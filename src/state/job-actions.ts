@@ -14,11 +14,13 @@ import {
 import type { JobSettings, ModelChoice, OutputContainer } from '../worker/settings.ts';
 import { addComparedFrame, clearComparedFrames, dropRenderedFrames } from './actions.ts';
 import { checkScaleFit } from './scale-fit.ts';
+import { pageAddress } from './custom-pack.ts';
 import { keepSettings, readKeptSettings } from './saved-settings.ts';
 import {
   chooseOutput,
   dropEmptyPick,
   dropStaleDownloads,
+  keepEarlierDownload,
   needsClick,
   outputName,
   partialName,
@@ -130,6 +132,23 @@ export function sourceError(error: ErrorInfo): void {
 }
 
 /**
+ * While a render runs (or is paused) the clip stays: opening another would hide the render and
+ * its controls while it went on unseen. Says so (`source.refused`) and returns true then.
+ */
+export function refusedWhileRendering(name: string | null): boolean {
+  const { job, source } = useStore.getState();
+  if (job.phase !== 'running' && job.phase !== 'paused') return false;
+  const which = name ? `"${name}" was not opened` : 'Another clip cannot be opened now';
+  updateSlice('source', {
+    refused: {
+      code: 'BUSY',
+      message: `${which}: the render of "${source.file?.name ?? 'this clip'}" is in progress.`,
+    },
+  });
+  return true;
+}
+
+/**
  * Opens a clip: its summary from the worker, then (where that is quick) its first before/after.
  * `handle` is where it came from when the browser says (a drop, the open picker): a render of it
  * remembers that, so it can continue after the tab closed without the file being picked again.
@@ -139,6 +158,8 @@ export async function openSource(
   handle: FileSystemFileHandle | null = null,
   opts: { preview?: boolean } = {},
 ): Promise<void> {
+  if (refusedWhileRendering(file.name)) return;
+  keepEarlierDownload();
   previewFramesWanted = false;
   clearComparedFrames();
   updateSlice('job', { ...initialState.job });
@@ -159,6 +180,7 @@ export async function openSource(
       probing: false,
       error: { code: 'EMPTY_FILE', message: `"${file.name}" is empty (0 bytes).` },
       undecodableFrom: null,
+      refused: null,
     });
     return;
   }
@@ -169,6 +191,7 @@ export async function openSource(
     probing: true,
     error: null,
     undecodableFrom: null,
+    refused: null,
   });
   try {
     const summary = await probeSource(file);
@@ -230,6 +253,8 @@ export function previewsByItself(summary: SourceSummary, settings: SettingsSlice
 /** The model the settings mean: the default family at the chosen scale, or what was picked. */
 export function resolveModel(settings: SettingsSlice): ModelChoice {
   const { model, packs, scale } = settings;
+  // an address typed as "packs/x/" means the page's packs/x/, not the worker script's
+  if (model.type === 'url') return { ...model, url: pageAddress(model.url) };
   if (model.type !== 'default') return model;
   const atScale = packs.find((p) => p.default && p.scale === scale);
   if (atScale) return { type: 'builtin', name: atScale.name };
@@ -391,8 +416,7 @@ async function runRender(resumeId: string | null): Promise<void> {
     return;
   }
   if (!chosen) return;
-  const previous = useStore.getState().job.saved;
-  if (previous?.kind === 'download') URL.revokeObjectURL(previous.url);
+  keepEarlierDownload();
   const jobId = nextJobId++;
   const js = jobSettings(settings, source.summary.video.frameCount, container);
   // a continued render uses the settings it started with, which the page does not hold

@@ -34,3 +34,40 @@ describe('opening a clip', () => {
     expect(settings.deinterlace).toBeNull();
   });
 });
+
+describe('opening a clip while a render is on', () => {
+  beforeEach(resetStore);
+
+  const clip = new File([new Uint8Array(64)], 'long take.mp4');
+
+  it('is refused while the render runs or is paused, and the render and its clip stay', async () => {
+    for (const phase of ['running', 'paused'] as const) {
+      resetStore();
+      updateSlice('source', { file: clip });
+      updateSlice('job', { phase, framesDone: 4, framesTotal: 100 });
+      await openSource(new File([new Uint8Array(64)], 'next.mp4'));
+      const { source, job } = useStore.getState();
+      expect(source.file).toBe(clip);
+      expect([job.phase, job.framesDone]).toEqual([phase, 4]);
+      expect(source.refused).toEqual({
+        code: 'BUSY',
+        message: '"next.mp4" was not opened: the render of "long take.mp4" is in progress.',
+      });
+    }
+  });
+
+  it('a finished download nobody has taken yet stays offered after another clip opens', async () => {
+    updateSlice('source', { file: clip });
+    const saved = { kind: 'download', name: 'long take.upframe-x2.mp4', url: 'blob:a' } as const;
+    updateSlice('job', { phase: 'done', saved });
+    await openSource(new File([new Uint8Array(64)], 'next.mp4'));
+    expect(useStore.getState().job.saved).toBeNull();
+    expect(useStore.getState().source.refused).toBeNull();
+    expect(useStore.getState().downloads.earlier).toEqual([
+      { name: 'long take.upframe-x2.mp4', url: 'blob:a' },
+    ]);
+    // once only, however often the page moves on
+    await openSource(new File([new Uint8Array(64)], 'third.mp4'));
+    expect(useStore.getState().downloads.earlier).toHaveLength(1);
+  });
+});

@@ -6,7 +6,7 @@
 import { UpframeError } from '../shared/errors.ts';
 import type { JobOutput } from '../worker/protocol.ts';
 import type { OutputContainer } from '../worker/settings.ts';
-import type { SavedOutput, SettingsSlice } from './store.ts';
+import { updateSlice, useStore, type SavedOutput, type SettingsSlice } from './store.ts';
 
 /** The saved file's name: the clip's, the scale, and the extension of the file type written. */
 export function outputName(
@@ -137,4 +137,14 @@ export function partialName(outputName: string): string {
   return /\.[^.]+$/.test(outputName)
     ? outputName.replace(/(\.[^.]+)$/, '.partial$1')
     : `${outputName}.partial`;
+}
+
+/** A finished render's download link stays offered when the page moves on from it. */
+export function keepEarlierDownload(): void {
+  const { job, downloads } = useStore.getState();
+  const saved = job.saved;
+  if (saved?.kind !== 'download' || downloads.earlier.some((d) => d.url === saved.url)) return;
+  updateSlice('downloads', {
+    earlier: [...downloads.earlier, { name: saved.name, url: saved.url }],
+  });
 }

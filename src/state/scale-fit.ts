@@ -56,7 +56,11 @@ export function misfitNote(m: ScaleMisfit): ScaleNote {
 /** The settings for another scale: a model picked at the old scale gives way to the default. */
 export function scaleSettings(s: SettingsSlice, scale: 2 | 4): Partial<SettingsSlice> {
   const picked = s.model.type === 'builtin' ? s.model.name : null;
-  const keep = picked === null || s.packs.find((p) => p.name === picked)?.scale === scale;
+  // a pack the person brought, whose manifest was read (custom-pack.ts), has its one scale too
+  const custom = s.model.type === 'url' || s.model.type === 'files' ? s.model.scale : undefined;
+  const keep =
+    (picked === null || s.packs.find((p) => p.name === picked)?.scale === scale) &&
+    (custom === undefined || custom === scale);
   return { scale, scaleNote: null, ...(keep ? {} : { model: { type: 'default' as const } }) };
 }
 

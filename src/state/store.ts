@@ -21,6 +21,8 @@ export interface SourceSlice {
   readonly error: ErrorInfo | null;
   /** The first frame (0-based) a preview found cannot be decoded, or null (none found). */
   readonly undecodableFrom: number | null;
+  /** Why a clip just picked or dropped was not opened (a render was in progress), or null. */
+  readonly refused: ErrorInfo | null;
 }
 
 export type JobPhase =
@@ -139,7 +141,17 @@ export interface RecoverySlice {
   readonly checked: boolean;
 }
 
+/**
+ * Finished renders offered as download links that the page has moved on from (another clip was
+ * opened, or another render started): their files stay in OPFS while the tab lives, so their
+ * links stay too. Browsers with a save dialog write into the picked file and have none.
+ */
+export interface DownloadsSlice {
+  readonly earlier: readonly { readonly name: string; readonly url: string }[];
+}
+
 export interface AppState {
+  readonly downloads: DownloadsSlice;
   readonly recovery: RecoverySlice;
   readonly source: SourceSlice;
   readonly job: JobSlice;
@@ -148,6 +160,7 @@ export interface AppState {
 }
 
 export const initialState: AppState = {
+  downloads: { earlier: [] },
   recovery: { renders: [], busy: null, saved: {}, error: null, handles: {}, checked: false },
   source: {
     file: null,
@@ -156,6 +169,7 @@ export const initialState: AppState = {
     probing: false,
     error: null,
     undecodableFrom: null,
+    refused: null,
   },
   job: {
     phase: 'idle',

@@ -1,4 +1,4 @@
-import { useState, type DragEvent, type ReactNode } from 'react';
+import { useRef, useState, type DragEvent, type ReactNode } from 'react';
 import { openSource } from '../state/job-actions.ts';
 
 /** Chromium's DataTransferItem also says where a dropped file is (File System Access). */
@@ -10,6 +10,7 @@ interface HandleItem {
 /** The whole page accepts a dropped clip; an overlay says so while something is dragged over. */
 export function DropTarget({ children }: { children: ReactNode }) {
   const [over, setOver] = useState(false);
+  const inside = useRef(0);
   const onDragOver = (event: DragEvent) => {
     if (!event.dataTransfer.types.includes('Files')) return;
     event.preventDefault();
@@ -18,6 +19,7 @@ export function DropTarget({ children }: { children: ReactNode }) {
   };
   const onDrop = (event: DragEvent) => {
     event.preventDefault();
+    inside.current = 0;
     setOver(false);
     const file = event.dataTransfer.files[0];
     if (!file) return;
@@ -32,8 +34,15 @@ export function DropTarget({ children }: { children: ReactNode }) {
     <div
       className="app"
       onDragOver={onDragOver}
-      onDragLeave={(event) => {
-        if (event.currentTarget === event.target) setOver(false);
+      // a drag moving between elements inside the page enters the next before it leaves the
+      // last (the overlay takes no pointer events, so it is never one of them): the page is
+      // left, at the window's edge or by Esc, when every element entered has been left
+      onDragEnter={(event) => {
+        if (event.dataTransfer.types.includes('Files')) inside.current++;
+      }}
+      onDragLeave={() => {
+        inside.current = Math.max(0, inside.current - 1);
+        if (inside.current === 0) setOver(false);
       }}
       onDrop={onDrop}
     >

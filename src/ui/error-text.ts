@@ -27,6 +27,7 @@ const NEXT_STEP: Partial<Record<ErrorCode, string>> = {
   ENCODER_FAILED: 'Try another output codec (H.264 is the most widely supported).',
   INVALID_OPTION: 'Check the settings and try again.',
   SOURCE_UNAVAILABLE: 'Open the clip again (pick it or drop it on the page), then continue.',
+  BUSY: 'Wait until the render in progress is done, or cancel it, then try again.',
   STALLED:
     'Press Render again, or continue the render from the note at the top of the page when it ' +
     'kept frames. If it stops at the same place again, the clip may be damaged there.',

@@ -11,9 +11,11 @@ import { useStore, type JobSlice } from '../state/store.ts';
 import { ErrorMessage } from './error-message.tsx';
 
 export function RenderPanel() {
-  const { job, ready, rangeOk } = useStore(
+  const { job, ready, rangeOk, earlier, rotation } = useStore(
     useShallow((s) => ({
       job: s.job,
+      rotation: s.source.summary?.video.rotation ?? 0,
+      earlier: s.downloads.earlier,
       ready: s.source.summary !== null && s.source.summary.decodable,
       rangeOk: frameRangeProblem(s.settings, s.source.summary?.video.frameCount ?? 0) === null,
     })),
@@ -147,8 +149,9 @@ export function RenderPanel() {
       {job.phase === 'done' && job.saved && job.result ? (
         <div className="done" data-testid="render-done" tabIndex={-1} ref={done}>
           <p>
-            Done: {job.result.transcode.frames} frames at {job.result.transcode.width}×
-            {job.result.transcode.height}, {formatBytes(job.result.transcode.bytes)}
+            Done: {job.result.transcode.frames}{' '}
+            {job.result.transcode.frames === 1 ? 'frame' : 'frames'} at {shownSize(job, rotation)},{' '}
+            {formatBytes(job.result.transcode.bytes)}
             {job.result.transcode.audioPacketsCopied > 0 ? ', audio kept' : ''}.
           </p>
           {job.result.transcode.warnings.map((w) => (
@@ -172,6 +175,20 @@ export function RenderPanel() {
         </div>
       ) : null}
       {job.error ? <ErrorMessage error={job.error} testId="job-error" /> : null}
+      {earlier.length > 0 ? (
+        <div className="earlier" data-testid="earlier-downloads">
+          <p className="hint">Earlier renders in this tab, kept until it closes:</p>
+          <ul>
+            {earlier.map((d) => (
+              <li key={d.url}>
+                <a className="button secondary" href={d.url} download={d.name}>
+                  Download {d.name}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
     </section>
   );
 }
@@ -262,4 +279,10 @@ export function announcement(job: JobSlice, pct: number): string {
     default:
       return ''; // (an error is announced by its own alert)
   }
+}
+
+/** The finished file's frame size as players show it: a quarter turn swaps the stored sides. */
+function shownSize(job: JobSlice, rotation: number): string {
+  const t = job.result!.transcode;
+  return rotation === 90 || rotation === 270 ? `${t.height}×${t.width}` : `${t.width}×${t.height}`;
 }

@@ -1,6 +1,7 @@
 import { useEffect, useId, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { frameRangeProblem, resolveModel, setSettings } from '../state/job-actions.ts';
+import { chooseCustomPack } from '../state/custom-pack.ts';
 import { chooseCodec, chooseScale } from '../state/scale-fit.ts';
 import { useStore, type SettingsSlice } from '../state/store.ts';
 import type { FieldOrder } from '../shared/deinterlace-rows.ts';
@@ -39,7 +40,9 @@ export function SettingsPanel() {
           ? `store this clip's rotation.`
           : `hold this clip's ${summary.audio?.codecName ?? ''} audio.`)
       : null;
-  const [url, setUrl] = useState('');
+  // the address last typed (kept across visits with the settings), offered again when the
+  // person comes back to "From a web address…"
+  const [url, setUrl] = useState(() => (s.model.type === 'url' ? s.model.url : ''));
   const gpuOk = s.gpu?.available === true;
   const adapter = s.gpu?.info
     ? [s.gpu.info.vendor, s.gpu.info.architecture].filter(Boolean).join(' ')
@@ -74,7 +77,7 @@ export function SettingsPanel() {
               if (v === 'default') setSettings({ model: { type: 'default' } });
               else if (v.startsWith('builtin:'))
                 setSettings({ model: { type: 'builtin', name: v.slice(8) } });
-              else if (v === 'url') setSettings({ model: { type: 'url', url } });
+              else if (v === 'url') void chooseCustomPack({ type: 'url', url });
             }}
           >
             <option value="default">Recommended: {recommendedTitle(s)}</option>
@@ -92,12 +95,21 @@ export function SettingsPanel() {
             <label htmlFor={`${id}-url`}>Model pack address (folder with manifest.json)</label>
             <input
               id={`${id}-url`}
+              data-testid="model-url"
               type="url"
-              value={url}
+              value={s.model.url}
               placeholder="/packs/esrgan-thick-x4/"
               onChange={(event) => {
                 setUrl(event.currentTarget.value);
                 setSettings({ model: { type: 'url', url: event.currentTarget.value } });
+              }}
+              // typing done: the pack's manifest says its scale, which the setting follows
+              onBlur={(event) =>
+                void chooseCustomPack({ type: 'url', url: event.currentTarget.value })
+              }
+              onKeyDown={(event) => {
+                if (event.key === 'Enter')
+                  void chooseCustomPack({ type: 'url', url: event.currentTarget.value });
               }}
             />
           </div>
@@ -111,7 +123,7 @@ export function SettingsPanel() {
             {...{ webkitdirectory: '' }}
             onChange={(event) => {
               const files = [...(event.currentTarget.files ?? [])];
-              if (files.length > 0) setSettings({ model: { type: 'files', files } });
+              if (files.length > 0) void chooseCustomPack({ type: 'files', files });
             }}
           />
         </div>

@@ -1,7 +1,7 @@
 import { useId } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { formatBytes, formatDuration } from '../shared/format.ts';
-import { openSource, sourceError } from '../state/job-actions.ts';
+import { openSource, refusedWhileRendering, sourceError } from '../state/job-actions.ts';
 import { useStore } from '../state/store.ts';
 import { ErrorMessage } from './error-message.tsx';
 
@@ -52,12 +52,14 @@ const TURNS: Record<number, string> = {
 
 export function SourcePanel() {
   const inputId = useId();
-  const { file, summary, probing, error } = useStore(
+  const { file, summary, probing, error, refused } = useStore(
     useShallow((s) => ({
       file: s.source.file,
       summary: s.source.summary,
       probing: s.source.probing,
       error: s.source.error,
+      // said only while the render that caused it goes on
+      refused: s.job.phase === 'running' || s.job.phase === 'paused' ? s.source.refused : null,
     })),
   );
   const v = summary?.video;
@@ -115,12 +117,15 @@ export function SourcePanel() {
         </p>
       ))}
       {error ? <ErrorMessage error={error} testId="source-error" /> : null}
+      {refused ? <ErrorMessage error={refused} testId="source-refused" /> : null}
       {canPickWithHandle() ? (
         <button
           type="button"
           className="button secondary"
           data-testid="pick-button"
-          onClick={() => void pickWithHandle()}
+          onClick={() => {
+            if (!refusedWhileRendering(null)) void pickWithHandle();
+          }}
         >
           {file ? 'Pick another clip…' : 'Pick a clip…'}
         </button>
@@ -140,6 +145,10 @@ export function SourcePanel() {
           ? { tabIndex: -1, 'aria-hidden': true }
           : { 'aria-label': file ? 'Pick another clip…' : 'Pick a clip…' })}
         // Space opens a file input; Enter, as on the page's other buttons, too
+        // no open dialog while a render is in progress: it says why instead
+        onClick={(event) => {
+          if (refusedWhileRendering(null)) event.preventDefault();
+        }}
         onKeyDown={(event) => {
           if (event.key === 'Enter') {
             event.preventDefault();

@@ -50,6 +50,15 @@ export async function createEnhancer(
   const source = await packSourceFor(model);
   if (!source) return null;
   const pack = await loadPack(source, onProgress);
+  const expected = model.type === 'url' || model.type === 'files' ? model.scale : undefined;
+  if (expected !== undefined && pack.manifest.scale !== expected) {
+    // the pack changed since the page read it (a folder rewritten, an address now elsewhere)
+    throw new UpframeError(
+      'INVALID_OPTION',
+      `This model pack upscales by ${pack.manifest.scale}, not by ${expected} as it did when ` +
+        'it was chosen: choose it again.',
+    );
+  }
   if (pack.manifest.kind === 'dloral' || pack.manifest.kind === 'lite') {
     const create = pack.manifest.kind === 'lite' ? createLiteEnhancer : createDloralEnhancer;
     if (backend === 'webgpu') {

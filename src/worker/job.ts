@@ -374,8 +374,7 @@ async function render(
   emit: Emit,
   journaled: Journaled | null,
 ): Promise<JobOutcome> {
-  if (running)
-    throw new UpframeError('INVALID_OPTION', 'Another render is already running in this tab.');
+  if (running) throw new UpframeError('BUSY', 'Another render is already running in this tab.');
   const job: RunningJob = { id, gate: new Gate(), abort: new AbortController(), deviceLost: null };
   running = job;
   let device: GPUDevice | null = null;

@@ -13,8 +13,10 @@ export type ModelChoice =
   | { readonly type: 'none' }
   | { readonly type: 'default' }
   | { readonly type: 'builtin'; readonly name: string }
-  | { readonly type: 'url'; readonly url: string }
-  | { readonly type: 'files'; readonly files: readonly File[] };
+  // `scale`: what the pack's manifest says it upscales by, where the page has read it (it names
+  // the file and asks the encoder for that size); a pack that turns out otherwise is refused
+  | { readonly type: 'url'; readonly url: string; readonly scale?: number }
+  | { readonly type: 'files'; readonly files: readonly File[]; readonly scale?: number };
 
 export interface JobSettings {
   readonly model: ModelChoice;
