@@ -11,25 +11,9 @@ import type { HarnessOutcome } from '../src/harness/main.ts';
 import type { JobSettings } from '../src/worker/settings.ts';
 import { ensureMediaFixtures, fixturePath, type FixtureName } from '../test/media-fixtures.ts';
 import { expect, test } from './guard.ts';
-import { audioMd5, ffmpeg, framePts, psnr, startTime, videoFacts } from './media-tools.ts';
+import { audioMd5, enhance, ffmpeg, framePts, psnr, startTime, videoFacts } from './media-tools.ts';
 
 const OUT = resolve('test-results', 'enhance-cli');
-
-function enhance(input: string, output: string, ...flags: string[]) {
-  const r = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', 'scripts/enhance.ts', input, output, ...flags],
-    {
-      encoding: 'utf8',
-      timeout: 600_000,
-    },
-  );
-  return {
-    status: r.status,
-    stdout: r.stdout,
-    stderr: r.stderr,
-  };
-}
 
 test.beforeAll(() => {
   ensureMediaFixtures();
@@ -177,188 +161,59 @@ for (const [fixture, pattern] of CUT_SHORT) {
   });
 }
 
-/** ffmpeg's idet verdicts over a file's frames: how many look top-field-first, progressive... */
-function idet(path: string): { tff: number; bff: number; progressive: number } {
-  const log = spawnSync(
-    'ffmpeg',
-    ['-hide_banner', '-i', path, '-vf', 'idet', '-an', '-f', 'null', '-'],
-    {
-      encoding: 'utf8',
-    },
-  ).stderr;
-  const m = /Multi frame detection: TFF:\s*(\d+) BFF:\s*(\d+) Progressive:\s*(\d+)/.exec(log);
-  if (!m) throw new Error(`no idet verdict for ${path}: ${log.slice(-300)}`);
-  return { tff: Number(m[1]), bff: Number(m[2]), progressive: Number(m[3]) };
-}
-
-test('interlaced 1080i is deinterlaced by default: progressive frames, closer to the true picture', () => {
-  // 50p test pattern woven into 25i (top field first): the truth for frame n is 50p frame 2n
-  const input = fixturePath('interlaced.m2ts');
-  const auto = join(OUT, 'interlaced.auto.mp4');
-  const off = join(OUT, 'interlaced.off.mp4');
-  const r = enhance(input, auto, '--model', 'none');
-  expect(r.status, r.stderr).toBe(0);
-  expect(r.stdout).toContain('warning: This video may be interlaced');
-  expect(enhance(input, off, '--model', 'none', '--deinterlace', 'off').status).toBe(0);
-  const src = videoFacts(input);
-  for (const out of [auto, off]) {
-    const facts = videoFacts(out);
-    expect([facts.frames, facts.width, facts.height]).toEqual([src.frames, 1440, 1080]);
-  }
-  // ffmpeg's interlace detector: the source and the render left alone are combed, the
-  // deinterlaced render is not
-  const [inputVerdict, autoVerdict, offVerdict] = [idet(input), idet(auto), idet(off)];
-  expect(inputVerdict.tff).toBeGreaterThanOrEqual(src.frames - 2);
-  expect(offVerdict.tff).toBeGreaterThanOrEqual(src.frames - 2);
-  expect(autoVerdict.progressive).toBeGreaterThanOrEqual(src.frames - 2);
-  const truth = join(OUT, 'interlaced.truth.mkv');
-  ffmpeg([
-    ...[
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc2=size=1440x1080:rate=50',
-      // as many truth frames as rendered ones (ffmpeg's psnr repeats the last frame of the
-      // shorter file)
-      '-frames:v',
-      String(src.frames),
-    ],
-    ...['-vf', "select='not(mod(n\\,2))',setpts=N/(25*TB),format=yuv420p", '-c:v', 'ffv1', truth],
-  ]);
-  const [deinterlaced, woven] = [psnr(auto, truth), psnr(off, truth)];
-  test.info().annotations.push({
-    type: 'PSNR against the progressive pictures',
-    description: `deinterlaced ${deinterlaced.toFixed(2)} dB, woven ${woven.toFixed(2)} dB`,
-  });
-  expect(deinterlaced).toBeGreaterThan(woven + 3);
-});
-
-test('bottom field first, as the stream says: the bottom field is kept and the top one rebuilt; --deinterlace top overrides it', () => {
-  // 50p test pattern woven into 25i bottom field first: the truth for frame n is 50p frame 2n
-  const input = fixturePath('interlaced-bff.mp4');
-  const auto = join(OUT, 'interlaced-bff.auto.mp4');
-  const r = enhance(input, auto, '--model', 'none');
-  expect(r.status, r.stderr).toBe(0);
-  const frames = videoFacts(input).frames;
-  expect(videoFacts(auto).frames).toBe(frames);
-  const truth = join(OUT, 'interlaced-bff.truth.mkv');
-  ffmpeg([
-    ...['-f', 'lavfi', '-i', 'testsrc2=size=480x272:rate=50'],
-    ...['-vf', "select='not(mod(n\\,2))',setpts=N/(25*TB),format=yuv420p"],
-    ...['-frames:v', String(frames), '-c:v', 'ffv1', truth],
-  ]);
-  // the person's word over the stream's: taken as top field first (what Upframe did with every
-  // clip before it read the order) the moving parts are rebuilt a field off
-  const top = join(OUT, 'interlaced-bff.top.mp4');
-  expect(enhance(input, top, '--model', 'none', '--deinterlace', 'top').status).toBe(0);
-  const [deinterlaced, woven, wrong] = [psnr(auto, truth), psnr(input, truth), psnr(top, truth)];
-  test.info().annotations.push({
-    type: 'PSNR against the progressive pictures',
-    description: `deinterlaced ${deinterlaced.toFixed(2)} dB, woven ${woven.toFixed(2)} dB, taken as top field first ${wrong.toFixed(2)} dB`,
-  });
-  expect(deinterlaced).toBeGreaterThan(woven + 2);
-  expect(wrong).toBeLessThan(deinterlaced - 2);
-});
-
-test('a stream that allows fields is deinterlaced picture by picture, as it marks them: progressive pictures pass untouched', () => {
-  // identical frames make identical files (same encoder, same settings): a PSNR of inf between
-  // two renders means the same frames went into both
-  const same = (a: string, b: string, frames: string): number => {
-    const part = `trim=${frames},setpts=N/(25*TB)`;
-    const r = spawnSync('ffmpeg', [
-      ...['-hide_banner', '-i', a, '-i', b, '-lavfi'],
-      ...[`[0:v]${part}[a];[1:v]${part}[b];[a][b]psnr`, '-f', 'null', '-'],
-    ]);
-    const m = /average:([0-9.]+|inf)/.exec(r.stderr.toString());
-    if (!m) throw new Error(`ffmpeg psnr failed: ${r.stderr.toString().slice(-400)}`);
-    return m[1] === 'inf' ? Infinity : Number(m[1]);
-  };
-  const warnings: Record<string, boolean> = {};
-  const render = (name: FixtureName, label: string, ...flags: string[]): string => {
-    const out = join(OUT, `${name}.${label}.mp4`);
-    const r = enhance(fixturePath(name), out, '--model', 'none', ...flags);
-    expect(r.status, r.stderr).toBe(0);
-    warnings[`${name} ${label}`] = r.stdout.includes('warning: This video may be interlaced');
-    return out;
-  };
-  // progressive frames in a stream that allows fields (as Blu-ray stores 1080p25): by default
-  // they go through as they are, as with deinterlacing off
-  const fake = [
-    render('fake-interlaced.mp4', 'auto'),
-    render('fake-interlaced.mp4', 'off', '--deinterlace', 'off'),
-  ];
-  expect(same(fake[0]!, fake[1]!, 'start_frame=0')).toBe(Infinity);
-  // a recording that switches from interlaced to progressive pictures: the first 8 frames are
-  // deinterlaced as with deinterlacing on, the last 8 left as with it off
-  const mixed = render('mixed-fields.ts', 'auto');
-  const on = render('mixed-fields.ts', 'on', '--deinterlace', 'on');
-  const tail = render('mixed-fields.ts', 'tail', '--frames', '8:16');
-  const tailOff = render('mixed-fields.ts', 'tail-off', '--frames', '8:16', '--deinterlace', 'off');
-  expect(same(mixed, on, 'end_frame=8')).toBe(Infinity);
-  expect(same(tail, tailOff, 'start_frame=0')).toBe(Infinity);
-  // and deinterlacing did change the frames where it ran
-  expect(
-    same(mixed, render('mixed-fields.ts', 'off', '--deinterlace', 'off'), 'end_frame=8'),
-  ).toBeLessThan(40);
-  // "may be interlaced" is said where a rendered picture is marked as fields, not otherwise
-  expect(warnings).toMatchObject({
-    'fake-interlaced.mp4 auto': false,
-    'mixed-fields.ts auto': true,
-    'mixed-fields.ts tail': false,
-  });
-});
-
-test('with a model, the frames are deinterlaced before it: the render agrees with the deinterlaced picture, not the woven one', () => {
-  const input = fixturePath('interlaced-small.mp4');
-  const enhanced = join(OUT, 'interlaced-small.x2.mp4');
-  const deinterlaced = join(OUT, 'interlaced-small.none.mp4');
-  const r = enhance(input, enhanced, '--model', 'esrgan-slim-x2', '--backend', 'wasm');
-  expect(r.status, r.stderr).toBe(0);
-  expect(enhance(input, deinterlaced, '--model', 'none').status).toBe(0);
-  const facts = videoFacts(enhanced);
-  expect([facts.frames, facts.width, facts.height]).toEqual([videoFacts(input).frames, 320, 192]);
-  // brought back to the source's size, the enhanced frames are nearer the frames deinterlaced
-  // without a model (the same rule on YUV instead of RGB) than the woven ones (left woven, the
-  // enhanced frames are about 1.8 dB nearer the woven ones here; deinterlaced, 1.2 dB further)
-  const down = { width: 160, height: 96, flags: 'area' };
-  const [toDeinterlaced, toWoven] = [
-    psnr(enhanced, deinterlaced, down),
-    psnr(enhanced, input, down),
-  ];
-  test.info().annotations.push({
-    type: 'PSNR of the enhanced frames, at the source size',
-    description: `to the deinterlaced frames ${toDeinterlaced.toFixed(2)} dB, to the woven ones ${toWoven.toFixed(2)} dB`,
-  });
-  expect(toDeinterlaced).toBeGreaterThan(toWoven + 0.5);
-});
-
-test('of two audio tracks the one a player picks (the default) is kept, and the warning says so', () => {
-  const input = fixturePath('two-audio.mp4');
-  const output = join(OUT, 'two-audio.out.mkv');
-  const r = enhance(input, output, '--model', 'none');
-  expect(r.status, r.stderr).toBe(0);
-  expect(r.stdout).toContain(
-    'warning: This file has 2 audio tracks: only the one a player picks first (fra) is kept',
-  );
+test('every audio track is kept, the one a player picks first still first, with its language and title', () => {
   const md5 = (path: string, stream: string): string =>
     execFileSync('ffmpeg', [
-      '-v',
-      'error',
-      '-i',
-      path,
-      '-map',
-      stream,
-      '-c',
-      'copy',
-      '-f',
-      'md5',
-      '-',
+      ...['-v', 'error', '-i', path, '-map', stream, '-c', 'copy', '-f', 'md5', '-'],
     ])
       .toString()
       .trim();
-  // the second track's packets, not the first's
+  const tags = (path: string): string[] =>
+    (
+      JSON.parse(
+        execFileSync('ffprobe', [
+          ...['-v', 'error', '-select_streams', 'a', '-show_entries'],
+          ...['stream_tags=language,title:stream_disposition=default', '-of', 'json', path],
+        ]).toString(),
+      ) as {
+        streams: {
+          tags?: { language?: string; title?: string };
+          disposition: { default: number };
+        }[];
+      }
+    ).streams.map(
+      (st) => `${st.tags?.language ?? ''}/${st.tags?.title ?? ''}/${st.disposition.default}`,
+    );
+  const input = fixturePath('two-audio.mp4');
+  const output = join(OUT, 'two-audio.out.mp4');
+  const r = enhance(input, output, '--model', 'none');
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout).not.toContain('warning');
+  // the French (default) track first, then the English one, each packet for packet
   expect(md5(output, '0:a:0')).toBe(md5(input, '0:a:1'));
-  expect(md5(output, '0:a:0')).not.toBe(md5(input, '0:a:0'));
+  expect(md5(output, '0:a:1')).toBe(md5(input, '0:a:0'));
+  expect(tags(output)).toEqual(['fra//1', 'eng//0']);
+  // from Matroska, with a track title, and a frame range: both tracks, each cut to the range
+  const part = join(OUT, 'two-audio.part.mkv');
+  expect(
+    enhance(fixturePath('two-audio.mkv'), part, '--model', 'none', '--frames', '12:24').status,
+  ).toBe(0);
+  const seconds = (stream: string): number =>
+    Number(
+      execFileSync('ffprobe', [
+        ...['-v', 'error', '-select_streams', stream, '-show_entries', 'packet=duration_time'],
+        ...['-of', 'csv=p=0', part],
+      ])
+        .toString()
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .reduce((sum, d) => sum + Number(d.replace(/,$/, '')), 0)
+        .toFixed(2),
+    );
+  expect(tags(part)).toEqual(['fra//1', 'eng/Commentary/0']);
+  expect(seconds('a:0')).toBeCloseTo(0.5, 1);
+  expect(seconds('a:1')).toBeCloseTo(0.5, 1);
 });
 
 test('audio no MP4 can hold is left out with a warning, and the video is made', () => {

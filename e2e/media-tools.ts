@@ -139,3 +139,20 @@ export function framePts(path: string): number[] {
     .map(Number)
     .sort((a, b) => a - b);
 }
+
+/** `npm run enhance -- input output ...flags`, run to its end: exit status and output. */
+export function enhance(input: string, output: string, ...flags: string[]) {
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/enhance.ts', input, output, ...flags],
+    {
+      encoding: 'utf8',
+      timeout: 600_000,
+    },
+  );
+  return {
+    status: r.status,
+    stdout: r.stdout,
+    stderr: r.stderr,
+  };
+}

@@ -77,6 +77,7 @@ export type FixtureName =
   | 'h264-10bit.mp4'
   | 'h264-444.mp4'
   | 'two-audio.mp4'
+  | 'two-audio.mkv'
   | 'odd-161x91.webm'
   | 'big-4096x2160.mp4'
   | 'truncated-frag.mp4'
@@ -174,6 +175,12 @@ const makers: Record<FixtureName, Maker> = {
       ...['-map', '0', '-map', '1', '-map', '2', '-t', '1', ...x264, '-c:a', 'aac'],
       ...['-metadata:s:a:0', 'language=eng', '-metadata:s:a:1', 'language=fra'],
       ...['-disposition:a:0', '0', '-disposition:a:1', 'default', out],
+    ]),
+  // the same in Matroska, the first (English) track titled as a commentary
+  'two-audio.mkv': (out) =>
+    ffmpeg([
+      ...['-i', fixturePath('two-audio.mp4'), '-map', '0', '-c', 'copy'],
+      ...['-metadata:s:a:0', 'title=Commentary', out],
     ]),
   'h264-444.mp4': (out) =>
     ffmpeg([...video(), ...audio, '-t', '1', ...x264, '-pix_fmt', 'yuv444p', out]),

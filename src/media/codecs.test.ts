@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { leftOutNote, otherAudioNote, videoCodecName } from './codecs.ts';
+import { leftOutNote, videoCodecName } from './codecs.ts';
 
 describe('codec names as people know them', () => {
   it('names what a refusal has to name', () => {
@@ -10,18 +10,14 @@ describe('codec names as people know them', () => {
     expect(videoCodecName('wxyz')).toBe('wxyz');
   });
 
-  it('says which of several audio tracks is kept, by language when it has one', () => {
-    expect(otherAudioNote(3, 'fra')).toBe(
-      'This file has 3 audio tracks: only the one a player picks first (fra) is kept in the ' +
-        'enhanced file.',
-    );
-    expect(otherAudioNote(2, 'und')).not.toContain('(');
-  });
-
   it('names the tracks a render leaves out', () => {
     expect(leftOutNote({ subtitle: 0, video: 0, other: 0 })).toBeNull();
     expect(leftOutNote({ subtitle: 2, video: 0, other: 1 })).toBe(
       'Left out of the enhanced file: 2 subtitle tracks and a timecode or data track.',
+    );
+    expect(leftOutNote({ audio: 1, subtitle: 1, video: 0, other: 0 })).toBe(
+      'Left out of the enhanced file: an audio track in a format Upframe cannot read and a ' +
+        'subtitle track.',
     );
   });
 });

@@ -145,17 +145,10 @@ export function aacChannels(asc: Uint8Array): number | null {
   return config === 7 ? 8 : config;
 }
 
-/** What a reader says of a file with more than one audio track (only one is copied). */
-export function otherAudioNote(tracks: number, language: string | null | undefined): string {
-  const named = language && language !== 'und' ? ` (${language})` : '';
-  return (
-    `This file has ${tracks} audio tracks: only the one a player picks first${named} is ` +
-    'kept in the enhanced file.'
-  );
-}
-
-/** Tracks of a file that are not copied, by kind (the video and one audio track are). */
+/** Tracks of a file that are not copied, by kind (the video and every audio track it reads are). */
 export interface LeftOutTracks {
+  /** Sound tracks in a format Upframe cannot read. */
+  readonly audio?: number;
   readonly subtitle: number;
   readonly video: number;
   readonly other: number;
@@ -163,7 +156,13 @@ export interface LeftOutTracks {
 
 /** What a reader says of the tracks the enhanced file leaves out, or null when there are none. */
 export function leftOutNote(tracks: LeftOutTracks): string | null {
+  const audio = tracks.audio ?? 0;
   const parts = [
+    audio === 1
+      ? 'an audio track in a format Upframe cannot read'
+      : audio > 1
+        ? `${audio} audio tracks in a format Upframe cannot read`
+        : null,
     tracks.subtitle === 1
       ? 'a subtitle track'
       : tracks.subtitle > 1
@@ -184,4 +183,13 @@ export function leftOutNote(tracks: LeftOutTracks): string | null {
   const list =
     parts.length === 1 ? parts[0]! : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)!}`;
   return `Left out of the enhanced file: ${list}.`;
+}
+
+/**
+ * A track's language as an output can write it: a three-letter ISO 639-2 code, else null
+ * ('und' says none; a QuickTime file may store a Macintosh language number, which mp4box reads
+ * as other characters).
+ */
+export function trackLanguage(raw: string | null | undefined): string | null {
+  return raw && /^[a-z]{3}$/.test(raw) && raw !== 'und' ? raw : null;
 }

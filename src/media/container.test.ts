@@ -244,6 +244,47 @@ describe('sniffing and codec arithmetic', () => {
   });
 });
 
+describe('audio tracks', () => {
+  it('every audio track is read, the one a player picks first first, with its language and title', async () => {
+    const sizes = (path: string, stream: string): number[] =>
+      (
+        JSON.parse(
+          execFileSync(
+            'ffprobe',
+            [
+              ...['-v', 'error', '-select_streams', stream, '-show_entries', 'packet=size'],
+              ...['-of', 'json', path],
+            ],
+            { encoding: 'utf8' },
+          ),
+        ) as { packets: { size: string }[] }
+      ).packets.map((p) => Number(p.size));
+    for (const name of ['two-audio.mp4', 'two-audio.mkv'] as const) {
+      const input = await openInput(await blob(name));
+      try {
+        // the French track is the default one (the English one comes first in the file)
+        expect(input.audioTracks.map((t) => [t.language, t.title])).toEqual([
+          ['fra', null],
+          ['eng', name.endsWith('.mkv') ? 'Commentary' : null],
+        ]);
+        expect(input.audio).toBe(input.audioTracks[0]);
+        // each track's packets are its own: the sizes ffprobe lists for its stream
+        for (const [k, stream] of [
+          [0, 'a:1'],
+          [1, 'a:0'],
+        ] as const) {
+          const got: number[] = [];
+          for await (const p of input.read('audio', undefined, k)) got.push(p.byteLength);
+          expect(got, `${name} track ${k}`).toEqual(sizes(fixturePath(name), stream));
+        }
+        expect(input.warnings.join(' ')).not.toContain('audio');
+      } finally {
+        input.close();
+      }
+    }
+  });
+});
+
 describe('tracks that are not copied', () => {
   it('a subtitle and a timecode track are named in a warning', async () => {
     const input = await openInput(await blob('subtitles.mp4'));

@@ -14,9 +14,23 @@ export interface MediaInput {
   readonly blob: Blob;
   readonly container: ContainerKind;
   readonly video: VideoTrackInfo | null;
+  /** The audio track a player picks first: `audioTracks[0]`, or null without audio. */
   readonly audio: AudioTrackInfo | null;
+  /**
+   * Every audio track the file has and Upframe can read, the one a player picks first first,
+   * then the others in file order (a film's other languages, a commentary). The enhanced file
+   * keeps each one its container can hold.
+   */
+  readonly audioTracks: readonly AudioTrackInfo[];
   readonly warnings: readonly string[];
-  /** Packets with their bytes in decode order, read from the file as they are asked for. */
-  read(kind: 'video' | 'audio', range?: ReadRange): AsyncGenerator<EncodedSample>;
+  /**
+   * Packets with their bytes in decode order, read from the file as they are asked for;
+   * `audioTrack` is an index into `audioTracks` (default the first).
+   */
+  read(
+    kind: 'video' | 'audio',
+    range?: ReadRange,
+    audioTrack?: number,
+  ): AsyncGenerator<EncodedSample>;
   close(): void;
 }

@@ -18,7 +18,7 @@ import {
   audioCodecName,
   leftOutNote,
   muxAudioCodec,
-  otherAudioNote,
+  trackLanguage,
   videoCodecName,
 } from './codecs.ts';
 import { leftOutOfMatroska, matroskaTrackTypes } from './mkv-tracks.ts';
@@ -46,12 +46,19 @@ export class MkvInput implements MediaInput {
     readonly blob: Blob,
     readonly container: ContainerKind,
     private readonly input: Input,
-    private readonly tracks: { video: InputVideoTrack | null; audio: InputAudioTrack | null },
+    private readonly tracks: {
+      video: InputVideoTrack | null;
+      audio: readonly InputAudioTrack[];
+    },
     readonly video: VideoTrackInfo | null,
-    readonly audio: AudioTrackInfo | null,
+    readonly audioTracks: readonly AudioTrackInfo[],
     /** Subtracted from the file's timestamps (a transport stream's clock does not start at 0). */
     private readonly shiftUs = 0,
   ) {}
+
+  get audio(): AudioTrackInfo | null {
+    return this.audioTracks[0] ?? null;
+  }
 
   static async open(blob: Blob, container: ContainerKind): Promise<MkvInput> {
     // A file cut inside a cluster is read through a view that closes that cluster after its
@@ -77,10 +84,14 @@ export class MkvInput implements MediaInput {
         fields,
         cut,
       } = vt ? await videoInfo(vt, fragments) : { info: null, fields: false, cut: null };
-      const audio = at ? await audioInfo(at, fragments) : null;
-      const shiftUs = container === 'mpegts' ? startAtZero(video, audio) : 0;
-      const tracks = { video: vt, audio: at };
-      const opened = new MkvInput(source, container, input, tracks, video, audio, shiftUs);
+      // the one a player picks first, then the others in file order
+      const ats = at ? [at, ...(await input.getAudioTracks()).filter((t) => t.id !== at.id)] : [];
+      const audios: AudioTrackInfo[] = [];
+      for (const t of ats) audios.push(await audioInfo(t, fragments));
+      const audio = audios[0] ?? null;
+      const shiftUs = container === 'mpegts' ? startAtZero(video, audios) : 0;
+      const tracks = { video: vt, audio: ats };
+      const opened = new MkvInput(source, container, input, tracks, video, audios, shiftUs);
       if (container === 'mpegts' && video && !audio) {
         // mediabunny leaves out audio it cannot read (LPCM, DTS, AAC in LATM): say so
         const lost = (await tsStreams(blob)).find((s) => s.kind === 'audio');
@@ -90,8 +101,6 @@ export class MkvInput implements MediaInput {
           );
         }
       }
-      const audioTracks = at ? (await input.getAudioTracks()).length : 0;
-      if (at && audioTracks > 1) opened.warnings.push(otherAudioNote(audioTracks, at.languageCode));
       if (vt && (container === 'webm' || container === 'mkv')) {
         // subtitles and the like: mediabunny does not list them, so they are read here
         const types = await matroskaTrackTypes(blob);
@@ -123,9 +132,13 @@ export class MkvInput implements MediaInput {
     }
   }
 
-  async *read(kind: 'video' | 'audio', range?: ReadRange): AsyncGenerator<EncodedSample> {
-    const track = this.tracks[kind];
-    const info = this[kind];
+  async *read(
+    kind: 'video' | 'audio',
+    range?: ReadRange,
+    audioTrack = 0,
+  ): AsyncGenerator<EncodedSample> {
+    const track = kind === 'video' ? this.tracks.video : this.tracks.audio[audioTrack];
+    const info = kind === 'video' ? this.video : this.audioTracks[audioTrack];
     if (!track || !info) return;
     const sink = new EncodedPacketSink(track);
     const from = range?.from ?? 0;
@@ -204,8 +217,8 @@ export function cutShortNote(
  * (1.4 s from ffmpeg, hours into a TV channel's day): players show it from its first packet, and
  * so does the output. Shifts both tables so the earliest packet is at 0; returns the shift.
  */
-function startAtZero(video: VideoTrackInfo | null, audio: AudioTrackInfo | null): number {
-  const tables = [video?.packets, audio?.packets].filter((t) => t !== undefined);
+function startAtZero(video: VideoTrackInfo | null, audio: readonly AudioTrackInfo[]): number {
+  const tables = [video?.packets, ...audio.map((a) => a.packets)].filter((t) => t !== undefined);
   let first = Infinity;
   for (const table of tables)
     for (let k = 0; k < table.length; k++) first = Math.min(first, table.timestampUs[k]!);
@@ -378,5 +391,7 @@ async function audioInfo(track: InputAudioTrack, fragments: boolean): Promise<Au
     sampleRate,
     decoderConfig: config ?? { codec, numberOfChannels: channels, sampleRate },
     packets: (await packetTable(track, fragments)).packets,
+    language: trackLanguage(track.languageCode),
+    title: track.name || null,
   };
 }

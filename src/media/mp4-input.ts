@@ -19,7 +19,7 @@ import {
   colorSpaceFromCodes,
   leftOutNote,
   muxAudioCodec,
-  otherAudioNote,
+  trackLanguage,
   videoCodecName,
 } from './codecs.ts';
 import { decodeColorSpace } from './decode-colour.ts';
@@ -74,11 +74,20 @@ interface TrackTable {
   readonly packets: PacketTable;
 }
 
+/** Where track k's table is kept: 'video', 'audio' (the first audio track), 'audio1', ... */
+type TableKey = 'video' | `audio${number | ''}`;
+
+const audioKey = (k: number): TableKey => (k === 0 ? 'audio' : `audio${k}`);
+
 export class Mp4Input implements MediaInput {
   readonly video: VideoTrackInfo | null;
-  readonly audio: AudioTrackInfo | null;
+  readonly audioTracks: readonly AudioTrackInfo[];
   readonly warnings: string[] = [];
-  private readonly tables = new Map<'video' | 'audio', TrackTable>();
+  private readonly tables = new Map<TableKey, TrackTable>();
+
+  get audio(): AudioTrackInfo | null {
+    return this.audioTracks[0] ?? null;
+  }
 
   private constructor(
     readonly blob: Blob,
@@ -87,10 +96,9 @@ export class Mp4Input implements MediaInput {
     info: Movie,
     configs: Map<number, Uint8Array<ArrayBuffer>>,
     keyFrame: Uint8Array | undefined,
-    pcm: { track: Track; format: PcmFormat | null } | null,
+    sound: SoundTracks,
   ) {
     const vt = info.videoTracks[0];
-    const at = playedFirst(file, info.audioTracks);
     if (vt) {
       this.video = this.videoTrack(file, vt, configs.get(vt.id), keyFrame);
       if (mayBeInterlaced(this.video.decoderConfig)) this.warnings.push(INTERLACED_NOTE);
@@ -98,22 +106,25 @@ export class Mp4Input implements MediaInput {
       const other = info.otherTracks.find((t) => handler(file, t.id) === 'vide');
       this.video = other ? this.unknownVideoTrack(file, other) : null;
     }
-    if (pcm) this.audio = this.pcmTrack(file, pcm.track, pcm.format);
-    else this.audio = at ? this.audioTrack(file, at) : null;
-    const sound = info.audioTracks.length + info.otherTracks.filter((t) => isSound(file, t)).length;
-    const kept = pcm?.track ?? at;
-    if (this.audio && kept && sound > 1) {
-      this.warnings.push(otherAudioNote(sound, kept.language));
-    }
-    // subtitles, a cover picture or a second angle, a camera's timecode: not copied, and said
+    this.audioTracks = sound.readable.map((t, k) =>
+      sound.pcm.has(t.id)
+        ? this.pcmTrack(file, t, sound.pcm.get(t.id)!, audioKey(k))
+        : this.audioTrack(file, t, audioKey(k)),
+    );
+    // subtitles, a cover picture or a second angle, a camera's timecode, sound in a format
+    // that cannot be read: not copied, and said
     const others = info.otherTracks.filter((t) => !isSound(file, t));
     const leftOut = leftOutNote({
+      audio: sound.unreadable,
       subtitle: info.subtitleTracks.length,
       video: Math.max(0, info.videoTracks.length - 1),
       other:
         info.metadataTracks.length + others.filter((t) => handler(file, t.id) !== 'vide').length,
     });
     if (vt && leftOut) this.warnings.push(leftOut);
+    // (each track's edit list may say the same thing)
+    const unique = [...new Set(this.warnings)];
+    this.warnings.splice(0, this.warnings.length, ...unique);
   }
 
   /** Parses the index; returns null for fragmented files, which the mediabunny reader handles. */
@@ -166,24 +177,15 @@ export class Mp4Input implements MediaInput {
       const head = Math.min(first.size, avcFields ? 16384 : 64);
       keyFrame = new Uint8Array(await blob.slice(first.offset, first.offset + head).arrayBuffer());
     }
-    // PCM audio (the first audio track, or the first sound track mp4box could not read): its
-    // sample entry is read here, from the file's own bytes.
-    const soundTracks = [...movie.audioTracks, ...movie.otherTracks].filter(
-      (t) => handler(file, t.id) === 'soun',
+    return new Mp4Input(
+      blob,
+      container,
+      file,
+      movie,
+      configs,
+      keyFrame,
+      await soundTracks(blob, file, movie),
     );
-    const sound = playedFirst(file, soundTracks);
-    const soundEntry = sound ? (sampleEntry(file, sound.id) as BoxLike | undefined) : undefined;
-    let pcm: { track: Track; format: PcmFormat | null } | null = null;
-    if (sound && soundEntry?.type && isPcmEntry(soundEntry.type)) {
-      const at = soundEntry.start ?? -1;
-      const size = soundEntry.size ?? 0;
-      const bytes =
-        at >= 0 && size >= 8 && at + size <= blob.size
-          ? new Uint8Array(await blob.slice(at, at + size).arrayBuffer())
-          : new Uint8Array(0);
-      pcm = { track: sound, format: parsePcmEntry(bytes) };
-    }
-    return new Mp4Input(blob, container, file, movie, configs, keyFrame, pcm);
   }
 
   /** A video track in a codec mp4box does not know (ProRes, DV, ...): named, never decodable. */
@@ -211,7 +213,12 @@ export class Mp4Input implements MediaInput {
    * read). A layout that is not plain PCM, or that no MP4 holds (8-bit, μ-law), has a null
    * muxCodec and is left out with a warning, as other audio that cannot be copied.
    */
-  private pcmTrack(file: ISOFile, track: Track, format: PcmFormat | null): AudioTrackInfo {
+  private pcmTrack(
+    file: ISOFile,
+    track: Track,
+    format: PcmFormat | null,
+    key: TableKey,
+  ): AudioTrackInfo {
     const type = (sampleEntry(file, track.id) as BoxLike | undefined)?.type ?? track.codec;
     const stbl = (trak(file, track.id) as unknown as { mdia: { minf: { stbl: PcmSampleTable } } })
       .mdia.minf.stbl;
@@ -225,7 +232,7 @@ export class Mp4Input implements MediaInput {
       sizes: read?.sizes ?? new Uint32Array(0),
       packets: read?.packets ?? PacketTable.ofLength(0),
     });
-    this.tables.set('audio', table);
+    this.tables.set(key, table);
     const codec = format?.codec ?? type.trim();
     const channels = format?.channels ?? 2;
     const sampleRate = format?.sampleRate ?? track.timescale;
@@ -238,6 +245,7 @@ export class Mp4Input implements MediaInput {
       sampleRate,
       decoderConfig: { codec, numberOfChannels: channels, sampleRate },
       packets: table.packets,
+      ...trackNames(track),
     };
   }
 
@@ -331,7 +339,7 @@ export class Mp4Input implements MediaInput {
     };
   }
 
-  private audioTrack(file: ISOFile, track: Track): AudioTrackInfo {
+  private audioTrack(file: ISOFile, track: Track, key: TableKey): AudioTrackInfo {
     const entry = sampleEntry(file, track.id);
     let channels = track.audio?.channel_count ?? 2;
     let sampleRate = track.audio?.sample_rate ?? track.timescale;
@@ -377,11 +385,12 @@ export class Mp4Input implements MediaInput {
       channels,
       sampleRate,
       decoderConfig,
-      packets: this.table(file, track, 'audio').packets,
+      packets: this.table(file, track, key).packets,
+      ...trackNames(track),
     };
   }
 
-  private table(file: ISOFile, track: Track, kind: 'video' | 'audio'): TrackTable {
+  private table(file: ISOFile, track: Track, key: TableKey): TrackTable {
     const samples = file.getTrackSamplesInfo(track.id);
     const { shiftTicks, offsetUs, note } = editListShift(track);
     if (note) this.warnings.push(note);
@@ -401,8 +410,13 @@ export class Mp4Input implements MediaInput {
         byteLength: s.size,
       });
     }
-    const table = this.withinFile(kind, { id: track.id, offsets, sizes, packets });
-    this.tables.set(kind, table);
+    const table = this.withinFile(key === 'video' ? 'video' : 'audio', {
+      id: track.id,
+      offsets,
+      sizes,
+      packets,
+    });
+    this.tables.set(key, table);
     return table;
   }
 
@@ -453,8 +467,12 @@ export class Mp4Input implements MediaInput {
     };
   }
 
-  async *read(kind: 'video' | 'audio', range?: ReadRange): AsyncGenerator<EncodedSample> {
-    const table = this.tables.get(kind);
+  async *read(
+    kind: 'video' | 'audio',
+    range?: ReadRange,
+    audioTrack = 0,
+  ): AsyncGenerator<EncodedSample> {
+    const table = this.tables.get(kind === 'video' ? 'video' : audioKey(audioTrack));
     if (!table) return;
     const from = range?.from ?? 0;
     const { offsets, sizes } = table;
@@ -493,6 +511,47 @@ export class Mp4Input implements MediaInput {
   close(): void {
     this.tables.clear();
   }
+}
+
+/**
+ * A file's sound tracks: those Upframe reads (PCM, whose sample entry is read here from the
+ * file's own bytes, and what mp4box knows), the one a player picks first first, then in file
+ * order; and how many it cannot read.
+ */
+interface SoundTracks {
+  readonly readable: readonly Track[];
+  readonly pcm: ReadonlyMap<number, PcmFormat | null>;
+  readonly unreadable: number;
+}
+
+async function soundTracks(blob: Blob, file: ISOFile, movie: Movie): Promise<SoundTracks> {
+  const all = [...movie.audioTracks, ...movie.otherTracks]
+    .filter((t) => isSound(file, t))
+    .sort((a, b) => a.id - b.id);
+  const pcm = new Map<number, PcmFormat | null>();
+  for (const track of all) {
+    const entry = sampleEntry(file, track.id) as BoxLike | undefined;
+    if (!entry?.type || !isPcmEntry(entry.type)) continue;
+    const at = entry.start ?? -1;
+    const size = entry.size ?? 0;
+    const bytes =
+      at >= 0 && size >= 8 && at + size <= blob.size
+        ? new Uint8Array(await blob.slice(at, at + size).arrayBuffer())
+        : new Uint8Array(0);
+    pcm.set(track.id, parsePcmEntry(bytes));
+  }
+  const readable = all.filter((t) => pcm.has(t.id) || movie.audioTracks.includes(t));
+  const first = playedFirst(file, readable);
+  return {
+    readable: first ? [first, ...readable.filter((t) => t !== first)] : [],
+    pcm,
+    unreadable: all.length - readable.length,
+  };
+}
+
+/** The language mp4box reads from the mdhd ('und' says none). */
+function trackNames(track: Track): { language: string | null; title: string | null } {
+  return { language: trackLanguage(track.language), title: null };
 }
 
 function corrupt(why: string, cause?: unknown): UpframeError {

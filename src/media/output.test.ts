@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseContainer, preferredContainer } from './output.ts';
+import { audioLeftOutNote, chooseContainer, preferredContainer } from './output.ts';
 
 describe('the output file type', () => {
   it('is MP4 unless a track cannot go there, and an explicit type that cannot hold them is refused', () => {
@@ -24,5 +24,30 @@ describe('the output file type', () => {
     expect(preferredContainer('vp9', 'opus', 90)).toBe('mp4');
     expect(preferredContainer('avc', 'opus', 0)).toBe('mp4');
     expect(preferredContainer('avc', null, 180)).toBe('mp4');
+  });
+
+  it('holds every audio track where one file type can; else the first, and says what is left out', () => {
+    // a film's AAC with a Vorbis commentary: MKV holds both (MP4 does not play Vorbis)
+    expect(chooseContainer(undefined, 'avc', 'aac', ['vorbis'])).toBe('mkv');
+    expect(chooseContainer(undefined, 'avc', 'aac', ['ac3', 'aac'])).toBe('mp4');
+    // WebM for VP9 only when it holds them all
+    expect(preferredContainer('vp9', 'opus', 0, ['opus'])).toBe('webm');
+    expect(preferredContainer('vp9', 'opus', 0, ['aac'])).toBe('mp4');
+    // asked for MP4: it holds the first track, so it is kept, and the other is left out, said
+    expect(chooseContainer('mp4', 'avc', 'aac', ['vorbis'])).toBe('mp4');
+    const tracks = [
+      { codecName: 'AAC', muxCodec: 'aac' },
+      { codecName: 'Vorbis', muxCodec: 'vorbis' },
+    ];
+    expect(audioLeftOutNote(tracks, 'mkv')).toBeNull();
+    expect(audioLeftOutNote(tracks, 'mp4')).toBe(
+      'The Vorbis audio track cannot be copied into MP4 and was left out; the other audio track is kept.',
+    );
+    expect(audioLeftOutNote([{ codecName: 'DTS', muxCodec: null }], 'mp4')).toBe(
+      'The DTS audio cannot be copied and was left out.',
+    );
+    expect(audioLeftOutNote([...tracks, { codecName: 'DTS', muxCodec: null }], 'mp4')).toBe(
+      '2 of the 3 audio tracks (Vorbis and DTS) cannot be copied into MP4 and were left out.',
+    );
   });
 });

@@ -12,6 +12,7 @@ import {
   Output,
   StreamTarget,
   WebMOutputFormat,
+  type AudioTrackMetadata,
   type OutputFormat,
   type Target,
 } from 'mediabunny';
@@ -20,7 +21,7 @@ import { CODEC_NAMES, type VideoCodecChoice } from './encoder-config.ts';
 import type { MediaInput } from './input-types.ts';
 import { displayAspect } from './pixel-aspect.ts';
 import type { OutputTarget } from './targets.ts';
-import type { EncodedSample, Rotation } from './types.ts';
+import type { AudioTrackInfo, EncodedSample, Rotation } from './types.ts';
 
 export type OutputContainer = 'mp4' | 'webm' | 'mkv';
 
@@ -112,16 +113,17 @@ export function preferredContainer(
   video: VideoCodecChoice,
   audio: string | null,
   rotation: number,
+  moreAudio: readonly string[] = [],
 ): OutputContainer {
   const webm = makeFormat('webm');
   if (
     rotation === 0 &&
     webm.getSupportedVideoCodecs().includes(video) &&
-    (audio === null || (webm.getSupportedAudioCodecs() as string[]).includes(audio))
+    [audio, ...moreAudio].every((a) => a === null || holdsAudio('webm', a))
   ) {
     return 'webm';
   }
-  return chooseContainer(undefined, video, audio);
+  return chooseContainer(undefined, video, audio, moreAudio);
 }
 
 /**
@@ -132,20 +134,26 @@ function unplayable(container: OutputContainer, audio: string): boolean {
   return container === 'mp4' && audio === 'vorbis';
 }
 
-/** MP4 unless a track cannot go there; an explicit choice that cannot carry the tracks is refused. */
+/** Whether a `container` file holds `audio` (a mediabunny codec id) so that players play it. */
+export function holdsAudio(container: OutputContainer, audio: string): boolean {
+  const codecs = makeFormat(container).getSupportedAudioCodecs() as string[];
+  return codecs.includes(audio) && !unplayable(container, audio);
+}
+
+/**
+ * MP4 unless a track cannot go there; an explicit choice that cannot carry the video and the
+ * first audio track is refused. `moreAudio`: the file's other audio tracks, which the choice
+ * holds too where one container holds them all (else they are left out, MuxWriter says so).
+ */
 export function chooseContainer(
   requested: OutputContainer | undefined,
   video: VideoCodecChoice,
   audio: string | null,
+  moreAudio: readonly string[] = [],
 ): OutputContainer {
-  const fits = (c: OutputContainer): boolean => {
-    const f = makeFormat(c);
-    return (
-      f.getSupportedVideoCodecs().includes(video) &&
-      (audio === null ||
-        ((f.getSupportedAudioCodecs() as string[]).includes(audio) && !unplayable(c, audio)))
-    );
-  };
+  const fits = (c: OutputContainer): boolean =>
+    makeFormat(c).getSupportedVideoCodecs().includes(video) &&
+    (audio === null || holdsAudio(c, audio));
   if (requested) {
     if (!fits(requested)) {
       // say which container would hold them (MKV holds every pairing Upframe writes)
@@ -159,22 +167,65 @@ export function chooseContainer(
     }
     return requested;
   }
-  for (const c of ['mp4', 'webm', 'mkv'] as const) if (fits(c)) return c;
+  const order = ['mp4', 'webm', 'mkv'] as const;
+  const all = order.find((c) => fits(c) && moreAudio.every((a) => holdsAudio(c, a)));
+  if (all) return all;
+  for (const c of order) if (fits(c)) return c;
   throw new UpframeError(
     'INVALID_OPTION',
     `No output container holds ${video} video with ${audio} audio.`,
   );
 }
 
+/** One audio track being copied: its source packets, read ahead by one. */
+interface AudioLane {
+  readonly info: AudioTrackInfo;
+  readonly source: EncodedAudioPacketSource;
+  readonly packets: AsyncGenerator<EncodedSample>;
+  pending: EncodedSample | null;
+  configSent: boolean;
+  done: boolean;
+}
+
+/**
+ * What the output says of an audio track: its language and title as the source gave them, and
+ * which one a player picks (the source's first-picked track, listed first).
+ */
+export function audioTrackMetadata(
+  info: Pick<AudioTrackInfo, 'language' | 'title'>,
+  first: boolean,
+): AudioTrackMetadata {
+  return {
+    ...(info.language ? { languageCode: info.language } : {}),
+    ...(info.title ? { name: info.title } : {}),
+    disposition: { default: first },
+  };
+}
+
+/** The sentence for audio tracks left out of an output, or null when every one is kept. */
+export function audioLeftOutNote(
+  tracks: readonly { readonly codecName: string; readonly muxCodec: string | null }[],
+  container: OutputContainer,
+): string | null {
+  const names = tracks
+    .filter((t) => t.muxCodec === null || !holdsAudio(container, t.muxCodec))
+    .map((t) => t.codecName);
+  if (names.length === 0) return null;
+  if (names.length === tracks.length && tracks.length === 1) {
+    return `The ${names[0]} audio cannot be copied and was left out.`;
+  }
+  const list = [...new Set(names)].join(' and ');
+  return names.length === 1
+    ? `The ${list} audio track cannot be copied into ${container.toUpperCase()} and was left ` +
+        `out; the other audio ${tracks.length === 2 ? 'track is' : 'tracks are'} kept.`
+    : `${names.length} of the ${tracks.length} audio tracks (${list}) cannot be copied into ${container.toUpperCase()} and were left out.`;
+}
+
 export class MuxWriter {
   readonly warnings: string[] = [];
   private readonly output: Output;
   private readonly videoSource: EncodedVideoPacketSource;
-  private readonly audioSource: EncodedAudioPacketSource | null = null;
-  private audioPackets: AsyncGenerator<EncodedSample> | null = null;
-  private pendingAudio: EncodedSample | null = null;
-  private audioConfigSent = false;
-  private audioDone = true;
+  private readonly lanes: AudioLane[] = [];
   private chain: Promise<void> = Promise.resolve();
   audioPacketsCopied = 0;
 
@@ -204,13 +255,16 @@ export class MuxWriter {
       );
     }
     this.output.addVideoTrack(this.videoSource, keepRotation ? { rotation } : {});
-    const audio = input.audio;
-    if (audio?.muxCodec && audioWindow) {
-      this.audioSource = new EncodedAudioPacketSource(audio.muxCodec);
-      this.output.addAudioTrack(this.audioSource);
-      this.audioPackets = input.read('audio');
-      this.audioDone = false;
-    }
+    if (!audioWindow) return;
+    // every audio track the container holds (a film's other languages, a commentary); a part
+    // is MP4, which holds every codec copied, and the join leaves out what the final file cannot
+    input.audioTracks.forEach((info, k) => {
+      if (!info.muxCodec || !holdsAudio(part ? 'mp4' : container, info.muxCodec)) return;
+      const source = new EncodedAudioPacketSource(info.muxCodec);
+      this.output.addAudioTrack(source, audioTrackMetadata(info, this.lanes.length === 0));
+      const packets = input.read('audio', undefined, k);
+      this.lanes.push({ info, source, packets, pending: null, configSent: false, done: false });
+    });
   }
 
   start(): Promise<void> {
@@ -245,47 +299,46 @@ export class MuxWriter {
     await this.chain;
     await this.pumpAudio(audioUntilUs);
     this.videoSource.close();
-    this.audioSource?.close();
+    for (const lane of this.lanes) lane.source.close();
     await this.output.finalize();
   }
 
   async cancel(): Promise<void> {
-    await this.audioPackets?.return(undefined).catch(() => undefined);
+    for (const lane of this.lanes) await lane.packets.return(undefined).catch(() => undefined);
     if (this.output.state !== 'finalized' && this.output.state !== 'canceled') {
       await this.output.cancel().catch(() => undefined);
     }
   }
 
-  /** Copies source audio packets up to (source) time `untilUs`, untouched. */
+  /** Copies each audio track's source packets up to (source) time `untilUs`, untouched. */
   private async pumpAudio(untilUs: number): Promise<void> {
-    const source = this.audioSource;
     const window = this.audioWindow;
-    if (!source || !window || this.audioDone) return;
-    for (;;) {
-      if (!this.pendingAudio) {
-        const next = await this.audioPackets!.next();
-        if (next.done) {
-          this.audioDone = true;
-          return;
+    if (!window) return;
+    for (const lane of this.lanes) {
+      while (!lane.done) {
+        if (!lane.pending) {
+          const next = await lane.packets.next();
+          if (next.done) {
+            lane.done = true;
+            break;
+          }
+          lane.pending = next.value;
         }
-        this.pendingAudio = next.value;
+        const p = lane.pending;
+        if (p.timestampUs > untilUs) break;
+        lane.pending = null;
+        if (p.timestampUs < window.fromUs || p.timestampUs >= window.toUs) continue;
+        const packet = new EncodedPacket(
+          p.data,
+          p.key ? 'key' : 'delta',
+          (p.timestampUs - window.shiftUs) / 1e6,
+          p.durationUs / 1e6,
+        );
+        const meta = lane.configSent ? undefined : { decoderConfig: lane.info.decoderConfig };
+        lane.configSent = true;
+        await lane.source.add(packet, meta);
+        this.audioPacketsCopied++;
       }
-      const p = this.pendingAudio;
-      if (p.timestampUs > untilUs) return;
-      this.pendingAudio = null;
-      if (p.timestampUs < window.fromUs || p.timestampUs >= window.toUs) continue;
-      const packet = new EncodedPacket(
-        p.data,
-        p.key ? 'key' : 'delta',
-        (p.timestampUs - window.shiftUs) / 1e6,
-        p.durationUs / 1e6,
-      );
-      const meta = this.audioConfigSent
-        ? undefined
-        : { decoderConfig: this.input.audio!.decoderConfig };
-      this.audioConfigSent = true;
-      await source.add(packet, meta);
-      this.audioPacketsCopied++;
     }
   }
 }

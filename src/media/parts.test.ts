@@ -2,6 +2,7 @@ import { openAsBlob } from 'node:fs';
 import {
   ALL_FORMATS,
   BlobSource,
+  BufferSource,
   BufferTarget,
   EncodedAudioPacketSource,
   EncodedPacketSink,
@@ -11,7 +12,7 @@ import {
 } from 'mediabunny';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureMediaFixtures, fixturePath } from '../../test/media-fixtures.ts';
-import { partOutput } from './output.ts';
+import { audioTrackMetadata, partOutput } from './output.ts';
 import { assembleParts, durableLength, partExtent } from './parts.ts';
 import { MemoryTarget } from './targets.ts';
 
@@ -46,25 +47,49 @@ async function readAll(blob: Blob): Promise<Source> {
   return out;
 }
 
-/** A fragmented MP4 part holding these packets, interleaved by time as MuxWriter adds them. */
-async function writePart(src: Source, video: EncodedPacket[], audio: EncodedPacket[]) {
+/**
+ * A fragmented MP4 part holding these packets, interleaved by time as MuxWriter adds them; with
+ * `second`, a second audio track (French, titled "Commentary") as MuxWriter writes a film's.
+ */
+async function writePart(
+  src: Source,
+  video: EncodedPacket[],
+  audio: EncodedPacket[],
+  second?: EncodedPacket[],
+) {
   const target = new BufferTarget();
   // a fragment per keyframe (every 6 frames) so a 2 s clip makes eight of them
   const { output: out } = partOutput(target, 0.2);
   const vs = new EncodedVideoPacketSource('vp9');
-  const as = new EncodedAudioPacketSource('opus');
   out.addVideoTrack(vs);
-  out.addAudioTrack(as);
+  const tracks = second ? [audio, second] : [audio];
+  const sources = tracks.map((_, k) => {
+    const source = new EncodedAudioPacketSource('opus');
+    out.addAudioTrack(
+      source,
+      audioTrackMetadata(
+        k === 0 ? { language: null, title: null } : { language: 'fra', title: 'Commentary' },
+        k === 0,
+      ),
+    );
+    return source;
+  });
   await out.start();
-  let ai = 0;
-  for (const [i, p] of video.entries()) {
-    while (ai < audio.length && audio[ai]!.timestamp <= p.timestamp) {
-      await as.add(audio[ai]!, ai === 0 ? { decoderConfig: src.acfg } : undefined);
-      ai++;
+  const next = tracks.map(() => 0);
+  const addAudio = async (until: number) => {
+    for (const [k, packets] of tracks.entries()) {
+      while (next[k]! < packets.length && packets[next[k]!]!.timestamp <= until) {
+        const p = packets[next[k]!]!;
+        await sources[k]!.add(p, next[k] === 0 ? { decoderConfig: src.acfg } : undefined);
+        next[k]!++;
+      }
     }
+  };
+  for (const [i, p] of video.entries()) {
+    await addAudio(p.timestamp);
     await vs.add(p, i === 0 ? { decoderConfig: src.vcfg } : undefined);
   }
-  while (ai < audio.length) await as.add(audio[ai++]!);
+  await addAudio(Infinity);
   await out.finalize();
   // every finished fragment's sample list was cut to its first sample as it was written (the
   // only one mediabunny reads again, for the mfra index): a part's memory does not grow with
@@ -147,6 +172,45 @@ describe('render parts', () => {
       );
       expect(joined.audio.map(key)).toEqual(src.audio.map(key));
       expect(result.audioPacketsCopied).toBe(src.audio.length);
+    }
+  });
+
+  it('joins parts with two audio tracks: each track whole, once, with its language and title', async () => {
+    const src = await readAll(await openAsBlob(fixturePath('clusters.webm')));
+    // a second track whose packets fall between the first's (its durable end differs)
+    const second = src.audio.map((p) => p.clone({ timestamp: p.timestamp + 0.01 }));
+    const whole = await writePart(src, src.video, src.audio, second);
+    const cutA = whole.slice(0, Math.floor(whole.size * 0.55));
+    const extent = await partExtent(cutA);
+    const n = extent.frames;
+    expect(n).toBeGreaterThan(0);
+    // the continuation starts every track at the earliest end of the part's tracks
+    const audioEnd = extent.audioEndS!;
+    const after = (packets: EncodedPacket[]) =>
+      packets.filter((p) => p.timestamp >= audioEnd - 1e-6);
+    const b = await writePart(src, src.video.slice(n), after(src.audio), after(second));
+    for (const container of ['mkv', 'mp4'] as const) {
+      const target = new MemoryTarget();
+      const result = await assembleParts(
+        [{ blob: cutA.slice(0, extent.bytes), frames: n }, { blob: b }],
+        target,
+        { container, complete: true },
+      );
+      expect(result.frames).toBe(src.video.length);
+      expect(result.audioPacketsCopied).toBe(2 * src.audio.length);
+      expect(result.warnings).toEqual([]);
+      const input = new Input({ source: new BufferSource(target.bytes()), formats: ALL_FORMATS });
+      const tracks = await input.getAudioTracks();
+      expect(tracks.map((t) => [t.languageCode, t.name, t.disposition.default])).toEqual([
+        ['und', null, true],
+        ['fra', 'Commentary', false],
+      ]);
+      for (const [k, expected] of [src.audio, second].entries()) {
+        const got: EncodedPacket[] = [];
+        for await (const p of new EncodedPacketSink(tracks[k]!).packets()) got.push(p);
+        expect(got.map(key)).toEqual(expected.map(key));
+      }
+      input.dispose();
     }
   });
 

@@ -18,13 +18,23 @@ import {
   MP4,
   Output,
   StreamTarget,
+  type AudioCodec,
   type EncodedPacket,
   type InputAudioTrack,
   type InputVideoTrack,
 } from 'mediabunny';
 import { UpframeError } from '../shared/errors.ts';
 import type { VideoCodecChoice } from './encoder-config.ts';
-import { chooseContainer, makeFormat, type OutputContainer, type OutputFacts } from './output.ts';
+import { audioCodecName, trackLanguage } from './codecs.ts';
+import {
+  audioLeftOutNote,
+  audioTrackMetadata,
+  chooseContainer,
+  holdsAudio,
+  makeFormat,
+  type OutputContainer,
+  type OutputFacts,
+} from './output.ts';
 import { displayAspect, pixelAspectOfShownSize } from './pixel-aspect.ts';
 import type { OutputTarget } from './targets.ts';
 
@@ -96,7 +106,8 @@ export type AssembleResult = OutputFacts;
 interface OpenPart {
   readonly input: Input;
   readonly video: InputVideoTrack;
-  readonly audio: InputAudioTrack | null;
+  /** Its audio tracks, in the order the render wrote them (the first-picked one first). */
+  readonly audio: readonly InputAudioTrack[];
   readonly frames: number;
   /** First frame's timestamp, seconds. */
   readonly startS: number;
@@ -109,7 +120,7 @@ async function openPart(slice: PartSlice, index: number): Promise<OpenPart> {
   try {
     const video = await input.getPrimaryVideoTrack();
     if (!video) throw new Error('no video track');
-    const audio = await input.getPrimaryAudioTrack();
+    const audio = await input.getAudioTracks();
     let frames = 0;
     let startS = Infinity;
     let endS = -Infinity;
@@ -157,18 +168,58 @@ export interface PartExtent {
   readonly audioEndS: number | null;
 }
 
+/** One audio track of a render, as found in each of its parts. */
+interface AudioLaneOfParts {
+  readonly codec: AudioCodec;
+  readonly config: AudioDecoderConfig;
+  readonly language: string | null;
+  readonly title: string | null;
+  /** The track in part i, or undefined where that part does not have it. */
+  readonly tracks: (InputAudioTrack | undefined)[];
+}
+
+/**
+ * The render's audio tracks across its parts. Every part is written with the same tracks in the
+ * same order; a track is matched by codec, language and title (and its rank among such), so a
+ * part in which mediabunny left out a track that had no packets does not shift the others.
+ */
+async function audioLanes(parts: readonly OpenPart[]): Promise<AudioLaneOfParts[]> {
+  const lanes: (AudioLaneOfParts & { key: string })[] = [];
+  for (const [i, part] of parts.entries()) {
+    const seen = new Map<string, number>();
+    for (const track of part.audio) {
+      const codec = await track.getCodec();
+      const config = await track.getDecoderConfig();
+      if (!codec || !config) continue;
+      const language = trackLanguage(track.languageCode);
+      const title = track.name || null;
+      const base = `${codec}|${language ?? ''}|${title ?? ''}`;
+      const rank = seen.get(base) ?? 0;
+      seen.set(base, rank + 1);
+      const key = `${base}|${rank}`;
+      let lane = lanes.find((l) => l.key === key);
+      if (!lane) {
+        lane = { key, codec, config, language, title, tracks: [] };
+        lanes.push(lane);
+      }
+      lane.tracks[i] = track;
+    }
+  }
+  return lanes;
+}
+
 /** What survives of a part: its whole fragments, their frames and where their audio ends. */
 export async function partExtent(part: Blob): Promise<PartExtent> {
   const bytes = await durableLength(part);
   if (bytes === 0) return { bytes, frames: 0, audioEndS: null };
   const open = await openPart({ blob: part.slice(0, bytes) }, 0);
   try {
+    // With several audio tracks, the earliest end: a continuation starts every track there,
+    // and the join cuts each track where the next part's copy of it starts (no gap, no overlap).
     let audioEndS: number | null = null;
-    if (open.audio) {
-      const last = await new EncodedPacketSink(open.audio).getPacket(Infinity, {
-        metadataOnly: true,
-      });
-      if (last) audioEndS = last.timestamp + last.duration;
+    for (const track of open.audio) {
+      const last = await new EncodedPacketSink(track).getPacket(Infinity, { metadataOnly: true });
+      if (last) audioEndS = Math.min(audioEndS ?? Infinity, last.timestamp + last.duration);
     }
     return { bytes, frames: open.frames, audioEndS };
   } finally {
@@ -210,13 +261,12 @@ export async function assembleParts(
         );
       }
     }
-    const withAudio = parts.find((p) => p.audio !== null)?.audio ?? null;
-    const audioCodec = withAudio ? await withAudio.getCodec() : null;
-    const audioConfig = withAudio ? await withAudio.getDecoderConfig() : null;
+    const lanes = await audioLanes(parts);
     const container = chooseContainer(
       opts.container ?? undefined,
       videoCodec as VideoCodecChoice,
-      audioCodec,
+      lanes[0]?.codec ?? null,
+      lanes.slice(1).map((l) => l.codec),
     );
     const format = makeFormat(container);
     const warnings: string[] = [];
@@ -232,8 +282,20 @@ export async function assembleParts(
       videoSource,
       rotation !== 0 && format.supportsVideoRotationMetadata ? { rotation } : {},
     );
-    const audioSource = audioCodec && audioConfig ? new EncodedAudioPacketSource(audioCodec) : null;
-    if (audioSource) output.addAudioTrack(audioSource);
+    const kept = lanes.filter((l) => holdsAudio(container, l.codec));
+    const leftOut = audioLeftOutNote(
+      lanes.map((l) => ({
+        codecName: audioCodecName(l.codec),
+        muxCodec: kept.includes(l) ? l.codec : null,
+      })),
+      container,
+    );
+    if (leftOut) warnings.push(leftOut);
+    const audioSources = kept.map((l, k) => {
+      const source = new EncodedAudioPacketSource(l.codec);
+      output!.addAudioTrack(source, audioTrackMetadata(l, k === 0));
+      return source;
+    });
     await output.start();
 
     let frames = 0;
@@ -255,27 +317,32 @@ export async function assembleParts(
     let videoMeta: { decoderConfig: VideoDecoderConfig } | undefined = {
       decoderConfig: videoConfig,
     };
-    let audioMeta: { decoderConfig: AudioDecoderConfig } | undefined = audioConfig
-      ? { decoderConfig: audioConfig }
-      : undefined;
+    const audioMeta: ({ decoderConfig: AudioDecoderConfig } | undefined)[] = kept.map((l) => ({
+      decoderConfig: l.config,
+    }));
+    // where each kept track starts in each part (null: the part does not have it)
     const audioStarts = await Promise.all(
-      parts.map(async (p) => {
-        if (!p.audio) return null;
-        const first = await new EncodedPacketSink(p.audio).getFirstPacket({ metadataOnly: true });
-        return first?.timestamp ?? null;
-      }),
+      parts.map((_, i) =>
+        Promise.all(
+          kept.map(async (l) => {
+            const track = l.tracks[i];
+            if (!track) return null;
+            const first = await new EncodedPacketSink(track).getFirstPacket({ metadataOnly: true });
+            return first?.timestamp ?? null;
+          }),
+        ),
+      ),
     );
     for (const [i, part] of parts.entries()) {
       const next = parts[i + 1];
-      const audioTo = next
-        ? (audioStarts[i + 1] ?? next.startS)
-        : opts.complete
-          ? Infinity
-          : part.endS;
+      const audioTo = (k: number): number =>
+        next ? (audioStarts[i + 1]![k] ?? next.startS) : opts.complete ? Infinity : part.endS;
       const limit = slices[i]!.frames ?? Infinity;
       const videoIt = new EncodedPacketSink(part.video).packets();
-      const audioIt =
-        audioSource && part.audio ? new EncodedPacketSink(part.audio).packets() : null;
+      const audioIts = kept.map((l) => {
+        const track = l.tracks[i];
+        return track ? new EncodedPacketSink(track).packets() : null;
+      });
       let taken = 0;
       const nextVideo = async (): Promise<EncodedPacket | null> => {
         if (taken >= limit) return null;
@@ -284,22 +351,31 @@ export async function assembleParts(
         taken++;
         return r.value;
       };
-      const nextAudio = async (): Promise<EncodedPacket | null> => {
-        if (!audioIt) return null;
-        const r = await audioIt.next();
-        return r.done || r.value.timestamp >= audioTo ? null : r.value;
+      const nextAudio = async (k: number): Promise<EncodedPacket | null> => {
+        const it = audioIts[k];
+        if (!it) return null;
+        const r = await it.next();
+        return r.done || r.value.timestamp >= audioTo(k) ? null : r.value;
       };
       let v = await nextVideo();
-      let a = await nextAudio();
-      while (v || a) {
+      const heads = await Promise.all(kept.map((_, k) => nextAudio(k)));
+      for (;;) {
         if (opts.signal?.aborted) {
           throw new UpframeError('EXPORT_CANCELED', 'The export was canceled.');
         }
+        // the earliest audio packet of any track, if it comes before the next frame
+        let k = -1;
+        for (let j = 0; j < heads.length; j++) {
+          const h = heads[j];
+          if (h && (k < 0 || h.timestamp < heads[k]!.timestamp)) k = j;
+        }
+        const a = k >= 0 ? heads[k]! : null;
+        if (!v && !a) break;
         if (a && (!v || a.timestamp <= v.timestamp)) {
-          await audioSource!.add(a, audioMeta);
-          audioMeta = undefined;
+          await audioSources[k]!.add(a, audioMeta[k]);
+          audioMeta[k] = undefined;
           audioPackets++;
-          a = await nextAudio();
+          heads[k] = await nextAudio(k);
         } else {
           await videoSource.add(v!, videoMeta);
           videoMeta = undefined;
@@ -309,10 +385,10 @@ export async function assembleParts(
         }
       }
       await videoIt.return(undefined);
-      await audioIt?.return(undefined);
+      for (const it of audioIts) await it?.return(undefined);
     }
     videoSource.close();
-    audioSource?.close();
+    for (const source of audioSources) source.close();
     await output.finalize();
     await target.commit();
     const last = parts[parts.length - 1]!;

@@ -53,6 +53,17 @@ describe('probe', () => {
     expect(s.decodable).toBe(true);
   });
 
+  it('names the audio track a player picks and the others the render keeps', async () => {
+    const s = await probe(await fixture('two-audio.mkv'));
+    expect(s.audio).toMatchObject({
+      codecName: 'AAC',
+      label: 'fra',
+      others: ['Commentary (eng), AAC'],
+    });
+    const one = await probe(await fixture('h264-aac.mp4'));
+    expect(one.audio).toMatchObject({ label: null, others: [] });
+  });
+
   it('reads VP9 + Opus WebM, AV1 + Opus MP4 and H.264 in MKV', async () => {
     const vp9 = await probe(await fixture('vp9-opus.webm'));
     expect([
@@ -276,11 +287,12 @@ function readsStopAfter(input: MediaInput, n: number): MediaInput {
     container: input.container,
     video: input.video,
     audio: input.audio,
+    audioTracks: input.audioTracks,
     warnings: input.warnings,
     close: () => input.close(),
-    async *read(kind, range) {
+    async *read(kind, range, audioTrack) {
       let i = 0;
-      for await (const sample of input.read(kind, range)) {
+      for await (const sample of input.read(kind, range, audioTrack)) {
         if (kind === 'video' && i++ === n) await new Promise(() => undefined);
         yield sample;
       }

@@ -8,7 +8,7 @@ import { preferredContainer } from './output.ts';
 import { shownWidth } from './pixel-aspect.ts';
 import type { MediaInput } from './input-types.ts';
 import { pictureReader } from './video-frame-sink.ts';
-import type { SourceSummary, VideoTrackInfo } from './types.ts';
+import type { AudioTrackInfo, SourceSummary, VideoTrackInfo } from './types.ts';
 
 export interface ProbeOptions {
   /** Return `decodable: false` instead of throwing UNSUPPORTED_CODEC (to show what the file is). */
@@ -78,6 +78,7 @@ export async function probe(file: Blob, options: ProbeOptions = {}): Promise<Sou
       );
     }
     const audio = input.audio;
+    const moreAudio = input.audioTracks.slice(1).flatMap((t) => (t.muxCodec ? [t.muxCodec] : []));
     return {
       container: input.container,
       byteLength: file.size,
@@ -106,12 +107,16 @@ export async function probe(file: Blob, options: ProbeOptions = {}): Promise<Sou
             channels: audio.channels,
             sampleRate: audio.sampleRate,
             copyable: audio.muxCodec !== null,
+            label: audioLabel(audio),
+            others: input.audioTracks
+              .slice(1)
+              .map((t) => [audioLabel(t), t.codecName].filter(Boolean).join(', ')),
           }
         : null,
       outputContainers: {
-        avc: preferredContainer('avc', audio?.muxCodec ?? null, video.rotation),
-        vp9: preferredContainer('vp9', audio?.muxCodec ?? null, video.rotation),
-        av1: preferredContainer('av1', audio?.muxCodec ?? null, video.rotation),
+        avc: preferredContainer('avc', audio?.muxCodec ?? null, video.rotation, moreAudio),
+        vp9: preferredContainer('vp9', audio?.muxCodec ?? null, video.rotation, moreAudio),
+        av1: preferredContainer('av1', audio?.muxCodec ?? null, video.rotation, moreAudio),
       },
       decodable,
       warnings,
@@ -119,4 +124,10 @@ export async function probe(file: Blob, options: ProbeOptions = {}): Promise<Sou
   } finally {
     input.close();
   }
+}
+
+/** An audio track's title and language as the file gives them, or null. */
+function audioLabel(track: AudioTrackInfo): string | null {
+  if (track.title) return track.language ? `${track.title} (${track.language})` : track.title;
+  return track.language;
 }

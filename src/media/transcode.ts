@@ -18,7 +18,13 @@ import {
 import { INTERLACED_NOTE } from './h264-sps.ts';
 import { openInput } from './input.ts';
 import { EncodableFrames } from './to-i420.ts';
-import { chooseContainer, MuxWriter, type OutputContainer, type OutputFacts } from './output.ts';
+import {
+  audioLeftOutNote,
+  chooseContainer,
+  MuxWriter,
+  type OutputContainer,
+  type OutputFacts,
+} from './output.ts';
 import { isDecodable, undecodableError } from './probe.ts';
 import { STALL_LIMIT_MS, StallWatch, Wakeup } from './signal.ts';
 import type { OutputTarget } from './targets.ts';
@@ -193,7 +199,8 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
     }
     const resumeUs = timing.timestampsUs[resumeAt]!;
     const audioMux = input.audio?.muxCodec ?? null;
-    const container = chooseContainer(opts.container, codec, audioMux);
+    const moreAudio = input.audioTracks.slice(1).flatMap((t) => (t.muxCodec ? [t.muxCodec] : []));
+    const container = chooseContainer(opts.container, codec, audioMux, moreAudio);
     // the earlier parts' audio ends at a packet boundary; half a millisecond absorbs the MP4
     // timescale's rounding without reaching back to the packet before
     const resumeAudioUs =
@@ -205,8 +212,8 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
     };
     mux = new MuxWriter(target, container, codec, video.rotation, input, audioWindow, opts.part);
     const warnings = [...input.warnings, ...mux.warnings];
-    if (input.audio && !audioMux)
-      warnings.push(`The ${input.audio.codecName} audio cannot be copied and was left out.`);
+    const leftOut = audioLeftOutNote(input.audioTracks, container);
+    if (leftOut) warnings.push(leftOut);
     await mux.start();
 
     const wake = new Wakeup();

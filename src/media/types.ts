@@ -68,6 +68,10 @@ export interface AudioTrackInfo {
   readonly sampleRate: number;
   readonly decoderConfig: AudioDecoderConfig;
   readonly packets: PacketTable;
+  /** ISO 639-2 language the file gives the track ("eng", "fra"), or null when it says none. */
+  readonly language: string | null;
+  /** The track's title in the file ("Director's commentary"), or null. */
+  readonly title: string | null;
 }
 
 /** What probe() tells the UI about a file, before any decoding. */
@@ -110,6 +114,13 @@ export interface SourceSummary {
     readonly sampleRate: number;
     /** Whether transcode can copy it into an MP4 (else the output is WebM/MKV). */
     readonly copyable: boolean;
+    /** Its language and title where the file gives them ("eng", "Commentary, eng"). */
+    readonly label: string | null;
+    /**
+     * The file's other audio tracks (other languages, a commentary), each as its label and
+     * codec ("fra, AC-3"); those the output cannot hold are said in a warning at render.
+     */
+    readonly others: readonly string[];
   } | null;
   /** The file type the page writes for each output codec (output.ts `preferredContainer`). */
   readonly outputContainers: Readonly<Record<VideoCodecChoice, OutputContainer>>;

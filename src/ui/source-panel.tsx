@@ -93,9 +93,7 @@ export function SourcePanel() {
               <dd>{formatDuration(v.durationSeconds)}</dd>
               <dt>Audio</dt>
               <dd data-testid="source-audio">
-                {summary.audio
-                  ? `${summary.audio.codecName}, ${summary.audio.channels} ch, ${summary.audio.sampleRate} Hz (kept as is)`
-                  : 'none'}
+                {summary.audio ? audioLine(summary.audio) : 'none'}
               </dd>
               <dt>Container</dt>
               <dd>
@@ -164,5 +162,24 @@ export function SourcePanel() {
         }}
       />
     </section>
+  );
+}
+
+/** The audio as the file has it: the track a player picks, then how many others come along. */
+function audioLine(audio: {
+  readonly codecName: string;
+  readonly channels: number;
+  readonly sampleRate: number;
+  readonly label: string | null;
+  readonly others: readonly string[];
+}): string {
+  const first =
+    `${audio.codecName}, ${audio.channels} ch, ${audio.sampleRate} Hz` +
+    (audio.label ? ` (${audio.label})` : '');
+  const others = audio.others.length;
+  if (others === 0) return `${first} (kept as is)`;
+  return (
+    `${first}, and ${others === 1 ? 'another track' : `${others} more tracks`}: ` +
+    `${audio.others.join('; ')} (kept as they are)`
   );
 }
