@@ -298,6 +298,12 @@ test('non-square pixels are shown at the shape a player shows them', async ({ pa
   expect(shape).toBeGreaterThan((128 / 36) * 0.97);
   expect(shape).toBeLessThan((128 / 36) * 1.03);
   await screenshot(page, '8-wide-pixels');
+  // the finished file keeps the pixel shape, and the Done line gives the size players show
+  await page.getByTestId('frame-to').fill('2');
+  await page.getByTestId('render-button').click();
+  await expect(page.getByTestId('render-done')).toContainText('Done: 2 frames at 256×72', {
+    timeout: 120_000,
+  });
 });
 
 test('an interlaced clip is deinterlaced unless the person says otherwise; a progressive one is not asked', async ({

@@ -3,6 +3,7 @@
  * or from files the user picks. Every file is verified against the manifest's sha256 before use
  * and cached in Cache Storage, so a second visit loads offline and fast.
  */
+import { packManifestFile } from '../shared/pack-manifest-file.ts';
 import { UpframeError } from '../shared/errors.ts';
 import {
   parseManifest,
@@ -162,7 +163,7 @@ async function loadFromBase(
 
 async function loadFromFiles(picked: readonly File[]): Promise<LoadedPack> {
   // a picked folder gives paths like "pack/model.onnx"; match on the path relative to manifest.json
-  const manifestFile = picked.find((f) => f.name === 'manifest.json');
+  const manifestFile = packManifestFile(picked);
   if (!manifestFile) {
     throw new UpframeError(
       'MODEL_LOAD_FAILED',

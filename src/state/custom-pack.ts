@@ -3,19 +3,13 @@
  * it is chosen, so the scale setting follows what the pack does. Without this the page said 2x,
  * asked the encoder about 2x and named the file "x2" while an x4 pack made a 4x file.
  */
+import { packManifestFile } from '../shared/pack-manifest-file.ts';
 import type { ModelChoice } from '../worker/settings.ts';
 import { checkScaleFit } from './scale-fit.ts';
 import { keepSettings } from './saved-settings.ts';
 import { updateSlice, useStore } from './store.ts';
 
 type CustomModel = Extract<ModelChoice, { type: 'url' | 'files' }>;
-
-/** The folder's own manifest.json: the one nearest its top. */
-function manifestFile(files: readonly File[]): File | null {
-  const depth = (f: File) => (f.webkitRelativePath || f.name).split('/').length;
-  const found = files.filter((f) => f.name === 'manifest.json').sort((a, b) => depth(a) - depth(b));
-  return found[0] ?? null;
-}
 
 /**
  * A typed address against the page ("packs/x/" is the page's packs/x/, not the worker script's);
@@ -42,7 +36,7 @@ export async function customPackScale(model: CustomModel): Promise<number | null
   try {
     let text: string;
     if (model.type === 'files') {
-      const file = manifestFile(model.files);
+      const file = packManifestFile(model.files);
       if (!file) return null;
       text = await file.text();
     } else {
@@ -59,12 +53,30 @@ export async function customPackScale(model: CustomModel): Promise<number | null
   }
 }
 
+let reading: Promise<void> = Promise.resolve();
+
+/**
+ * Resolves once the last chosen pack's manifest has been read and the settings follow it: a
+ * render or preview started straight after typing an address waits for it (else it took the old
+ * scale, and the file was named and sized for it while the pack made another).
+ */
+export function customPackSettled(): Promise<void> {
+  return reading;
+}
+
 /**
  * Chooses a custom pack: at once as it is, then, once its manifest is read, with its scale, and
  * the scale setting moved to it (with the encoder asked about the new size). A pack at a scale
- * the page does not offer (not 2 or 4) keeps the setting; the render says what it makes.
+ * the page does not offer (not 2 or 4) keeps the setting; the render says what it makes. An
+ * address is kept for the next visit with the scale read, so it holds after a reload too.
  */
-export async function chooseCustomPack(model: CustomModel): Promise<void> {
+export function chooseCustomPack(model: CustomModel): Promise<void> {
+  const run = choose(model);
+  reading = run.catch(() => undefined);
+  return run;
+}
+
+async function choose(model: CustomModel): Promise<void> {
   const { scale: _unknown, ...plain } = model;
   updateSlice('settings', { model: plain });
   if (model.type === 'url') keepSettings({ model: plain });
@@ -72,7 +84,9 @@ export async function chooseCustomPack(model: CustomModel): Promise<void> {
   const now = useStore.getState().settings.model;
   // a later choice, or more typing, wins
   if (now !== plain || scale === null) return;
-  updateSlice('settings', { model: { ...plain, scale } });
+  const read = { ...plain, scale };
+  updateSlice('settings', { model: read });
+  if (read.type === 'url') keepSettings({ model: read });
   const settings = useStore.getState().settings;
   if ((scale === 2 || scale === 4) && settings.scale !== scale) {
     updateSlice('settings', { scale, scaleNote: null });

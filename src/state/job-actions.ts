@@ -14,7 +14,7 @@ import {
 import type { JobSettings, ModelChoice, OutputContainer } from '../worker/settings.ts';
 import { addComparedFrame, clearComparedFrames, dropRenderedFrames } from './actions.ts';
 import { checkScaleFit } from './scale-fit.ts';
-import { pageAddress } from './custom-pack.ts';
+import { customPackSettled, pageAddress } from './custom-pack.ts';
 import { keepSettings, readKeptSettings } from './saved-settings.ts';
 import {
   chooseOutput,
@@ -332,6 +332,7 @@ export async function previewFrame(opts: { firstLook?: boolean } = {}): Promise<
   const { source, job } = useStore.getState();
   const file = source.file;
   if (!file || !source.summary || job.phase === 'running' || job.phase === 'paused') return;
+  keepEarlierDownload(); // a finished render's link is shown only while its phase lasts
   updateSlice('job', { phase: 'previewing', error: null, previewMs: null });
   await previewInFlight;
   const { source: now, settings } = useStore.getState();
@@ -394,6 +395,7 @@ export function startRender(): Promise<void> {
  * that stopped render of the same clip instead, with the settings it started with.
  */
 async function runRender(resumeId: string | null): Promise<void> {
+  await customPackSettled();
   const { source, settings, job, recovery } = useStore.getState();
   if (!source.file || !source.summary || job.phase === 'running' || job.phase === 'paused') return;
   if (resumeId && job.phase === 'previewing') return;
@@ -439,6 +441,7 @@ async function runRender(resumeId: string | null): Promise<void> {
     framesDone: stopped?.framesDone ?? 0,
     framesTotal: total,
   });
+  updateSlice('source', { refused: null });
   try {
     const result = stopped
       ? await jobWorker().call('job.resume', {

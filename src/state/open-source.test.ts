@@ -15,7 +15,7 @@ vi.mock('../worker/client.ts', () => ({
   subscribeJobWorker: () => undefined,
 }));
 
-const { openSource } = await import('./job-actions.ts');
+const { openSource, previewFrame } = await import('./job-actions.ts');
 
 describe('opening a clip', () => {
   beforeEach(resetStore);
@@ -69,5 +69,16 @@ describe('opening a clip while a render is on', () => {
     // once only, however often the page moves on
     await openSource(new File([new Uint8Array(64)], 'third.mp4'));
     expect(useStore.getState().downloads.earlier).toHaveLength(1);
+  });
+
+  it('a preview after a render keeps its download offered', async () => {
+    updateSlice('source', { file: clip, summary: { video: {} } as unknown as SourceSummary });
+    const saved = { kind: 'download', name: 'long take.upframe-x2.mp4', url: 'blob:b' } as const;
+    updateSlice('job', { phase: 'done', saved });
+    await previewFrame(); // (the worker of this test refuses it: the phase moves on all the same)
+    expect(useStore.getState().job.phase).not.toBe('done');
+    expect(useStore.getState().downloads.earlier).toEqual([
+      { name: 'long take.upframe-x2.mp4', url: 'blob:b' },
+    ]);
   });
 });

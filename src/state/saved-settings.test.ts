@@ -45,6 +45,15 @@ describe('kept settings', () => {
       type: 'url',
       url: 'https://example.org/pack/',
     });
+    // with the scale its manifest said (so 2x after a reload still leaves an x4 pack)
+    keepSettings({ model: { type: 'url', url: 'packs/x4/', scale: 4 } }, store);
+    expect(readKeptSettings(PACKS, store).model).toEqual({
+      type: 'url',
+      url: 'packs/x4/',
+      scale: 4,
+    });
+    keepSettings({ model: { type: 'url', url: 'packs/x4/', scale: -1 } }, store);
+    expect(readKeptSettings(PACKS, store).model).toEqual({ type: 'url', url: 'packs/x4/' });
   });
 
   it('reads back only what is still valid', () => {

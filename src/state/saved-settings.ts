@@ -38,12 +38,17 @@ export function readKeptSettings(
   if (typeof raw !== 'object' || raw === null) return {};
   const r = raw as Record<string, unknown>;
   const out: { -readonly [K in keyof KeptSettings]: KeptSettings[K] } = {};
-  const m = r['model'] as { type?: unknown; name?: unknown; url?: unknown } | undefined;
+  const m = r['model'] as
+    { type?: unknown; name?: unknown; url?: unknown; scale?: unknown } | undefined;
   if (m?.type === 'default') out.model = { type: 'default' };
   else if (m?.type === 'builtin' && typeof m.name === 'string' && packNames.includes(m.name)) {
     out.model = { type: 'builtin', name: m.name };
-  } else if (m?.type === 'url' && typeof m.url === 'string')
-    out.model = { type: 'url', url: m.url };
+  } else if (m?.type === 'url' && typeof m.url === 'string') {
+    // with the scale its manifest declared when it was chosen (custom-pack.ts)
+    const scale = m.scale;
+    const known = typeof scale === 'number' && Number.isInteger(scale) && scale > 0 && scale <= 16;
+    out.model = { type: 'url', url: m.url, ...(known ? { scale } : {}) };
+  }
   if (r['scale'] === 2 || r['scale'] === 4) out.scale = r['scale'];
   if (r['codec'] === 'avc' || r['codec'] === 'vp9' || r['codec'] === 'av1') out.codec = r['codec'];
   if (r['quality'] === 'low' || r['quality'] === 'medium' || r['quality'] === 'high') {

@@ -11,10 +11,11 @@ import { useStore, type JobSlice } from '../state/store.ts';
 import { ErrorMessage } from './error-message.tsx';
 
 export function RenderPanel() {
-  const { job, ready, rangeOk, earlier, rotation } = useStore(
+  const { job, ready, rangeOk, earlier, rotation, aspect } = useStore(
     useShallow((s) => ({
       job: s.job,
       rotation: s.source.summary?.video.rotation ?? 0,
+      aspect: s.source.summary?.video.pixelAspect ?? null,
       earlier: s.downloads.earlier,
       ready: s.source.summary !== null && s.source.summary.decodable,
       rangeOk: frameRangeProblem(s.settings, s.source.summary?.video.frameCount ?? 0) === null,
@@ -150,8 +151,8 @@ export function RenderPanel() {
         <div className="done" data-testid="render-done" tabIndex={-1} ref={done}>
           <p>
             Done: {job.result.transcode.frames}{' '}
-            {job.result.transcode.frames === 1 ? 'frame' : 'frames'} at {shownSize(job, rotation)},{' '}
-            {formatBytes(job.result.transcode.bytes)}
+            {job.result.transcode.frames === 1 ? 'frame' : 'frames'} at{' '}
+            {shownSize(job, rotation, aspect)}, {formatBytes(job.result.transcode.bytes)}
             {job.result.transcode.audioPacketsCopied > 0 ? ', audio kept' : ''}.
           </p>
           {job.result.transcode.warnings.map((w) => (
@@ -281,8 +282,16 @@ export function announcement(job: JobSlice, pct: number): string {
   }
 }
 
-/** The finished file's frame size as players show it: a quarter turn swaps the stored sides. */
-function shownSize(job: JobSlice, rotation: number): string {
+/**
+ * The finished file's frame size as players show it: non-square pixels (kept from the source)
+ * widen or narrow the picture, and a quarter turn swaps the sides.
+ */
+function shownSize(
+  job: JobSlice,
+  rotation: number,
+  aspect: readonly [number, number] | null,
+): string {
   const t = job.result!.transcode;
-  return rotation === 90 || rotation === 270 ? `${t.height}×${t.width}` : `${t.width}×${t.height}`;
+  const width = aspect ? Math.round((t.width * aspect[0]) / aspect[1]) : t.width;
+  return rotation === 90 || rotation === 270 ? `${t.height}×${width}` : `${width}×${t.height}`;
 }

@@ -42,7 +42,10 @@ export function SettingsPanel() {
       : null;
   // the address last typed (kept across visits with the settings), offered again when the
   // person comes back to "From a web address…"
-  const [url, setUrl] = useState(() => (s.model.type === 'url' ? s.model.url : ''));
+  const [url, setUrl] = useState('');
+  // (also the one kept from the last visit, which the settings take after the panel is drawn)
+  const shownUrl = s.model.type === 'url' ? s.model.url : null;
+  if (shownUrl !== null && shownUrl !== url) setUrl(shownUrl);
   const gpuOk = s.gpu?.available === true;
   const adapter = s.gpu?.info
     ? [s.gpu.info.vendor, s.gpu.info.architecture].filter(Boolean).join(' ')
