@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { audioLeftOutNote, chooseContainer, preferredContainer } from './output.ts';
+import { PacketTable } from './packet-table.ts';
+import { audioLeftOutNote, chooseContainer, firstPacketAt, preferredContainer } from './output.ts';
 
 describe('the output file type', () => {
   it('is MP4 unless a track cannot go there, and an explicit type that cannot hold them is refused', () => {
@@ -49,5 +50,23 @@ describe('the output file type', () => {
     expect(audioLeftOutNote([...tracks, { codecName: 'DTS', muxCodec: null }], 'mp4')).toBe(
       '2 of the 3 audio tracks (Vorbis and DTS) cannot be copied into MP4 and were left out.',
     );
+  });
+
+  it("a range's audio is read from just before its start, not from the file's", () => {
+    // AAC packets of 21.333 ms from -21.333 ms (the priming packet)
+    const table = PacketTable.ofLength(1000);
+    for (let k = 0; k < 1000; k++) {
+      table.set(k, {
+        timestampUs: Math.round((k - 1) * 21333.3),
+        durationUs: 21333,
+        key: true,
+        byteLength: 9,
+      });
+    }
+    expect(firstPacketAt(table, -Infinity)).toBe(0);
+    expect(firstPacketAt(table, 0)).toBe(0);
+    // 10 s in: packet 469 starts at 9.984 s, 470 at 10.005 s; the one before the first after
+    expect(firstPacketAt(table, 10_000_000)).toBe(469);
+    expect(firstPacketAt(table, 1e12)).toBe(999);
   });
 });

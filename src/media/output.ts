@@ -21,6 +21,7 @@ import { CODEC_NAMES, type VideoCodecChoice } from './encoder-config.ts';
 import type { MediaInput } from './input-types.ts';
 import { displayAspect } from './pixel-aspect.ts';
 import type { OutputTarget } from './targets.ts';
+import type { PacketTable } from './packet-table.ts';
 import type { AudioTrackInfo, EncodedSample, Rotation } from './types.ts';
 
 export type OutputContainer = 'mp4' | 'webm' | 'mkv';
@@ -221,6 +222,22 @@ export function audioLeftOutNote(
     : `${names.length} of the ${tracks.length} audio tracks (${list}) cannot be copied into ${container.toUpperCase()} and were left out.`;
 }
 
+/**
+ * The first packet of an audio table that plays at or after `fromUs`, less one (whatever the
+ * window filter then drops): found by halving, audio packets being in time order.
+ */
+export function firstPacketAt(table: PacketTable, fromUs: number): number {
+  if (!(fromUs > -Infinity)) return 0;
+  let lo = 0;
+  let hi = table.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (table.timestampUs[mid]! < fromUs) lo = mid + 1;
+    else hi = mid;
+  }
+  return Math.max(0, lo - 1);
+}
+
 export class MuxWriter {
   readonly warnings: string[] = [];
   private readonly output: Output;
@@ -262,7 +279,10 @@ export class MuxWriter {
       if (!info.muxCodec || !holdsAudio(part ? 'mp4' : container, info.muxCodec)) return;
       const source = new EncodedAudioPacketSource(info.muxCodec);
       this.output.addAudioTrack(source, audioTrackMetadata(info, this.lanes.length === 0));
-      const packets = input.read('audio', undefined, k);
+      // from the window's start: a range late in a film (or a continued render) does not read
+      // the hours of audio before it (in Matroska, every cluster of them)
+      const from = firstPacketAt(info.packets, audioWindow.fromUs);
+      const packets = input.read('audio', { from, to: info.packets.length }, k);
       this.lanes.push({ info, source, packets, pending: null, configSent: false, done: false });
     });
   }
