@@ -9,6 +9,7 @@ export {
 } from './transcode.ts';
 export { FileStreamTarget, MemoryTarget, OpfsTarget, type OutputTarget } from './targets.ts';
 export { openInput } from './input.ts';
+export { leaseInput, forgetInputs, type InputLease } from './input-cache.ts';
 export { Deinterlacer } from './deinterlace.ts';
 export type { FieldOrder } from './h264-field-order.ts';
 export { mayHoldFields } from './h264-sps.ts';

@@ -16,7 +16,7 @@ import {
   type VideoCodecChoice,
 } from './encoder-config.ts';
 import { INTERLACED_NOTE } from './h264-sps.ts';
-import { openInput } from './input.ts';
+import { leaseInput } from './input-cache.ts';
 import { EncodableFrames } from './to-i420.ts';
 import {
   audioLeftOutNote,
@@ -137,7 +137,8 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
   const { target, signal } = opts;
   if (signal?.aborted) throw canceled();
   const codec = opts.codec ?? 'avc';
-  const input = await openInput(opts.input);
+  const lease = await leaseInput(opts.input);
+  const input = lease.input;
   let mux: MuxWriter | null = null;
   let encoder: VideoEncoder | null = null;
   // Written from codec callbacks; an object so TypeScript does not narrow it to null.
@@ -441,7 +442,7 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
     throw asUpframeError(encoderFailed && !(err instanceof UpframeError) ? fail.error : err);
   } finally {
     if (encoder && encoder.state !== 'closed') encoder.close();
-    input.close();
+    lease.release();
   }
 }
 

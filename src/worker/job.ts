@@ -7,7 +7,7 @@ import type { FrameEnhancer } from '../engine/enhancer.ts';
 import {
   assembleParts,
   MemoryTarget,
-  openInput,
+  leaseInput,
   OpfsTarget,
   FileStreamTarget,
   transcode,
@@ -264,13 +264,14 @@ export async function saveRender(renderId: string, output: JobOutput): Promise<J
 }
 
 async function frameCount(file: File): Promise<number> {
-  const input = await openInput(file);
+  const lease = await leaseInput(file);
+  const input = lease.input;
   try {
     if (!input.video)
       throw new UpframeError('NO_VIDEO_TRACK', `"${file.name}" has no video track.`);
     return new VideoFrameSink(input).timing.timestampsUs.length;
   } finally {
-    input.close();
+    lease.release();
   }
 }
 
@@ -379,10 +380,11 @@ async function render(
   running = job;
   let device: GPUDevice | null = null;
   try {
-    const input = await openInput(file);
+    const lease = await leaseInput(file);
+    const input = lease.input;
     const video = input.video;
     const deinterlace = deinterlaces(settings, input);
-    input.close();
+    lease.release();
     if (!video) throw new UpframeError('NO_VIDEO_TRACK', `"${file.name}" has no video track.`);
     const size = { width: video.width, height: video.height };
     const enhancer = await enhancerFor(
@@ -457,7 +459,9 @@ async function render(
           jobId: id,
           framesDone: p.framesDone,
           framesTotal: p.framesTotal,
-          fps: seconds > 0 ? p.framesDone / seconds : 0,
+          // this run's frames over this run's time (a continued render's kept frames were
+          // made before it started: counting them said 64 frames/s and "0:09 left" for 92 s)
+          fps: seconds > 0 ? p.framesThisRun / seconds : 0,
           paused: job.gate.isPaused,
           decodeMs: p.decodeMs,
           processMs: p.processMs,
@@ -533,7 +537,8 @@ export async function previewFrame(
   settings: JobSettings,
   emit: Emit,
 ): Promise<{ frameIndex: number; ms: number; width: number; height: number }> {
-  const input = await openInput(file);
+  const lease = await leaseInput(file);
+  const input = lease.input;
   try {
     const sink = new VideoFrameSink(input);
     const total = sink.timing.timestampsUs.length;
@@ -582,6 +587,6 @@ export async function previewFrame(
       `Frame ${index + 1} of "${file.name}" could not be decoded.`,
     );
   } finally {
-    input.close();
+    lease.release();
   }
 }
