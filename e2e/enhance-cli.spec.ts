@@ -189,6 +189,7 @@ test('every audio track is kept, the one a player picks first still first, with 
   const r = enhance(input, output, '--model', 'none');
   expect(r.status, r.stderr).toBe(0);
   expect(r.stdout).not.toContain('warning');
+  expect(r.stdout).toContain('2 audio tracks copied (96 packets)');
   // the French (default) track first, then the English one, each packet for packet
   expect(md5(output, '0:a:0')).toBe(md5(input, '0:a:1'));
   expect(md5(output, '0:a:1')).toBe(md5(input, '0:a:0'));

@@ -61,6 +61,13 @@ export const EXIT_CODES = {
   canceled: 130,
 } as const;
 
+/** "2 audio tracks copied (158 packets)", or "96 audio packets copied" for one track or none. */
+function audioCopied(t: { audioPacketsCopied: number; audioTracks: number }): string {
+  if (t.audioTracks > 1)
+    return `${t.audioTracks} audio tracks copied (${t.audioPacketsCopied} packets)`;
+  return `${t.audioPacketsCopied} audio packets copied`;
+}
+
 function fail(message: string): never {
   console.error(message);
   process.exit(EXIT_CODES.refused);
@@ -494,7 +501,7 @@ async function main(): Promise<void> {
       });
       const t = outcome.result.transcode;
       console.log(
-        `Wrote ${args.output}: ${t.frames} frames ${t.width}x${t.height} ${t.codec} in ${t.container}, ${t.audioPacketsCopied} audio packets copied, ${(t.bytes / 1e6).toFixed(2)} MB, ${outcome.result.seconds.toFixed(1)} s` +
+        `Wrote ${args.output}: ${t.frames} frames ${t.width}x${t.height} ${t.codec} in ${t.container}, ${audioCopied(t)}, ${(t.bytes / 1e6).toFixed(2)} MB, ${outcome.result.seconds.toFixed(1)} s` +
           (outcome.result.enhancer
             ? ` (model ${outcome.result.enhancer} on ${outcome.result.backend})`
             : ' (no model: identity transcode)'),

@@ -37,6 +37,8 @@ export interface OutputFacts {
   readonly width: number;
   readonly height: number;
   readonly audioPacketsCopied: number;
+  /** Audio tracks the file holds (each with packets copied). */
+  readonly audioTracks: number;
   readonly warnings: readonly string[];
 }
 
@@ -245,6 +247,11 @@ export class MuxWriter {
   private readonly lanes: AudioLane[] = [];
   private chain: Promise<void> = Promise.resolve();
   audioPacketsCopied = 0;
+
+  /** The audio tracks this writer copies into the file. */
+  get audioTracks(): number {
+    return this.lanes.length;
+  }
 
   constructor(
     target: OutputTarget,

@@ -401,6 +401,7 @@ export async function assembleParts(
       width: first.video.codedWidth,
       height: first.video.codedHeight,
       audioPacketsCopied: audioPackets,
+      audioTracks: kept.length,
       warnings,
     };
   } catch (err) {

@@ -419,6 +419,7 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
       width: size.width,
       height: size.height,
       audioPacketsCopied: mux.audioPacketsCopied,
+      audioTracks: mux.audioTracks,
       // "may be interlaced" is no news when every picture rendered was marked a frame (Blu-ray
       // 1080p, x264 --fake-interlaced): the page's summary says nothing then either
       warnings: fieldsSeen ? warnings : warnings.filter((w) => w !== INTERLACED_NOTE),

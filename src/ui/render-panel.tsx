@@ -153,7 +153,7 @@ export function RenderPanel() {
             Done: {job.result.transcode.frames}{' '}
             {job.result.transcode.frames === 1 ? 'frame' : 'frames'} at{' '}
             {shownSize(job, rotation, aspect)}, {formatBytes(job.result.transcode.bytes)}
-            {job.result.transcode.audioPacketsCopied > 0 ? ', audio kept' : ''}.
+            {audioKept(job.result.transcode)}.
           </p>
           {job.result.transcode.warnings.map((w) => (
             <p key={w} className="hint warning" data-testid="render-warning">
@@ -294,4 +294,13 @@ function shownSize(
   const t = job.result!.transcode;
   const width = aspect ? Math.round((t.width * aspect[0]) / aspect[1]) : t.width;
   return rotation === 90 || rotation === 270 ? `${t.height}×${width}` : `${width}×${t.height}`;
+}
+
+/** What the finished file kept of the clip's sound. */
+function audioKept(t: {
+  readonly audioPacketsCopied: number;
+  readonly audioTracks: number;
+}): string {
+  if (t.audioPacketsCopied === 0) return '';
+  return t.audioTracks > 1 ? `, its ${t.audioTracks} audio tracks kept` : ', audio kept';
 }
