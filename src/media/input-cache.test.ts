@@ -43,6 +43,12 @@ describe('the clip a worker keeps open', () => {
     b.release(); // (once only)
     await Promise.resolve();
     expect(opened[0]!.closed).toBe(true);
+    // the same name, size and time with other bytes (another camera's card) is another file
+    const twin = await leaseInput(
+      new File([new Uint8Array(16).fill(7)], 'other.mp4', { lastModified: 1 }),
+    );
+    expect(twin.input).not.toBe(other.input);
+    twin.release();
     // the same name changed on disk since is another file
     const changed = await leaseInput(clip('other.mp4', 2));
     expect(changed.input).not.toBe(other.input);

@@ -6,14 +6,17 @@
  * is opened and its last lease is given back.
  *
  * A File sent to a worker arrives as a new object each time, so a file is known by its name,
- * size and modification time (what the browser's own File identity rests on); another Blob by
- * itself. Readers are read-only after opening, so leases may overlap.
+ * size and modification time, and its first and last bytes are compared too (two cameras' cards
+ * both have a C0001.MP4); another Blob by itself. Readers are read-only after opening, so leases
+ * may overlap.
  */
 import type { MediaInput } from './input-types.ts';
 import { openInput } from './input.ts';
 
 interface Entry {
   readonly key: string | Blob;
+  /** The file's first and last bytes, compared before a File is taken for the same one. */
+  readonly ends: Uint8Array | null;
   readonly input: Promise<MediaInput>;
   leases: number;
   /** Another clip has been opened since: close once no lease is left. */
@@ -26,6 +29,18 @@ function keyOf(blob: Blob): string | Blob {
   return typeof File !== 'undefined' && blob instanceof File
     ? `${blob.name}\u0000${blob.size}\u0000${blob.lastModified}`
     : blob;
+}
+
+const END_BYTES = 4096;
+
+async function endsOf(blob: Blob): Promise<Uint8Array> {
+  const head = blob.slice(0, END_BYTES);
+  const tail = blob.slice(Math.max(END_BYTES, blob.size - END_BYTES));
+  return new Uint8Array(await new Blob([head, tail]).arrayBuffer());
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 function closeWhenFree(entry: Entry): void {
@@ -45,14 +60,27 @@ export interface InputLease {
 /** The opened clip, from the last opening when it is the same file. Errors as `openInput`'s. */
 export async function leaseInput(blob: Blob): Promise<InputLease> {
   const key = keyOf(blob);
-  if (!last || last.key !== key) {
+  // (a file that cannot be read is opened again, for openInput to say so)
+  const ends = typeof key === 'string' ? await endsOf(blob).catch(() => null) : null;
+  const same =
+    last !== null &&
+    last.key === key &&
+    (typeof key !== 'string' ||
+      (ends !== null && last.ends !== null && sameBytes(ends, last.ends)));
+  if (!same) {
     if (last) {
       last.stale = true;
       closeWhenFree(last);
     }
-    last = { key, input: openInput(blob), leases: 0, stale: false };
+    last = {
+      key,
+      ends,
+      input: openInput(blob),
+      leases: 0,
+      stale: false,
+    };
   }
-  const entry = last;
+  const entry = last!;
   entry.leases++;
   let input: MediaInput;
   try {
