@@ -78,6 +78,7 @@ export type FixtureName =
   | 'h264-444.mp4'
   | 'two-audio.mp4'
   | 'two-audio.mkv'
+  | 'commentary-ends.mp4'
   | 'odd-161x91.webm'
   | 'big-4096x2160.mp4'
   | 'truncated-frag.mp4'
@@ -181,6 +182,14 @@ const makers: Record<FixtureName, Maker> = {
     ffmpeg([
       ...['-i', fixturePath('two-audio.mp4'), '-map', '0', '-c', 'copy'],
       ...['-metadata:s:a:0', 'title=Commentary', out],
+    ]),
+  // 2 s of video with a full-length track and a commentary that stops after half a second
+  'commentary-ends.mp4': (out) =>
+    ffmpeg([
+      ...video('64x36'),
+      ...['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'],
+      ...['-f', 'lavfi', '-t', '0.5', '-i', 'sine=frequency=880:sample_rate=48000'],
+      ...['-map', '0', '-map', '1', '-map', '2', '-t', '2', ...x264, '-c:a', 'aac', out],
     ]),
   'h264-444.mp4': (out) =>
     ffmpeg([...video(), ...audio, '-t', '1', ...x264, '-pix_fmt', 'yuv444p', out]),

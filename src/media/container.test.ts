@@ -285,6 +285,28 @@ describe('audio tracks', () => {
   });
 });
 
+describe('reading from a packet on', () => {
+  it('gives the packet asked for, for every audio packet of a Matroska file or a transport stream', async () => {
+    // (a transport stream's 90 kHz clock falls between microseconds)
+    for (const name of ['two-audio.mkv', 'vp9-opus.webm', 'h264-aac.ts'] as const) {
+      const input = await openInput(await blob(name));
+      try {
+        const table = input.audio!.packets;
+        const wrong: number[] = [];
+        for (let k = 0; k < table.length; k++) {
+          const got: number[] = [];
+          for await (const p of input.read('audio', { from: k, to: k + 1 }))
+            got.push(p.timestampUs);
+          if (got.length !== 1 || got[0] !== table.timestampUs[k]) wrong.push(k);
+        }
+        expect(wrong, name).toEqual([]);
+      } finally {
+        input.close();
+      }
+    }
+  });
+});
+
 describe('tracks that are not copied', () => {
   it('a subtitle and a timecode track are named in a warning', async () => {
     const input = await openInput(await blob('subtitles.mp4'));

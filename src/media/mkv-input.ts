@@ -148,7 +148,9 @@ export class MkvInput implements MediaInput {
     if (from === 0) {
       start = await sink.getFirstPacket();
     } else {
-      start = await sink.getKeyPacket((info.packets.timestampUs[from]! + this.shiftUs) / 1e6);
+      // (half a microsecond on: the table rounds to whole microseconds, and a seek to just
+      // before a packet's own time gives the packet before it, which shifted every index)
+      start = await sink.getKeyPacket((info.packets.timestampUs[from]! + this.shiftUs + 0.5) / 1e6);
     }
     if (!start) return;
     let index = from;

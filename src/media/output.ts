@@ -187,6 +187,7 @@ interface AudioLane {
   readonly packets: AsyncGenerator<EncodedSample>;
   pending: EncodedSample | null;
   configSent: boolean;
+  /** No packet is left to add: its source is closed (see `endLane`). */
   done: boolean;
 }
 
@@ -280,10 +281,15 @@ export class MuxWriter {
     }
     this.output.addVideoTrack(this.videoSource, keepRotation ? { rotation } : {});
     if (!audioWindow) return;
-    // every audio track the container holds (a film's other languages, a commentary); a part
-    // is MP4, which holds every codec copied, and the join leaves out what the final file cannot
+    // every audio track the file holds (a film's other languages, a commentary); a part is MP4,
+    // whose writer takes each codec copied (Vorbis too, which players do not play from MP4 but
+    // the join then puts into the WebM or MKV the render makes)
+    const partCodecs = part ? (makeFormat('mp4').getSupportedAudioCodecs() as string[]) : null;
     input.audioTracks.forEach((info, k) => {
-      if (!info.muxCodec || !holdsAudio(part ? 'mp4' : container, info.muxCodec)) return;
+      const codec = info.muxCodec;
+      if (!codec || !holdsAudio(container, codec) || (partCodecs && !partCodecs.includes(codec))) {
+        return;
+      }
       const source = new EncodedAudioPacketSource(info.muxCodec);
       this.output.addAudioTrack(source, audioTrackMetadata(info, this.lanes.length === 0));
       // from the window's start: a range late in a film (or a continued render) does not read
@@ -326,7 +332,7 @@ export class MuxWriter {
     await this.chain;
     await this.pumpAudio(audioUntilUs);
     this.videoSource.close();
-    for (const lane of this.lanes) lane.source.close();
+    for (const lane of this.lanes) await this.endLane(lane);
     await this.output.finalize();
   }
 
@@ -335,6 +341,19 @@ export class MuxWriter {
     if (this.output.state !== 'finalized' && this.output.state !== 'canceled') {
       await this.output.cancel().catch(() => undefined);
     }
+  }
+
+  /**
+   * A track with nothing more to add is closed at once: the muxer writes a fragment (or a
+   * cluster) only when every open track has a packet for it, so a commentary that ends an hour
+   * before the film would keep every later frame in memory until the end.
+   */
+  private async endLane(lane: AudioLane): Promise<void> {
+    if (lane.done) return;
+    lane.done = true;
+    lane.pending = null;
+    lane.source.close();
+    await lane.packets.return(undefined).catch(() => undefined);
   }
 
   /** Copies each audio track's source packets up to (source) time `untilUs`, untouched. */
@@ -346,15 +365,20 @@ export class MuxWriter {
         if (!lane.pending) {
           const next = await lane.packets.next();
           if (next.done) {
-            lane.done = true;
+            await this.endLane(lane);
             break;
           }
           lane.pending = next.value;
         }
         const p = lane.pending;
+        // (audio packets come in time order: the first past the window ends the track)
+        if (p.timestampUs >= window.toUs) {
+          await this.endLane(lane);
+          break;
+        }
         if (p.timestampUs > untilUs) break;
         lane.pending = null;
-        if (p.timestampUs < window.fromUs || p.timestampUs >= window.toUs) continue;
+        if (p.timestampUs < window.fromUs) continue;
         const packet = new EncodedPacket(
           p.data,
           p.key ? 'key' : 'delta',

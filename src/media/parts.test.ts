@@ -56,6 +56,7 @@ async function writePart(
   video: EncodedPacket[],
   audio: EncodedPacket[],
   second?: EncodedPacket[],
+  firstLanguage: string | null = null,
 ) {
   const target = new BufferTarget();
   // a fragment per keyframe (every 6 frames) so a 2 s clip makes eight of them
@@ -68,7 +69,9 @@ async function writePart(
     out.addAudioTrack(
       source,
       audioTrackMetadata(
-        k === 0 ? { language: null, title: null } : { language: 'fra', title: 'Commentary' },
+        k === 0
+          ? { language: firstLanguage, title: null }
+          : { language: 'fra', title: 'Commentary' },
         k === 0,
       ),
     );
@@ -212,6 +215,47 @@ describe('render parts', () => {
       }
       input.dispose();
     }
+  });
+
+  it('a track that ends early is closed there: the join writes as it goes, and keeps it whole', async () => {
+    const src = await readAll(await openAsBlob(fixturePath('clusters.webm')));
+    // a commentary over the first few packets only
+    const short = src.audio.slice(0, 10).map((p) => p.clone({ timestamp: p.timestamp + 0.01 }));
+    const part = await writePart(src, src.video, src.audio, short);
+    const target = new MemoryTarget();
+    const written: number[] = [];
+    const result = await assembleParts([{ blob: part }], target, {
+      container: 'mkv',
+      complete: true,
+      onProgress: () => written.push(target.bytesWritten),
+    });
+    expect(result.audioPacketsCopied).toBe(src.audio.length + short.length);
+    // (left open, the commentary kept every cluster after its end in memory until the end)
+    expect(written.at(-1)!).toBeGreaterThan(result.bytes / 2);
+    // cut short, the part's audio ends where its running track's does: a continuation does not
+    // start again where the commentary ended long before
+    const extent = await partExtent(part.slice(0, Math.floor(part.size * 0.85)));
+    const lastShort = short.at(-1)!;
+    expect(extent.audioEndS!).toBeGreaterThan(lastShort.timestamp + lastShort.duration + 0.5);
+  });
+
+  it('a part from before tracks had languages joins the same track of a later part', async () => {
+    const src = await readAll(await openAsBlob(fixturePath('clusters.webm')));
+    const a = await writePart(
+      src,
+      src.video.slice(0, 24),
+      src.audio.filter((p) => p.timestamp < 1),
+    );
+    const rest = src.audio.filter((p) => p.timestamp >= 1);
+    const b = await writePart(src, src.video.slice(24), rest, undefined, 'eng');
+    const target = new MemoryTarget();
+    const result = await assembleParts([{ blob: a }, { blob: b }], target, {
+      container: 'mp4',
+      complete: true,
+    });
+    expect(result.audioTracks).toBe(1);
+    const joined = await readAll(new Blob([target.bytes()]));
+    expect(joined.audio.map(key)).toEqual(src.audio.map(key));
   });
 
   it('saves a render as far as it got: its frames, and audio up to its last frame', async () => {

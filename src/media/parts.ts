@@ -180,26 +180,26 @@ interface AudioLaneOfParts {
 
 /**
  * The render's audio tracks across its parts. Every part is written with the same tracks in the
- * same order; a track is matched by codec, language and title (and its rank among such), so a
- * part in which mediabunny left out a track that had no packets does not shift the others.
+ * same order, but mediabunny leaves out a track that got no packet (a commentary that ended
+ * before the part), and a part written by an earlier version may lack a language: a part's
+ * track joins the lane of the same codec, channels, language and title first, else the first
+ * lane of the same codec and channels that this part has not filled yet, in order.
  */
 async function audioLanes(parts: readonly OpenPart[]): Promise<AudioLaneOfParts[]> {
-  const lanes: (AudioLaneOfParts & { key: string })[] = [];
+  const lanes: (AudioLaneOfParts & { base: string; sound: string })[] = [];
   for (const [i, part] of parts.entries()) {
-    const seen = new Map<string, number>();
     for (const track of part.audio) {
       const codec = await track.getCodec();
       const config = await track.getDecoderConfig();
       if (!codec || !config) continue;
       const language = trackLanguage(track.languageCode);
       const title = track.name || null;
-      const base = `${codec}|${language ?? ''}|${title ?? ''}`;
-      const rank = seen.get(base) ?? 0;
-      seen.set(base, rank + 1);
-      const key = `${base}|${rank}`;
-      let lane = lanes.find((l) => l.key === key);
+      const sound = `${codec}|${config.numberOfChannels}`;
+      const base = `${sound}|${language ?? ''}|${title ?? ''}`;
+      const free = lanes.filter((l) => l.tracks[i] === undefined);
+      let lane = free.find((l) => l.base === base) ?? free.find((l) => l.sound === sound);
       if (!lane) {
-        lane = { key, codec, config, language, title, tracks: [] };
+        lane = { base, sound, codec, config, language, title, tracks: [] };
         lanes.push(lane);
       }
       lane.tracks[i] = track;
@@ -208,19 +208,29 @@ async function audioLanes(parts: readonly OpenPart[]): Promise<AudioLaneOfParts[
   return lanes;
 }
 
+/**
+ * An audio track whose packets in a part end this much before the part's last frame has ended:
+ * the tracks still running end within a packet of each other in a part's whole fragments
+ * (MuxWriter adds audio just ahead of the frames it plays with).
+ */
+const RUNNING_S = 1;
+
 /** What survives of a part: its whole fragments, their frames and where their audio ends. */
 export async function partExtent(part: Blob): Promise<PartExtent> {
   const bytes = await durableLength(part);
   if (bytes === 0) return { bytes, frames: 0, audioEndS: null };
   const open = await openPart({ blob: part.slice(0, bytes) }, 0);
   try {
-    // With several audio tracks, the earliest end: a continuation starts every track there,
+    // With several audio tracks, the earliest end of those still running where the frames end
+    // (a commentary that ended long before is done): a continuation starts every track there,
     // and the join cuts each track where the next part's copy of it starts (no gap, no overlap).
-    let audioEndS: number | null = null;
+    const ends: number[] = [];
     for (const track of open.audio) {
       const last = await new EncodedPacketSink(track).getPacket(Infinity, { metadataOnly: true });
-      if (last) audioEndS = Math.min(audioEndS ?? Infinity, last.timestamp + last.duration);
+      if (last) ends.push(last.timestamp + last.duration);
     }
+    const running = ends.filter((e) => e >= open.endS - RUNNING_S);
+    const audioEndS = ends.length === 0 ? null : Math.min(...(running.length > 0 ? running : ends));
     return { bytes, frames: open.frames, audioEndS };
   } finally {
     open.input.dispose();
@@ -261,7 +271,22 @@ export async function assembleParts(
         );
       }
     }
-    const lanes = await audioLanes(parts);
+    // where each track starts in each part (null: the part has none of it); a track with no
+    // packet in any part is not written
+    const found = await audioLanes(parts);
+    const starts = await Promise.all(
+      parts.map((_, i) =>
+        Promise.all(
+          found.map(async (l) => {
+            const track = l.tracks[i];
+            if (!track) return null;
+            const first = await new EncodedPacketSink(track).getFirstPacket({ metadataOnly: true });
+            return first?.timestamp ?? null;
+          }),
+        ),
+      ),
+    );
+    const lanes = found.filter((_, j) => starts.some((row) => row[j] !== null));
     const container = chooseContainer(
       opts.container ?? undefined,
       videoCodec as VideoCodecChoice,
@@ -320,19 +345,16 @@ export async function assembleParts(
     const audioMeta: ({ decoderConfig: AudioDecoderConfig } | undefined)[] = kept.map((l) => ({
       decoderConfig: l.config,
     }));
-    // where each kept track starts in each part (null: the part does not have it)
-    const audioStarts = await Promise.all(
-      parts.map((_, i) =>
-        Promise.all(
-          kept.map(async (l) => {
-            const track = l.tracks[i];
-            if (!track) return null;
-            const first = await new EncodedPacketSink(track).getFirstPacket({ metadataOnly: true });
-            return first?.timestamp ?? null;
-          }),
-        ),
-      ),
-    );
+    const audioStarts = starts.map((row) => kept.map((l) => row[found.indexOf(l)]!));
+    // the last part with packets of each track: once they are copied its source is closed, as
+    // the muxer writes a cluster only when every open track has its packets for it
+    const lastPart = kept.map((_, k) => audioStarts.findLastIndex((row) => row[k] !== null));
+    const closed = kept.map(() => false);
+    const closeDone = (k: number, i: number) => {
+      if (closed[k] || i < lastPart[k]!) return;
+      closed[k] = true;
+      audioSources[k]!.close();
+    };
     for (const [i, part] of parts.entries()) {
       const next = parts[i + 1];
       const audioTo = (k: number): number =>
@@ -359,6 +381,7 @@ export async function assembleParts(
       };
       let v = await nextVideo();
       const heads = await Promise.all(kept.map((_, k) => nextAudio(k)));
+      heads.forEach((h, k) => h === null && closeDone(k, i));
       for (;;) {
         if (opts.signal?.aborted) {
           throw new UpframeError('EXPORT_CANCELED', 'The export was canceled.');
@@ -376,6 +399,7 @@ export async function assembleParts(
           audioMeta[k] = undefined;
           audioPackets++;
           heads[k] = await nextAudio(k);
+          if (heads[k] === null) closeDone(k, i);
         } else {
           await videoSource.add(v!, videoMeta);
           videoMeta = undefined;
@@ -388,7 +412,7 @@ export async function assembleParts(
       for (const it of audioIts) await it?.return(undefined);
     }
     videoSource.close();
-    for (const source of audioSources) source.close();
+    kept.forEach((_, k) => closeDone(k, Infinity));
     await output.finalize();
     await target.commit();
     const last = parts[parts.length - 1]!;

@@ -214,6 +214,28 @@ describe('transcode', () => {
     },
   );
 
+  it('a track that ends early is closed there: a render part is written as it goes', async () => {
+    const target = new MemoryTarget();
+    const written: number[] = [];
+    const result = await transcode({
+      input: await fixture('commentary-ends.mp4'),
+      target,
+      part: true,
+      keyframeIntervalSeconds: 0.25,
+      onProgress: () => written.push(target.bytesWritten),
+    });
+    expect(result.audioTracks).toBe(2);
+    // by the last frame most fragments are on disk (the muxer writes one only when every open
+    // track has its packets: with the commentary left open after its end, nothing more was
+    // written until the part was finished, and a crash kept none of it)
+    expect(written.at(-1)!).toBeGreaterThan(result.bytes / 2);
+    const report = await analyze(target.bytes(), 'commentary-ends.mp4');
+    const seconds = report.streams
+      .filter((s) => s.codec_type === 'audio')
+      .map((s) => Math.round(Number((s as { duration?: string }).duration) * 10) / 10);
+    expect(seconds).toEqual([2, 0.5]);
+  });
+
   it('ends bad inputs and impossible sizes in their error codes', { timeout: 25_000 }, async () => {
     expect(
       await codeOf(transcode({ input: await fixture('hevc.mp4'), target: new MemoryTarget() })),

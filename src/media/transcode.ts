@@ -16,7 +16,7 @@ import {
   type VideoCodecChoice,
 } from './encoder-config.ts';
 import { INTERLACED_NOTE } from './h264-sps.ts';
-import { leaseInput } from './input-cache.ts';
+import { forgetInputs, leaseInput } from './input-cache.ts';
 import { EncodableFrames } from './to-i420.ts';
 import {
   audioLeftOutNote,
@@ -430,6 +430,8 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
     // Stops the decoder and closes the frames it still holds. After a stall, what hangs (a
     // write, a read) may never settle: the clean-up is given a few seconds, then left behind.
     const stalled = err instanceof UpframeError && err.code === 'STALLED';
+    // a read that hangs may still be pending in the kept reader: the next use opens afresh
+    if (stalled) forgetInputs();
     const step = (work: Promise<unknown>): Promise<unknown> =>
       stalled ? settleWithin(work, Math.min(5000, opts.stallLimitMs ?? STALL_LIMIT_MS)) : work;
     await step(frames?.return(undefined).catch(() => undefined) ?? Promise.resolve());

@@ -61,8 +61,14 @@ let reading: Promise<void> = Promise.resolve();
  * scale, and the file was named and sized for it while the pack made another).
  */
 export function customPackSettled(): Promise<void> {
-  return reading;
+  // a server that never answers does not hold the render: the worker checks the scale again
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, SETTLE_MS)));
+  return Promise.race([reading, late]).finally(() => clearTimeout(timer));
 }
+
+/** How long a render waits for a pack's manifest before it goes on without it. */
+const SETTLE_MS = 5000;
 
 /**
  * Chooses a custom pack: at once as it is, then, once its manifest is read, with its scale, and
