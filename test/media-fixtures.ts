@@ -79,6 +79,7 @@ export type FixtureName =
   | 'two-audio.mp4'
   | 'two-audio.mkv'
   | 'commentary-ends.mp4'
+  | 'vp9-vorbis.webm'
   | 'odd-161x91.webm'
   | 'big-4096x2160.mp4'
   | 'truncated-frag.mp4'
@@ -128,6 +129,9 @@ const makers: Record<FixtureName, Maker> = {
     ffmpeg([...video(), ...audio, ...twoSeconds, ...x264, '-c:a', 'aac', '-b:a', '96k', out]),
   'h264-aac.mkv': (out) => ffmpeg(['-i', fixturePath('h264-aac.mp4'), '-c', 'copy', out]),
   'vp9-opus.webm': (out) => ffmpeg([...video(), ...audio, ...twoSeconds, ...vp9Opus, out]),
+  // Vorbis, which WebM and MKV hold and players do not play from MP4
+  'vp9-vorbis.webm': (out) =>
+    ffmpeg([...video('64x36'), ...audio, '-t', '1', ...vp9Opus.slice(0, -1), 'libvorbis', out]),
   'av1-opus.mp4': (out) => {
     const av1 = hasEncoder('libsvtav1')
       ? ['-c:v', 'libsvtav1', '-preset', '12']

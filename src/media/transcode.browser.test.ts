@@ -214,6 +214,18 @@ describe('transcode', () => {
     },
   );
 
+  it('Vorbis goes into a render part for a WebM render (the join puts it into the WebM)', async () => {
+    const { result, bytes } = await run('vp9-vorbis.webm', {
+      codec: 'vp9',
+      container: 'webm',
+      part: true,
+    });
+    expect([result.audioTracks, result.warnings]).toEqual([1, []]);
+    const r = await analyze(bytes, 'vp9-vorbis.webm');
+    expect(r.streams.find((s) => s.codec_type === 'audio')?.codec_name).toBe('vorbis');
+    expect(r.audioPackets).toEqual(r.sourceAudioPackets);
+  });
+
   it('a track that ends early is closed there: a render part is written as it goes', async () => {
     const target = new MemoryTarget();
     const written: number[] = [];
