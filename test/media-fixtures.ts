@@ -171,17 +171,19 @@ const makers: Record<FixtureName, Maker> = {
     ]);
     unlinkSync(srt);
   },
-  // a second language as the default track (the first is disabled), as a film's file has it
+  // a second language as the default track (the first, a commentary, is disabled), as a
+  // film's file has it
   'two-audio.mp4': (out) =>
     ffmpeg([
       ...video(),
       ...['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'],
       ...['-f', 'lavfi', '-i', 'sine=frequency=880:sample_rate=48000'],
       ...['-map', '0', '-map', '1', '-map', '2', '-t', '1', ...x264, '-c:a', 'aac'],
-      ...['-metadata:s:a:0', 'language=eng', '-metadata:s:a:1', 'language=fra'],
+      ...['-metadata:s:a:0', 'language=eng', '-metadata:s:a:0', 'title=Commentary'],
+      ...['-metadata:s:a:1', 'language=fra'],
       ...['-disposition:a:0', '0', '-disposition:a:1', 'default', out],
     ]),
-  // the same in Matroska, the first (English) track titled as a commentary
+  // the same in Matroska (Debian's ffmpeg does not read an MP4 track's title: it is set again)
   'two-audio.mkv': (out) =>
     ffmpeg([
       ...['-i', fixturePath('two-audio.mp4'), '-map', '0', '-c', 'copy'],

@@ -19,7 +19,6 @@ import {
   colorSpaceFromCodes,
   leftOutNote,
   muxAudioCodec,
-  trackLanguage,
   videoCodecName,
 } from './codecs.ts';
 import { decodeColorSpace } from './decode-colour.ts';
@@ -28,8 +27,6 @@ import { avcCAspect, avcCFieldCoded, INTERLACED_NOTE, mayBeInterlaced } from './
 import { pixelAspect } from './pixel-aspect.ts';
 import {
   compactConstantSampleSizes,
-  isPcmEntry,
-  parsePcmEntry,
   pcmName,
   pcmTrackTable,
   videoEntryName,
@@ -44,12 +41,12 @@ import type {
   VideoTrackInfo,
 } from './types.ts';
 import type { MediaInput, ReadRange } from './input-types.ts';
+import { soundTracks, trackNames, type SoundTracks } from './mp4-sound.ts';
 import {
   configBox,
   handler,
   isSound,
   opusHead,
-  playedFirst,
   readBoxPayload,
   sampleEntry,
   trak,
@@ -245,7 +242,7 @@ export class Mp4Input implements MediaInput {
       sampleRate,
       decoderConfig: { codec, numberOfChannels: channels, sampleRate },
       packets: table.packets,
-      ...trackNames(track),
+      ...trackNames(file, track),
     };
   }
 
@@ -386,7 +383,7 @@ export class Mp4Input implements MediaInput {
       sampleRate,
       decoderConfig,
       packets: this.table(file, track, key).packets,
-      ...trackNames(track),
+      ...trackNames(file, track),
     };
   }
 
@@ -511,47 +508,6 @@ export class Mp4Input implements MediaInput {
   close(): void {
     this.tables.clear();
   }
-}
-
-/**
- * A file's sound tracks: those Upframe reads (PCM, whose sample entry is read here from the
- * file's own bytes, and what mp4box knows), the one a player picks first first, then in file
- * order; and how many it cannot read.
- */
-interface SoundTracks {
-  readonly readable: readonly Track[];
-  readonly pcm: ReadonlyMap<number, PcmFormat | null>;
-  readonly unreadable: number;
-}
-
-async function soundTracks(blob: Blob, file: ISOFile, movie: Movie): Promise<SoundTracks> {
-  const all = [...movie.audioTracks, ...movie.otherTracks]
-    .filter((t) => isSound(file, t))
-    .sort((a, b) => a.id - b.id);
-  const pcm = new Map<number, PcmFormat | null>();
-  for (const track of all) {
-    const entry = sampleEntry(file, track.id) as BoxLike | undefined;
-    if (!entry?.type || !isPcmEntry(entry.type)) continue;
-    const at = entry.start ?? -1;
-    const size = entry.size ?? 0;
-    const bytes =
-      at >= 0 && size >= 8 && at + size <= blob.size
-        ? new Uint8Array(await blob.slice(at, at + size).arrayBuffer())
-        : new Uint8Array(0);
-    pcm.set(track.id, parsePcmEntry(bytes));
-  }
-  const readable = all.filter((t) => pcm.has(t.id) || movie.audioTracks.includes(t));
-  const first = playedFirst(file, readable);
-  return {
-    readable: first ? [first, ...readable.filter((t) => t !== first)] : [],
-    pcm,
-    unreadable: all.length - readable.length,
-  };
-}
-
-/** The language mp4box reads from the mdhd ('und' says none). */
-function trackNames(track: Track): { language: string | null; title: string | null } {
-  return { language: trackLanguage(track.language), title: null };
 }
 
 function corrupt(why: string, cause?: unknown): UpframeError {
