@@ -290,7 +290,7 @@ export class MuxWriter {
       if (!codec || !holdsAudio(container, codec) || (partCodecs && !partCodecs.includes(codec))) {
         return;
       }
-      const source = new EncodedAudioPacketSource(info.muxCodec);
+      const source = new EncodedAudioPacketSource(codec);
       this.output.addAudioTrack(source, audioTrackMetadata(info, this.lanes.length === 0));
       // from the window's start: a range late in a film (or a continued render) does not read
       // the hours of audio before it (in Matroska, every cluster of them)
