@@ -332,7 +332,10 @@ export class MuxWriter {
     await this.chain;
     await this.pumpAudio(audioUntilUs);
     this.videoSource.close();
-    for (const lane of this.lanes) await this.endLane(lane);
+    // (finalize at once after the closes: it waits for what they write and says if a write
+    // failed; with a wait between them, mediabunny 1.61 lost a failed write, a full disk, in the
+    // close and the file's end then waited forever)
+    for (const lane of this.lanes) this.endLane(lane);
     await this.output.finalize();
   }
 
@@ -346,14 +349,17 @@ export class MuxWriter {
   /**
    * A track with nothing more to add is closed at once: the muxer writes a fragment (or a
    * cluster) only when every open track has a packet for it, so a commentary that ends an hour
-   * before the film would keep every later frame in memory until the end.
+   * before the film would keep every later frame in memory until the end. (mediabunny 1.61
+   * does not report a write that fails in what a close writes: a disk that fills at exactly
+   * that moment ends the render as STALLED after the stall limit, its frames kept, not as
+   * DISK_FULL.)
    */
-  private async endLane(lane: AudioLane): Promise<void> {
+  private endLane(lane: AudioLane): void {
     if (lane.done) return;
     lane.done = true;
     lane.pending = null;
     lane.source.close();
-    await lane.packets.return(undefined).catch(() => undefined);
+    void lane.packets.return(undefined).catch(() => undefined);
   }
 
   /** Copies each audio track's source packets up to (source) time `untilUs`, untouched. */
@@ -365,7 +371,7 @@ export class MuxWriter {
         if (!lane.pending) {
           const next = await lane.packets.next();
           if (next.done) {
-            await this.endLane(lane);
+            this.endLane(lane);
             break;
           }
           lane.pending = next.value;
@@ -373,7 +379,7 @@ export class MuxWriter {
         const p = lane.pending;
         // (audio packets come in time order: the first past the window ends the track)
         if (p.timestampUs >= window.toUs) {
-          await this.endLane(lane);
+          this.endLane(lane);
           break;
         }
         if (p.timestampUs > untilUs) break;
