@@ -80,6 +80,7 @@ export type FixtureName =
   | 'two-audio.mkv'
   | 'commentary-ends.mp4'
   | 'vp9-vorbis.webm'
+  | 'mac-languages.mov'
   | 'odd-161x91.webm'
   | 'big-4096x2160.mp4'
   | 'truncated-frag.mp4'
@@ -262,6 +263,16 @@ const makers: Record<FixtureName, Maker> = {
   // 16-bit stereo ('sowt', sound description version 0)
   'pcm-s16.mov': (out) =>
     ffmpeg([...video(), ...audio, ...twoSeconds, ...x264, '-ac', '2', '-c:a', 'pcm_s16le', out]),
+  // a camera's or an editor's MOV with two PCM tracks, English and French: ffmpeg's MOV mode
+  // writes their languages as Macintosh codes (0 and 1), not as packed ISO letters
+  'mac-languages.mov': (out) =>
+    ffmpeg([
+      ...video('64x36'),
+      ...['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'],
+      ...['-f', 'lavfi', '-i', 'sine=frequency=880:sample_rate=48000'],
+      ...['-map', '0', '-map', '1', '-map', '2', '-t', '1', ...x264, '-c:a', 'pcm_s16le'],
+      ...['-metadata:s:a:0', 'language=eng', '-metadata:s:a:1', 'language=fra', out],
+    ]),
   // 24-bit little-endian ('in24' with an 'enda' box in 'wave', version 1)
   'pcm-s24.mov': (out) =>
     ffmpeg([...video(), ...audio, ...twoSeconds, ...x264, '-c:a', 'pcm_s24le', out]),

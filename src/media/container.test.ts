@@ -285,6 +285,25 @@ describe('audio tracks', () => {
   });
 });
 
+describe('QuickTime languages', () => {
+  it("a MOV's Macintosh language codes are read as ISO codes, and every PCM track is read", async () => {
+    const input = await openInput(await blob('mac-languages.mov'));
+    try {
+      expect(input.audioTracks.map((t) => [t.codecName, t.language])).toEqual([
+        ['PCM (16-bit)', 'eng'],
+        ['PCM (16-bit)', 'fra'],
+      ]);
+      for (const k of [0, 1]) {
+        let bytes = 0;
+        for await (const p of input.read('audio', undefined, k)) bytes += p.byteLength;
+        expect(bytes, `track ${k}`).toBe(48000 * 2);
+      }
+    } finally {
+      input.close();
+    }
+  });
+});
+
 describe('reading from a packet on', () => {
   it('gives the packet asked for, for every audio packet of a Matroska file or a transport stream', async () => {
     // (a transport stream's 90 kHz clock falls between microseconds)

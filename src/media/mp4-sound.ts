@@ -41,8 +41,31 @@ export async function soundTracks(blob: Blob, file: ISOFile, movie: Movie): Prom
 }
 
 /**
- * The language mp4box reads from the mdhd ('und' says none) and the title ffmpeg and other
- * writers keep in the track's udta 'name' box ("Commentary").
+ * QuickTime's Macintosh language codes (mdhd values under 0x400, which QuickTime writers and
+ * ffmpeg's MOV mode use for the languages that have one), as ISO 639-2/T: from Apple's
+ * QuickTime File Format, "Macintosh language codes". 0x7FFF says none.
+ */
+const MAC_LANGUAGES: Readonly<Record<number, string>> = {
+  ...Object.fromEntries(
+    (
+      'eng fra deu ita nld swe spa dan por nor heb jpn ara fin ell isl mlt tur hrv zho urd hin ' +
+      'tha kor lit pol hun est lav sme fao fas rus zho nld gle sqi ron ces slk slv yid srp mkd ' +
+      'bul ukr bel uzb kaz aze aze hye kat ron kir tgk tuk mon mon pus kur kas snd bod nep san ' +
+      'mar ben asm guj pan ori mal kan tam tel sin mya khm lao vie ind tgl msa msa amh tir orm ' +
+      'som swa kin run nya mlg epo'
+    )
+      .split(' ')
+      .map((code, i) => [i, code]),
+  ),
+  ...Object.fromEntries(
+    'cym eus cat lat que grn aym tat uig dzo jav'.split(' ').map((code, i) => [128 + i, code]),
+  ),
+};
+
+/**
+ * The language of the mdhd (a Macintosh code in a QuickTime file, else the packed ISO code
+ * mp4box reads; 'und' says none) and the title ffmpeg and other writers keep in the track's
+ * udta 'name' box ("Commentary").
  */
 export function trackNames(
   file: ISOFile,
@@ -54,5 +77,10 @@ export function trackNames(
     { data?: ArrayLike<number> } | undefined;
   const bytes = box?.data ? Uint8Array.from(box.data) : null;
   const title = bytes ? new TextDecoder().decode(bytes).replace(/\0+$/, '').trim() : '';
-  return { language: trackLanguage(track.language), title: title || null };
+  const mdhd = (trak(file, track.id) as unknown as { mdia?: { mdhd?: { language?: number } } })
+    ?.mdia?.mdhd;
+  const raw = mdhd?.language;
+  const language =
+    raw !== undefined && raw < 0x400 ? (MAC_LANGUAGES[raw] ?? null) : trackLanguage(track.language);
+  return { language, title: title || null };
 }
