@@ -306,6 +306,72 @@ test('a render of a clip opened with the open dialog continues after the tab clo
   expect(audioMd5(full)).toBe(audioMd5(CLIP));
 });
 
+test('a dropped clip is remembered where it was dropped from, so its render can continue without it', async ({
+  page,
+  context,
+}) => {
+  test.setTimeout(300_000);
+  await withoutSavePicker(context);
+  // Chromium gives a dropped file's handle (DataTransferItem.getAsFileSystemHandle); a test
+  // cannot drag from the desktop, so the drop carries a file of the origin's private file system
+  // and its handle
+  await page.route('**/e2e-drop.mp4', (route) => route.fulfill({ path: CLIP }));
+  await page.goto('/');
+  await page.evaluate(async () => {
+    const bytes = await (await fetch('/e2e-drop.mp4')).arrayBuffer();
+    const root = await navigator.storage.getDirectory();
+    const dir = await root.getDirectoryHandle('e2e-drops', { create: true });
+    const handle = await dir.getFileHandle('dropped take.mp4', { create: true });
+    const writable = await handle.createWritable();
+    await writable.write(bytes);
+    await writable.close();
+    const file = await handle.getFile();
+    const dt = new DataTransfer();
+    dt.items.add(file);
+    const item = { kind: 'file', getAsFileSystemHandle: () => Promise.resolve(handle) };
+    Object.defineProperty(dt, 'items', { value: [item] });
+    const target = document.querySelector('main') ?? document.body;
+    for (const type of ['dragenter', 'dragover', 'drop'])
+      target.dispatchEvent(
+        new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt }),
+      );
+  });
+  await expect(page.getByTestId('source-name')).toHaveText('dropped take.mp4');
+  await renderSettings(page);
+  await page.getByTestId('render-button').click();
+  const status = page.getByTestId('render-status');
+  await expect
+    .poll(async () => framesDone(await status.textContent()), { timeout: 120_000 })
+    .toBeGreaterThan(0);
+  // the handle is kept with the render, under the clip's name, size and date
+  const remembered = await page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const req = indexedDB.open('upframe');
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(new Error(String(req.error)));
+    });
+    const all = await new Promise<{ key: string; handle: FileSystemFileHandle }[]>(
+      (resolve, reject) => {
+        const req = db.transaction('source-handles').objectStore('source-handles').getAll();
+        req.onsuccess = () =>
+          resolve(req.result as { key: string; handle: FileSystemFileHandle }[]);
+        req.onerror = () => reject(new Error(String(req.error)));
+      },
+    );
+    db.close();
+    return Promise.all(
+      all.map(async (e) => ({ key: e.key.split('\u0000'), size: (await e.handle.getFile()).size })),
+    );
+  });
+  const size = statSync(CLIP).size;
+  expect(remembered).toContainEqual({
+    key: ['dropped take.mp4', String(size), expect.stringMatching(/^\d+$/)],
+    size,
+  });
+  await page.getByTestId('cancel-button').click();
+  await expect(page.getByTestId('render-canceled')).toBeVisible({ timeout: 60_000 });
+});
+
 test('a render that fills the disk keeps its frames; with space freed they are saved and continued', async ({
   page,
   context,
