@@ -138,7 +138,7 @@ export function sourceError(error: ErrorInfo): void {
  */
 export function refusedWhileRendering(name: string | null): boolean {
   const { job, source } = useStore.getState();
-  if (job.phase !== 'running' && job.phase !== 'paused') return false;
+  if (!renderUnderWay && job.phase !== 'running' && job.phase !== 'paused') return false;
   const which = name ? `"${name}" was not opened` : 'Another clip cannot be opened now';
   updateSlice('source', {
     refused: {
@@ -303,10 +303,28 @@ export function startRender(): Promise<void> {
 }
 
 /**
+ * A render is on its way, from the press of Render (which may wait for a pack's manifest, the
+ * save dialog and the browser's storage) to its end: another clip is not opened meanwhile, and a
+ * second press does nothing. Before, a clip opened while the save dialog was open replaced the
+ * page's clip while the render went on with the earlier one.
+ */
+let renderUnderWay = false;
+
+async function runRender(resumeId: string | null): Promise<void> {
+  if (renderUnderWay) return;
+  renderUnderWay = true;
+  try {
+    await renderOnce(resumeId);
+  } finally {
+    renderUnderWay = false;
+  }
+}
+
+/**
  * Renders the open clip into a file the person picks (or a download). With `resumeId`, continues
  * that stopped render of the same clip instead, with the settings it started with.
  */
-async function runRender(resumeId: string | null): Promise<void> {
+async function renderOnce(resumeId: string | null): Promise<void> {
   await customPackSettled();
   const { source, settings, job, recovery } = useStore.getState();
   if (!source.file || !source.summary || job.phase === 'running' || job.phase === 'paused') return;

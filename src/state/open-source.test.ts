@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { UpframeError } from '../shared/errors.ts';
 import type { SourceSummary } from '../worker/protocol.ts';
+import type * as SaveOutput from './save-output.ts';
 import { resetStore, updateSlice, useStore } from './store.ts';
 
 // A worker whose probe fails, as it does for a file no reader takes.
@@ -15,7 +16,20 @@ vi.mock('../worker/client.ts', () => ({
   subscribeJobWorker: () => undefined,
 }));
 
-const { openSource, previewFrame } = await import('./job-actions.ts');
+// A save dialog that stays open until the test answers it (null: closed without a file).
+let answerPicker: ((value: null) => void) | null = null;
+const chooseOutput = vi.fn(
+  () =>
+    new Promise<null>((resolve) => {
+      answerPicker = resolve;
+    }),
+);
+vi.mock('./save-output.ts', async (importOriginal) => ({
+  ...(await importOriginal<typeof SaveOutput>()),
+  chooseOutput,
+}));
+
+const { openSource, previewFrame, startRender } = await import('./job-actions.ts');
 
 describe('opening a clip', () => {
   beforeEach(resetStore);
@@ -80,5 +94,25 @@ describe('opening a clip while a render is on', () => {
     expect(useStore.getState().downloads.earlier).toEqual([
       { name: 'long take.upframe-x2.mp4', url: 'blob:b' },
     ]);
+  });
+
+  it('is refused from the press of Render on, while the save dialog is still open', async () => {
+    const summary = { video: { frameCount: 100 }, outputContainers: { avc: 'mp4' } };
+    updateSlice('source', { file: clip, summary: summary as unknown as SourceSummary });
+    const rendering = startRender();
+    await vi.waitFor(() => expect(answerPicker).not.toBeNull());
+    await openSource(new File([new Uint8Array(64)], 'next.mp4'));
+    expect(useStore.getState().source.file).toBe(clip);
+    expect(useStore.getState().source.refused?.code).toBe('BUSY');
+    // a second press meanwhile opens no second dialog
+    await startRender();
+    expect(chooseOutput).toHaveBeenCalledTimes(1);
+    // the dialog closed without a file: no render, and the next clip opens
+    answerPicker!(null);
+    await rendering;
+    expect(useStore.getState().job.phase).toBe('idle');
+    await openSource(new File([new Uint8Array(64)], 'next.mp4'));
+    expect(useStore.getState().source.refused).toBeNull();
+    expect(useStore.getState().source.file?.name).toBe('next.mp4');
   });
 });
