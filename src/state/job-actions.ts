@@ -313,31 +313,36 @@ let renderUnderWay = false;
 async function runRender(resumeId: string | null): Promise<void> {
   if (renderUnderWay) return;
   renderUnderWay = true;
+  let ran = false;
   try {
-    await renderOnce(resumeId);
+    ran = await renderOnce(resumeId);
   } finally {
     renderUnderWay = false;
   }
+  // a finished continuation is gone from the list; a failed render may have joined it
+  if (ran) await loadRecovery();
 }
 
 /**
  * Renders the open clip into a file the person picks (or a download). With `resumeId`, continues
- * that stopped render of the same clip instead, with the settings it started with.
+ * that stopped render of the same clip instead, with the settings it started with. False when
+ * no render was started.
  */
-async function renderOnce(resumeId: string | null): Promise<void> {
+async function renderOnce(resumeId: string | null): Promise<boolean> {
   await customPackSettled();
   const { source, settings, job, recovery } = useStore.getState();
-  if (!source.file || !source.summary || job.phase === 'running' || job.phase === 'paused') return;
-  if (resumeId && job.phase === 'previewing') return;
+  if (!source.file || !source.summary || job.phase === 'running' || job.phase === 'paused')
+    return false;
+  if (resumeId && job.phase === 'previewing') return false;
   const rangeProblem = resumeId
     ? null
     : frameRangeProblem(settings, source.summary.video.frameCount);
   if (rangeProblem) {
     fail({ code: 'INVALID_OPTION', message: rangeProblem });
-    return;
+    return false;
   }
   const stopped = resumeId ? recovery.renders.find((r) => r.id === resumeId) : null;
-  if (resumeId && !stopped) return;
+  if (resumeId && !stopped) return false;
   const container = source.summary.outputContainers[settings.codec];
   const name = stopped ? stopped.outputName : outputName(source.file, settings, container);
   let chosen: Awaited<ReturnType<typeof chooseOutput>>;
@@ -345,9 +350,9 @@ async function renderOnce(resumeId: string | null): Promise<void> {
     chosen = await chooseOutput(name);
   } catch (err) {
     fail(toErrorInfo(err));
-    return;
+    return false;
   }
-  if (!chosen) return;
+  if (!chosen) return false;
   keepEarlierDownload();
   const jobId = nextJobId++;
   const js = jobSettings(settings, source.summary.video.frameCount, container);
@@ -401,8 +406,7 @@ async function renderOnce(resumeId: string | null): Promise<void> {
     await dropEmptyPick(chosen.output);
     fail(toErrorInfo(err));
   }
-  // a finished continuation is gone from the list; a failed render may have joined it
-  await loadRecovery();
+  return true;
 }
 
 export async function loadRecovery(startup = false): Promise<void> {
