@@ -13,7 +13,7 @@ describe('codec names as people know them', () => {
   it('names the tracks a render leaves out', () => {
     expect(leftOutNote({ subtitle: 0, video: 0, other: 0 })).toBeNull();
     expect(leftOutNote({ subtitle: 2, video: 0, other: 1 })).toBe(
-      'Left out of the enhanced file: 2 subtitle tracks and a timecode or data track.',
+      'Left out of the enhanced file: 2 subtitle tracks and a timecode, menu or data track.',
     );
     expect(leftOutNote({ audio: 1, subtitle: 1, video: 0, other: 0 })).toBe(
       'Left out of the enhanced file: an audio track in a format Upframe cannot read and a ' +

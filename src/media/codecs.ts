@@ -174,9 +174,9 @@ export function leftOutNote(tracks: LeftOutTracks): string | null {
         ? `${tracks.video} more video tracks`
         : null,
     tracks.other === 1
-      ? 'a timecode or data track'
+      ? 'a timecode, menu or data track'
       : tracks.other > 1
-        ? `${tracks.other} timecode or data tracks`
+        ? `${tracks.other} timecode, menu or data tracks`
         : null,
   ].filter((p) => p !== null);
   if (parts.length === 0) return null;

@@ -331,7 +331,7 @@ describe('tracks that are not copied', () => {
     const input = await openInput(await blob('subtitles.mp4'));
     try {
       expect(input.warnings).toContain(
-        'Left out of the enhanced file: a subtitle track and a timecode or data track.',
+        'Left out of the enhanced file: a subtitle track and a timecode, menu or data track.',
       );
     } finally {
       input.close();
