@@ -90,8 +90,8 @@ function single(stage, command, args, env) {
 }
 
 /**
- * Stages that are one check each, run at the same time (each is one process on one core; on
- * 2 cores this saves about 20 s), their output printed whole and in order once they are done.
+ * Stages that are one check each, run at the same time (each is mostly one process on one core;
+ * on 2 cores this saves about 10 s), their output printed whole and in order once they are done.
  */
 async function singlesAtOnce(stages) {
   const runs = stages.map(([stage, command, args]) => {
