@@ -16,6 +16,20 @@ export const CODEC_NAMES: Readonly<Record<VideoCodecChoice, string>> = {
 };
 export type QualityChoice = 'low' | 'medium' | 'high' | { readonly bitrate: number };
 
+/**
+ * The size an encoder is given for frames of `size`: H.264 in 4:2:0 takes only even sizes, so an
+ * odd width or height loses its last column or row (a screen recording can be 1080x2339); a side
+ * of 1 pixel is kept as it is, and refused.
+ */
+export function encodableSize(
+  codec: VideoCodecChoice,
+  size: { readonly width: number; readonly height: number },
+): { width: number; height: number } {
+  if (codec !== 'avc') return { width: size.width, height: size.height };
+  const even = (n: number): number => (n > 1 ? n - (n % 2) : n);
+  return { width: even(size.width), height: even(size.height) };
+}
+
 /** Bits per pixel per frame for H.264; VP9 and AV1 reach the same quality with about 30% less. */
 const BITS_PER_PIXEL: Record<'low' | 'medium' | 'high', number> = {
   low: 0.05,

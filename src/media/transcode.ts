@@ -10,6 +10,7 @@ import {
   bitrateFor,
   chooseEncoderConfig,
   CODEC_NAMES,
+  encodableSize,
   PRESET_QUANTIZER,
   quantizerOptions,
   type QualityChoice,
@@ -174,12 +175,15 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
       );
     }
     const fps = timing.averageFps > 0 ? timing.averageFps : 30;
-    const bitrate = bitrateFor(opts.quality ?? 'medium', codec, size.width, size.height, fps);
+    // (odd sizes come only without a model: a model's 2x and 4x are even)
+    const encoded = encodableSize(codec, size);
+    const crop = encoded.width !== size.width || encoded.height !== size.height ? encoded : null;
+    const bitrate = bitrateFor(opts.quality ?? 'medium', codec, encoded.width, encoded.height, fps);
     const preset = opts.quality ?? 'medium';
     const { config, quantizer } = await chooseEncoderConfig({
       codec,
-      width: size.width,
-      height: size.height,
+      width: encoded.width,
+      height: encoded.height,
       fps,
       bitrate,
       quantizer: typeof preset === 'string' ? PRESET_QUANTIZER[codec][preset] : null,
@@ -215,6 +219,17 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
     const warnings = [...input.warnings, ...mux.warnings];
     const leftOut = audioLeftOutNote(input.audioTracks, container);
     if (leftOut) warnings.push(leftOut);
+    if (crop) {
+      const lost = [
+        crop.width !== size.width ? 'last column' : null,
+        crop.height !== size.height ? 'last row' : null,
+      ].filter((p) => p !== null);
+      warnings.push(
+        `H.264 takes only even frame sizes: the ${lost.join(' and the ')} of pixels ` +
+          `${lost.length > 1 ? 'were' : 'was'} left out (${size.width}x${size.height} ` +
+          `becomes ${crop.width}x${crop.height}); VP9 and AV1 keep every pixel.`,
+      );
+    }
     await mux.start();
 
     const wake = new Wakeup();
@@ -349,6 +364,21 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
         const converted = await encodable.convert(out).finally(() => out.close());
         out = converted;
       }
+      if (
+        crop &&
+        (out.visibleRect?.width !== crop.width || out.visibleRect.height !== crop.height)
+      ) {
+        // the same pixels without the odd column or row (no copy)
+        const { x, y } = out.visibleRect ?? { x: 0, y: 0 };
+        const visibleRect = { x, y, width: crop.width, height: crop.height };
+        const even = new VideoFrame(out, {
+          visibleRect,
+          displayWidth: crop.width,
+          displayHeight: crop.height,
+        });
+        out.close();
+        out = even;
+      }
       if (out.timestamp !== timestamp || out.duration !== duration) {
         // Timestamps are the source's, always: VFR stays VFR and audio stays in sync.
         const fixed = new VideoFrame(out, { timestamp, duration });
@@ -416,8 +446,8 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
       bytes: target.bytesWritten,
       codec: config.codec,
       container,
-      width: size.width,
-      height: size.height,
+      width: encoded.width,
+      height: encoded.height,
       audioPacketsCopied: mux.audioPacketsCopied,
       audioTracks: mux.audioTracks,
       // "may be interlaced" is no news when every picture rendered was marked a frame (Blu-ray
