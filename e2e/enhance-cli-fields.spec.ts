@@ -8,7 +8,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ensureMediaFixtures, fixturePath, type FixtureName } from '../test/media-fixtures.ts';
 import { expect, test } from './guard.ts';
-import { enhance, ffmpeg, psnr, videoFacts } from './media-tools.ts';
+import type { JobSettings } from '../src/worker/settings.ts';
+import { enhance, enhanceInPage, ffmpeg, psnr, videoFacts } from './media-tools.ts';
 
 const OUT = resolve('test-results', 'enhance-cli-fields');
 
@@ -101,7 +102,9 @@ test('bottom field first, as the stream says: the bottom field is kept and the t
   expect(wrong).toBeLessThan(deinterlaced - 2);
 });
 
-test('a stream that allows fields is deinterlaced picture by picture, as it marks them: progressive pictures pass untouched', () => {
+test('a stream that allows fields is deinterlaced picture by picture, as it marks them: progressive pictures pass untouched', async ({
+  page,
+}) => {
   // identical frames make identical files (same encoder, same settings): a PSNR of inf between
   // two renders means the same frames went into both
   const same = (a: string, b: string, frames: string): number => {
@@ -114,33 +117,42 @@ test('a stream that allows fields is deinterlaced picture by picture, as it mark
     if (!m) throw new Error(`ffmpeg psnr failed: ${r.stderr.toString().slice(-400)}`);
     return m[1] === 'inf' ? Infinity : Number(m[1]);
   };
+  // (the command's work in this test's browser: its --deinterlace and --frames flags are the
+  // settings below, and its "warning:" lines the render's warnings)
   const warnings: Record<string, boolean> = {};
-  const render = (name: FixtureName, label: string, ...flags: string[]): string => {
+  const render = async (
+    name: FixtureName,
+    label: string,
+    patch: Partial<JobSettings> = {},
+  ): Promise<string> => {
     const out = join(OUT, `${name}.${label}.mp4`);
-    const r = enhance(fixturePath(name), out, '--model', 'none', ...flags);
-    expect(r.status, r.stderr).toBe(0);
-    warnings[`${name} ${label}`] = r.stdout.includes('warning: This video may be interlaced');
+    const made = await enhanceInPage(page, fixturePath(name), out, patch);
+    warnings[`${name} ${label}`] = made.warnings.some((w) =>
+      w.startsWith('This video may be interlaced'),
+    );
     return out;
   };
   // progressive frames in a stream that allows fields (as Blu-ray stores 1080p25): by default
   // they go through as they are, as with deinterlacing off
   const fake = [
-    render('fake-interlaced.mp4', 'auto'),
-    render('fake-interlaced.mp4', 'off', '--deinterlace', 'off'),
+    await render('fake-interlaced.mp4', 'auto'),
+    await render('fake-interlaced.mp4', 'off', { deinterlace: false }),
   ];
   expect(same(fake[0]!, fake[1]!, 'start_frame=0')).toBe(Infinity);
   // a recording that switches from interlaced to progressive pictures: the first 8 frames are
   // deinterlaced as with deinterlacing on, the last 8 left as with it off
-  const mixed = render('mixed-fields.ts', 'auto');
-  const on = render('mixed-fields.ts', 'on', '--deinterlace', 'on');
-  const tail = render('mixed-fields.ts', 'tail', '--frames', '8:16');
-  const tailOff = render('mixed-fields.ts', 'tail-off', '--frames', '8:16', '--deinterlace', 'off');
+  const mixed = await render('mixed-fields.ts', 'auto');
+  const on = await render('mixed-fields.ts', 'on', { deinterlace: true });
+  const tail = await render('mixed-fields.ts', 'tail', { frameRange: { start: 8, end: 16 } });
+  const tailOff = await render('mixed-fields.ts', 'tail-off', {
+    frameRange: { start: 8, end: 16 },
+    deinterlace: false,
+  });
   expect(same(mixed, on, 'end_frame=8')).toBe(Infinity);
   expect(same(tail, tailOff, 'start_frame=0')).toBe(Infinity);
   // and deinterlacing did change the frames where it ran
-  expect(
-    same(mixed, render('mixed-fields.ts', 'off', '--deinterlace', 'off'), 'end_frame=8'),
-  ).toBeLessThan(40);
+  const off = await render('mixed-fields.ts', 'off', { deinterlace: false });
+  expect(same(mixed, off, 'end_frame=8')).toBeLessThan(40);
   // "may be interlaced" is said where a rendered picture is marked as fields, not otherwise
   expect(warnings).toMatchObject({
     'fake-interlaced.mp4 auto': false,

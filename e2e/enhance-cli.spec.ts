@@ -3,15 +3,21 @@
  * frame count, duration, display size, rotation and the audio packets, and bad input must end in
  * its error code quickly.
  */
-import type { Page } from '@playwright/test';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
-import type { HarnessOutcome } from '../src/harness/main.ts';
-import type { JobSettings } from '../src/worker/settings.ts';
+import { join, resolve } from 'node:path';
 import { ensureMediaFixtures, fixturePath, type FixtureName } from '../test/media-fixtures.ts';
 import { expect, test } from './guard.ts';
-import { audioMd5, enhance, ffmpeg, framePts, psnr, startTime, videoFacts } from './media-tools.ts';
+import {
+  audioMd5,
+  enhance,
+  enhanceInPage,
+  ffmpeg,
+  framePts,
+  psnr,
+  startTime,
+  videoFacts,
+} from './media-tools.ts';
 
 const OUT = resolve('test-results', 'enhance-cli');
 
@@ -42,42 +48,11 @@ const IDENTITY_CASES: [FixtureName, string][] = [
   ['h264-444.mp4', 'out.mp4'],
 ];
 
-/**
- * What `npm run enhance -- input output --model none` does, without starting a command, a
- * server and a browser for each file: the same harness page (dist/harness.html) and settings, in
- * the test's own browser. The command's own path is covered by the tests below that run it.
- */
-async function identityInPage(page: Page, input: string, output: string): Promise<void> {
-  await page.goto('harness.html');
-  await page.waitForSelector('body[data-ready="true"]');
-  await page.setInputFiles('#input', input);
-  const settings: JobSettings = {
-    model: { type: 'none' },
-    backend: 'wasm',
-    codec: 'avc',
-    quality: 'high',
-    tileSize: 0,
-    frameRange: null,
-    container: 'mp4',
-    temporal: null,
-    deinterlace: null,
-  };
-  const download = page.waitForEvent('download', { timeout: 120_000 });
-  const outcome: HarnessOutcome = await page.evaluate(
-    ([s, name]) => window.upframe!.enhance(s, name),
-    [settings, basename(output)] as const,
-  );
-  expect(outcome.ok, outcome.ok ? '' : `${outcome.error.code}: ${outcome.error.message}`).toBe(
-    true,
-  );
-  await (await download).saveAs(output);
-}
-
 for (const [fixture, outName] of IDENTITY_CASES) {
   test(`identity transcode keeps ${fixture}`, async ({ page }) => {
     const input = fixturePath(fixture);
     const output = join(OUT, `${fixture}.${outName}`);
-    await identityInPage(page, input, output);
+    await enhanceInPage(page, input, output);
     const src = videoFacts(input);
     const out = videoFacts(output);
     expect(out.frames).toBe(src.frames);

@@ -1,7 +1,12 @@
 /**
- * Node-side checks of output files with ffmpeg/ffprobe, tools that share no code with Upframe.
+ * Node-side checks of output files with ffmpeg/ffprobe, tools that share no code with Upframe;
+ * and the ways the tests run `npm run enhance`, as a command or in the test's own browser.
  */
+import type { Page } from '@playwright/test';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { basename } from 'node:path';
+import type { HarnessOutcome } from '../src/harness/main.ts';
+import type { JobSettings } from '../src/worker/settings.ts';
 
 export interface VideoFacts {
   readonly frames: number;
@@ -155,4 +160,42 @@ export function enhance(input: string, output: string, ...flags: string[]) {
     stdout: r.stdout,
     stderr: r.stderr,
   };
+}
+
+/**
+ * What `npm run enhance -- input output --model none` does (with `patch` for its other flags),
+ * without starting a command, a server and a browser each time: the same harness page
+ * (dist/harness.html) and settings, in the test's own browser. Returns the render's warnings
+ * (the lines the command prints as "warning: ..."). The command's own path is covered by the
+ * tests that run it.
+ */
+export async function enhanceInPage(
+  page: Page,
+  input: string,
+  output: string,
+  patch: Partial<JobSettings> = {},
+): Promise<{ warnings: readonly string[] }> {
+  await page.goto('harness.html');
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.setInputFiles('#input', input);
+  const settings: JobSettings = {
+    model: { type: 'none' },
+    backend: 'wasm',
+    codec: 'avc',
+    quality: 'high',
+    tileSize: 0,
+    frameRange: null,
+    container: 'mp4',
+    temporal: null,
+    deinterlace: null,
+    ...patch,
+  };
+  const download = page.waitForEvent('download', { timeout: 120_000 });
+  const outcome: HarnessOutcome = await page.evaluate(
+    ([s, name]) => window.upframe!.enhance(s, name),
+    [settings, basename(output)] as const,
+  );
+  if (!outcome.ok) throw new Error(`${outcome.error.code}: ${outcome.error.message}`);
+  await (await download).saveAs(output);
+  return { warnings: outcome.result.transcode.warnings };
 }
