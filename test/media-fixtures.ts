@@ -78,6 +78,7 @@ export type FixtureName =
   | 'h264-444.mp4'
   | 'two-audio.mp4'
   | 'two-audio.mkv'
+  | 'two-audio.ts'
   | 'commentary-ends.mp4'
   | 'vp9-vorbis.webm'
   | 'mac-languages.mov'
@@ -183,6 +184,12 @@ const makers: Record<FixtureName, Maker> = {
       ...['-metadata:s:a:0', 'language=eng', '-metadata:s:a:0', 'title=Commentary'],
       ...['-metadata:s:a:1', 'language=fra'],
       ...['-disposition:a:0', '0', '-disposition:a:1', 'default', out],
+    ]),
+  // the same as a TV recording: the languages are in the program table (ISO 639 descriptors)
+  'two-audio.ts': (out) =>
+    ffmpeg([
+      ...['-i', fixturePath('two-audio.mp4'), '-map', '0', '-c', 'copy'],
+      ...['-metadata:s:a:0', 'language=eng', '-metadata:s:a:1', 'language=fra', out],
     ]),
   // the same in Matroska (Debian's ffmpeg does not read an MP4 track's title: it is set again)
   'two-audio.mkv': (out) =>

@@ -86,8 +86,14 @@ export class MkvInput implements MediaInput {
       } = vt ? await videoInfo(vt, fragments) : { info: null, fields: false, cut: null };
       // the one a player picks first, then the others in file order
       const ats = at ? [at, ...(await input.getAudioTracks()).filter((t) => t.id !== at.id)] : [];
+      // a transport stream's languages are in its program table, which mediabunny does not read
+      const psi = container === 'mpegts' && ats.length > 0 ? await tsStreams(blob) : [];
       const audios: AudioTrackInfo[] = [];
-      for (const t of ats) audios.push(await audioInfo(t, fragments));
+      for (const t of ats) {
+        const info = await audioInfo(t, fragments);
+        const language = info.language ?? psi.find((s) => s.pid === t.id)?.language ?? null;
+        audios.push({ ...info, language: trackLanguage(language) });
+      }
       const audio = audios[0] ?? null;
       const shiftUs = container === 'mpegts' ? startAtZero(video, audios) : 0;
       const tracks = { video: vt, audio: ats };

@@ -154,12 +154,28 @@ describe('MPEG transport streams', () => {
     }
   });
 
+  it('each audio track has the language its program table gives (mediabunny reads none)', async () => {
+    const input = await openInput(await blob('two-audio.ts'));
+    try {
+      const languages = ffprobe('two-audio.ts', 'stream_tags=language', 'a');
+      expect(languages).toEqual(['eng', 'fra']);
+      expect(input.audioTracks.map((t) => t.language)).toEqual(languages);
+    } finally {
+      input.close();
+    }
+  });
+
   it('reads the program tables, a PMT over two packets too', () => {
     // PAT: program 1 at PID 0x100; PMT: 40 streams (200 bytes of entries, past one packet)
     const pat = section(0x00, [0, 1, 0xe1, 0x00]);
     const entries: number[] = [];
     const types = [0x02, 0x1b, 0x0f, 0x06];
-    for (let i = 0; i < 40; i++) entries.push(types[i % 4]!, 0xe0 | 1, i, 0xf0, 0);
+    // the AAC streams carry a stream identifier, then a language: "deu", as German TV writes it
+    const deu = [0x52, 1, 7, 0x0a, 4, 0x64, 0x65, 0x75, 0];
+    for (let i = 0; i < 40; i++) {
+      const info = types[i % 4] === 0x0f ? deu : [];
+      entries.push(types[i % 4]!, 0xe0 | 1, i, 0xf0, info.length, ...info);
+    }
     const pmt = section(0x02, [0xe1, 0x01, 0xf0, 0, ...entries]);
     const first = [0, ...pmt.slice(0, 183)];
     const bytes = Uint8Array.from([
@@ -175,15 +191,20 @@ describe('MPEG transport streams', () => {
       streamType: 0x02,
       kind: 'video',
       name: 'MPEG-2 video',
+      language: null,
     });
     expect(streams[39]).toEqual({
       pid: 0x100 + 39,
       streamType: 0x06,
       kind: 'other',
       name: 'stream type 0x06',
+      language: null,
     });
     expect(streams.filter((s) => s.kind === 'audio').map((s) => s.name)).toEqual(
       Array<string>(10).fill('AAC'),
+    );
+    expect(streams.filter((s) => s.kind === 'audio').map((s) => s.language)).toEqual(
+      Array<string>(10).fill('deu'),
     );
     // the PMT cut after its first packet: nothing half-read is given
     expect(parseTsStreams(bytes.subarray(0, 3 * 188))).toEqual([]);

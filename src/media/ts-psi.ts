@@ -42,6 +42,11 @@ export interface TsStream {
   readonly kind: 'video' | 'audio' | 'other';
   /** What a person calls the codec, for `video` and `audio`. */
   readonly name: string;
+  /**
+   * The language its ISO 639 language descriptor gives (three letters, as written), or null: how
+   * a TV recording or a Blu-ray says which audio is which (mediabunny 1.61 does not read it).
+   */
+  readonly language: string | null;
 }
 
 const PACKET = 188;
@@ -159,8 +164,26 @@ function pmtStreams(section: Uint8Array): TsStream[] {
       streamType,
       kind: video ? 'video' : audio ? 'audio' : 'other',
       name: video ?? audio ?? `stream type 0x${streamType.toString(16).padStart(2, '0')}`,
+      language: languageIn(section.subarray(i + 5, Math.min(end, i + 5 + esInfo))),
     });
     i += 5 + esInfo;
   }
   return out;
+}
+
+/** ISO_639_language_descriptor (2.6.18). */
+const LANGUAGE_DESCRIPTOR = 0x0a;
+
+/** The first language of a stream's descriptors, in lower case, or null. */
+function languageIn(descriptors: Uint8Array): string | null {
+  for (let at = 0; at + 2 <= descriptors.length;) {
+    const tag = descriptors[at]!;
+    const length = descriptors[at + 1]!;
+    if (tag === LANGUAGE_DESCRIPTOR && length >= 4 && at + 2 + 3 <= descriptors.length) {
+      const code = String.fromCharCode(...descriptors.subarray(at + 2, at + 5)).toLowerCase();
+      return /^[a-z]{3}$/.test(code) ? code : null;
+    }
+    at += 2 + length;
+  }
+  return null;
 }
