@@ -306,7 +306,7 @@ test('a render of a clip opened with the open dialog continues after the tab clo
   expect(audioMd5(full)).toBe(audioMd5(CLIP));
 });
 
-test('a dropped clip is remembered where it was dropped from, so its render can continue without it', async ({
+test("a dropped clip's handle is kept with its render, so that a stopped render can continue without the clip", async ({
   page,
   context,
 }) => {

@@ -175,7 +175,7 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
       );
     }
     const fps = timing.averageFps > 0 ? timing.averageFps : 30;
-    // (odd sizes come only without a model: a model's 2x and 4x are even)
+    // (odd sizes come without a model, or from a custom pack at an odd scale: 2x and 4x are even)
     const encoded = encodableSize(codec, size);
     const crop = encoded.width !== size.width || encoded.height !== size.height ? encoded : null;
     const bitrate = bitrateFor(opts.quality ?? 'medium', codec, encoded.width, encoded.height, fps);
@@ -256,7 +256,7 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
       error: (e) => {
         fail.error ??= new UpframeError(
           'ENCODER_FAILED',
-          `The browser's ${CODEC_NAMES[codec]} encoder failed at ${size.width}x${size.height} ` +
+          `The browser's ${CODEC_NAMES[codec]} encoder failed at ${encoded.width}x${encoded.height} ` +
             `(${e.message}). Try a smaller scale or another output codec.`,
           { cause: e },
         );

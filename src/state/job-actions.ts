@@ -233,6 +233,7 @@ function fail(error: ErrorInfo): void {
  * clip cannot be decoded that far, it moves to a frame before the damage and tries again.
  */
 export async function previewFrame(opts: { firstLook?: boolean } = {}): Promise<void> {
+  if (renderUnderWay) return; // (its end would set the phase over the render's)
   const { source, job } = useStore.getState();
   const file = source.file;
   if (!file || !source.summary || job.phase === 'running' || job.phase === 'paused') return;
@@ -313,11 +314,15 @@ let renderUnderWay = false;
 async function runRender(resumeId: string | null): Promise<void> {
   if (renderUnderWay) return;
   renderUnderWay = true;
+  // an earlier refusal is old news; one made from now on is said while this render goes on
+  updateSlice('source', { refused: null });
+  updateSlice('job', { starting: true });
   let ran = false;
   try {
     ran = await renderOnce(resumeId);
   } finally {
     renderUnderWay = false;
+    updateSlice('job', { starting: false });
   }
   // a finished continuation is gone from the list; a failed render may have joined it
   if (ran) await loadRecovery();
@@ -376,7 +381,6 @@ async function renderOnce(resumeId: string | null): Promise<boolean> {
     framesDone: stopped?.framesDone ?? 0,
     framesTotal: total,
   });
-  updateSlice('source', { refused: null });
   try {
     const result = stopped
       ? await jobWorker().call('job.resume', {

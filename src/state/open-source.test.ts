@@ -104,13 +104,18 @@ describe('opening a clip while a render is on', () => {
     await openSource(new File([new Uint8Array(64)], 'next.mp4'));
     expect(useStore.getState().source.file).toBe(clip);
     expect(useStore.getState().source.refused?.code).toBe('BUSY');
-    // a second press meanwhile opens no second dialog
+    // the page knows (it says the refusal, and Render and Preview wait)
+    expect(useStore.getState().job.starting).toBe(true);
+    // a second press meanwhile opens no second dialog, and a preview does not start
     await startRender();
     expect(chooseOutput).toHaveBeenCalledTimes(1);
+    await previewFrame();
+    expect(useStore.getState().job.phase).toBe('idle');
     // the dialog closed without a file: no render, and the next clip opens
     answerPicker!(null);
     await rendering;
     expect(useStore.getState().job.phase).toBe('idle');
+    expect(useStore.getState().job.starting).toBe(false);
     await openSource(new File([new Uint8Array(64)], 'next.mp4'));
     expect(useStore.getState().source.refused).toBeNull();
     expect(useStore.getState().source.file?.name).toBe('next.mp4');

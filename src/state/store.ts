@@ -60,6 +60,8 @@ export interface JobSlice {
   readonly size: { readonly outputBytes: number; readonly bytesNeeded: number } | null;
   /** Cancel was pressed: the render stops after the frame in progress. */
   readonly canceling: boolean;
+  /** Render was pressed and the render has not begun yet (its save dialog may be open). */
+  readonly starting: boolean;
 }
 
 export type CompareMode = 'split' | 'side-by-side';
@@ -186,6 +188,7 @@ export const initialState: AppState = {
     writing: null,
     size: null,
     canceling: false,
+    starting: false,
   },
   compare: { frames: [], index: 0, mode: 'split', split: 0.5, zoom: 1, panX: 0, panY: 0 },
   settings: {

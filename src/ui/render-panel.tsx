@@ -21,7 +21,8 @@ export function RenderPanel() {
       rangeOk: frameRangeProblem(s.settings, s.source.summary?.video.frameCount ?? 0) === null,
     })),
   );
-  const busy = job.phase === 'running' || job.phase === 'paused' || job.phase === 'previewing';
+  const busy =
+    job.starting || job.phase === 'running' || job.phase === 'paused' || job.phase === 'previewing';
   const pct = job.framesTotal > 0 ? Math.floor((100 * job.framesDone) / job.framesTotal) : 0;
   const refs = {
     panel: useRef<HTMLElement>(null),

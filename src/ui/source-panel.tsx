@@ -58,8 +58,11 @@ export function SourcePanel() {
       summary: s.source.summary,
       probing: s.source.probing,
       error: s.source.error,
-      // said only while the render that caused it goes on
-      refused: s.job.phase === 'running' || s.job.phase === 'paused' ? s.source.refused : null,
+      // said only while the render that caused it starts or goes on
+      refused:
+        s.job.starting || s.job.phase === 'running' || s.job.phase === 'paused'
+          ? s.source.refused
+          : null,
     })),
   );
   const v = summary?.video;
