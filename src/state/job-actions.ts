@@ -366,8 +366,9 @@ async function renderOnce(resumeId: string | null): Promise<boolean> {
   // the last render's frames give way to this one's (a preview's stay until they come)
   dropRenderedFrames();
   if (!stopped && source.handle) {
-    // a render that stops can then continue without the clip being picked again
-    await rememberSource(source.file, source.handle).catch(() => undefined);
+    // a render that stops can then continue without the clip being picked again (not awaited:
+    // a browser storage that never answers must not hold the render, nor the page's guard)
+    void rememberSource(source.file, source.handle).catch(() => undefined);
   }
   const total = stopped
     ? stopped.framesTotal
