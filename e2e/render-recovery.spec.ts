@@ -94,6 +94,30 @@ async function renderIntoFullDisk(page: Page, baseURL: string, bytes: number) {
   return { error, freeSpace };
 }
 
+interface PrivateClip {
+  e2eClipHandle: FileSystemFileHandle;
+}
+
+/**
+ * Opens the page with the clip copied, as `name`, into the origin's private file system, whose
+ * file handles a test can make (the open dialog and a drop give handles to files on disk): the
+ * page's `window.e2eClipHandle`.
+ */
+async function clipInPrivateFiles(page: Page, name: string): Promise<void> {
+  await page.route('**/e2e-clip.mp4', (route) => route.fulfill({ path: CLIP }));
+  await page.goto('/');
+  await page.evaluate(async (name) => {
+    const bytes = await (await fetch('/e2e-clip.mp4')).arrayBuffer();
+    const root = await navigator.storage.getDirectory();
+    const dir = await root.getDirectoryHandle('e2e-clips', { create: true });
+    const handle = await dir.getFileHandle(name, { create: true });
+    const writable = await handle.createWritable();
+    await writable.write(bytes);
+    await writable.close();
+    (window as unknown as PrivateClip).e2eClipHandle = handle;
+  }, name);
+}
+
 async function download(page: Page, testId: string, path: string): Promise<void> {
   const [file] = await Promise.all([
     page.waitForEvent('download'),
@@ -260,18 +284,10 @@ test('a render of a clip opened with the open dialog continues after the tab clo
 }) => {
   test.setTimeout(600_000);
   await withoutSavePicker(context);
-  // the open dialog gives a handle to the file; here the file is in the origin's private file
-  // system (whose handles a test can make), served once for the page to copy it there
-  await page.route('**/e2e-clip.mp4', (route) => route.fulfill({ path: CLIP }));
-  await page.goto('/');
-  await page.evaluate(async () => {
-    const bytes = await (await fetch('/e2e-clip.mp4')).arrayBuffer();
-    const root = await navigator.storage.getDirectory();
-    const dir = await root.getDirectoryHandle('e2e-clips', { create: true });
-    const handle = await dir.getFileHandle('long take.mp4', { create: true });
-    const writable = await handle.createWritable();
-    await writable.write(bytes);
-    await writable.close();
+  // the open dialog gives a handle to the file
+  await clipInPrivateFiles(page, 'long take.mp4');
+  await page.evaluate(() => {
+    const handle = (window as unknown as PrivateClip).e2eClipHandle;
     (window as unknown as { showOpenFilePicker: () => Promise<unknown[]> }).showOpenFilePicker =
       () => Promise.resolve([handle]);
   });
@@ -313,18 +329,10 @@ test("a dropped clip's handle is kept with its render, so that a stopped render 
   test.setTimeout(300_000);
   await withoutSavePicker(context);
   // Chromium gives a dropped file's handle (DataTransferItem.getAsFileSystemHandle); a test
-  // cannot drag from the desktop, so the drop carries a file of the origin's private file system
-  // and its handle
-  await page.route('**/e2e-drop.mp4', (route) => route.fulfill({ path: CLIP }));
-  await page.goto('/');
+  // cannot drag from the desktop, so the drop carries such a file and its handle
+  await clipInPrivateFiles(page, 'dropped take.mp4');
   await page.evaluate(async () => {
-    const bytes = await (await fetch('/e2e-drop.mp4')).arrayBuffer();
-    const root = await navigator.storage.getDirectory();
-    const dir = await root.getDirectoryHandle('e2e-drops', { create: true });
-    const handle = await dir.getFileHandle('dropped take.mp4', { create: true });
-    const writable = await handle.createWritable();
-    await writable.write(bytes);
-    await writable.close();
+    const handle = (window as unknown as PrivateClip).e2eClipHandle;
     const file = await handle.getFile();
     const dt = new DataTransfer();
     dt.items.add(file);
