@@ -57,8 +57,8 @@ describe('probe', () => {
     const s = await probe(await fixture('two-audio.mkv'));
     expect(s.audio).toMatchObject({
       codecName: 'AAC',
-      label: 'fra',
-      others: ['Commentary (eng), AAC'],
+      label: 'French',
+      others: ['Commentary (English), AAC'],
     });
     const one = await probe(await fixture('h264-aac.mp4'));
     expect(one.audio).toMatchObject({ label: null, others: [] });

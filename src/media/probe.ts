@@ -1,5 +1,6 @@
 /** probe: the instant summary the UI shows when a file is dropped. Reads the index, decodes nothing. */
 import { UpframeError } from '../shared/errors.ts';
+import { languageName } from '../shared/format.ts';
 import { isHdr } from './codecs.ts';
 import { frameTiming } from './frame-timing.ts';
 import { INTERLACED_NOTE, mayHoldFields } from './h264-sps.ts';
@@ -128,6 +129,7 @@ export async function probe(file: Blob, options: ProbeOptions = {}): Promise<Sou
 
 /** An audio track's title and language as the file gives them, or null. */
 function audioLabel(track: AudioTrackInfo): string | null {
-  if (track.title) return track.language ? `${track.title} (${track.language})` : track.title;
-  return track.language;
+  const language = track.language ? languageName(track.language) : null;
+  if (track.title) return language ? `${track.title} (${language})` : track.title;
+  return language;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration, formatPartOf } from './format.ts';
+import { formatBytes, formatDuration, formatPartOf, languageName } from './format.ts';
 import { toErrorInfo, UpframeError } from './errors.ts';
 
 describe('formatBytes', () => {
@@ -22,6 +22,22 @@ describe('formatDuration', () => {
   it('shows a part of a short clip to a tenth of a second', () => {
     expect(formatPartOf(1.75, 2.008)).toBe('1.8 s of 2.0 s');
     expect(formatPartOf(760, 5400)).toBe('12:40 of 1:30:00');
+  });
+});
+
+describe('languageName', () => {
+  it('names a track language as people say it, the code where it has no name', () => {
+    // terminological and bibliographic ISO 639-2 codes alike (MKV and MP4 write either)
+    expect(['fra', 'fre', 'deu', 'ger', 'eng', 'jpn'].map(languageName)).toEqual([
+      'French',
+      'French',
+      'German',
+      'German',
+      'English',
+      'Japanese',
+    ]);
+    expect(languageName('qaa')).toBe('qaa'); // reserved for local use
+    expect(languageName('not a code')).toBe('not a code');
   });
 });
 

@@ -31,3 +31,24 @@ export function formatPartOf(part: number, whole: number): string {
   if (whole < 60) return `${part.toFixed(1)} s of ${whole.toFixed(1)} s`;
   return `${formatDuration(part)} of ${formatDuration(whole)}`;
 }
+
+let languages: Intl.DisplayNames | null | undefined;
+
+/**
+ * A track's language as people say it ("French" for "fra"; ISO 639-2 codes, the bibliographic
+ * ones such as "ger" too), or the code itself where it has no English name ("qaa", reserved).
+ */
+export function languageName(code: string): string {
+  if (languages === undefined) {
+    try {
+      languages = new Intl.DisplayNames(['en'], { type: 'language', fallback: 'code' });
+    } catch {
+      languages = null;
+    }
+  }
+  try {
+    return languages?.of(code) ?? code;
+  } catch {
+    return code; // not a well-formed language tag
+  }
+}
