@@ -304,9 +304,10 @@ export function startRender(): Promise<void> {
 }
 
 /**
- * A render is on its way, from the press of Render (which may wait for a pack's manifest, the
- * save dialog and the browser's storage) to its end: another clip is not opened meanwhile, and a
- * second press does nothing. Before, a clip opened while the save dialog was open replaced the
+ * A render is on its way, from the press of Render (which may wait for a pack's manifest and the
+ * save dialog) to its end: another clip is not opened meanwhile, and a second press does nothing.
+ * (Kept here, not only in the store: the store's `job.starting` is reset when the phase becomes
+ * running, and this is set before the first await.) Before, a clip opened while the save dialog was open replaced the
  * page's clip while the render went on with the earlier one.
  */
 let renderUnderWay = false;
