@@ -86,7 +86,8 @@ export type FixtureName =
   | 'big-4096x2160.mp4'
   | 'truncated-frag.mp4'
   | 'subtitles.mp4'
-  | 'subtitles.mkv';
+  | 'subtitles.mkv'
+  | 'subtitled.mkv';
 
 function ffmpeg(args: string[]): void {
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
@@ -172,6 +173,37 @@ const makers: Record<FixtureName, Maker> = {
       ...['-t', '1', ...x264, '-c:a', 'aac', '-c:s', 'srt', out],
     ]);
     unlinkSync(srt);
+  },
+  // a film's MKV whose subtitles are kept: an SRT track (tags, two rows, a position tag) and a
+  // styled ASS track with a title, neither the default
+  'subtitled.mkv': (out) => {
+    const srt = `${out}.srt`;
+    const ass = `${out}.ass`;
+    writeFileSync(
+      srt,
+      '1\n00:00:00,200 --> 00:00:00,900\nHello <i>there</i>\n\n' +
+        '2\n00:00:01,000 --> 00:00:01,800\nSecond & line\nwith two rows\n\n' +
+        '3\n00:00:02,500 --> 00:00:03,500\n{\\an8}Third\n',
+    );
+    writeFileSync(
+      ass,
+      '[Script Info]\nScriptType: v4.00+\n\n[V4+ Styles]\n' +
+        'Format: Name, Fontname, Fontsize, PrimaryColour, Bold, Alignment\n' +
+        'Style: Default,Arial,20,&H00FFFFFF,0,2\n\n[Events]\n' +
+        'Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n' +
+        'Dialogue: 0,0:00:00.50,0:00:01.50,Default,,0,0,0,,{\\b1}Bonjour{\\b0}\\Nle monde\n' +
+        'Dialogue: 0,0:00:02.00,0:00:03.00,Default,,0,0,0,,Au revoir, ami\n',
+    );
+    ffmpeg([
+      ...video('64x36'),
+      ...audio,
+      ...['-i', srt, '-i', ass, '-map', '0', '-map', '1', '-map', '2', '-map', '3'],
+      ...['-t', '4', ...x264, '-c:a', 'aac', '-c:s:0', 'srt', '-c:s:1', 'ass'],
+      ...['-metadata:s:s:0', 'language=eng', '-metadata:s:s:1', 'language=fra'],
+      ...['-metadata:s:s:1', 'title=Français', '-disposition:s:0', '0', out],
+    ]);
+    unlinkSync(srt);
+    unlinkSync(ass);
   },
   // a second language as the default track (the first, a commentary, is disabled), as a
   // film's file has it

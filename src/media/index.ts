@@ -20,6 +20,7 @@ export {
   type PartExtent,
   type PartSlice,
 } from './parts.ts';
+export { rangeSubtitles } from './range-subtitles.ts';
 export { VideoFrameSink } from './video-frame-sink.ts';
 export { DecodedFrame, openFrameCount, peakOpenFrameCount } from './frame.ts';
 export { canEncode, type QualityChoice, type VideoCodecChoice } from './encoder-config.ts';

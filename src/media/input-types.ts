@@ -1,3 +1,4 @@
+import type { SubtitleCopy, SubtitleTrackInfo, TimeWindow } from './subtitle-text.ts';
 import type { AudioTrackInfo, ContainerKind, EncodedSample, VideoTrackInfo } from './types.ts';
 
 /** Decode-order packet indices, `to` exclusive. */
@@ -22,7 +23,14 @@ export interface MediaInput {
    * keeps each one its container can hold.
    */
   readonly audioTracks: readonly AudioTrackInfo[];
+  /** The text subtitle tracks the enhanced file keeps (Matroska's SRT, WebVTT and ASS). */
+  readonly subtitleTracks: readonly SubtitleTrackInfo[];
   readonly warnings: readonly string[];
+  /**
+   * Each subtitle track's lines that show in the window, in the output's time: the ones with
+   * none there are left out. Reads the window's stretch of the file.
+   */
+  readSubtitles(window: TimeWindow): Promise<SubtitleCopy[]>;
   /**
    * Packets with their bytes in decode order, read from the file as they are asked for;
    * `audioTrack` is an index into `audioTracks` (default the first).

@@ -21,7 +21,14 @@ import {
   trackLanguage,
   videoCodecName,
 } from './codecs.ts';
-import { leftOutOfMatroska, matroskaTrackTypes } from './mkv-tracks.ts';
+import { leftOutOfMatroska, matroskaHead, type MatroskaHead } from './mkv-tracks.ts';
+import { readMatroskaSubtitles, textSubtitleTracks } from './mkv-subtitles.ts';
+import {
+  windowCues,
+  type SubtitleCopy,
+  type SubtitleTrackInfo,
+  type TimeWindow,
+} from './subtitle-text.ts';
 import { fieldOrderFacts } from './h264-field-order.ts';
 import {
   annexBSps,
@@ -54,6 +61,9 @@ export class MkvInput implements MediaInput {
     readonly audioTracks: readonly AudioTrackInfo[],
     /** Subtracted from the file's timestamps (a transport stream's clock does not start at 0). */
     private readonly shiftUs = 0,
+    /** A Matroska file's head, when it has text subtitles to read. */
+    private readonly head: MatroskaHead | null = null,
+    readonly subtitleTracks: readonly SubtitleTrackInfo[] = [],
   ) {}
 
   get audio(): AudioTrackInfo | null {
@@ -97,7 +107,21 @@ export class MkvInput implements MediaInput {
       const audio = audios[0] ?? null;
       const shiftUs = container === 'mpegts' ? startAtZero(video, audios) : 0;
       const tracks = { video: vt, audio: ats };
-      const opened = new MkvInput(source, container, input, tracks, video, audios, shiftUs);
+      // subtitles and the like: mediabunny does not list them, so they are read here
+      const head =
+        vt && (container === 'webm' || container === 'mkv') ? await matroskaHead(blob) : null;
+      const subtitles = head ? textSubtitleTracks(head.tracks) : [];
+      const opened = new MkvInput(
+        source,
+        container,
+        input,
+        tracks,
+        video,
+        audios,
+        shiftUs,
+        subtitles.length > 0 ? head : null,
+        subtitles,
+      );
       if (container === 'mpegts' && video && !audio) {
         // mediabunny leaves out audio it cannot read (LPCM, DTS, AAC in LATM): say so
         const lost = (await tsStreams(blob)).find((s) => s.kind === 'audio');
@@ -107,10 +131,9 @@ export class MkvInput implements MediaInput {
           );
         }
       }
-      if (vt && (container === 'webm' || container === 'mkv')) {
-        // subtitles and the like: mediabunny does not list them, so they are read here
-        const types = await matroskaTrackTypes(blob);
-        const leftOut = types && leftOutNote(leftOutOfMatroska(types));
+      if (head) {
+        const types = head.tracks.map((t) => t.type);
+        const leftOut = leftOutNote(leftOutOfMatroska(types, subtitles.length));
         if (leftOut) opened.warnings.push(leftOut);
       }
       const declared = await input.getDurationFromMetadata().catch(() => null);
@@ -180,6 +203,21 @@ export class MkvInput implements MediaInput {
           `(${(at.timestampUs / 1e6).toFixed(2)} s).`,
       );
     }
+  }
+
+  async readSubtitles(window: TimeWindow): Promise<SubtitleCopy[]> {
+    if (!this.head || this.subtitleTracks.length === 0) return [];
+    const tracks = this.subtitleTracks;
+    const cues = await readMatroskaSubtitles(
+      this.blob,
+      this.head,
+      tracks,
+      window.fromUs,
+      window.toUs,
+    );
+    return tracks
+      .map((info, k) => ({ info, cues: windowCues(info.kind, cues[k]!, window) }))
+      .filter((copy) => copy.cues.length > 0);
   }
 
   close(): void {

@@ -40,6 +40,7 @@ import type {
   Rotation,
   VideoTrackInfo,
 } from './types.ts';
+import type { SubtitleCopy, SubtitleTrackInfo } from './subtitle-text.ts';
 import type { MediaInput, ReadRange } from './input-types.ts';
 import { soundTracks, trackNames, type SoundTracks } from './mp4-sound.ts';
 import {
@@ -79,6 +80,8 @@ const audioKey = (k: number): TableKey => (k === 0 ? 'audio' : `audio${k}`);
 export class Mp4Input implements MediaInput {
   readonly video: VideoTrackInfo | null;
   readonly audioTracks: readonly AudioTrackInfo[];
+  /** (MP4's timed-text tracks are not read yet: they are left out, and said so) */
+  readonly subtitleTracks: readonly SubtitleTrackInfo[] = [];
   readonly warnings: string[] = [];
   private readonly tables = new Map<TableKey, TrackTable>();
 
@@ -503,6 +506,10 @@ export class Mp4Input implements MediaInput {
       }
       i = j;
     }
+  }
+
+  readSubtitles(): Promise<SubtitleCopy[]> {
+    return Promise.resolve([]);
   }
 
   close(): void {

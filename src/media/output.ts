@@ -11,9 +11,11 @@ import {
   Mp4OutputFormat,
   Output,
   StreamTarget,
+  TextSubtitleSource,
   WebMOutputFormat,
   type AudioTrackMetadata,
   type OutputFormat,
+  type StreamTargetChunk,
   type Target,
 } from 'mediabunny';
 import { UpframeError } from '../shared/errors.ts';
@@ -22,6 +24,8 @@ import type { MediaInput } from './input-types.ts';
 import { displayAspect } from './pixel-aspect.ts';
 import type { OutputTarget } from './targets.ts';
 import type { PacketTable } from './packet-table.ts';
+import { SrtTracks } from './mkv-srt.ts';
+import { webVttDocument, type SubtitleCopy } from './subtitle-text.ts';
 import type { AudioTrackInfo, EncodedSample, Rotation } from './types.ts';
 
 export type OutputContainer = 'mp4' | 'webm' | 'mkv';
@@ -39,6 +43,8 @@ export interface OutputFacts {
   readonly audioPacketsCopied: number;
   /** Audio tracks the file holds (each with packets copied). */
   readonly audioTracks: number;
+  /** Text subtitle tracks the file holds. */
+  readonly subtitleTracks: number;
   readonly warnings: readonly string[];
 }
 
@@ -117,16 +123,18 @@ export function preferredContainer(
   audio: string | null,
   rotation: number,
   moreAudio: readonly string[] = [],
+  subtitles = false,
 ): OutputContainer {
   const webm = makeFormat('webm');
   if (
+    !subtitles &&
     rotation === 0 &&
     webm.getSupportedVideoCodecs().includes(video) &&
     [audio, ...moreAudio].every((a) => a === null || holdsAudio('webm', a))
   ) {
     return 'webm';
   }
-  return chooseContainer(undefined, video, audio, moreAudio);
+  return chooseContainer(undefined, video, audio, moreAudio, subtitles);
 }
 
 /**
@@ -147,12 +155,14 @@ export function holdsAudio(container: OutputContainer, audio: string): boolean {
  * MP4 unless a track cannot go there; an explicit choice that cannot carry the video and the
  * first audio track is refused. `moreAudio`: the file's other audio tracks, which the choice
  * holds too where one container holds them all (else they are left out, MuxWriter says so).
+ * `subtitles`: the file has text subtitles, which only MKV keeps (SubtitleWriter), so MKV first.
  */
 export function chooseContainer(
   requested: OutputContainer | undefined,
   video: VideoCodecChoice,
   audio: string | null,
   moreAudio: readonly string[] = [],
+  subtitles = false,
 ): OutputContainer {
   const fits = (c: OutputContainer): boolean =>
     makeFormat(c).getSupportedVideoCodecs().includes(video) &&
@@ -170,7 +180,7 @@ export function chooseContainer(
     }
     return requested;
   }
-  const order = ['mp4', 'webm', 'mkv'] as const;
+  const order = subtitles ? (['mkv', 'mp4', 'webm'] as const) : (['mp4', 'webm', 'mkv'] as const);
   const all = order.find((c) => fits(c) && moreAudio.every((a) => holdsAudio(c, a)));
   if (all) return all;
   for (const c of order) if (fits(c)) return c;
@@ -226,6 +236,71 @@ export function audioLeftOutNote(
 }
 
 /**
+ * Subtitle tracks being written, as SRT into MKV (mkv-srt.ts): give the file's stream through
+ * `stream` before the Output is made, add the tracks before `start()`, then `write` right after.
+ */
+export class SubtitleWriter {
+  readonly warnings: string[] = [];
+  private readonly sources: { source: TextSubtitleSource; copy: SubtitleCopy }[] = [];
+
+  /** The stream the Output writes to: renamed SRT where this writes subtitles. */
+  static stream(
+    stream: WritableStream<StreamTargetChunk>,
+    container: OutputContainer,
+    copies: readonly SubtitleCopy[],
+  ): WritableStream<StreamTargetChunk> {
+    return container === 'mkv' && copies.length > 0 ? new SrtTracks(stream).stream : stream;
+  }
+
+  /** How many subtitle tracks the file holds. */
+  get tracks(): number {
+    return this.sources.length;
+  }
+
+  constructor(output: Output, container: OutputContainer, copies: readonly SubtitleCopy[]) {
+    if (copies.length === 0) return;
+    if (container !== 'mkv') {
+      // MP4 and WebM hold WebVTT, which few players read from them (ffmpeg does not)
+      const n = copies.length;
+      this.warnings.push(
+        `The clip's ${n === 1 ? 'subtitle track was' : `${n} subtitle tracks were`} left out: ` +
+          `save as MKV to keep ${n === 1 ? 'it' : 'them'} (${container.toUpperCase()} files ` +
+          'cannot hold subtitles that players show).',
+      );
+      return;
+    }
+    for (const copy of copies) {
+      const source = new TextSubtitleSource('webvtt');
+      const { language, title, isDefault, forced, hearingImpaired } = copy.info;
+      output.addSubtitleTrack(source, {
+        ...(language ? { languageCode: language } : {}),
+        ...(title ? { name: title } : {}),
+        disposition: { default: isDefault, forced, hearingImpaired },
+      });
+      this.sources.push({ source, copy });
+    }
+    if (copies.some((c) => c.info.kind === 'ass')) {
+      this.warnings.push(
+        'The styled (ASS) subtitles keep their words and line breaks, not their fonts, ' +
+          'colours or placement.',
+      );
+    }
+  }
+
+  /**
+   * Adds every line and closes each track. Right after `start()`: the muxer writes a cluster
+   * (or MP4 chunk) only once every open track has its next packet queued, so a subtitle track
+   * left open would hold every frame in memory; its lines are few, so they are queued at once.
+   */
+  async write(): Promise<void> {
+    for (const { source, copy } of this.sources) {
+      await source.add(webVttDocument(copy.cues));
+      source.close();
+    }
+  }
+}
+
+/**
  * The first packet of an audio table that plays at or after `fromUs`, less one (whatever the
  * window filter then drops): found by halving, audio packets being in time order.
  */
@@ -246,12 +321,18 @@ export class MuxWriter {
   private readonly output: Output;
   private readonly videoSource: EncodedVideoPacketSource;
   private readonly lanes: AudioLane[] = [];
+  private readonly subtitles: SubtitleWriter;
   private chain: Promise<void> = Promise.resolve();
   audioPacketsCopied = 0;
 
   /** The audio tracks this writer copies into the file. */
   get audioTracks(): number {
     return this.lanes.length;
+  }
+
+  /** The subtitle tracks this writer puts into the file. */
+  get subtitleTracks(): number {
+    return this.subtitles.tracks;
   }
 
   constructor(
@@ -263,8 +344,11 @@ export class MuxWriter {
     private readonly audioWindow: AudioWindow | null,
     /** Write a fragmented MP4 part (parts.ts) instead of the final container. */
     part = false,
+    /** Subtitle tracks to write (a part has none: the join adds them). */
+    subtitles: readonly SubtitleCopy[] = [],
   ) {
-    const stream = new StreamTarget(target.open());
+    const copies = part ? [] : subtitles;
+    const stream = new StreamTarget(SubtitleWriter.stream(target.open(), container, copies));
     let format: OutputFormat;
     if (part) {
       ({ output: this.output, format } = partOutput(stream));
@@ -280,6 +364,8 @@ export class MuxWriter {
       );
     }
     this.output.addVideoTrack(this.videoSource, keepRotation ? { rotation } : {});
+    this.subtitles = new SubtitleWriter(this.output, container, copies);
+    this.warnings.push(...this.subtitles.warnings);
     if (!audioWindow) return;
     // every audio track the file holds (a film's other languages, a commentary); a part is MP4,
     // whose writer takes each codec copied (Vorbis too, which players do not play from MP4 but
@@ -300,8 +386,9 @@ export class MuxWriter {
     });
   }
 
-  start(): Promise<void> {
-    return this.output.start();
+  async start(): Promise<void> {
+    await this.output.start();
+    await this.subtitles.write();
   }
 
   /** Queues one encoded video chunk; resolves when it (and the audio before it) is in the muxer. */

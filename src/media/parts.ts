@@ -32,10 +32,12 @@ import {
   chooseContainer,
   holdsAudio,
   makeFormat,
+  SubtitleWriter,
   type OutputContainer,
   type OutputFacts,
 } from './output.ts';
 import { displayAspect, pixelAspectOfShownSize } from './pixel-aspect.ts';
+import type { SubtitleCopy } from './subtitle-text.ts';
 import type { OutputTarget } from './targets.ts';
 
 const utf8 = new TextDecoder();
@@ -97,6 +99,11 @@ export interface AssembleOptions {
    */
   readonly complete: boolean;
   readonly signal?: AbortSignal;
+  /**
+   * The source's subtitle tracks for the render's range, in the render's time (the parts have
+   * none); cut where the last frame ends when the render is saved before its end.
+   */
+  readonly subtitles?: readonly SubtitleCopy[];
   /** Called after every video frame copied, with the count so far and the total. */
   readonly onProgress?: (framesDone: number, framesTotal: number) => void;
 }
@@ -237,6 +244,18 @@ export async function partExtent(part: Blob): Promise<PartExtent> {
   }
 }
 
+/** The lines that start before `endUs`, each cut there; tracks left with none are dropped. */
+export function cutSubtitles(copies: readonly SubtitleCopy[], endUs: number): SubtitleCopy[] {
+  return copies
+    .map((c) => ({
+      info: c.info,
+      cues: c.cues
+        .filter((cue) => cue.startUs + 1000 <= endUs)
+        .map((cue) => ({ ...cue, durationUs: Math.min(cue.durationUs, endUs - cue.startUs) })),
+    }))
+    .filter((c) => c.cues.length > 0);
+}
+
 /**
  * Joins parts into one file in `target` (committed on success, aborted on failure). Part i's audio
  * stops where part i + 1's audio starts (a continuation starts its audio where the durable audio
@@ -292,10 +311,14 @@ export async function assembleParts(
       videoCodec as VideoCodecChoice,
       lanes[0]?.codec ?? null,
       lanes.slice(1).map((l) => l.codec),
+      (opts.subtitles ?? []).length > 0,
     );
     const format = makeFormat(container);
     const warnings: string[] = [];
-    output = new Output({ format, target: new StreamTarget(target.open()) });
+    const endUs = opts.complete ? Infinity : parts[parts.length - 1]!.endS * 1e6;
+    const copies = cutSubtitles(opts.subtitles ?? [], endUs);
+    const stream = SubtitleWriter.stream(target.open(), container, copies);
+    output = new Output({ format, target: new StreamTarget(stream) });
     const videoSource = new EncodedVideoPacketSource(videoCodec);
     const rotation = first.video.rotation;
     if (rotation !== 0 && !format.supportsVideoRotationMetadata) {
@@ -321,7 +344,10 @@ export async function assembleParts(
       output!.addAudioTrack(source, audioTrackMetadata(l, k === 0));
       return source;
     });
+    const subtitles = new SubtitleWriter(output, container, copies);
+    warnings.push(...subtitles.warnings);
     await output.start();
+    await subtitles.write();
 
     let frames = 0;
     const framesTotal = parts.reduce((sum, p) => sum + p.frames, 0);
@@ -426,6 +452,7 @@ export async function assembleParts(
       height: first.video.codedHeight,
       audioPacketsCopied: audioPackets,
       audioTracks: kept.length,
+      subtitleTracks: subtitles.tracks,
       warnings,
     };
   } catch (err) {

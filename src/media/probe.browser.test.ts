@@ -288,7 +288,9 @@ function readsStopAfter(input: MediaInput, n: number): MediaInput {
     video: input.video,
     audio: input.audio,
     audioTracks: input.audioTracks,
+    subtitleTracks: input.subtitleTracks,
     warnings: input.warnings,
+    readSubtitles: (window) => input.readSubtitles(window),
     close: () => input.close(),
     async *read(kind, range, audioTrack) {
       let i = 0;

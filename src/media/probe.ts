@@ -80,6 +80,7 @@ export async function probe(file: Blob, options: ProbeOptions = {}): Promise<Sou
     }
     const audio = input.audio;
     const moreAudio = input.audioTracks.slice(1).flatMap((t) => (t.muxCodec ? [t.muxCodec] : []));
+    const subtitled = input.subtitleTracks.length > 0;
     return {
       container: input.container,
       byteLength: file.size,
@@ -115,9 +116,27 @@ export async function probe(file: Blob, options: ProbeOptions = {}): Promise<Sou
           }
         : null,
       outputContainers: {
-        avc: preferredContainer('avc', audio?.muxCodec ?? null, video.rotation, moreAudio),
-        vp9: preferredContainer('vp9', audio?.muxCodec ?? null, video.rotation, moreAudio),
-        av1: preferredContainer('av1', audio?.muxCodec ?? null, video.rotation, moreAudio),
+        avc: preferredContainer(
+          'avc',
+          audio?.muxCodec ?? null,
+          video.rotation,
+          moreAudio,
+          subtitled,
+        ),
+        vp9: preferredContainer(
+          'vp9',
+          audio?.muxCodec ?? null,
+          video.rotation,
+          moreAudio,
+          subtitled,
+        ),
+        av1: preferredContainer(
+          'av1',
+          audio?.muxCodec ?? null,
+          video.rotation,
+          moreAudio,
+          subtitled,
+        ),
       },
       decodable,
       warnings,

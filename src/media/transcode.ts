@@ -28,6 +28,7 @@ import {
 } from './output.ts';
 import { isDecodable, undecodableError } from './probe.ts';
 import { STALL_LIMIT_MS, StallWatch, Wakeup } from './signal.ts';
+import { rangeWindow } from './subtitle-text.ts';
 import type { OutputTarget } from './targets.ts';
 import { VideoFrameSink } from './video-frame-sink.ts';
 
@@ -205,7 +206,8 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
     const resumeUs = timing.timestampsUs[resumeAt]!;
     const audioMux = input.audio?.muxCodec ?? null;
     const moreAudio = input.audioTracks.slice(1).flatMap((t) => (t.muxCodec ? [t.muxCodec] : []));
-    const container = chooseContainer(opts.container, codec, audioMux, moreAudio);
+    const subtitled = !opts.part && input.subtitleTracks.length > 0;
+    const container = chooseContainer(opts.container, codec, audioMux, moreAudio, subtitled);
     // the earlier parts' audio ends at a packet boundary; half a millisecond absorbs the MP4
     // timescale's rounding without reaching back to the packet before
     const resumeAudioUs =
@@ -215,7 +217,20 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
       toUs: whole ? Infinity : endUs,
       shiftUs,
     };
-    mux = new MuxWriter(target, container, codec, video.rotation, input, audioWindow, opts.part);
+    // a part has none: the join reads them from the source for the whole render
+    const subtitles = opts.part
+      ? []
+      : await input.readSubtitles(rangeWindow(timing.timestampsUs, start, end));
+    mux = new MuxWriter(
+      target,
+      container,
+      codec,
+      video.rotation,
+      input,
+      audioWindow,
+      opts.part,
+      subtitles,
+    );
     const warnings = [...input.warnings, ...mux.warnings];
     const leftOut = audioLeftOutNote(input.audioTracks, container);
     if (leftOut) warnings.push(leftOut);
@@ -450,6 +465,7 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
       height: encoded.height,
       audioPacketsCopied: mux.audioPacketsCopied,
       audioTracks: mux.audioTracks,
+      subtitleTracks: mux.subtitleTracks,
       // "may be interlaced" is no news when every picture rendered was marked a frame (Blu-ray
       // 1080p, x264 --fake-interlaced): the page's summary says nothing then either
       warnings: fieldsSeen ? warnings : warnings.filter((w) => w !== INTERLACED_NOTE),

@@ -502,8 +502,14 @@ export async function saveRecovered(id: string): Promise<void> {
     chosen = await chooseOutput(name);
     if (!chosen) return;
     updateSlice('recovery', { busy: id });
-    await jobWorker().call('renders.save', { renderId: id, output: chosen.output });
-    const output = await savedOutput(chosen, name);
+    // the page's clip, when it is this render's: the join reads its subtitles from it
+    const file = useStore.getState().source.file;
+    const result = await jobWorker().call('renders.save', {
+      renderId: id,
+      output: chosen.output,
+      ...(file && sameClip(file, render) ? { file } : {}),
+    });
+    const output = { ...(await savedOutput(chosen, name)), notes: result.transcode.warnings };
     const previous = useStore.getState().recovery.saved[id];
     if (previous?.kind === 'download') URL.revokeObjectURL(previous.url);
     updateSlice('recovery', { saved: { ...useStore.getState().recovery.saved, [id]: output } });

@@ -29,9 +29,13 @@ export type JobPhase =
   'idle' | 'previewing' | 'running' | 'paused' | 'done' | 'failed' | 'canceled';
 
 /** Where a finished render went: a file the person chose, or a download link we offer. */
-export type SavedOutput =
+export type SavedOutput = (
   | { readonly kind: 'file'; readonly name: string }
-  | { readonly kind: 'download'; readonly name: string; readonly url: string };
+  | { readonly kind: 'download'; readonly name: string; readonly url: string }
+) & {
+  /** What the save says of the file (tracks left out), for the stopped render's note. */
+  readonly notes?: readonly string[];
+};
 
 export interface JobSlice {
   readonly phase: JobPhase;

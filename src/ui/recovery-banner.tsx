@@ -116,6 +116,11 @@ export function RecoveryBanner() {
                 </span>
               ) : null}
             </div>
+            {saved?.notes?.map((n) => (
+              <p key={n} className="hint warning" data-testid="recovery-note">
+                {n}
+              </p>
+            ))}
           </div>
         );
       })}

@@ -154,7 +154,7 @@ export function RenderPanel() {
             Done: {job.result.transcode.frames}{' '}
             {job.result.transcode.frames === 1 ? 'frame' : 'frames'} at{' '}
             {shownSize(job, rotation, aspect)}, {formatBytes(job.result.transcode.bytes)}
-            {audioKept(job.result.transcode)}.
+            {tracksKept(job.result.transcode)}.
           </p>
           {job.result.transcode.warnings.map((w) => (
             <p key={w} className="hint warning" data-testid="render-warning">
@@ -297,11 +297,24 @@ function shownSize(
   return rotation === 90 || rotation === 270 ? `${t.height}×${width}` : `${width}×${t.height}`;
 }
 
-/** What the finished file kept of the clip's sound. */
-function audioKept(t: {
+/** What the finished file kept of the clip's sound and subtitles. */
+export function tracksKept(t: {
   readonly audioPacketsCopied: number;
   readonly audioTracks: number;
+  readonly subtitleTracks: number;
 }): string {
-  if (t.audioPacketsCopied === 0) return '';
-  return t.audioTracks > 1 ? `, its ${t.audioTracks} audio tracks kept` : ', audio kept';
+  const audio =
+    t.audioPacketsCopied === 0
+      ? null
+      : t.audioTracks > 1
+        ? `its ${t.audioTracks} audio tracks`
+        : 'audio';
+  const subtitles =
+    t.subtitleTracks === 0
+      ? null
+      : t.subtitleTracks === 1
+        ? 'subtitles'
+        : `${t.subtitleTracks} subtitle tracks`;
+  const kept = [audio, subtitles].filter((k) => k !== null);
+  return kept.length > 0 ? `, ${kept.join(' and ')} kept` : '';
 }

@@ -69,7 +69,7 @@ const handlers: Handlers<Exclude<RequestType, 'source.probe'>> = {
   },
   async 'renders.save'(input) {
     const started = performance.now();
-    return reply(await saveRender(input.renderId, input.output), started);
+    return reply(await saveRender(input.renderId, input.output, input.file ?? null), started);
   },
   async 'renders.discard'(input) {
     await deleteRender(input.renderId);

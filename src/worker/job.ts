@@ -7,6 +7,7 @@ import type { FrameEnhancer } from '../engine/enhancer.ts';
 import {
   assembleParts,
   MemoryTarget,
+  rangeSubtitles,
   leaseInput,
   OpfsTarget,
   FileStreamTarget,
@@ -191,7 +192,7 @@ export async function runJob(
   emit: Emit,
 ): Promise<JobOutcome> {
   if (output.type === 'memory') return render(id, file, settings, output, emit, null);
-  const total = await frameCount(file);
+  const { total, subtitleTracks } = await clipFacts(file);
   const range = settings.frameRange
     ? { start: settings.frameRange.start, end: Math.min(settings.frameRange.end, total) }
     : { start: 0, end: total };
@@ -204,6 +205,7 @@ export async function runJob(
     outputName: outputLabel(output, file),
     range,
     parts: [{ name: 'part-1.mp4', startFrame: range.start, frames: null, audioEndS: null }],
+    subtitleTracks,
   };
   return withRenderLock(journal.id, async () => {
     await writeJournal(journal);
@@ -239,7 +241,7 @@ export async function resumeJob(
     await writeJournal(journal);
     if (!next) {
       // every frame was kept (the tab closed while the parts were being joined): join them
-      return finishRender(journal, output, null, emit, id);
+      return finishRender(journal, file, output, null, emit, id);
     }
     return render(id, file, before.settings, output, emit, {
       journal,
@@ -250,11 +252,19 @@ export async function resumeJob(
   });
 }
 
-/** Saves what a stopped render kept into `output`; the render itself stays. */
-export async function saveRender(renderId: string, output: JobOutput): Promise<JobOutcome> {
+/**
+ * Saves what a stopped render kept into `output`; the render itself stays. `file`: its clip, when
+ * the page has it, for the subtitles (the parts hold none).
+ */
+export async function saveRender(
+  renderId: string,
+  output: JobOutput,
+  file: File | null = null,
+): Promise<JobOutcome> {
   return withRenderLock(renderId, async () => {
     const state = await renderState(await readJournal(renderId));
-    const result = await assemble(state, output, false);
+    const clip = file && sameSource(state.journal, file) ? file : null;
+    const result = await assemble(state, clip, output, false);
     return outcomeOf(
       result,
       null,
@@ -263,13 +273,15 @@ export async function saveRender(renderId: string, output: JobOutput): Promise<J
   });
 }
 
-async function frameCount(file: File): Promise<number> {
+/** The clip's frame count and text subtitle tracks. */
+async function clipFacts(file: File): Promise<{ total: number; subtitleTracks: number }> {
   const lease = await leaseInput(file);
   const input = lease.input;
   try {
     if (!input.video)
       throw new UpframeError('NO_VIDEO_TRACK', `"${file.name}" has no video track.`);
-    return new VideoFrameSink(input).timing.timestampsUs.length;
+    const total = new VideoFrameSink(input).timing.timestampsUs.length;
+    return { total, subtitleTracks: input.subtitleTracks.length };
   } finally {
     lease.release();
   }
@@ -277,6 +289,7 @@ async function frameCount(file: File): Promise<number> {
 
 async function assemble(
   state: RenderState,
+  file: File | null,
   output: JobOutput,
   complete: boolean,
   signal?: AbortSignal,
@@ -293,12 +306,23 @@ async function assemble(
   if (slices.length === 0) {
     throw new UpframeError('CORRUPT_INPUT', 'That earlier render kept no frames to save.');
   }
-  return assembleParts(slices, await targetFor(output), {
+  const subtitles = file ? await rangeSubtitles(file, j.range) : null;
+  const result = await assembleParts(slices, await targetFor(output), {
     container: j.settings?.container ?? null,
     complete,
+    ...(subtitles ? { subtitles: subtitles.copies } : {}),
     ...(signal ? { signal } : {}),
     ...(onProgress ? { onProgress } : {}),
   });
+  const lost = j.subtitleTracks ?? 0;
+  const note =
+    subtitles?.note ??
+    (!file && lost > 0
+      ? `The clip's ${lost === 1 ? 'subtitle track was' : `${lost} subtitle tracks were`} ` +
+        'left out: they are read from the clip, which the page did not have open. ' +
+        'Open the clip, then save again to keep them.'
+      : null);
+  return note ? { ...result, warnings: [...result.warnings, note] } : result;
 }
 
 const NO_TIMINGS = { decodeMs: 0, processMs: 0, encodeMs: 0 };
@@ -328,6 +352,7 @@ function outcomeOf(
 /** Joins a render's parts into `output` and removes the render. */
 async function finishRender(
   journal: RenderJournal,
+  file: File,
   output: JobOutput,
   part: TranscodeResult | null,
   emit: Emit,
@@ -346,7 +371,7 @@ async function finishRender(
     encodeMs: part?.encodeMs ?? 0,
   });
   let lastEmit = 0;
-  const result = await assemble(state, output, true, undefined, (done, total) => {
+  const result = await assemble(state, file, output, true, undefined, (done, total) => {
     const now = performance.now();
     if (now - lastEmit < PROGRESS_INTERVAL_MS && done < total) return;
     lastEmit = now;
@@ -477,7 +502,7 @@ async function render(
       backend: enhancer?.backend ?? null,
     };
     if (journaled) {
-      const finished = await finishRender(journaled.journal, output, result, emit, id);
+      const finished = await finishRender(journaled.journal, file, output, result, emit, id);
       return { ...finished, ...stats };
     }
     return { result, bytes: target instanceof MemoryTarget ? target.bytes() : null, ...stats };

@@ -98,7 +98,11 @@ export interface RequestTable {
   };
   'renders.list': { input: Record<string, never>; output: RecoverableRender[] };
   /** Saves the frames a stopped render kept into `output`; the render stays. */
-  'renders.save': { input: { renderId: string; output: JobOutput }; output: JobResult };
+  'renders.save': {
+    /** `file`: the render's clip, when the page has it open (for its subtitles). */
+    input: { renderId: string; output: JobOutput; file?: File };
+    output: JobResult;
+  };
   'renders.discard': { input: { renderId: string }; output: { removed: boolean } };
   'job.control': {
     input: { jobId: number; action: 'pause' | 'resume' | 'cancel' };

@@ -32,6 +32,8 @@ export interface RenderJournal {
   /** The job's frame range (source indices, end exclusive). */
   readonly range: { readonly start: number; readonly end: number };
   readonly parts: readonly JournalPart[];
+  /** The clip's text subtitle tracks, which the join reads from it (absent before they were). */
+  readonly subtitleTracks?: number;
 }
 
 const DIR = 'renders';

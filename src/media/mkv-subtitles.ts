@@ -1,0 +1,245 @@
+/**
+ * A Matroska/WebM file's text subtitles (SRT, WebVTT, ASS/SSA), read from its clusters:
+ * mediabunny 1.61 lists no subtitle tracks. Cue times are the cluster's Timestamp plus the
+ * block's offset, in TimestampScale units (RFC 9559 sections 5.1.3 and 10.1).
+ *
+ * Subtitle blocks sit among the video and audio blocks, so the clusters of the range are walked
+ * through a window of the file read a megabyte at a time: about the file's size is read for a
+ * whole film (the join of a render reads as much again from its parts).
+ */
+import { trackLanguage } from './codecs.ts';
+import { readHeader, type ElementHeader } from './mkv-salvage.ts';
+import { CLUSTER, SUBTITLE, type MatroskaHead, type TrackEntry } from './mkv-tracks.ts';
+import type { SubtitleCue, SubtitleKind, SubtitleTrackInfo } from './subtitle-text.ts';
+
+const TIMESTAMP = 0xe7;
+const SIMPLE_BLOCK = 0xa3;
+const BLOCK_GROUP = 0xa0;
+const BLOCK = 0xa1;
+const BLOCK_DURATION = 0x9b;
+
+/** Clusters starting this long before a range are read too, for a line already on screen. */
+const LOOKBACK_US = 10e6;
+/** A block without a duration shows until the track's next line, or this long. */
+const DEFAULT_DURATION_US = 4e6;
+const WINDOW_BYTES = 1 << 20;
+
+/** The kind of subtitles Upframe copies for a Matroska codec ID, or null (pictures, others). */
+export function subtitleKind(codecId: string): SubtitleKind | null {
+  switch (codecId) {
+    case 'S_TEXT/UTF8':
+    case 'S_TEXT/ASCII':
+      return 'srt';
+    case 'S_TEXT/WEBVTT':
+    case 'D_WEBVTT/SUBTITLES':
+    case 'D_WEBVTT/CAPTIONS':
+      return 'webvtt';
+    case 'S_TEXT/ASS':
+    case 'S_TEXT/SSA':
+    case 'S_ASS':
+    case 'S_SSA':
+      return 'ass';
+    default:
+      return null;
+  }
+}
+
+/** The file's subtitle tracks Upframe can copy, in file order. */
+export function textSubtitleTracks(tracks: readonly TrackEntry[]): SubtitleTrackInfo[] {
+  return tracks.flatMap((t) => {
+    const kind = subtitleKind(t.codecId);
+    if (t.type !== SUBTITLE || !kind || t.encoding.kind === 'other' || t.number === 0) return [];
+    return [
+      {
+        id: t.number,
+        kind,
+        language: trackLanguage(t.language),
+        title: t.name,
+        isDefault: t.isDefault,
+        forced: t.forced,
+        hearingImpaired: t.hearingImpaired,
+      },
+    ];
+  });
+}
+
+/** Reads `[at, at + n)` of a blob through a cached window (most reads are a header apart). */
+class ByteWindow {
+  private from = 0;
+  private bytes = new Uint8Array(0);
+  constructor(private readonly blob: Blob) {}
+
+  async get(at: number, n: number): Promise<Uint8Array> {
+    if (at < this.from || at + n > this.from + this.bytes.length) {
+      const to = Math.min(this.blob.size, at + Math.max(n, WINDOW_BYTES));
+      this.bytes = new Uint8Array(await this.blob.slice(at, to).arrayBuffer());
+      this.from = at;
+    }
+    return this.bytes.subarray(at - this.from, at - this.from + n);
+  }
+
+  async header(at: number): Promise<ElementHeader | null> {
+    return readHeader(await this.get(at, 12), 0, at);
+  }
+}
+
+interface RawBlock {
+  readonly track: number;
+  readonly offset: number;
+  readonly lacing: number;
+  readonly payload: Uint8Array;
+}
+
+/** A Block's track, its signed offset from the cluster's Timestamp, and its data. */
+export function parseBlock(bytes: Uint8Array): RawBlock | null {
+  const first = bytes[0];
+  if (first === undefined || first === 0) return null;
+  let length = 1;
+  while (!(first & (0x80 >> (length - 1)))) length++;
+  if (length > 4 || bytes.length < length + 3) return null;
+  let track = first & (0xff >> length);
+  for (let i = 1; i < length; i++) track = track * 256 + bytes[i]!;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return {
+    track,
+    offset: view.getInt16(length),
+    lacing: (bytes[length + 2]! >> 1) & 3,
+    payload: bytes.subarray(length + 3),
+  };
+}
+
+async function inflate(bytes: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>])
+    .stream()
+    .pipeThrough(new DecompressionStream('deflate'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+const utf8 = new TextDecoder();
+
+interface Found {
+  readonly track: number;
+  readonly startUs: number;
+  readonly durationUs: number | null;
+  readonly payload: Uint8Array;
+}
+
+/**
+ * Each track's cues (in `tracks`' order) that show in `[fromUs, toUs)` of the file's time, as
+ * the file stores them (text not yet made WebVTT), in time order. A line that started more than
+ * ten seconds before `fromUs` and still shows at it is missed.
+ */
+export async function readMatroskaSubtitles(
+  blob: Blob,
+  head: MatroskaHead,
+  tracks: readonly SubtitleTrackInfo[],
+  fromUs: number,
+  toUs: number,
+): Promise<SubtitleCue[][]> {
+  const wanted = new Set(tracks.map((t) => t.id));
+  const usPerUnit = head.timestampScaleNs / 1000;
+  const found: Found[] = [];
+  const window = new ByteWindow(blob);
+  const end = Math.min(head.segmentEnd, blob.size);
+  let at = head.afterTracks;
+  while (at < end) {
+    const h = await window.header(at);
+    if (!h) break;
+    if (h.id !== CLUSTER) {
+      if (h.size === null) break;
+      at = h.dataAt + h.size;
+      continue;
+    }
+    const clusterEnd = h.size === null ? end : Math.min(end, h.dataAt + h.size);
+    let clusterUs: number | null = null;
+    let child = h.dataAt;
+    while (child < clusterEnd) {
+      const c = await window.header(child);
+      // a cluster of unknown size ends where the next top-level element (a 4-byte ID) starts
+      if (!c || c.size === null || (h.size === null && c.id > 0xffffff)) break;
+      const next = c.dataAt + c.size;
+      if (c.id === TIMESTAMP) {
+        const bytes = await window.get(c.dataAt, c.size);
+        clusterUs = bytes.reduce((v, b) => v * 256 + b, 0) * usPerUnit;
+        if (clusterUs >= toUs) return gather(found, tracks, head, fromUs, toUs);
+        if (clusterUs < fromUs - LOOKBACK_US) break; // skip the rest of this cluster
+      } else if (clusterUs !== null && (c.id === SIMPLE_BLOCK || c.id === BLOCK_GROUP)) {
+        const block = await blockAt(window, c, wanted);
+        if (block) {
+          found.push({
+            track: block.block.track,
+            startUs: clusterUs + block.block.offset * usPerUnit,
+            durationUs: block.duration === null ? null : block.duration * usPerUnit,
+            payload: block.block.payload.slice(),
+          });
+        }
+      }
+      child = next;
+    }
+    if (h.size === null) {
+      // find where the next top-level element starts: the child walk stopped there or at the end
+      at = child;
+      if (at >= clusterEnd) break;
+      continue;
+    }
+    at = h.dataAt + h.size;
+  }
+  return gather(found, tracks, head, fromUs, toUs);
+}
+
+async function blockAt(
+  window: ByteWindow,
+  c: ElementHeader,
+  wanted: ReadonlySet<number>,
+): Promise<{ block: RawBlock; duration: number | null } | null> {
+  if (c.id === SIMPLE_BLOCK) {
+    // the track number comes first: a video or audio block is not read past it
+    const peek = parseBlock(await window.get(c.dataAt, Math.min(c.size!, 8)));
+    if (!peek || !wanted.has(peek.track)) return null;
+    const block = parseBlock(await window.get(c.dataAt, c.size!));
+    return block && block.lacing === 0 ? { block, duration: null } : null;
+  }
+  const group = await window.get(c.dataAt, c.size!);
+  let block: RawBlock | null = null;
+  let duration: number | null = null;
+  let at = 0;
+  while (at < group.length) {
+    const g = readHeader(group, at, 0);
+    if (!g || g.size === null || g.dataAt + g.size > group.length) break;
+    const data = group.subarray(g.dataAt, g.dataAt + g.size);
+    if (g.id === BLOCK) block = parseBlock(data);
+    else if (g.id === BLOCK_DURATION) duration = data.reduce((v, b) => v * 256 + b, 0);
+    at = g.dataAt + g.size;
+  }
+  if (!block || block.lacing !== 0 || !wanted.has(block.track)) return null;
+  return { block, duration };
+}
+
+async function gather(
+  found: readonly Found[],
+  tracks: readonly SubtitleTrackInfo[],
+  head: MatroskaHead,
+  fromUs: number,
+  toUs: number,
+): Promise<SubtitleCue[][]> {
+  const out: SubtitleCue[][] = [];
+  for (const t of tracks) {
+    const entry = head.tracks.find((e) => e.number === t.id);
+    const mine = found.filter((f) => f.track === t.id).sort((a, b) => a.startUs - b.startUs);
+    const cues: SubtitleCue[] = [];
+    for (const [i, f] of mine.entries()) {
+      const nextUs = mine[i + 1]?.startUs ?? Infinity;
+      const durationUs = f.durationUs ?? Math.min(DEFAULT_DURATION_US, nextUs - f.startUs);
+      if (f.startUs + durationUs <= fromUs || f.startUs >= toUs || durationUs <= 0) continue;
+      let payload = f.payload;
+      const encoding = entry?.encoding ?? { kind: 'none' };
+      if (encoding.kind === 'zlib') payload = await inflate(payload).catch(() => new Uint8Array());
+      else if (encoding.kind === 'strip') {
+        payload = new Uint8Array([...encoding.bytes, ...payload]);
+      }
+      cues.push({ startUs: f.startUs, durationUs, text: utf8.decode(payload).replace(/\0+$/, '') });
+    }
+    out.push(cues);
+  }
+  return out;
+}

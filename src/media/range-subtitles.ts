@@ -1,0 +1,37 @@
+/** The subtitles of a render's frame range, read from its source for the join of its parts. */
+import { UpframeError } from '../shared/errors.ts';
+import { leaseInput } from './input-cache.ts';
+import { rangeWindow, type SubtitleCopy } from './subtitle-text.ts';
+import { VideoFrameSink } from './video-frame-sink.ts';
+
+/**
+ * Each text subtitle track's lines for frames `[start, end)` of `file`, in the render's time,
+ * and a note when the file's subtitles could not be read (the render is kept without them).
+ */
+export async function rangeSubtitles(
+  file: Blob,
+  range: { readonly start: number; readonly end: number },
+): Promise<{ copies: SubtitleCopy[]; note: string | null }> {
+  let lease;
+  try {
+    lease = await leaseInput(file);
+  } catch (err) {
+    return { copies: [], note: unreadable(err) };
+  }
+  try {
+    const input = lease.input;
+    if (input.subtitleTracks.length === 0 || !input.video) return { copies: [], note: null };
+    const timing = new VideoFrameSink(input).timing;
+    const window = rangeWindow(timing.timestampsUs, range.start, range.end);
+    return { copies: await input.readSubtitles(window), note: null };
+  } catch (err) {
+    return { copies: [], note: unreadable(err) };
+  } finally {
+    lease.release();
+  }
+}
+
+function unreadable(err: unknown): string {
+  const why = err instanceof UpframeError || err instanceof Error ? err.message : String(err);
+  return `The subtitles were left out: they could not be read from the clip (${why.replace(/\.$/, '')}).`;
+}

@@ -1,0 +1,150 @@
+/**
+ * Subtitle text as the enhanced file stores it: SRT (Matroska's S_TEXT/UTF8), which every player
+ * reads. mediabunny 1.61 writes only WebVTT, which ffmpeg (and so most players built on it) and
+ * VLC do not read from Matroska, so output.ts hands it WebVTT timing around SRT text and renames
+ * the track's codec as it is written. SRT lines keep their tags; ASS/SSA lines keep their words
+ * and line breaks, not their styling or placement.
+ */
+
+export type SubtitleKind = 'srt' | 'webvtt' | 'ass';
+
+/** A text subtitle track Upframe copies. */
+export interface SubtitleTrackInfo {
+  /** The track's number in its file. */
+  readonly id: number;
+  readonly kind: SubtitleKind;
+  /** ISO 639-2 language ("eng", "fra"), or null when the file says none. */
+  readonly language: string | null;
+  readonly title: string | null;
+  readonly isDefault: boolean;
+  readonly forced: boolean;
+  readonly hearingImpaired: boolean;
+}
+
+export interface SubtitleCue {
+  readonly startUs: number;
+  readonly durationUs: number;
+  readonly text: string;
+}
+
+/** A track to write: its cues already in the enhanced file's time, their text SRT's. */
+export interface SubtitleCopy {
+  readonly info: SubtitleTrackInfo;
+  readonly cues: readonly SubtitleCue[];
+}
+
+/** A time range of the source and the shift into the output's time (output.ts AudioWindow). */
+export interface TimeWindow {
+  readonly fromUs: number;
+  readonly toUs: number;
+  readonly shiftUs: number;
+}
+
+/** An ASS/SSA event's text: the 9th field on, override blocks dropped, \N as a line break. */
+function assText(event: string): string {
+  // ReadOrder, Layer, Style, Name, MarginL, MarginR, MarginV, Effect, Text (Matroska's order)
+  let at = 0;
+  for (let field = 0; field < 8; field++) {
+    const comma = event.indexOf(',', at);
+    if (comma < 0) return event;
+    at = comma + 1;
+  }
+  return event
+    .slice(at)
+    .replace(/\{[^}]*\}/g, '')
+    .replace(/\\[Nn]/g, '\n')
+    .replace(/\\h/g, ' ');
+}
+
+const ENTITIES: Readonly<Record<string, string>> = {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  nbsp: '\u00a0',
+  lrm: '\u200e',
+  rlm: '\u200f',
+};
+
+/** A WebVTT cue's text as SRT: <i>, <b> and <u> kept, other tags (voice, class) dropped. */
+function vttAsSrt(text: string): string {
+  return text
+    .replace(/<\/?([a-z0-9.]+)(?:[ .][^>]*)?>|<\d[^>]*>/gi, (tag, name?: string) =>
+      name && /^[ibu]$/i.test(name) ? tag.toLowerCase() : '',
+    )
+    .replace(/&(amp|lt|gt|nbsp|lrm|rlm);/g, (_, e: string) => ENTITIES[e]!);
+}
+
+/**
+ * A cue's text as SRT (S_TEXT/UTF8) shows it, or '' when nothing shows: SRT keeps its tags
+ * (italics, bold, colours), ASS keeps its words and line breaks, WebVTT its italics, bold and
+ * underline. No blank line inside (it would end the cue) and no "-->" (it starts one).
+ */
+export function cueText(kind: SubtitleKind, raw: string): string {
+  const text = raw.replace(/\r\n?/g, '\n');
+  const shown =
+    kind === 'ass'
+      ? assText(text)
+      : kind === 'srt'
+        ? text.replace(/\{\\[^}]*\}/g, '') // position tags ({\an8}) that converters leave
+        : vttAsSrt(text);
+  return shown
+    .replace(/-->/g, '->')
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim() !== '')
+    .join('\n');
+}
+
+/** `us` as a WebVTT timestamp, HH:MM:SS.mmm. */
+export function vttTime(us: number): string {
+  const ms = Math.max(0, Math.round(us / 1000));
+  const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor(ms / 60_000) % 60;
+  const s = Math.floor(ms / 1000) % 60;
+  return `${pad(h)}:${pad(m)}:${pad(s)}.${pad(ms % 1000, 3)}`;
+}
+
+/**
+ * The cues that show in the window, cut to it and moved into the output's time, their text made
+ * SRT's; in start order, as the muxer takes them. Cues of no whole millisecond, or no text, go.
+ */
+export function windowCues(
+  kind: SubtitleKind,
+  cues: readonly SubtitleCue[],
+  window: TimeWindow,
+): SubtitleCue[] {
+  const out: SubtitleCue[] = [];
+  for (const cue of cues) {
+    const from = Math.max(cue.startUs, window.fromUs) - window.shiftUs;
+    const to = Math.min(cue.startUs + cue.durationUs, window.toUs) - window.shiftUs;
+    const text = cueText(kind, cue.text);
+    if (Math.round(to / 1000) - Math.round(from / 1000) < 1 || !text) continue;
+    out.push({ startUs: from, durationUs: to - from, text });
+  }
+  return out.sort((a, b) => a.startUs - b.startUs);
+}
+
+/** The cues as a WebVTT document (what mediabunny's TextSubtitleSource parses; see above). */
+export function webVttDocument(cues: readonly SubtitleCue[]): string {
+  const body = cues.map(
+    (c) => `${vttTime(c.startUs)} --> ${vttTime(c.startUs + c.durationUs)}\n${c.text}\n`,
+  );
+  return ['WEBVTT\n', ...body].join('\n');
+}
+
+/**
+ * The source time of frames `[start, end)` of a video whose frames start at `timestampsUs`, and
+ * the shift into the output's time: a whole-clip render keeps the file's clock (and whatever
+ * plays before its first frame or after its last); a range starts at 0.
+ */
+export function rangeWindow(
+  timestampsUs: ArrayLike<number>,
+  start: number,
+  end: number,
+): TimeWindow {
+  const total = timestampsUs.length;
+  if (start === 0 && end >= total) return { fromUs: -Infinity, toUs: Infinity, shiftUs: 0 };
+  const startUs = timestampsUs[start]!;
+  return { fromUs: startUs, toUs: end < total ? timestampsUs[end]! : Infinity, shiftUs: startUs };
+}
