@@ -373,6 +373,66 @@ test('a VP9 render is a WebM file named .webm, or an MP4 named .mp4 where WebM c
   }
 });
 
+test("a film's text subtitles are kept as SRT in an MKV, cut to the frame range and moved to its start", async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  await openWith(page, fixturePath('subtitled.mkv'));
+  await expect(page.getByTestId('source-subtitles')).toHaveText(
+    '2 tracks: English, Français (French) (kept, as SRT in MKV)',
+  );
+  await cpuAt2x(page);
+  await expect(page.getByTestId('codec-note')).toHaveText(
+    "Saved as MKV, which keeps this clip's 2 subtitle tracks.",
+  );
+  // frames 13 to 36: 0.521 s to 1.521 s of the clip
+  await page.getByTestId('frame-from').fill('13');
+  await page.getByTestId('frame-to').fill('36');
+  await page.getByTestId('render-button').click();
+  await expect(page.getByTestId('render-done')).toBeVisible({ timeout: 240_000 });
+  await expect(page.getByTestId('render-done')).toContainText('Done: 24 frames at 128×72');
+  await expect(page.getByTestId('render-done')).toContainText('audio and 2 subtitle tracks kept');
+  await expect(page.getByTestId('render-warning')).toHaveText([
+    'The styled (ASS) subtitles keep their words and line breaks, not their fonts, colours or placement.',
+  ]);
+  await screenshot(page, 'subtitles-kept');
+  const download = page.waitForEvent('download');
+  await page.getByTestId('download-link').click();
+  const saved = join(DIR, (await download).suggestedFilename());
+  expect(saved).toMatch(/subtitled\.upframe-x2\.mkv$/);
+  await (await download).saveAs(saved);
+  const srt = (k: number): string =>
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-copyts',
+      '-i',
+      saved,
+      '-map',
+      `0:s:${k}`,
+      '-f',
+      'srt',
+      '-',
+    ])
+      .toString()
+      .replace(/\r\n/g, '\n');
+  expect(srt(0)).toBe(
+    '1\n00:00:00,000 --> 00:00:00,400\nHello <i>there</i>\n\n' +
+      '2\n00:00:00,500 --> 00:00:01,000\nSecond & line\nwith two rows\n\n',
+  );
+  expect(srt(1)).toBe('1\n00:00:00,000 --> 00:00:01,000\nBonjour\nle monde\n\n');
+  const streams = execFileSync('ffprobe', [
+    ...['-v', 'error', '-show_entries', 'stream=codec_name:stream_tags=language,title'],
+    ...['-of', 'compact=p=0:nk=1', saved],
+  ]);
+  expect(streams.toString().trim().split('\n')).toEqual([
+    'h264',
+    'aac',
+    'subrip|eng',
+    'subrip|fra|Français',
+  ]);
+});
+
 test('a clip damaged part-way shows a frame before the damage first, and the range ends there', async ({
   page,
 }) => {

@@ -115,6 +115,7 @@ export async function probe(file: Blob, options: ProbeOptions = {}): Promise<Sou
               .map((t) => [audioLabel(t), t.codecName].filter(Boolean).join(', ')),
           }
         : null,
+      subtitles: input.subtitleTracks.map((t) => audioLabel(t) ?? ''),
       outputContainers: {
         avc: preferredContainer(
           'avc',
@@ -147,7 +148,7 @@ export async function probe(file: Blob, options: ProbeOptions = {}): Promise<Sou
 }
 
 /** An audio track's title and language as the file gives them, or null. */
-function audioLabel(track: AudioTrackInfo): string | null {
+function audioLabel(track: Pick<AudioTrackInfo, 'language' | 'title'>): string | null {
   const language = track.language ? languageName(track.language) : null;
   if (track.title) return language ? `${track.title} (${language})` : track.title;
   return language;

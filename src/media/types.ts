@@ -122,6 +122,11 @@ export interface SourceSummary {
      */
     readonly others: readonly string[];
   } | null;
+  /**
+   * The text subtitle tracks the enhanced file keeps (into MKV), each as its label: "English",
+   * "SDH (English)", or "" where the file names no language.
+   */
+  readonly subtitles: readonly string[];
   /** The file type the page writes for each output codec (output.ts `preferredContainer`). */
   readonly outputContainers: Readonly<Record<VideoCodecChoice, OutputContainer>>;
   /** VideoDecoder.isConfigSupported said yes for the track's exact configuration. */

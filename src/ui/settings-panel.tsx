@@ -33,13 +33,16 @@ export function SettingsPanel() {
   // the file type each codec is written as for this clip (WebM for VP9 and AV1 where it can)
   const containers = summary?.outputContainers ?? { avc: 'mp4', vp9: 'webm', av1: 'webm' };
   const fileType = (codec: 'avc' | 'vp9' | 'av1'): string => FILE_TYPES[containers[codec]];
+  const subtitles = summary?.subtitles.length ?? 0;
   const codecNote =
-    summary && s.codec !== 'avc' && containers[s.codec] !== 'webm'
-      ? `Saved as ${fileType(s.codec)}: WebM cannot ` +
-        (summary.video.rotation !== 0
-          ? `store this clip's rotation.`
-          : `hold this clip's ${summary.audio?.codecName ?? ''} audio.`)
-      : null;
+    summary && subtitles > 0 && containers[s.codec] === 'mkv'
+      ? `Saved as MKV, which keeps this clip's ${subtitles === 1 ? 'subtitles' : `${subtitles} subtitle tracks`}.`
+      : summary && s.codec !== 'avc' && containers[s.codec] !== 'webm'
+        ? `Saved as ${fileType(s.codec)}: WebM cannot ` +
+          (summary.video.rotation !== 0
+            ? `store this clip's rotation.`
+            : `hold this clip's ${summary.audio?.codecName ?? ''} audio.`)
+        : null;
   // the address last typed (kept across visits with the settings), offered again when the
   // person comes back to "From a web address…"
   const [url, setUrl] = useState('');

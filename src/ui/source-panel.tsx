@@ -98,6 +98,12 @@ export function SourcePanel() {
               <dd data-testid="source-audio">
                 {summary.audio ? audioLine(summary.audio) : 'none'}
               </dd>
+              {summary.subtitles.length > 0 ? (
+                <>
+                  <dt>Subtitles</dt>
+                  <dd data-testid="source-subtitles">{subtitleLine(summary.subtitles)}</dd>
+                </>
+              ) : null}
               <dt>Container</dt>
               <dd>
                 {summary.container === 'mpegts' ? 'MPEG-TS' : summary.container.toUpperCase()}
@@ -185,4 +191,11 @@ function audioLine(audio: {
     `${first}, and ${others === 1 ? 'another track' : `${others} more tracks`}: ` +
     `${audio.others.join('; ')} (kept as they are)`
   );
+}
+
+/** The text subtitle tracks, by language: "English, Français (French) (kept, as SRT in MKV)". */
+function subtitleLine(labels: readonly string[]): string {
+  const named = labels.map((l) => l || 'no language given');
+  const count = labels.length === 1 ? 'a track' : `${labels.length} tracks`;
+  return `${count}: ${named.join(', ')} (kept, as SRT in MKV)`;
 }
