@@ -87,7 +87,8 @@ export type FixtureName =
   | 'truncated-frag.mp4'
   | 'subtitles.mp4'
   | 'subtitles.mkv'
-  | 'subtitled.mkv';
+  | 'subtitled.mkv'
+  | 'subtitled.mp4';
 
 function ffmpeg(args: string[]): void {
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
@@ -205,6 +206,12 @@ const makers: Record<FixtureName, Maker> = {
     unlinkSync(srt);
     unlinkSync(ass);
   },
+  // the same as HandBrake and ffmpeg make it in MP4: timed text (tx3g), styles in boxes
+  'subtitled.mp4': (out) =>
+    ffmpeg([
+      ...['-i', fixturePath('subtitled.mkv'), '-map', '0', '-c:v', 'copy', '-c:a', 'copy'],
+      ...['-c:s', 'mov_text', '-disposition:s:1', 'default', out],
+    ]),
   // a second language as the default track (the first, a commentary, is disabled), as a
   // film's file has it
   'two-audio.mp4': (out) =>

@@ -1,4 +1,5 @@
 /** The JSON shape `npm run bench` writes, and the Markdown tables it prints (also for README). */
+import type { SubtitleCaseResult } from './subtitles.ts';
 import type { Outcome, PipelineRequest } from '../../src/bench/api.ts';
 import type {
   CfrCaseResult,
@@ -34,6 +35,7 @@ export type BenchCase =
   | { name: string; kind: 'long'; outcome: Outcome<LongClipResult> }
   | { name: string; kind: 'deinterlace'; outcome: Outcome<DeinterlaceCaseResult> }
   | { name: string; kind: 'peer'; outcome: Outcome<PeerCaseResult> }
+  | { name: string; kind: 'subtitles'; outcome: Outcome<SubtitleCaseResult> }
   | { name: string; kind: 'skipped'; note: string };
 
 export interface BenchReport {
@@ -301,6 +303,32 @@ export function renderTables(
           `${fmt(j.seconds, 1)} s (${fmt(j.frames / j.seconds, 0)} frames/s, part ` +
           `${mib(j.partBytes)} MiB), peak JS heap ${mib(j.peakHeapBytes)} MiB, after GC ` +
           `${mib(j.heapAfterGcBytes)} MiB.`,
+      );
+    }
+    if (c.kind === 'subtitles') {
+      out.push('');
+      out.push(
+        "**Subtitles** (a film's SRT lines read for the join: through the file's index, and by walking every cluster; Node, a disk-backed Blob)",
+      );
+      out.push('');
+      if (!c.outcome.ok) {
+        out.push(`failed: ${c.outcome.error.message}`);
+        continue;
+      }
+      const d = c.outcome.value;
+      out.push(
+        table(
+          ['clip', 'lines', 'through the index ms', 'walking the clusters ms', 'same lines'],
+          [
+            [
+              `${d.minutes} min 720p, ${mib(d.fileBytes)} MiB`,
+              String(d.lines),
+              fmt(d.indexMs, 0),
+              fmt(d.scanMs, 0),
+              d.same ? 'yes' : 'NO',
+            ],
+          ],
+        ),
       );
     }
     if (c.kind === 'deinterlace') {

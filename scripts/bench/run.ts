@@ -24,6 +24,7 @@ import type { BenchApi, Outcome, PipelineRequest } from '../../src/bench/api.ts'
 import type { EnvInfo } from '../../src/bench/types.ts';
 import { openBenchPage, ROOT, type BenchSession } from './browser.ts';
 import { CLIP_DIR, testClip } from './clips.ts';
+import { subtitleCase, type SubtitleCaseResult } from './subtitles.ts';
 import { renderTables, type BenchCase, type BenchReport } from './report.ts';
 
 interface Args {
@@ -272,6 +273,20 @@ async function main(): Promise<void> {
       );
       const outcome = await call(session, 'longClip', clipUrl(clips.long), points);
       cases.push({ name: 'long-clip', kind: 'long', outcome });
+    }
+
+    if (want('subtitles')) {
+      const minutes = q ? 2 : 20;
+      log(
+        `subtitles: a ${minutes}-minute 720p MKV's SRT lines, through its index and by its clusters`,
+      );
+      let outcome: Outcome<SubtitleCaseResult>;
+      try {
+        outcome = { ok: true, value: await subtitleCase(minutes) };
+      } catch (err) {
+        outcome = { ok: false, error: { code: 'INTERNAL', message: String(err) } };
+      }
+      cases.push({ name: 'subtitles', kind: 'subtitles', outcome });
     }
 
     if (want('peer')) {

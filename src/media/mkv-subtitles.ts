@@ -3,13 +3,15 @@
  * mediabunny 1.61 lists no subtitle tracks. Cue times are the cluster's Timestamp plus the
  * block's offset, in TimestampScale units (RFC 9559 sections 5.1.3 and 10.1).
  *
- * Subtitle blocks sit among the video and audio blocks, so the clusters of the range are walked
- * through a window of the file read a megabyte at a time: about the file's size is read for a
- * whole film (the join of a render reads as much again from its parts).
+ * Subtitle blocks sit among the video and audio blocks. The file's index (Cues) says where each
+ * line is when its muxer listed the subtitle tracks (ffmpeg and mkvmerge do): then a few
+ * kilobytes are read per line. Otherwise the range's clusters are walked through a window of the
+ * file read a megabyte at a time, about the file's size for a whole film (`npm run bench --
+ * --only subtitles` measures both).
  */
 import { trackLanguage } from './codecs.ts';
 import { readHeader, type ElementHeader } from './mkv-salvage.ts';
-import { CLUSTER, SUBTITLE, type MatroskaHead, type TrackEntry } from './mkv-tracks.ts';
+import { CLUSTER, CUES, SUBTITLE, type MatroskaHead, type TrackEntry } from './mkv-tracks.ts';
 import type { SubtitleCue, SubtitleKind, SubtitleTrackInfo } from './subtitle-text.ts';
 
 const TIMESTAMP = 0xe7;
@@ -67,11 +69,14 @@ export function textSubtitleTracks(tracks: readonly TrackEntry[]): SubtitleTrack
 class ByteWindow {
   private from = 0;
   private bytes = new Uint8Array(0);
-  constructor(private readonly blob: Blob) {}
+  constructor(
+    private readonly blob: Blob,
+    private readonly size: number,
+  ) {}
 
   async get(at: number, n: number): Promise<Uint8Array> {
     if (at < this.from || at + n > this.from + this.bytes.length) {
-      const to = Math.min(this.blob.size, at + Math.max(n, WINDOW_BYTES));
+      const to = Math.min(this.blob.size, at + Math.max(n, this.size));
       this.bytes = new Uint8Array(await this.blob.slice(at, to).arrayBuffer());
       this.from = at;
     }
@@ -117,7 +122,7 @@ async function inflate(bytes: Uint8Array): Promise<Uint8Array> {
 
 const utf8 = new TextDecoder();
 
-interface Found {
+export interface Found {
   readonly track: number;
   readonly startUs: number;
   readonly durationUs: number | null;
@@ -126,8 +131,10 @@ interface Found {
 
 /**
  * Each track's cues (in `tracks`' order) that show in `[fromUs, toUs)` of the file's time, as
- * the file stores them (text not yet made WebVTT), in time order. A line that started more than
- * ten seconds before `fromUs` and still shows at it is missed.
+ * the file stores them (text not yet made SRT), in time order. A line that started more than
+ * ten seconds before `fromUs` and still shows at it is missed. The lines are found through the
+ * file's index where it lists every subtitle track (ffmpeg and mkvmerge list each line), which
+ * reads a few kilobytes per line; otherwise the range's clusters are walked.
  */
 export async function readMatroskaSubtitles(
   blob: Blob,
@@ -137,9 +144,23 @@ export async function readMatroskaSubtitles(
   toUs: number,
 ): Promise<SubtitleCue[][]> {
   const wanted = new Set(tracks.map((t) => t.id));
+  const found =
+    (await fromIndex(blob, head, wanted, fromUs, toUs)) ??
+    (await scanClusters(blob, head, wanted, fromUs, toUs));
+  return gather(found, tracks, head, fromUs, toUs);
+}
+
+/** The wanted tracks' blocks in the range, walking every cluster from the first. */
+export async function scanClusters(
+  blob: Blob,
+  head: MatroskaHead,
+  wanted: ReadonlySet<number>,
+  fromUs: number,
+  toUs: number,
+): Promise<Found[]> {
   const usPerUnit = head.timestampScaleNs / 1000;
   const found: Found[] = [];
-  const window = new ByteWindow(blob);
+  const window = new ByteWindow(blob, WINDOW_BYTES);
   const end = Math.min(head.segmentEnd, blob.size);
   let at = head.afterTracks;
   while (at < end) {
@@ -159,20 +180,12 @@ export async function readMatroskaSubtitles(
       if (!c || c.size === null || (h.size === null && c.id > 0xffffff)) break;
       const next = c.dataAt + c.size;
       if (c.id === TIMESTAMP) {
-        const bytes = await window.get(c.dataAt, c.size);
-        clusterUs = bytes.reduce((v, b) => v * 256 + b, 0) * usPerUnit;
-        if (clusterUs >= toUs) return gather(found, tracks, head, fromUs, toUs);
+        clusterUs = uintOf(await window.get(c.dataAt, c.size)) * usPerUnit;
+        if (clusterUs >= toUs) return found;
         if (clusterUs < fromUs - LOOKBACK_US) break; // skip the rest of this cluster
       } else if (clusterUs !== null && (c.id === SIMPLE_BLOCK || c.id === BLOCK_GROUP)) {
         const block = await blockAt(window, c, wanted);
-        if (block) {
-          found.push({
-            track: block.block.track,
-            startUs: clusterUs + block.block.offset * usPerUnit,
-            durationUs: block.duration === null ? null : block.duration * usPerUnit,
-            payload: block.block.payload.slice(),
-          });
-        }
+        if (block) found.push(foundOf(block, clusterUs, usPerUnit));
       }
       child = next;
     }
@@ -184,7 +197,138 @@ export async function readMatroskaSubtitles(
     }
     at = h.dataAt + h.size;
   }
-  return gather(found, tracks, head, fromUs, toUs);
+  return found;
+}
+
+const uintOf = (bytes: Uint8Array): number => bytes.reduce((v, b) => v * 256 + b, 0);
+
+function foundOf(
+  block: { block: RawBlock; duration: number | null },
+  clusterUs: number,
+  usPerUnit: number,
+): Found {
+  return {
+    track: block.block.track,
+    startUs: clusterUs + block.block.offset * usPerUnit,
+    durationUs: block.duration === null ? null : block.duration * usPerUnit,
+    payload: block.block.payload.slice(),
+  };
+}
+
+const CUE_POINT = 0xbb;
+const CUE_TIME = 0xb3;
+const CUE_TRACK_POSITIONS = 0xb7;
+const CUE_TRACK = 0xf7;
+const CUE_CLUSTER_POSITION = 0xf1;
+const CUE_RELATIVE_POSITION = 0xf0;
+/** Past this, the index is not read (a two-hour film's is some hundreds of kilobytes). */
+const INDEX_MAX = 64 << 20;
+/** Reads around one line: its cluster's start, then its block. */
+const LINE_WINDOW_BYTES = 16 << 10;
+
+/** An index entry of a wanted track: where its block is. */
+interface Listed {
+  readonly track: number;
+  readonly cluster: number;
+  readonly relative: number | null;
+}
+
+/**
+ * The wanted tracks' blocks in the range as the index (Cues) lists them, or null when it cannot
+ * be used: no index, a wanted track it does not list (a muxer that indexes a subtitle track lists
+ * every block of it, each being a key block), an entry without its place in the cluster (Matroska
+ * before version 4), or an entry that does not lead to a block of its track.
+ */
+export async function fromIndex(
+  blob: Blob,
+  head: MatroskaHead,
+  wanted: ReadonlySet<number>,
+  fromUs: number,
+  toUs: number,
+): Promise<Found[] | null> {
+  if (head.cuesAt === null) return null;
+  const window = new ByteWindow(blob, LINE_WINDOW_BYTES);
+  const h = await window.header(head.cuesAt);
+  if (!h || h.id !== CUES || h.size === null || h.size > INDEX_MAX) return null;
+  if (h.dataAt + h.size > blob.size) return null;
+  const cues = new Uint8Array(await blob.slice(h.dataAt, h.dataAt + h.size).arrayBuffer());
+  const usPerUnit = head.timestampScaleNs / 1000;
+  const listed: Listed[] = [];
+  const seen = new Set<number>();
+  for (const point of childrenOf(cues, 0, cues.length)) {
+    if (point.id !== CUE_POINT) continue;
+    let timeUs: number | null = null;
+    const positions: Listed[] = [];
+    for (const f of childrenOf(cues, point.dataAt, point.dataAt + point.size!)) {
+      if (f.id === CUE_TIME)
+        timeUs = uintOf(cues.subarray(f.dataAt, f.dataAt + f.size!)) * usPerUnit;
+      if (f.id !== CUE_TRACK_POSITIONS) continue;
+      let track = 0;
+      let cluster: number | null = null;
+      let relative: number | null = null;
+      for (const g of childrenOf(cues, f.dataAt, f.dataAt + f.size!)) {
+        const value = uintOf(cues.subarray(g.dataAt, g.dataAt + g.size!));
+        if (g.id === CUE_TRACK) track = value;
+        else if (g.id === CUE_CLUSTER_POSITION) cluster = value;
+        else if (g.id === CUE_RELATIVE_POSITION) relative = value;
+      }
+      if (wanted.has(track) && cluster !== null) positions.push({ track, cluster, relative });
+    }
+    for (const p of positions) seen.add(p.track);
+    if (timeUs === null || timeUs < fromUs - LOOKBACK_US || timeUs >= toUs) continue;
+    listed.push(...positions);
+  }
+  if ([...wanted].some((t) => !seen.has(t))) return null;
+  const found: Found[] = [];
+  const clusters = new Map<number, { dataAt: number; us: number } | null>();
+  const done = new Set<number>();
+  for (const entry of listed) {
+    if (entry.relative === null) return null;
+    const clusterAt = head.segmentAt + entry.cluster;
+    if (!clusters.has(clusterAt))
+      clusters.set(clusterAt, await clusterStart(window, clusterAt, usPerUnit));
+    const cluster = clusters.get(clusterAt);
+    if (!cluster) return null;
+    const blockAtPosition = cluster.dataAt + entry.relative;
+    if (done.has(blockAtPosition)) continue;
+    done.add(blockAtPosition);
+    const c = await window.header(blockAtPosition);
+    if (!c || c.size === null || (c.id !== SIMPLE_BLOCK && c.id !== BLOCK_GROUP)) return null;
+    const block = await blockAt(window, c, wanted);
+    if (!block || block.block.track !== entry.track) return null;
+    found.push(foundOf(block, cluster.us, usPerUnit));
+  }
+  return found;
+}
+
+/** Where a cluster's children start and its Timestamp, or null when it is no cluster. */
+async function clusterStart(
+  window: ByteWindow,
+  at: number,
+  usPerUnit: number,
+): Promise<{ dataAt: number; us: number } | null> {
+  const h = await window.header(at);
+  if (!h || h.id !== CLUSTER) return null;
+  let child = h.dataAt;
+  for (let n = 0; n < 4; n++) {
+    const c = await window.header(child);
+    if (!c || c.size === null) return null;
+    if (c.id === TIMESTAMP)
+      return { dataAt: h.dataAt, us: uintOf(await window.get(c.dataAt, c.size)) * usPerUnit };
+    child = c.dataAt + c.size;
+  }
+  return null;
+}
+
+/** The children of an element whose data is `bytes[from, to)`. */
+function* childrenOf(bytes: Uint8Array, from: number, to: number): Generator<ElementHeader> {
+  let at = from;
+  while (at < to) {
+    const h = readHeader(bytes, at, 0);
+    if (!h || h.size === null || h.dataAt + h.size > to) return;
+    yield h;
+    at = h.dataAt + h.size;
+  }
 }
 
 async function blockAt(

@@ -13,6 +13,11 @@ const EBML_HEADER = 0x1a45dfa3;
 const SEGMENT = 0x18538067;
 export const CLUSTER = 0x1f43b675;
 const INFO = 0x1549a966;
+const SEEK_HEAD = 0x114d9b74;
+const SEEK = 0x4dbb;
+const SEEK_ID = 0x53ab;
+const SEEK_POSITION = 0x53ac;
+export const CUES = 0x1c53bb6b;
 const TIMESTAMP_SCALE = 0x2ad7b1;
 const TRACKS = 0x1654ae6b;
 const TRACK_ENTRY = 0xae;
@@ -208,6 +213,25 @@ export interface MatroskaHead {
   readonly afterTracks: number;
   /** Where the segment's data ends (the file's end for a segment of unknown size). */
   readonly segmentEnd: number;
+  /** Where the segment's data starts (positions in SeekHead and Cues count from here). */
+  readonly segmentAt: number;
+  /** Where the index (Cues) is, from the SeekHead or the walk, or null when neither says. */
+  readonly cuesAt: number | null;
+}
+
+/** The Cues position a SeekHead's data gives (relative to the segment's data), or null. */
+function cuesIn(seekHead: Uint8Array): number | null {
+  for (const seek of children(seekHead, 0, seekHead.length)) {
+    if (seek.id !== SEEK) continue;
+    let id = 0;
+    let position: number | null = null;
+    for (const f of children(seekHead, seek.dataAt, seek.dataAt + seek.size!)) {
+      if (f.id === SEEK_ID) id = uint(seekHead, f);
+      else if (f.id === SEEK_POSITION) position = uint(seekHead, f);
+    }
+    if (id === CUES && position !== null) return position;
+  }
+  return null;
 }
 
 /** The tracks the file declares and its clock, or null when its Tracks cannot be found. */
@@ -218,16 +242,30 @@ export async function matroskaHead(blob: Blob): Promise<MatroskaHead | null> {
   if (!segment || segment.id !== SEGMENT) return null;
   const end = segment.size === null ? blob.size : segment.dataAt + segment.size;
   let timestampScaleNs = 1e6;
+  let cuesAt: number | null = null;
   let at = segment.dataAt;
   for (let n = 0; n < ELEMENTS_MAX && at < end; n++) {
     const h = await headerAt(blob, at);
     if (!h || h.size === null || h.id === CLUSTER) return null;
-    if (h.id === TRACKS || h.id === INFO) {
+    if (h.id === CUES) cuesAt = at; // an index written at the front
+    if (h.id === TRACKS || h.id === INFO || h.id === SEEK_HEAD) {
       if (h.size > ELEMENT_MAX || h.dataAt + h.size > blob.size) return null;
       const data = new Uint8Array(await blob.slice(h.dataAt, h.dataAt + h.size).arrayBuffer());
       if (h.id === TRACKS) {
         const tracks = trackEntriesIn(data);
-        return { tracks, timestampScaleNs, afterTracks: h.dataAt + h.size, segmentEnd: end };
+        const afterTracks = h.dataAt + h.size;
+        return {
+          tracks,
+          timestampScaleNs,
+          afterTracks,
+          segmentEnd: end,
+          segmentAt: segment.dataAt,
+          cuesAt,
+        };
+      }
+      if (h.id === SEEK_HEAD) {
+        const position = cuesIn(data);
+        if (position !== null) cuesAt ??= segment.dataAt + position;
       }
       for (const f of children(data, 0, data.length)) {
         if (f.id === TIMESTAMP_SCALE) timestampScaleNs = uint(data, f) || 1e6;

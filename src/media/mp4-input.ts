@@ -40,7 +40,8 @@ import type {
   Rotation,
   VideoTrackInfo,
 } from './types.ts';
-import type { SubtitleCopy, SubtitleTrackInfo } from './subtitle-text.ts';
+import { readTextTables, textTables, type TextTable } from './mp4-text.ts';
+import type { SubtitleCopy, SubtitleTrackInfo, TimeWindow } from './subtitle-text.ts';
 import type { MediaInput, ReadRange } from './input-types.ts';
 import { soundTracks, trackNames, type SoundTracks } from './mp4-sound.ts';
 import {
@@ -80,8 +81,9 @@ const audioKey = (k: number): TableKey => (k === 0 ? 'audio' : `audio${k}`);
 export class Mp4Input implements MediaInput {
   readonly video: VideoTrackInfo | null;
   readonly audioTracks: readonly AudioTrackInfo[];
-  /** (MP4's timed-text tracks are not read yet: they are left out, and said so) */
-  readonly subtitleTracks: readonly SubtitleTrackInfo[] = [];
+  /** The timed-text (tx3g) tracks, kept as SRT in MKV (mp4-text.ts). */
+  readonly subtitleTracks: readonly SubtitleTrackInfo[];
+  private readonly texts: readonly TextTable[];
   readonly warnings: string[] = [];
   private readonly tables = new Map<TableKey, TrackTable>();
 
@@ -111,12 +113,14 @@ export class Mp4Input implements MediaInput {
         ? this.pcmTrack(file, t, sound.pcm.get(t.id)!, audioKey(k))
         : this.audioTrack(file, t, audioKey(k)),
     );
-    // subtitles, a cover picture or a second angle, a camera's timecode, sound in a format
-    // that cannot be read: not copied, and said
+    this.texts = textTables(file, info);
+    this.subtitleTracks = this.texts.map((t) => t.info);
+    // subtitles other than timed text (TTML, WebVTT), a cover picture or a second angle, a
+    // camera's timecode, sound in a format that cannot be read: not copied, and said
     const others = info.otherTracks.filter((t) => !isSound(file, t));
     const leftOut = leftOutNote({
       audio: sound.unreadable,
-      subtitle: info.subtitleTracks.length,
+      subtitle: info.subtitleTracks.length - this.texts.length,
       video: Math.max(0, info.videoTracks.length - 1),
       other:
         info.metadataTracks.length + others.filter((t) => handler(file, t.id) !== 'vide').length,
@@ -508,8 +512,8 @@ export class Mp4Input implements MediaInput {
     }
   }
 
-  readSubtitles(): Promise<SubtitleCopy[]> {
-    return Promise.resolve([]);
+  readSubtitles(window: TimeWindow): Promise<SubtitleCopy[]> {
+    return readTextTables(this.blob, this.texts, window);
   }
 
   close(): void {

@@ -6,7 +6,8 @@
  * and line breaks, not their styling or placement.
  */
 
-export type SubtitleKind = 'srt' | 'webvtt' | 'ass';
+/** SRT, WebVTT, ASS/SSA (Matroska), or plain text (MP4's tx3g). */
+export type SubtitleKind = 'srt' | 'webvtt' | 'ass' | 'text';
 
 /** A text subtitle track Upframe copies. */
 export interface SubtitleTrackInfo {
@@ -86,7 +87,9 @@ export function cueText(kind: SubtitleKind, raw: string): string {
       ? assText(text)
       : kind === 'srt'
         ? text.replace(/\{\\[^}]*\}/g, '') // position tags ({\an8}) that converters leave
-        : vttAsSrt(text);
+        : kind === 'webvtt'
+          ? vttAsSrt(text)
+          : text;
   return shown
     .replace(/-->/g, '->')
     .split('\n')

@@ -17,7 +17,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureMediaFixtures, fixturePath } from '../../test/media-fixtures.ts';
 import { openInput } from './input.ts';
 import { replaceAll } from './mkv-srt.ts';
-import { readMatroskaSubtitles, textSubtitleTracks } from './mkv-subtitles.ts';
+import { sampleText } from './mp4-text.ts';
+import {
+  fromIndex,
+  readMatroskaSubtitles,
+  scanClusters,
+  textSubtitleTracks,
+  type Found,
+} from './mkv-subtitles.ts';
 import { matroskaHead, trackEntriesIn } from './mkv-tracks.ts';
 import { chooseContainer, preferredContainer } from './output.ts';
 import { assembleParts, partExtent } from './parts.ts';
@@ -88,6 +95,40 @@ describe('Matroska text subtitles', () => {
       '{\\an8}Third',
     ]);
     expect(cues[1]![0]!.text).toBe('0,0,Default,,0,0,0,,{\\b1}Bonjour{\\b0}\\Nle monde');
+  });
+
+  it('finds the same lines through the index as by walking the clusters, and walks without one', async () => {
+    const blob = await openAsBlob(fixturePath('subtitled.mkv'));
+    const head = (await matroskaHead(blob))!;
+    const wanted = new Set([3, 4]);
+    const key = (f: Found) => [
+      f.track,
+      f.startUs,
+      f.durationUs,
+      new TextDecoder().decode(f.payload),
+    ];
+    const indexed = await fromIndex(blob, head, wanted, 1.5e6, 2.6e6);
+    const scanned = await scanClusters(blob, head, wanted, 1.5e6, 2.6e6);
+    expect(indexed!.map(key)).toEqual(scanned.map(key));
+    // the range with its 10 s look-back: every line before 2.6 s
+    expect(indexed!.map((f) => f.startUs)).toEqual([
+      221_000, 521_000, 1_021_000, 2_021_000, 2_521_000,
+    ]);
+    // written to a pipe, ffmpeg makes no index (and sizes nothing: a live stream's layout)
+    const piped = execFileSync('ffmpeg', [
+      ...['-v', 'error', '-i', fixturePath('subtitled.mkv'), '-map', '0', '-c', 'copy'],
+      ...['-f', 'matroska', 'pipe:1'],
+    ]);
+    const live = new Blob([piped]);
+    const liveHead = (await matroskaHead(live))!;
+    expect(liveHead.cuesAt).toBeNull();
+    expect(await fromIndex(live, liveHead, wanted, -Infinity, Infinity)).toBeNull();
+    const walked = await scanClusters(live, liveHead, wanted, -Infinity, Infinity);
+    expect(walked.map(key)).toEqual(
+      (await scanClusters(blob, head, wanted, -Infinity, Infinity)).map(key),
+    );
+    // an index that lists one subtitle track but not the other is not used
+    expect(await fromIndex(blob, head, new Set([3, 9]), -Infinity, Infinity)).toBeNull();
   });
 
   it('reads only the lines that show in a range, cut to it and moved to its start', async () => {
@@ -198,6 +239,42 @@ describe('Matroska text subtitles', () => {
     expect(chooseContainer('mp4', 'avc', 'aac', [], true)).toBe('mp4');
     expect(preferredContainer('vp9', 'opus', 0)).toBe('webm');
     expect(preferredContainer('vp9', 'opus', 0, [], true)).toBe('mkv');
+  });
+});
+
+describe('MP4 timed text (tx3g)', () => {
+  it('reads each track with its language, title and enabled flag, and its lines as plain text', async () => {
+    const input = await openInput(await openAsBlob(fixturePath('subtitled.mp4')));
+    try {
+      expect(input.warnings).toEqual([]);
+      const tracks = input.subtitleTracks.map((t) => [t.kind, t.language, t.title, t.isDefault]);
+      expect(tracks).toEqual([
+        ['text', 'eng', null, false],
+        ['text', 'fra', 'Français', true],
+      ]);
+      // (ffmpeg made the italics a style box, which is not kept; the gaps between lines go)
+      const copies = await input.readSubtitles({ fromUs: 1e6, toUs: Infinity, shiftUs: 1e6 });
+      expect(copies.map((c) => c.cues.map((q) => [q.startUs, q.durationUs, q.text]))).toEqual([
+        [
+          [21_000, 800_000, 'Second & line\nwith two rows'],
+          [1_521_000, 1_000_000, 'Third'],
+        ],
+        [
+          [0, 521_000, 'Bonjour\nle monde'],
+          [1_021_000, 1_000_000, 'Au revoir, ami'],
+        ],
+      ]);
+    } finally {
+      input.close();
+    }
+  });
+
+  it('reads a sample’s text: its length first, UTF-8 or UTF-16 after a byte-order mark', () => {
+    expect(sampleText(Uint8Array.from([0, 3, 0x48, 0x69, 0x21, 0, 0, 0, 8]))).toBe('Hi!');
+    expect(sampleText(Uint8Array.from([0, 6, 0xfe, 0xff, 0, 0x48, 0, 0xe9]))).toBe('Hé');
+    expect(sampleText(Uint8Array.from([0, 0]))).toBe('');
+    // a length past the sample reads what is there
+    expect(sampleText(Uint8Array.from([0, 9, 0x41]))).toBe('A');
   });
 });
 
