@@ -213,6 +213,42 @@ test('every audio track is kept, the one a player picks first still first, with 
   expect(seconds('a:1')).toBeCloseTo(0.5, 1);
 });
 
+test("an MP4's timed-text subtitles are kept as SRT in the MKV asked for, and an MP4 asked for says they were left out", () => {
+  const output = join(OUT, 'subtitled.out.mkv');
+  rmSync(output, { force: true });
+  const r = enhance(fixturePath('subtitled.mp4'), output, '--model', 'none');
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout).toContain('audio packets copied, 2 subtitle tracks kept');
+  const srt = (k: number): string =>
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-copyts',
+      '-i',
+      output,
+      '-map',
+      `0:s:${k}`,
+      '-f',
+      'srt',
+      '-',
+    ])
+      .toString()
+      .replace(/\r\n/g, '\n');
+  expect(srt(0)).toBe(
+    '1\n00:00:00,221 --> 00:00:00,921\nHello there\n\n' +
+      '2\n00:00:01,021 --> 00:00:01,821\nSecond & line\nwith two rows\n\n' +
+      '3\n00:00:02,521 --> 00:00:03,521\nThird\n\n',
+  );
+  expect(srt(1)).toContain('Bonjour\nle monde');
+  const mp4 = join(OUT, 'subtitled.out.mp4');
+  rmSync(mp4, { force: true });
+  const m = enhance(fixturePath('subtitled.mp4'), mp4, '--model', 'none');
+  expect(m.status, m.stderr).toBe(0);
+  expect(m.stdout).toContain(
+    "warning: The clip's 2 subtitle tracks were left out: save as MKV to keep them",
+  );
+});
+
 test('audio no MP4 can hold is left out with a warning, and the video is made', () => {
   const output = join(OUT, 'pcm-96k.out.mp4');
   const r = enhance(fixturePath('pcm-96k.mov'), output, '--model', 'none');

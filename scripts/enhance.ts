@@ -61,11 +61,23 @@ export const EXIT_CODES = {
   canceled: 130,
 } as const;
 
-/** "2 audio tracks copied (158 packets)", or "96 audio packets copied" for one track or none. */
-function audioCopied(t: { audioPacketsCopied: number; audioTracks: number }): string {
-  if (t.audioTracks > 1)
-    return `${t.audioTracks} audio tracks copied (${t.audioPacketsCopied} packets)`;
-  return `${t.audioPacketsCopied} audio packets copied`;
+/**
+ * "2 audio tracks copied (158 packets)", or "96 audio packets copied" for one track or none;
+ * then the subtitle tracks kept, if any ("2 subtitle tracks kept").
+ */
+function audioCopied(t: {
+  audioPacketsCopied: number;
+  audioTracks: number;
+  subtitleTracks: number;
+}): string {
+  const audio =
+    t.audioTracks > 1
+      ? `${t.audioTracks} audio tracks copied (${t.audioPacketsCopied} packets)`
+      : `${t.audioPacketsCopied} audio packets copied`;
+  const s = t.subtitleTracks;
+  return s === 0
+    ? audio
+    : `${audio}, ${s === 1 ? 'a subtitle track' : `${s} subtitle tracks`} kept`;
 }
 
 function fail(message: string): never {
