@@ -235,11 +235,11 @@ test("an MP4's timed-text subtitles are kept as SRT in the MKV asked for, and an
       .toString()
       .replace(/\r\n/g, '\n');
   expect(srt(0)).toBe(
-    '1\n00:00:00,221 --> 00:00:00,921\nHello there\n\n' +
+    '1\n00:00:00,221 --> 00:00:00,921\nHello <i>there</i>\n\n' +
       '2\n00:00:01,021 --> 00:00:01,821\nSecond & line\nwith two rows\n\n' +
       '3\n00:00:02,521 --> 00:00:03,521\nThird\n\n',
   );
-  expect(srt(1)).toContain('Bonjour\nle monde');
+  expect(srt(1)).toContain('<b>Bonjour</b>\nle monde');
   const mp4 = join(OUT, 'subtitled.out.mp4');
   rmSync(mp4, { force: true });
   const m = enhance(fixturePath('subtitled.mp4'), mp4, '--model', 'none');

@@ -1,7 +1,8 @@
 /**
  * An MP4/MOV file's timed-text subtitles (3GPP 'tx3g', what ffmpeg's mov_text and HandBrake
  * write; ISO/IEC 14496-17 and 3GPP TS 26.245): each sample is a 16-bit text length, the text
- * (UTF-8, or UTF-16 after a byte-order mark), then style boxes, which are not kept. A sample
+ * (UTF-8, or UTF-16 after a byte-order mark), then boxes: a 'styl' box's bold, italic and
+ * underlined runs become SRT's tags; fonts, sizes, colours and placement are not kept. A sample
  * with no text is the gap between two lines.
  */
 import type { ISOFile, Movie, Track } from 'mp4box';
@@ -70,12 +71,74 @@ function tableOf(file: ISOFile, track: Track): TextTable {
 const utf8 = new TextDecoder();
 const utf16 = new TextDecoder('utf-16be');
 
-/** A tx3g sample's text ('' for a gap). */
+/** A run of characters in bold, italics or underline (a 'styl' box's record). */
+interface StyleRun {
+  readonly from: number;
+  readonly to: number;
+  /** face-style-flags: 1 bold, 2 italic, 4 underline. */
+  readonly face: number;
+}
+
+/** The style runs of the boxes after a sample's text (only 'styl' is read). */
+function styleRuns(bytes: Uint8Array, at: number): StyleRun[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const runs: StyleRun[] = [];
+  while (at + 8 <= bytes.length) {
+    const size = view.getUint32(at);
+    if (size < 8 || at + size > bytes.length) break;
+    const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
+    if (type === 'styl' && size >= 10) {
+      const count = view.getUint16(at + 8);
+      for (let k = 0; k < count && at + 10 + 12 * (k + 1) <= at + size; k++) {
+        const r = at + 10 + 12 * k;
+        runs.push({ from: view.getUint16(r), to: view.getUint16(r + 2), face: bytes[r + 6]! & 7 });
+      }
+    }
+    at += size;
+  }
+  return runs.filter((r) => r.face !== 0 && r.to > r.from).sort((a, b) => a.from - b.from);
+}
+
+const TAGS = [
+  [1, 'b'],
+  [2, 'i'],
+  [4, 'u'],
+] as const;
+
+/** The text with its bold, italic and underlined runs as SRT's tags (offsets in characters). */
+function tagged(text: string, runs: readonly StyleRun[]): string {
+  if (runs.length === 0) return text;
+  const chars = Array.from(text);
+  const open = (face: number): string =>
+    TAGS.filter(([bit]) => face & bit)
+      .map(([, t]) => `<${t}>`)
+      .join('');
+  const close = (face: number): string =>
+    TAGS.filter(([bit]) => face & bit)
+      .map(([, t]) => `</${t}>`)
+      .reverse()
+      .join('');
+  let out = '';
+  let at = 0;
+  for (const run of runs) {
+    const from = Math.max(at, Math.min(run.from, chars.length));
+    const to = Math.min(run.to, chars.length);
+    if (to <= from) continue;
+    out += chars.slice(at, from).join('') + open(run.face) + chars.slice(from, to).join('');
+    out += close(run.face);
+    at = to;
+  }
+  return out + chars.slice(at).join('');
+}
+
+/** A tx3g sample's text ('' for a gap), its bold, italic and underlined runs tagged as SRT's. */
 export function sampleText(bytes: Uint8Array): string {
   if (bytes.length < 2) return '';
   const length = Math.min((bytes[0]! << 8) | bytes[1]!, bytes.length - 2);
-  const text = bytes.subarray(2, 2 + length);
-  return text[0] === 0xfe && text[1] === 0xff ? utf16.decode(text.subarray(2)) : utf8.decode(text);
+  const raw = bytes.subarray(2, 2 + length);
+  const text =
+    raw[0] === 0xfe && raw[1] === 0xff ? utf16.decode(raw.subarray(2)) : utf8.decode(raw);
+  return tagged(text, styleRuns(bytes, 2 + length));
 }
 
 /** Each track's lines in the window, in the output's time; tracks with none are left out. */

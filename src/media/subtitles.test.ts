@@ -243,7 +243,7 @@ describe('Matroska text subtitles', () => {
 });
 
 describe('MP4 timed text (tx3g)', () => {
-  it('reads each track with its language, title and enabled flag, and its lines as plain text', async () => {
+  it('reads each track with its language, title and enabled flag, and its lines with their bold and italics', async () => {
     const input = await openInput(await openAsBlob(fixturePath('subtitled.mp4')));
     try {
       expect(input.warnings).toEqual([]);
@@ -252,7 +252,7 @@ describe('MP4 timed text (tx3g)', () => {
         ['text', 'eng', null, false],
         ['text', 'fra', 'Français', true],
       ]);
-      // (ffmpeg made the italics a style box, which is not kept; the gaps between lines go)
+      // (the gaps between lines go)
       const copies = await input.readSubtitles({ fromUs: 1e6, toUs: Infinity, shiftUs: 1e6 });
       expect(copies.map((c) => c.cues.map((q) => [q.startUs, q.durationUs, q.text]))).toEqual([
         [
@@ -260,7 +260,7 @@ describe('MP4 timed text (tx3g)', () => {
           [1_521_000, 1_000_000, 'Third'],
         ],
         [
-          [0, 521_000, 'Bonjour\nle monde'],
+          [0, 521_000, '<b>Bonjour</b>\nle monde'],
           [1_021_000, 1_000_000, 'Au revoir, ami'],
         ],
       ]);
@@ -275,6 +275,37 @@ describe('MP4 timed text (tx3g)', () => {
     expect(sampleText(Uint8Array.from([0, 0]))).toBe('');
     // a length past the sample reads what is there
     expect(sampleText(Uint8Array.from([0, 9, 0x41]))).toBe('A');
+    // a 'styl' box: characters 1-3 bold and italic, 4-5 underlined (offsets in characters: é is
+    // two bytes), colours and sizes dropped
+    const text = [...new TextEncoder().encode('éabcde')];
+    const record = (from: number, to: number, face: number) => [
+      0,
+      from,
+      0,
+      to,
+      0,
+      1,
+      face,
+      18,
+      255,
+      255,
+      255,
+      255,
+    ];
+    const styl = [
+      0,
+      0,
+      0,
+      34,
+      ...[...'styl'].map((c) => c.charCodeAt(0)),
+      0,
+      2,
+      ...record(1, 3, 3),
+      ...record(4, 5, 4),
+    ];
+    expect(sampleText(Uint8Array.from([0, text.length, ...text, ...styl]))).toBe(
+      'é<b><i>ab</i></b>c<u>d</u>e',
+    );
   });
 });
 
