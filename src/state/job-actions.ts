@@ -27,7 +27,7 @@ import {
   partialName,
   savedOutput,
 } from './save-output.ts';
-import { readHandle, rememberSource, sourceHandle } from './source-handles.ts';
+import { readHandle, readHandleIfAllowed, rememberSource, sourceHandle } from './source-handles.ts';
 import { initialState, updateSlice, useStore, type SettingsSlice } from './store.ts';
 
 let subscribed = false;
@@ -502,8 +502,11 @@ export async function saveRecovered(id: string): Promise<void> {
     chosen = await chooseOutput(name);
     if (!chosen) return;
     updateSlice('recovery', { busy: id });
-    // the page's clip, when it is this render's: the join reads its subtitles from it
-    const file = useStore.getState().source.file;
+    // the render's clip, for the join to read its subtitles: the page's, or where it was opened
+    // from when the browser still lets the page read it (no prompt for this)
+    const open = useStore.getState().source.file;
+    const handle = useStore.getState().recovery.handles[id];
+    const file = sameClip(open, render) ? open : handle ? await readHandleIfAllowed(handle) : null;
     const result = await jobWorker().call('renders.save', {
       renderId: id,
       output: chosen.output,

@@ -92,3 +92,14 @@ export async function readHandle(handle: FileSystemFileHandle): Promise<File | n
   if (state !== 'granted') return null;
   return handle.getFile();
 }
+
+/** The file behind `handle` when the browser already lets the page read it, else null (no prompt). */
+export async function readHandleIfAllowed(handle: FileSystemFileHandle): Promise<File | null> {
+  try {
+    const h = handle as FileSystemFileHandle & PermissionHandle;
+    const state = (await h.queryPermission?.({ mode: 'read' })) ?? 'granted';
+    return state === 'granted' ? await handle.getFile() : null;
+  } catch {
+    return null; // moved or deleted since
+  }
+}
