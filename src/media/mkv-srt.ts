@@ -47,8 +47,9 @@ export function replaceAll(
 }
 
 /**
- * The muxer's output stream with its WebVTT subtitle tracks renamed SRT. Every write is scanned
- * (natively, for the pattern's first byte), as the muxer may write its header again at the end.
+ * The muxer's output stream with its WebVTT subtitle tracks renamed SRT. mediabunny 1.61 writes
+ * the Tracks element once, whole, in its first write (and at the end rewrites only the segment's
+ * size, duration and SeekHead): writes are scanned until every track is renamed.
  */
 export class SrtTracks {
   /** Track headers renamed so far. */
@@ -56,12 +57,15 @@ export class SrtTracks {
   private readonly writer: WritableStreamDefaultWriter<StreamTargetChunk>;
   readonly stream: WritableStream<StreamTargetChunk>;
 
-  constructor(inner: WritableStream<StreamTargetChunk>) {
+  constructor(
+    inner: WritableStream<StreamTargetChunk>,
+    private readonly tracks: number,
+  ) {
     this.writer = inner.getWriter();
     this.stream = new WritableStream<StreamTargetChunk>({
       write: async (chunk) => {
         let data = chunk.data;
-        if (chunk.type === 'write') {
+        if (chunk.type === 'write' && this.renamed < this.tracks) {
           const ids = replaceAll(data, WEBVTT_ID, SRT_ID);
           data = replaceAll(ids.data, WEBVTT_PRIVATE, VOID_9).data;
           this.renamed += ids.count;

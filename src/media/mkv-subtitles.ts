@@ -150,7 +150,11 @@ export async function readMatroskaSubtitles(
   return gather(found, tracks, head, fromUs, toUs);
 }
 
-/** The wanted tracks' blocks in the range, walking every cluster from the first. */
+/**
+ * The wanted tracks' blocks in the range, walking every cluster from the first. A cluster that
+ * starts more than the look-back before the range is skipped, unless the next one starts after
+ * that: a line in it may still show when the range starts.
+ */
 export async function scanClusters(
   blob: Blob,
   head: MatroskaHead,
@@ -162,6 +166,10 @@ export async function scanClusters(
   const found: Found[] = [];
   const window = new ByteWindow(blob, WINDOW_BYTES);
   const end = Math.min(head.segmentEnd, blob.size);
+  const walk = (cluster: Cluster): Promise<number> =>
+    walkBlocks(window, cluster, wanted, usPerUnit, found);
+  /** The cluster before, skipped as too early. */
+  let skipped: Cluster | null = null;
   let at = head.afterTracks;
   while (at < end) {
     const h = await window.header(at);
@@ -171,33 +179,81 @@ export async function scanClusters(
       at = h.dataAt + h.size;
       continue;
     }
-    const clusterEnd = h.size === null ? end : Math.min(end, h.dataAt + h.size);
-    let clusterUs: number | null = null;
-    let child = h.dataAt;
-    while (child < clusterEnd) {
-      const c = await window.header(child);
-      // a cluster of unknown size ends where the next top-level element (a 4-byte ID) starts
-      if (!c || c.size === null || (h.size === null && c.id > 0xffffff)) break;
-      const next = c.dataAt + c.size;
-      if (c.id === TIMESTAMP) {
-        clusterUs = uintOf(await window.get(c.dataAt, c.size)) * usPerUnit;
-        if (clusterUs >= toUs) return found;
-        if (clusterUs < fromUs - LOOKBACK_US) break; // skip the rest of this cluster
-      } else if (clusterUs !== null && (c.id === SIMPLE_BLOCK || c.id === BLOCK_GROUP)) {
-        const block = await blockAt(window, c, wanted);
-        if (block) found.push(foundOf(block, clusterUs, usPerUnit));
-      }
-      child = next;
+    const cluster: Cluster = {
+      header: h,
+      end: h.size === null ? end : Math.min(end, h.dataAt + h.size),
+      us: await timestampOf(window, h, usPerUnit),
+    };
+    if (cluster.us !== null && cluster.us >= toUs) break;
+    let next: number;
+    if (cluster.us !== null && cluster.us < fromUs - LOOKBACK_US && h.size !== null) {
+      skipped = cluster;
+      next = cluster.end;
+    } else {
+      if (skipped) await walk(skipped);
+      skipped = null;
+      next = await walk(cluster);
     }
-    if (h.size === null) {
-      // find where the next top-level element starts: the child walk stopped there or at the end
-      at = child;
-      if (at >= clusterEnd) break;
-      continue;
-    }
-    at = h.dataAt + h.size;
+    if (h.size !== null) next = h.dataAt + h.size;
+    if (next <= at) break;
+    at = next;
   }
   return found;
+}
+
+interface Cluster {
+  readonly header: ElementHeader;
+  /** Where its data ends (the file's end for a cluster of unknown size). */
+  readonly end: number;
+  /** Its Timestamp, or null when it has none among its first children. */
+  readonly us: number | null;
+}
+
+/** A cluster's Timestamp (among its first children: ffmpeg puts a CRC-32 first), or null. */
+async function timestampOf(
+  window: ByteWindow,
+  h: ElementHeader,
+  usPerUnit: number,
+): Promise<number | null> {
+  let child = h.dataAt;
+  for (let n = 0; n < 4; n++) {
+    const c = await window.header(child);
+    if (!c || c.size === null) return null;
+    if (c.id === TIMESTAMP) {
+      const bytes = c.size <= 8 ? await window.get(c.dataAt, c.size) : null;
+      return bytes && bytes.length === c.size ? uintOf(bytes) * usPerUnit : null;
+    }
+    child = c.dataAt + c.size;
+  }
+  return null;
+}
+
+/**
+ * Adds a cluster's blocks of the wanted tracks to `found`; returns where its walk stopped (for a
+ * cluster of unknown size, where the next top-level element starts).
+ */
+async function walkBlocks(
+  window: ByteWindow,
+  cluster: Cluster,
+  wanted: ReadonlySet<number>,
+  usPerUnit: number,
+  found: Found[],
+): Promise<number> {
+  const unsized = cluster.header.size === null;
+  let child = cluster.header.dataAt;
+  while (child < cluster.end) {
+    const c = await window.header(child);
+    // a cluster of unknown size ends where the next top-level element (a 4-byte ID) starts
+    if (!c || c.size === null || (unsized && c.id > 0xffffff)) break;
+    const next = c.dataAt + c.size;
+    if (next > cluster.end) break; // a corrupt size, or the file ends inside it
+    if (cluster.us !== null && (c.id === SIMPLE_BLOCK || c.id === BLOCK_GROUP)) {
+      const block = await blockAt(window, c, wanted);
+      if (block) found.push(foundOf(block, cluster.us, usPerUnit));
+    }
+    child = next;
+  }
+  return child;
 }
 
 const uintOf = (bytes: Uint8Array): number => bytes.reduce((v, b) => v * 256 + b, 0);
@@ -221,6 +277,7 @@ const CUE_TRACK_POSITIONS = 0xb7;
 const CUE_TRACK = 0xf7;
 const CUE_CLUSTER_POSITION = 0xf1;
 const CUE_RELATIVE_POSITION = 0xf0;
+const CUE_DURATION = 0xb2;
 /** Past this, the index is not read (a two-hour film's is some hundreds of kilobytes). */
 const INDEX_MAX = 64 << 20;
 /** Reads around one line: its cluster's start, then its block. */
@@ -235,9 +292,10 @@ interface Listed {
 
 /**
  * The wanted tracks' blocks in the range as the index (Cues) lists them, or null when it cannot
- * be used: no index, a wanted track it does not list (a muxer that indexes a subtitle track lists
- * every block of it, each being a key block), an entry without its place in the cluster (Matroska
- * before version 4), or an entry that does not lead to a block of its track.
+ * be used: no index, a wanted track it does not list, an entry without its line's duration
+ * (ffmpeg and mkvmerge list every line, each a key block, with its duration; a muxer that does not
+ * may list some only), an entry without its place in the cluster (Matroska before version 4), or
+ * an entry that does not lead to a block of its track.
  */
 export async function fromIndex(
   blob: Blob,
@@ -266,13 +324,18 @@ export async function fromIndex(
       let track = 0;
       let cluster: number | null = null;
       let relative: number | null = null;
+      let timed = false;
       for (const g of childrenOf(cues, f.dataAt, f.dataAt + f.size!)) {
         const value = uintOf(cues.subarray(g.dataAt, g.dataAt + g.size!));
         if (g.id === CUE_TRACK) track = value;
         else if (g.id === CUE_CLUSTER_POSITION) cluster = value;
         else if (g.id === CUE_RELATIVE_POSITION) relative = value;
+        else if (g.id === CUE_DURATION) timed = true;
       }
-      if (wanted.has(track) && cluster !== null) positions.push({ track, cluster, relative });
+      if (!wanted.has(track)) continue;
+      // an entry without its line's duration: a muxer that may not list every line
+      if (cluster === null || !timed) return null;
+      positions.push({ track, cluster, relative });
     }
     for (const p of positions) seen.add(p.track);
     if (timeUs === null || timeUs < fromUs - LOOKBACK_US || timeUs >= toUs) continue;
@@ -309,15 +372,8 @@ async function clusterStart(
 ): Promise<{ dataAt: number; us: number } | null> {
   const h = await window.header(at);
   if (!h || h.id !== CLUSTER) return null;
-  let child = h.dataAt;
-  for (let n = 0; n < 4; n++) {
-    const c = await window.header(child);
-    if (!c || c.size === null) return null;
-    if (c.id === TIMESTAMP)
-      return { dataAt: h.dataAt, us: uintOf(await window.get(c.dataAt, c.size)) * usPerUnit };
-    child = c.dataAt + c.size;
-  }
-  return null;
+  const us = await timestampOf(window, h, usPerUnit);
+  return us === null ? null : { dataAt: h.dataAt, us };
 }
 
 /** The children of an element whose data is `bytes[from, to)`. */
@@ -331,19 +387,39 @@ function* childrenOf(bytes: Uint8Array, from: number, to: number): Generator<Ele
   }
 }
 
+/** Past this a block is no subtitle line (a corrupt size, or a video frame): not read. */
+const LINE_MAX = 1 << 20;
+
+/**
+ * The block of a wanted track in SimpleBlock or BlockGroup `c`, with its BlockDuration; null for
+ * another track's, a laced one, or one the file does not hold whole (a cut file's last).
+ */
 async function blockAt(
   window: ByteWindow,
   c: ElementHeader,
   wanted: ReadonlySet<number>,
 ): Promise<{ block: RawBlock; duration: number | null } | null> {
+  if (c.size === null || c.size < 4) return null;
+  // the track number comes first (in a group, after the Block's header): a video or audio
+  // block is not read past it
+  const head = await window.get(c.dataAt, Math.min(c.size, 16));
+  const peek =
+    c.id === SIMPLE_BLOCK
+      ? parseBlock(head)
+      : (() => {
+          const g = readHeader(head, 0, 0);
+          return g && g.id === BLOCK ? parseBlock(head.subarray(g.dataAt)) : null;
+        })();
+  if (c.id === SIMPLE_BLOCK && (!peek || !wanted.has(peek.track))) return null;
+  if (peek && !wanted.has(peek.track)) return null;
+  if (c.size > LINE_MAX) return null;
+  const bytes = await window.get(c.dataAt, c.size);
+  if (bytes.length < c.size) return null; // the file ends inside it
   if (c.id === SIMPLE_BLOCK) {
-    // the track number comes first: a video or audio block is not read past it
-    const peek = parseBlock(await window.get(c.dataAt, Math.min(c.size!, 8)));
-    if (!peek || !wanted.has(peek.track)) return null;
-    const block = parseBlock(await window.get(c.dataAt, c.size!));
+    const block = parseBlock(bytes);
     return block && block.lacing === 0 ? { block, duration: null } : null;
   }
-  const group = await window.get(c.dataAt, c.size!);
+  const group = bytes;
   let block: RawBlock | null = null;
   let duration: number | null = null;
   let at = 0;

@@ -125,16 +125,18 @@ export function preferredContainer(
   moreAudio: readonly string[] = [],
   subtitles = false,
 ): OutputContainer {
+  // MKV keeps subtitles, but not a rotation: a rotated clip stays the right way up instead
+  const subs = subtitles && rotation === 0;
   const webm = makeFormat('webm');
   if (
-    !subtitles &&
+    !subs &&
     rotation === 0 &&
     webm.getSupportedVideoCodecs().includes(video) &&
     [audio, ...moreAudio].every((a) => a === null || holdsAudio('webm', a))
   ) {
     return 'webm';
   }
-  return chooseContainer(undefined, video, audio, moreAudio, subtitles);
+  return chooseContainer(undefined, video, audio, moreAudio, subs);
 }
 
 /**
@@ -236,40 +238,53 @@ export function audioLeftOutNote(
 }
 
 /**
- * Subtitle tracks being written, as SRT into MKV (mkv-srt.ts): give the file's stream through
- * `stream` before the Output is made, add the tracks before `start()`, then `write` right after.
+ * Subtitle tracks being written, as SRT into MKV (mkv-srt.ts): `wrap` the file's stream before
+ * the Output is made, `addTracks` after its video and audio tracks, `write` right after
+ * `start()`, and `check` after `finalize()`.
  */
 export class SubtitleWriter {
   readonly warnings: string[] = [];
   private readonly sources: { source: TextSubtitleSource; copy: SubtitleCopy }[] = [];
-
-  /** The stream the Output writes to: renamed SRT where this writes subtitles. */
-  static stream(
-    stream: WritableStream<StreamTargetChunk>,
-    container: OutputContainer,
-    copies: readonly SubtitleCopy[],
-  ): WritableStream<StreamTargetChunk> {
-    return container === 'mkv' && copies.length > 0 ? new SrtTracks(stream).stream : stream;
-  }
+  private readonly kept: readonly SubtitleCopy[];
+  private srt: SrtTracks | null = null;
 
   /** How many subtitle tracks the file holds. */
   get tracks(): number {
     return this.sources.length;
   }
 
-  constructor(output: Output, container: OutputContainer, copies: readonly SubtitleCopy[]) {
-    if (copies.length === 0) return;
-    if (container !== 'mkv') {
+  /** `rotated`: the clip's picture is rotated (MKV, which keeps subtitles, cannot store that). */
+  constructor(container: OutputContainer, copies: readonly SubtitleCopy[], rotated = false) {
+    this.kept = container === 'mkv' ? copies : [];
+    const n = copies.length;
+    if (n > 0 && container !== 'mkv') {
       // MP4 and WebM hold WebVTT, which few players read from them (ffmpeg does not)
-      const n = copies.length;
+      const tracks = n === 1 ? 'subtitle track was' : `${n} subtitle tracks were`;
       this.warnings.push(
-        `The clip's ${n === 1 ? 'subtitle track was' : `${n} subtitle tracks were`} left out: ` +
-          `save as MKV to keep ${n === 1 ? 'it' : 'them'} (${container.toUpperCase()} files ` +
-          'cannot hold subtitles that players show).',
+        rotated
+          ? `The clip's ${tracks} left out: MKV, the one file type Upframe keeps them in, ` +
+              "cannot store this clip's rotation."
+          : `The clip's ${tracks} left out: save as MKV to keep ${n === 1 ? 'it' : 'them'} ` +
+              `(${container.toUpperCase()} files cannot hold subtitles that players show).`,
       );
-      return;
     }
-    for (const copy of copies) {
+    if (this.kept.some((c) => c.info.kind === 'ass')) {
+      this.warnings.push(
+        'The styled (ASS) subtitles keep their words and line breaks, not their fonts, ' +
+          'colours or placement.',
+      );
+    }
+  }
+
+  /** The stream the Output writes to: its subtitle track headers renamed SRT. */
+  wrap(stream: WritableStream<StreamTargetChunk>): WritableStream<StreamTargetChunk> {
+    if (this.kept.length === 0) return stream;
+    this.srt = new SrtTracks(stream, this.kept.length);
+    return this.srt.stream;
+  }
+
+  addTracks(output: Output): void {
+    for (const copy of this.kept) {
       const source = new TextSubtitleSource('webvtt');
       const { language, title, isDefault, forced, hearingImpaired } = copy.info;
       output.addSubtitleTrack(source, {
@@ -279,24 +294,24 @@ export class SubtitleWriter {
       });
       this.sources.push({ source, copy });
     }
-    if (copies.some((c) => c.info.kind === 'ass')) {
-      this.warnings.push(
-        'The styled (ASS) subtitles keep their words and line breaks, not their fonts, ' +
-          'colours or placement.',
-      );
-    }
   }
 
   /**
    * Adds every line and closes each track. Right after `start()`: the muxer writes a cluster
-   * (or MP4 chunk) only once every open track has its next packet queued, so a subtitle track
-   * left open would hold every frame in memory; its lines are few, so they are queued at once.
+   * only once every open track has its next packet queued, so a subtitle track left open would
+   * hold every frame in memory; its lines are few, so they are queued at once.
    */
   async write(): Promise<void> {
     for (const { source, copy } of this.sources) {
       await source.add(webVttDocument(copy.cues));
       source.close();
     }
+  }
+
+  /** After the file is written: says so if a track header was not renamed (a new mediabunny). */
+  check(): string | null {
+    if (!this.srt || this.srt.renamed >= this.sources.length) return null;
+    return 'The subtitles were written as WebVTT, which ffmpeg-based players and VLC do not show.';
   }
 }
 
@@ -347,8 +362,9 @@ export class MuxWriter {
     /** Subtitle tracks to write (a part has none: the join adds them). */
     subtitles: readonly SubtitleCopy[] = [],
   ) {
-    const copies = part ? [] : subtitles;
-    const stream = new StreamTarget(SubtitleWriter.stream(target.open(), container, copies));
+    this.subtitles = new SubtitleWriter(container, part ? [] : subtitles, rotation !== 0);
+    this.warnings.push(...this.subtitles.warnings);
+    const stream = new StreamTarget(this.subtitles.wrap(target.open()));
     let format: OutputFormat;
     if (part) {
       ({ output: this.output, format } = partOutput(stream));
@@ -364,12 +380,21 @@ export class MuxWriter {
       );
     }
     this.output.addVideoTrack(this.videoSource, keepRotation ? { rotation } : {});
-    this.subtitles = new SubtitleWriter(this.output, container, copies);
-    this.warnings.push(...this.subtitles.warnings);
-    if (!audioWindow) return;
-    // every audio track the file holds (a film's other languages, a commentary); a part is MP4,
-    // whose writer takes each codec copied (Vorbis too, which players do not play from MP4 but
-    // the join then puts into the WebM or MKV the render makes)
+    if (audioWindow) this.addAudio(input, container, audioWindow, part);
+    this.subtitles.addTracks(this.output);
+  }
+
+  /**
+   * Every audio track the file holds (a film's other languages, a commentary); a part is MP4,
+   * whose writer takes each codec copied (Vorbis too, which players do not play from MP4 but the
+   * join then puts into the WebM or MKV the render makes).
+   */
+  private addAudio(
+    input: MediaInput,
+    container: OutputContainer,
+    audioWindow: AudioWindow,
+    part: boolean,
+  ): void {
     const partCodecs = part ? (makeFormat('mp4').getSupportedAudioCodecs() as string[]) : null;
     input.audioTracks.forEach((info, k) => {
       const codec = info.muxCodec;
@@ -424,6 +449,8 @@ export class MuxWriter {
     // close and the file's end then waited forever)
     for (const lane of this.lanes) this.endLane(lane);
     await this.output.finalize();
+    const renamed = this.subtitles.check();
+    if (renamed) this.warnings.push(renamed);
   }
 
   async cancel(): Promise<void> {

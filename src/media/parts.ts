@@ -101,7 +101,7 @@ export interface AssembleOptions {
   readonly signal?: AbortSignal;
   /**
    * The source's subtitle tracks for the render's range, in the render's time (the parts have
-   * none); cut where the last frame ends when the render is saved before its end.
+   * none); cut where the last frame ends.
    */
   readonly subtitles?: readonly SubtitleCopy[];
   /** Called after every video frame copied, with the count so far and the total. */
@@ -311,16 +311,18 @@ export async function assembleParts(
       videoCodec as VideoCodecChoice,
       lanes[0]?.codec ?? null,
       lanes.slice(1).map((l) => l.codec),
-      (opts.subtitles ?? []).length > 0,
+      // (MKV, which keeps subtitles, cannot store a rotation)
+      (opts.subtitles ?? []).length > 0 && first.video.rotation === 0,
     );
     const format = makeFormat(container);
     const warnings: string[] = [];
-    const endUs = opts.complete ? Infinity : parts[parts.length - 1]!.endS * 1e6;
-    const copies = cutSubtitles(opts.subtitles ?? [], endUs);
-    const stream = SubtitleWriter.stream(target.open(), container, copies);
-    output = new Output({ format, target: new StreamTarget(stream) });
-    const videoSource = new EncodedVideoPacketSource(videoCodec);
     const rotation = first.video.rotation;
+    // cut where the last frame ends: a line past it would make the file longer than its picture
+    const copies = cutSubtitles(opts.subtitles ?? [], parts[parts.length - 1]!.endS * 1e6);
+    const subtitles = new SubtitleWriter(container, copies, rotation !== 0);
+    warnings.push(...subtitles.warnings);
+    output = new Output({ format, target: new StreamTarget(subtitles.wrap(target.open())) });
+    const videoSource = new EncodedVideoPacketSource(videoCodec);
     if (rotation !== 0 && !format.supportsVideoRotationMetadata) {
       warnings.push(
         `The ${container} format cannot store rotation; the video will appear unrotated.`,
@@ -344,8 +346,7 @@ export async function assembleParts(
       output!.addAudioTrack(source, audioTrackMetadata(l, k === 0));
       return source;
     });
-    const subtitles = new SubtitleWriter(output, container, copies);
-    warnings.push(...subtitles.warnings);
+    subtitles.addTracks(output);
     await output.start();
     await subtitles.write();
 
@@ -440,6 +441,8 @@ export async function assembleParts(
     videoSource.close();
     kept.forEach((_, k) => closeDone(k, Infinity));
     await output.finalize();
+    const renamed = subtitles.check();
+    if (renamed) warnings.push(renamed);
     await target.commit();
     const last = parts[parts.length - 1]!;
     return {

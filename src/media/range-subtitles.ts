@@ -1,7 +1,6 @@
 /** The subtitles of a render's frame range, read from its source for the join of its parts. */
-import { UpframeError } from '../shared/errors.ts';
 import { leaseInput } from './input-cache.ts';
-import { rangeWindow, type SubtitleCopy } from './subtitle-text.ts';
+import { rangeWindow, unreadableSubtitles, type SubtitleCopy } from './subtitle-text.ts';
 import { VideoFrameSink } from './video-frame-sink.ts';
 
 /**
@@ -16,22 +15,17 @@ export async function rangeSubtitles(
   try {
     lease = await leaseInput(file);
   } catch (err) {
-    return { copies: [], note: unreadable(err) };
+    return { copies: [], note: unreadableSubtitles(err) };
   }
   try {
     const input = lease.input;
     if (input.subtitleTracks.length === 0 || !input.video) return { copies: [], note: null };
     const timing = new VideoFrameSink(input).timing;
-    const window = rangeWindow(timing.timestampsUs, range.start, range.end);
+    const window = rangeWindow(timing, range.start, range.end);
     return { copies: await input.readSubtitles(window), note: null };
   } catch (err) {
-    return { copies: [], note: unreadable(err) };
+    return { copies: [], note: unreadableSubtitles(err) };
   } finally {
     lease.release();
   }
-}
-
-function unreadable(err: unknown): string {
-  const why = err instanceof UpframeError || err instanceof Error ? err.message : String(err);
-  return `The subtitles were left out: they could not be read from the clip (${why.replace(/\.$/, '')}).`;
 }

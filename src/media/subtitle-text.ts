@@ -50,11 +50,17 @@ function assText(event: string): string {
     if (comma < 0) return event;
     at = comma + 1;
   }
-  return event
-    .slice(at)
-    .replace(/\{[^}]*\}/g, '')
-    .replace(/\\[Nn]/g, '\n')
-    .replace(/\\h/g, ' ');
+  // override blocks go; so does what they switch to drawing (\p1 ... \p0: vector shapes of
+  // signs and masks, not words)
+  let drawing = false;
+  let out = '';
+  for (const piece of event.slice(at).split(/(\{[^}]*\})/)) {
+    if (piece.startsWith('{') && piece.endsWith('}')) {
+      const modes = [...piece.matchAll(/\\p(\d+)/g)];
+      if (modes.length > 0) drawing = Number(modes[modes.length - 1]![1]) > 0;
+    } else if (!drawing) out += piece;
+  }
+  return out.replace(/\\[Nn]/g, '\n').replace(/\\h/g, ' ');
 }
 
 const ENTITIES: Readonly<Record<string, string>> = {
@@ -125,7 +131,16 @@ export function windowCues(
     if (Math.round(to / 1000) - Math.round(from / 1000) < 1 || !text) continue;
     out.push({ startUs: from, durationUs: to - from, text });
   }
-  return out.sort((a, b) => a.startUs - b.startUs);
+  // the same words at the same time once (ASS draws a sign's outline and fill as two events)
+  const seen = new Set<string>();
+  return out
+    .sort((a, b) => a.startUs - b.startUs)
+    .filter((c) => {
+      const key = `${Math.round(c.startUs / 1000)} ${Math.round(c.durationUs / 1000)} ${c.text}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
 }
 
 /** The cues as a WebVTT document (what mediabunny's TextSubtitleSource parses; see above). */
@@ -138,16 +153,27 @@ export function webVttDocument(cues: readonly SubtitleCue[]): string {
 
 /**
  * The source time of frames `[start, end)` of a video whose frames start at `timestampsUs`, and
- * the shift into the output's time: a whole-clip render keeps the file's clock (and whatever
- * plays before its first frame or after its last); a range starts at 0.
+ * the shift into the output's time: a whole-clip render keeps the file's clock (and a line that
+ * shows before its first frame); a range starts at 0. The window ends where its last frame does
+ * (one frame at `averageFps` after its start): a line past it would make the file longer than its
+ * picture.
  */
 export function rangeWindow(
-  timestampsUs: ArrayLike<number>,
+  timing: { readonly timestampsUs: ArrayLike<number>; readonly averageFps: number },
   start: number,
   end: number,
 ): TimeWindow {
-  const total = timestampsUs.length;
-  if (start === 0 && end >= total) return { fromUs: -Infinity, toUs: Infinity, shiftUs: 0 };
-  const startUs = timestampsUs[start]!;
-  return { fromUs: startUs, toUs: end < total ? timestampsUs[end]! : Infinity, shiftUs: startUs };
+  const ts = timing.timestampsUs;
+  const total = ts.length;
+  const frameUs = timing.averageFps > 0 ? 1e6 / timing.averageFps : 0;
+  const toUs = end < total ? ts[end]! : ts[total - 1]! + frameUs;
+  if (start === 0 && end >= total) return { fromUs: -Infinity, toUs, shiftUs: 0 };
+  const startUs = ts[start]!;
+  return { fromUs: startUs, toUs, shiftUs: startUs };
+}
+
+/** The note for subtitles that could not be read: the render goes on without them. */
+export function unreadableSubtitles(err: unknown): string {
+  const why = err instanceof Error ? err.message : String(err);
+  return `The subtitles were left out: they could not be read from the clip (${why.replace(/\.$/, '')}).`;
 }

@@ -26,7 +26,7 @@ import {
   type Found,
 } from './mkv-subtitles.ts';
 import { matroskaHead, trackEntriesIn } from './mkv-tracks.ts';
-import { chooseContainer, preferredContainer } from './output.ts';
+import { chooseContainer, preferredContainer, SubtitleWriter } from './output.ts';
 import { assembleParts, partExtent } from './parts.ts';
 import { cueText, rangeWindow, vttTime, webVttDocument, windowCues } from './subtitle-text.ts';
 import { MemoryTarget } from './targets.ts';
@@ -131,6 +131,28 @@ describe('Matroska text subtitles', () => {
     expect(await fromIndex(blob, head, new Set([3, 9]), -Infinity, Infinity)).toBeNull();
   });
 
+  it('walks the cluster before the look-back too, for a line that still shows when the range starts', async () => {
+    // clusters 12 s long (mkvmerge makes 5 s ones), a line from 1.5 s to 11.5 s
+    const srt = join(dir, 'long.srt');
+    writeFileSync(
+      srt,
+      '1\n00:00:01,500 --> 00:00:11,500\nLong line\n\n2\n00:00:12,500 --> 00:00:13,000\nLate\n',
+    );
+    const path = join(dir, 'long-clusters.mkv');
+    execFileSync('ffmpeg', [
+      ...['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=64x36:rate=4', '-i', srt],
+      ...['-map', '0', '-map', '1', '-t', '14', '-c:v', 'libx264', '-g', '48', '-c:s', 'srt'],
+      ...['-cluster_time_limit', '12000', '-cluster_size_limit', '100000000', path],
+    ]);
+    const blob = await openAsBlob(path);
+    const head = (await matroskaHead(blob))!;
+    const lines = await scanClusters(blob, head, new Set([2]), 11e6, 14e6);
+    expect(lines.map((f) => f.startUs)).toEqual([1.5e6, 12.5e6]);
+    // the index finds it by the line's own time
+    const indexed = await fromIndex(blob, head, new Set([2]), 11e6, 14e6);
+    expect(indexed!.map((f) => f.startUs)).toEqual([1.5e6, 12.5e6]);
+  });
+
   it('reads only the lines that show in a range, cut to it and moved to its start', async () => {
     const input = await openInput(await openAsBlob(fixturePath('subtitled.mkv')));
     try {
@@ -196,18 +218,24 @@ describe('Matroska text subtitles', () => {
     // a blank line would end the cue, and an arrow would start one
     expect(cueText('srt', 'a --> b\n \nc')).toBe('a -> b\nc');
     expect(cueText('ass', '0,0,Default,,0,0,0,,{\\b1}')).toBe('');
+    // a drawn shape (a sign's mask) is no text; the words after it are
+    expect(cueText('ass', '0,0,Sign,,0,0,0,,{\\an7\\p1}m 0 0 l 100 0 100 100{\\p0}EXIT')).toBe(
+      'EXIT',
+    );
+    expect(cueText('ass', '0,0,Sign,,0,0,0,,{\\p2}m 0 0 l 1 1')).toBe('');
   });
 
-  it('writes times as WebVTT does, and a window of the whole clip keeps the file’s clock', () => {
+  it('writes times as WebVTT does, and a window of the whole clip keeps the file’s clock and ends with its last frame', () => {
     expect(vttTime(3_723_004_600)).toBe('01:02:03.005');
     expect(vttTime(-5)).toBe('00:00:00.000');
     expect(webVttDocument([{ startUs: 500_000, durationUs: 1_000_000, text: 'a\nb' }])).toBe(
       'WEBVTT\n\n00:00:00.500 --> 00:00:01.500\na\nb\n',
     );
-    const ts = [0, 40_000, 80_000, 120_000];
-    expect(rangeWindow(ts, 0, 4)).toEqual({ fromUs: -Infinity, toUs: Infinity, shiftUs: 0 });
-    expect(rangeWindow(ts, 1, 3)).toEqual({ fromUs: 40_000, toUs: 120_000, shiftUs: 40_000 });
-    expect(rangeWindow(ts, 2, 4)).toEqual({ fromUs: 80_000, toUs: Infinity, shiftUs: 80_000 });
+    const timing = { timestampsUs: [0, 40_000, 80_000, 120_000], averageFps: 25 };
+    // up to where the last frame ends
+    expect(rangeWindow(timing, 0, 4)).toEqual({ fromUs: -Infinity, toUs: 160_000, shiftUs: 0 });
+    expect(rangeWindow(timing, 1, 3)).toEqual({ fromUs: 40_000, toUs: 120_000, shiftUs: 40_000 });
+    expect(rangeWindow(timing, 2, 4)).toEqual({ fromUs: 80_000, toUs: 160_000, shiftUs: 80_000 });
     // in start order, and a line under a millisecond long goes
     const cues = [
       { startUs: 2e6, durationUs: 1e6, text: 'b' },
@@ -217,6 +245,12 @@ describe('Matroska text subtitles', () => {
     expect(
       windowCues('srt', cues, { fromUs: 0, toUs: 4e6, shiftUs: 0 }).map((c) => c.text),
     ).toEqual(['a', 'b']);
+    // a sign drawn twice (outline and fill) is one line
+    const twice = [
+      { startUs: 1e6, durationUs: 1e6, text: '1,1,Sign,,0,0,0,,{\\bord4}EXIT' },
+      { startUs: 1e6, durationUs: 1e6, text: '0,0,Sign,,0,0,0,,EXIT' },
+    ];
+    expect(windowCues('ass', twice, { fromUs: 0, toUs: 4e6, shiftUs: 0 })).toHaveLength(1);
   });
 
   it('renames WebVTT track headers to SRT without moving a byte', () => {
@@ -239,6 +273,24 @@ describe('Matroska text subtitles', () => {
     expect(chooseContainer('mp4', 'avc', 'aac', [], true)).toBe('mp4');
     expect(preferredContainer('vp9', 'opus', 0)).toBe('webm');
     expect(preferredContainer('vp9', 'opus', 0, [], true)).toBe('mkv');
+    // MKV cannot store a rotation: a phone's clip stays the right way up, its subtitles go
+    expect(preferredContainer('avc', 'aac', 90, [], true)).toBe('mp4');
+    const copy = {
+      info: {
+        id: 2,
+        kind: 'text' as const,
+        language: 'eng',
+        title: null,
+        isDefault: true,
+        forced: false,
+        hearingImpaired: false,
+      },
+      cues: [{ startUs: 0, durationUs: 1e6, text: 'Hi' }],
+    };
+    expect(new SubtitleWriter('mp4', [copy], true).warnings).toEqual([
+      "The clip's subtitle track was left out: MKV, the one file type Upframe keeps them in, " +
+        "cannot store this clip's rotation.",
+    ]);
   });
 });
 

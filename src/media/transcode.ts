@@ -28,7 +28,7 @@ import {
 } from './output.ts';
 import { isDecodable, undecodableError } from './probe.ts';
 import { STALL_LIMIT_MS, StallWatch, Wakeup } from './signal.ts';
-import { rangeWindow } from './subtitle-text.ts';
+import { rangeWindow, unreadableSubtitles, type SubtitleCopy } from './subtitle-text.ts';
 import type { OutputTarget } from './targets.ts';
 import { VideoFrameSink } from './video-frame-sink.ts';
 
@@ -206,7 +206,8 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
     const resumeUs = timing.timestampsUs[resumeAt]!;
     const audioMux = input.audio?.muxCodec ?? null;
     const moreAudio = input.audioTracks.slice(1).flatMap((t) => (t.muxCodec ? [t.muxCodec] : []));
-    const subtitled = !opts.part && input.subtitleTracks.length > 0;
+    // (MKV, which keeps subtitles, cannot store a rotation)
+    const subtitled = !opts.part && input.subtitleTracks.length > 0 && video.rotation === 0;
     const container = chooseContainer(opts.container, codec, audioMux, moreAudio, subtitled);
     // the earlier parts' audio ends at a packet boundary; half a millisecond absorbs the MP4
     // timescale's rounding without reaching back to the packet before
@@ -217,10 +218,17 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
       toUs: whole ? Infinity : endUs,
       shiftUs,
     };
-    // a part has none: the join reads them from the source for the whole render
-    const subtitles = opts.part
-      ? []
-      : await input.readSubtitles(rangeWindow(timing.timestampsUs, start, end));
+    // a part has none: the join reads them from the source for the whole render; subtitles that
+    // cannot be read are left out with a note, the render goes on
+    let subtitles: SubtitleCopy[] = [];
+    let subtitleNote: string | null = null;
+    if (!opts.part && input.subtitleTracks.length > 0) {
+      try {
+        subtitles = await input.readSubtitles(rangeWindow(timing, start, end));
+      } catch (err) {
+        subtitleNote = unreadableSubtitles(err);
+      }
+    }
     mux = new MuxWriter(
       target,
       container,
@@ -232,6 +240,7 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
       subtitles,
     );
     const warnings = [...input.warnings, ...mux.warnings];
+    if (subtitleNote) warnings.push(subtitleNote);
     const leftOut = audioLeftOutNote(input.audioTracks, container);
     if (leftOut) warnings.push(leftOut);
     if (crop) {

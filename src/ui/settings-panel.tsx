@@ -34,15 +34,19 @@ export function SettingsPanel() {
   const containers = summary?.outputContainers ?? { avc: 'mp4', vp9: 'webm', av1: 'webm' };
   const fileType = (codec: 'avc' | 'vp9' | 'av1'): string => FILE_TYPES[containers[codec]];
   const subtitles = summary?.subtitles.length ?? 0;
+  const theSubtitles = subtitles === 1 ? 'subtitles' : `${subtitles} subtitle tracks`;
   const codecNote =
     summary && subtitles > 0 && containers[s.codec] === 'mkv'
-      ? `Saved as MKV, which keeps this clip's ${subtitles === 1 ? 'subtitles' : `${subtitles} subtitle tracks`}.`
-      : summary && s.codec !== 'avc' && containers[s.codec] !== 'webm'
-        ? `Saved as ${fileType(s.codec)}: WebM cannot ` +
-          (summary.video.rotation !== 0
-            ? `store this clip's rotation.`
-            : `hold this clip's ${summary.audio?.codecName ?? ''} audio.`)
-        : null;
+      ? `Saved as MKV, which keeps this clip's ${theSubtitles}.`
+      : summary && subtitles > 0 && summary.video.rotation !== 0
+        ? `Saved as ${fileType(s.codec)} to keep this clip's rotation, which MKV cannot store: ` +
+          `its ${theSubtitles} are left out.`
+        : summary && s.codec !== 'avc' && containers[s.codec] !== 'webm'
+          ? `Saved as ${fileType(s.codec)}: WebM cannot ` +
+            (summary.video.rotation !== 0
+              ? `store this clip's rotation.`
+              : `hold this clip's ${summary.audio?.codecName ?? ''} audio.`)
+          : null;
   // the address last typed (kept across visits with the settings), offered again when the
   // person comes back to "From a web address…"
   const [url, setUrl] = useState('');

@@ -101,7 +101,9 @@ export function SourcePanel() {
               {summary.subtitles.length > 0 ? (
                 <>
                   <dt>Subtitles</dt>
-                  <dd data-testid="source-subtitles">{subtitleLine(summary.subtitles)}</dd>
+                  <dd data-testid="source-subtitles">
+                    {subtitleLine(summary.subtitles, summary.video.rotation === 0)}
+                  </dd>
                 </>
               ) : null}
               <dt>Container</dt>
@@ -193,9 +195,13 @@ function audioLine(audio: {
   );
 }
 
-/** The text subtitle tracks, by language: "English, Français (French) (kept, as SRT in MKV)". */
-function subtitleLine(labels: readonly string[]): string {
+/**
+ * The text subtitle tracks, by language: "2 tracks: English, Français (French) (kept, as SRT in
+ * MKV)". `kept`: false for a rotated clip, which stays MP4 (MKV cannot store its rotation).
+ */
+function subtitleLine(labels: readonly string[], kept: boolean): string {
   const named = labels.map((l) => l || 'no language given');
   const count = labels.length === 1 ? 'a track' : `${labels.length} tracks`;
-  return `${count}: ${named.join(', ')} (kept, as SRT in MKV)`;
+  const fate = kept ? 'kept, as SRT in MKV' : "left out: MKV cannot store this clip's rotation";
+  return `${count}: ${named.join(', ')} (${fate})`;
 }
