@@ -385,6 +385,23 @@ test("a film's text subtitles are kept as SRT in an MKV, cut to the frame range 
   await expect(page.getByTestId('codec-note')).toHaveText(
     "Saved as MKV, which keeps this clip's 2 subtitle tracks.",
   );
+  // left out, for an MP4 that Apple's players play; then kept again
+  const keep = page.getByTestId('keep-subtitles');
+  await keep.uncheck();
+  await expect(page.getByTestId('codec-select').locator('option:checked')).toHaveText(
+    'H.264 (MP4)',
+  );
+  await expect(page.getByTestId('codec-note')).toHaveText(
+    "Saved as MP4: this clip's 2 subtitle tracks are left out.",
+  );
+  await expect(page.getByTestId('source-subtitles')).toContainText(
+    '(left out, as the settings say)',
+  );
+  await screenshot(page, 'subtitles-left-out');
+  await keep.check();
+  await expect(page.getByTestId('codec-select').locator('option:checked')).toHaveText(
+    'H.264 (MKV)',
+  );
   // frames 13 to 36: 0.521 s to 1.521 s of the clip
   await page.getByTestId('frame-from').fill('13');
   await page.getByTestId('frame-to').fill('36');

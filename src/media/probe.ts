@@ -139,6 +139,11 @@ export async function probe(file: Blob, options: ProbeOptions = {}): Promise<Sou
           subtitled,
         ),
       },
+      plainContainers: {
+        avc: preferredContainer('avc', audio?.muxCodec ?? null, video.rotation, moreAudio, false),
+        vp9: preferredContainer('vp9', audio?.muxCodec ?? null, video.rotation, moreAudio, false),
+        av1: preferredContainer('av1', audio?.muxCodec ?? null, video.rotation, moreAudio, false),
+      },
       decodable,
       warnings,
     };

@@ -129,6 +129,11 @@ export interface SourceSummary {
   readonly subtitles: readonly string[];
   /** The file type the page writes for each output codec (output.ts `preferredContainer`). */
   readonly outputContainers: Readonly<Record<VideoCodecChoice, OutputContainer>>;
+  /**
+   * The same when the person leaves the subtitles out (MP4, which Apple's players play, where
+   * `outputContainers` says MKV for them); equal to it for a clip without subtitles.
+   */
+  readonly plainContainers: Readonly<Record<VideoCodecChoice, OutputContainer>>;
   /** VideoDecoder.isConfigSupported said yes for the track's exact configuration. */
   readonly decodable: boolean;
   /** Things a person should know that do not stop the job (e.g. the file ends early). */

@@ -11,6 +11,7 @@ import { checkScaleFit } from './scale-fit.ts';
 import { customPackSettled } from './custom-pack.ts';
 import {
   jobSettings,
+  outputContainerFor,
   outputKey,
   previewsByItself,
   frameRangeProblem,
@@ -165,13 +166,15 @@ export async function openSource(
   clearComparedFrames();
   updateSlice('job', { ...initialState.job });
   // the previous clip's frame numbers and notes go, also when this one cannot be opened; each
-  // clip is deinterlaced or not by what it is, until the person says otherwise
+  // clip is deinterlaced or not by what it is, and keeps its subtitles, until the person says
+  // otherwise
   updateSlice('settings', {
     frameFrom: null,
     frameTo: null,
     previewFrame: 1,
     scaleNote: null,
     deinterlace: null,
+    keepSubtitles: true,
   });
   if (file.size === 0) {
     updateSlice('source', {
@@ -292,6 +295,7 @@ export {
   firstLookFrame,
   frameRangeProblem,
   jobSettings,
+  outputContainerFor,
   outputKey,
   previewsByItself,
   resolveModel,
@@ -349,7 +353,7 @@ async function renderOnce(resumeId: string | null): Promise<boolean> {
   }
   const stopped = resumeId ? recovery.renders.find((r) => r.id === resumeId) : null;
   if (resumeId && !stopped) return false;
-  const container = source.summary.outputContainers[settings.codec];
+  const container = outputContainerFor(source.summary, settings);
   const name = stopped ? stopped.outputName : outputName(source.file, settings, container);
   let chosen: Awaited<ReturnType<typeof chooseOutput>>;
   try {

@@ -104,3 +104,13 @@ export function jobSettings(
     deinterlace: settings.deinterlace,
   };
 }
+
+/** The file type a render of this clip is written as, with the person's subtitles choice. */
+export function outputContainerFor(
+  summary: Pick<SourceSummary, 'outputContainers' | 'plainContainers'>,
+  settings: Pick<SettingsSlice, 'codec' | 'keepSubtitles'>,
+): OutputContainer {
+  return (settings.keepSubtitles ? summary.outputContainers : summary.plainContainers)[
+    settings.codec
+  ];
+}

@@ -97,7 +97,11 @@ describe('opening a clip while a render is on', () => {
   });
 
   it('is refused from the press of Render on, while the save dialog is still open', async () => {
-    const summary = { video: { frameCount: 100 }, outputContainers: { avc: 'mp4' } };
+    const summary = {
+      video: { frameCount: 100 },
+      outputContainers: { avc: 'mp4' },
+      plainContainers: { avc: 'mp4' },
+    };
     updateSlice('source', { file: clip, summary: summary as unknown as SourceSummary });
     const rendering = startRender();
     await vi.waitFor(() => expect(answerPicker).not.toBeNull());

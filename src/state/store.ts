@@ -117,6 +117,11 @@ export interface SettingsSlice {
   /** Temporal fusion as the person set it; null = on (the default). */
   readonly temporal: boolean | null;
   /**
+   * Keep a clip's subtitles (the file is then MKV); false = leave them out for an MP4 that
+   * Apple's players play. Not kept across visits: each clip starts with its subtitles kept.
+   */
+  readonly keepSubtitles: boolean;
+  /**
    * Deinterlacing as the person set it; null = when the clip may be interlaced, keeping the
    * field the stream says comes first; a field order = keeping that one.
    */
@@ -208,6 +213,7 @@ export const initialState: AppState = {
     frameTo: null,
     previewFrame: 1,
     temporal: null,
+    keepSubtitles: true,
     deinterlace: null,
     scaleNote: null,
   },

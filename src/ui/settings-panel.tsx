@@ -31,22 +31,31 @@ export function SettingsPanel() {
   const summary = useStore((state) => state.source.summary);
   const undecodableFrom = useStore((state) => state.source.undecodableFrom);
   // the file type each codec is written as for this clip (WebM for VP9 and AV1 where it can)
-  const containers = summary?.outputContainers ?? { avc: 'mp4', vp9: 'webm', av1: 'webm' };
+  const containers =
+    (s.keepSubtitles ? summary?.outputContainers : summary?.plainContainers) ??
+    ({ avc: 'mp4', vp9: 'webm', av1: 'webm' } as const);
   const fileType = (codec: 'avc' | 'vp9' | 'av1'): string => FILE_TYPES[containers[codec]];
   const subtitles = summary?.subtitles.length ?? 0;
+  // a choice only where keeping them changes the file type (a rotated clip stays MP4)
+  const subtitleChoice =
+    summary !== null &&
+    subtitles > 0 &&
+    summary.outputContainers.avc !== summary.plainContainers.avc;
   const theSubtitles = subtitles === 1 ? 'subtitles' : `${subtitles} subtitle tracks`;
   const codecNote =
-    summary && subtitles > 0 && containers[s.codec] === 'mkv'
+    summary && subtitles > 0 && s.keepSubtitles && containers[s.codec] === 'mkv'
       ? `Saved as MKV, which keeps this clip's ${theSubtitles}.`
       : summary && subtitles > 0 && summary.video.rotation !== 0
         ? `Saved as ${fileType(s.codec)} to keep this clip's rotation, which MKV cannot store: ` +
           `its ${theSubtitles} are left out.`
-        : summary && s.codec !== 'avc' && containers[s.codec] !== 'webm'
-          ? `Saved as ${fileType(s.codec)}: WebM cannot ` +
-            (summary.video.rotation !== 0
-              ? `store this clip's rotation.`
-              : `hold this clip's ${summary.audio?.codecName ?? ''} audio.`)
-          : null;
+        : summary && subtitles > 0 && !s.keepSubtitles
+          ? `Saved as ${fileType(s.codec)}: this clip's ${theSubtitles} are left out.`
+          : summary && s.codec !== 'avc' && containers[s.codec] !== 'webm'
+            ? `Saved as ${fileType(s.codec)}: WebM cannot ` +
+              (summary.video.rotation !== 0
+                ? `store this clip's rotation.`
+                : `hold this clip's ${summary.audio?.codecName ?? ''} audio.`)
+            : null;
   // the address last typed (kept across visits with the settings), offered again when the
   // person comes back to "From a web address…"
   const [url, setUrl] = useState('');
@@ -216,6 +225,24 @@ export function SettingsPanel() {
             </select>
           </div>
         </div>
+        {subtitleChoice ? (
+          <div className="field checkbox">
+            <input
+              id={`${id}-subtitles`}
+              data-testid="keep-subtitles"
+              type="checkbox"
+              checked={s.keepSubtitles}
+              disabled={rendering}
+              onChange={(event) => setSettings({ keepSubtitles: event.currentTarget.checked })}
+            />
+            <label htmlFor={`${id}-subtitles`}>
+              Keep the subtitles{' '}
+              <span className="muted">
+                (as an MKV file; Safari, QuickTime and iPhones play MP4 without them)
+              </span>
+            </label>
+          </div>
+        ) : null}
         {codecNote ? (
           <p className="hint" data-testid="codec-note">
             {codecNote}

@@ -52,8 +52,9 @@ const TURNS: Record<number, string> = {
 
 export function SourcePanel() {
   const inputId = useId();
-  const { file, summary, probing, error, refused } = useStore(
+  const { file, summary, probing, error, refused, keepSubtitles } = useStore(
     useShallow((s) => ({
+      keepSubtitles: s.settings.keepSubtitles,
       file: s.source.file,
       summary: s.source.summary,
       probing: s.source.probing,
@@ -102,7 +103,7 @@ export function SourcePanel() {
                 <>
                   <dt>Subtitles</dt>
                   <dd data-testid="source-subtitles">
-                    {subtitleLine(summary.subtitles, summary.video.rotation === 0)}
+                    {subtitleLine(summary.subtitles, summary.video.rotation === 0, keepSubtitles)}
                   </dd>
                 </>
               ) : null}
@@ -197,11 +198,16 @@ function audioLine(audio: {
 
 /**
  * The text subtitle tracks, by language: "2 tracks: English, Français (French) (kept, as SRT in
- * MKV)". `kept`: false for a rotated clip, which stays MP4 (MKV cannot store its rotation).
+ * MKV)": not for a rotated clip, which stays MP4 (MKV cannot store its rotation), nor when the
+ * person leaves them out (`wanted`).
  */
-function subtitleLine(labels: readonly string[], kept: boolean): string {
+function subtitleLine(labels: readonly string[], unrotated: boolean, wanted: boolean): string {
   const named = labels.map((l) => l || 'no language given');
   const count = labels.length === 1 ? 'a track' : `${labels.length} tracks`;
-  const fate = kept ? 'kept, as SRT in MKV' : "left out: MKV cannot store this clip's rotation";
+  const fate = !unrotated
+    ? "left out: MKV cannot store this clip's rotation"
+    : wanted
+      ? 'kept, as SRT in MKV'
+      : 'left out, as the settings say';
   return `${count}: ${named.join(', ')} (${fate})`;
 }

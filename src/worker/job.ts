@@ -306,7 +306,11 @@ async function assemble(
   if (slices.length === 0) {
     throw new UpframeError('CORRUPT_INPUT', 'That earlier render kept no frames to save.');
   }
-  const subtitles = file ? await rangeSubtitles(file, j.range) : null;
+  // the page chose MP4 or WebM for this render (the person left them out, or the clip is
+  // rotated, which MKV cannot store; the settings said so): they are not read
+  const container = j.settings?.container ?? null;
+  const wanted = container === null || container === 'mkv';
+  const subtitles = file && wanted ? await rangeSubtitles(file, j.range) : null;
   const result = await assembleParts(slices, await targetFor(output), {
     container: j.settings?.container ?? null,
     complete,
@@ -314,7 +318,7 @@ async function assemble(
     ...(signal ? { signal } : {}),
     ...(onProgress ? { onProgress } : {}),
   });
-  const lost = j.subtitleTracks ?? 0;
+  const lost = wanted ? (j.subtitleTracks ?? 0) : 0;
   const note =
     subtitles?.note ??
     (!file && lost > 0
