@@ -15,6 +15,7 @@ import {
   ffmpeg,
   framePts,
   psnr,
+  srtOf,
   startTime,
   videoFacts,
 } from './media-tools.ts';
@@ -219,21 +220,7 @@ test("an MP4's timed-text subtitles are kept as SRT in the MKV asked for, and an
   const r = enhance(fixturePath('subtitled.mp4'), output, '--model', 'none');
   expect(r.status, r.stderr).toBe(0);
   expect(r.stdout).toContain('audio packets copied, 2 subtitle tracks kept');
-  const srt = (k: number): string =>
-    execFileSync('ffmpeg', [
-      '-v',
-      'error',
-      '-copyts',
-      '-i',
-      output,
-      '-map',
-      `0:s:${k}`,
-      '-f',
-      'srt',
-      '-',
-    ])
-      .toString()
-      .replace(/\r\n/g, '\n');
+  const srt = (k: number): string => srtOf(output, k);
   expect(srt(0)).toBe(
     '1\n00:00:00,221 --> 00:00:00,921\nHello <i>there</i>\n\n' +
       '2\n00:00:01,021 --> 00:00:01,821\nSecond & line\nwith two rows\n\n' +

@@ -105,6 +105,13 @@ export function psnr(
   return m[1] === 'inf' ? Infinity : Number(m[1]);
 }
 
+/** ffmpeg's reading of a file's subtitle track `k` as SRT, at the file's own times. */
+export function srtOf(path: string, k: number): string {
+  const args = ['-v', 'error', '-copyts', '-i', path, '-map', `0:s:${k}`, '-f', 'srt', '-'];
+  // (ffmpeg's SRT writer ends a cue's inner lines with CRLF)
+  return execFileSync('ffmpeg', args).toString().replace(/\r\n/g, '\n');
+}
+
 export function ffmpeg(args: string[]): void {
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],

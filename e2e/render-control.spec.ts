@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, framesDone, screenshot, test, withoutSavePicker } from './guard.ts';
 import { ensureMediaFixtures, fixturePath } from '../test/media-fixtures.ts';
-import { ffmpeg, videoFacts } from './media-tools.ts';
+import { ffmpeg, srtOf, videoFacts } from './media-tools.ts';
 
 const DIR = resolve('test-results', 'ui-control');
 const CLIP = join(DIR, 'longer clip.mp4');
@@ -418,21 +418,7 @@ test("a film's text subtitles are kept as SRT in an MKV, cut to the frame range 
   const saved = join(DIR, (await download).suggestedFilename());
   expect(saved).toMatch(/subtitled\.upframe-x2\.mkv$/);
   await (await download).saveAs(saved);
-  const srt = (k: number): string =>
-    execFileSync('ffmpeg', [
-      '-v',
-      'error',
-      '-copyts',
-      '-i',
-      saved,
-      '-map',
-      `0:s:${k}`,
-      '-f',
-      'srt',
-      '-',
-    ])
-      .toString()
-      .replace(/\r\n/g, '\n');
+  const srt = (k: number): string => srtOf(saved, k);
   expect(srt(0)).toBe(
     '1\n00:00:00,000 --> 00:00:00,400\nHello <i>there</i>\n\n' +
       '2\n00:00:00,500 --> 00:00:01,000\nSecond & line\nwith two rows\n\n',

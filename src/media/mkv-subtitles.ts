@@ -11,7 +11,14 @@
  */
 import { trackLanguage } from './codecs.ts';
 import { readHeader, type ElementHeader } from './mkv-salvage.ts';
-import { CLUSTER, CUES, SUBTITLE, type MatroskaHead, type TrackEntry } from './mkv-tracks.ts';
+import {
+  children,
+  CLUSTER,
+  CUES,
+  SUBTITLE,
+  type MatroskaHead,
+  type TrackEntry,
+} from './mkv-tracks.ts';
 import type { SubtitleCue, SubtitleKind, SubtitleTrackInfo } from './subtitle-text.ts';
 
 const TIMESTAMP = 0xe7;
@@ -313,11 +320,11 @@ export async function fromIndex(
   const usPerUnit = head.timestampScaleNs / 1000;
   const listed: Listed[] = [];
   const seen = new Set<number>();
-  for (const point of childrenOf(cues, 0, cues.length)) {
+  for (const point of children(cues, 0, cues.length)) {
     if (point.id !== CUE_POINT) continue;
     let timeUs: number | null = null;
     const positions: Listed[] = [];
-    for (const f of childrenOf(cues, point.dataAt, point.dataAt + point.size!)) {
+    for (const f of children(cues, point.dataAt, point.dataAt + point.size!)) {
       if (f.id === CUE_TIME)
         timeUs = uintOf(cues.subarray(f.dataAt, f.dataAt + f.size!)) * usPerUnit;
       if (f.id !== CUE_TRACK_POSITIONS) continue;
@@ -325,7 +332,7 @@ export async function fromIndex(
       let cluster: number | null = null;
       let relative: number | null = null;
       let timed = false;
-      for (const g of childrenOf(cues, f.dataAt, f.dataAt + f.size!)) {
+      for (const g of children(cues, f.dataAt, f.dataAt + f.size!)) {
         const value = uintOf(cues.subarray(g.dataAt, g.dataAt + g.size!));
         if (g.id === CUE_TRACK) track = value;
         else if (g.id === CUE_CLUSTER_POSITION) cluster = value;
@@ -374,17 +381,6 @@ async function clusterStart(
   if (!h || h.id !== CLUSTER) return null;
   const us = await timestampOf(window, h, usPerUnit);
   return us === null ? null : { dataAt: h.dataAt, us };
-}
-
-/** The children of an element whose data is `bytes[from, to)`. */
-function* childrenOf(bytes: Uint8Array, from: number, to: number): Generator<ElementHeader> {
-  let at = from;
-  while (at < to) {
-    const h = readHeader(bytes, at, 0);
-    if (!h || h.size === null || h.dataAt + h.size > to) return;
-    yield h;
-    at = h.dataAt + h.size;
-  }
 }
 
 /** Past this a block is no subtitle line (a corrupt size, or a video frame): not read. */

@@ -77,7 +77,7 @@ async function headerAt(blob: Blob, at: number): Promise<ElementHeader | null> {
 }
 
 /** The children of an element whose data is `bytes[from, to)`. */
-function* children(bytes: Uint8Array, from: number, to: number): Generator<ElementHeader> {
+export function* children(bytes: Uint8Array, from: number, to: number): Generator<ElementHeader> {
   let at = from;
   while (at < to) {
     const h = readHeader(bytes, at, 0);
