@@ -232,7 +232,7 @@ test("an MP4's timed-text subtitles are kept as SRT in the MKV asked for, and an
   const m = enhance(fixturePath('subtitled.mp4'), mp4, '--model', 'none');
   expect(m.status, m.stderr).toBe(0);
   expect(m.stdout).toContain(
-    "warning: The clip's 2 subtitle tracks were left out: save as MKV to keep them",
+    "warning: The clip's 2 subtitle tracks were left out: only an MKV file keeps them.",
   );
 });
 

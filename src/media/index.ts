@@ -24,5 +24,5 @@ export { rangeSubtitles } from './range-subtitles.ts';
 export { VideoFrameSink } from './video-frame-sink.ts';
 export { DecodedFrame, openFrameCount, peakOpenFrameCount } from './frame.ts';
 export { canEncode, type QualityChoice, type VideoCodecChoice } from './encoder-config.ts';
-export type { OutputContainer } from './output.ts';
+export { subtitlesLeftOut, type OutputContainer } from './output.ts';
 export type { ContainerKind, Rotation, SourceSummary } from './types.ts';

@@ -237,6 +237,12 @@ export function audioLeftOutNote(
     : `${names.length} of the ${tracks.length} audio tracks (${list}) cannot be copied into ${container.toUpperCase()} and were left out.`;
 }
 
+/** The note for `n` subtitle tracks an MP4 or WebM leaves out (they hold WebVTT few players show). */
+export function subtitlesLeftOut(n: number): string {
+  const tracks = n === 1 ? 'subtitle track was' : `${n} subtitle tracks were`;
+  return `The clip's ${tracks} left out: only an MKV file keeps them.`;
+}
+
 /**
  * Subtitle tracks being written, as SRT into MKV (mkv-srt.ts): `wrap` the file's stream before
  * the Output is made, `addTracks` after its video and audio tracks, `write` right after
@@ -264,8 +270,7 @@ export class SubtitleWriter {
         rotated
           ? `The clip's ${tracks} left out: MKV, the one file type Upframe keeps them in, ` +
               "cannot store this clip's rotation."
-          : `The clip's ${tracks} left out: save as MKV to keep ${n === 1 ? 'it' : 'them'} ` +
-              `(${container.toUpperCase()} files cannot hold subtitles that players show).`,
+          : subtitlesLeftOut(n),
       );
     }
     if (this.kept.some((c) => c.info.kind === 'ass')) {

@@ -438,8 +438,7 @@ describe('the join keeps the subtitles', () => {
     });
     expect(asMp4.subtitleTracks).toBe(0);
     expect(asMp4.warnings).toContain(
-      "The clip's 2 subtitle tracks were left out: save as MKV to keep them (MP4 files cannot " +
-        'hold subtitles that players show).',
+      "The clip's 2 subtitle tracks were left out: only an MKV file keeps them.",
     );
   });
 });

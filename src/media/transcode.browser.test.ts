@@ -4,6 +4,8 @@ import { UpframeError, type ErrorCode } from '../shared/errors.ts';
 import { openFrameCount, peakOpenFrameCount, resetPeakOpenFrameCount } from './frame.ts';
 import type { StreamTargetChunk } from 'mediabunny';
 import { FileStreamTarget, MemoryTarget, type OutputTarget } from './targets.ts';
+import { readMatroskaSubtitles, textSubtitleTracks } from './mkv-subtitles.ts';
+import { matroskaHead } from './mkv-tracks.ts';
 import { transcode, type TranscodeOptions } from './transcode.ts';
 
 const server = inject('mediaServer');
@@ -151,6 +153,30 @@ describe('transcode', () => {
     expect(r.videoPtsSeconds).toHaveLength(48);
     expect(r.audioPackets).toEqual(r.sourceAudioPackets);
     expect(openFrameCount()).toBe(0);
+  });
+
+  it("a film's subtitles into MKV as SRT, cut to the frame range and moved to its start", async () => {
+    // frames 12 to 36 of 24 fps from 0.021 s: 0.521 s to 1.521 s
+    const { result, bytes } = await run('subtitled.mkv', { frameRange: { start: 12, end: 36 } });
+    expect([result.container, result.subtitleTracks, result.frames]).toEqual(['mkv', 2, 24]);
+    const r = await analyze(bytes, 'subtitled.mkv', { ext: 'mkv' });
+    expect(r.streams.map((s) => s.codec_name)).toEqual(['h264', 'aac', 'subrip', 'subrip']);
+    // read back with our own reader: SRT tracks, the lines of the range
+    const blob = new Blob([bytes]);
+    const head = (await matroskaHead(blob))!;
+    const tracks = textSubtitleTracks(head.tracks);
+    expect(head.tracks.filter((t) => t.type === 0x11).map((t) => t.codecId)).toEqual([
+      'S_TEXT/UTF8',
+      'S_TEXT/UTF8',
+    ]);
+    const lines = await readMatroskaSubtitles(blob, head, tracks, -Infinity, Infinity);
+    expect(lines.map((l) => l.map((c) => [c.startUs, c.durationUs, c.text]))).toEqual([
+      [
+        [0, 400_000, 'Hello <i>there</i>'],
+        [500_000, 500_000, 'Second & line\nwith two rows'],
+      ],
+      [[0, 1_000_000, 'Bonjour\nle monde']],
+    ]);
   });
 
   it('AV1 at twice the size from an AV1 + Opus MP4', async () => {

@@ -8,6 +8,7 @@ import {
   assembleParts,
   MemoryTarget,
   rangeSubtitles,
+  subtitlesLeftOut,
   leaseInput,
   OpfsTarget,
   FileStreamTarget,
@@ -318,14 +319,18 @@ async function assemble(
     ...(signal ? { signal } : {}),
     ...(onProgress ? { onProgress } : {}),
   });
-  const lost = wanted ? (j.subtitleTracks ?? 0) : 0;
+  const lost = j.subtitleTracks ?? 0;
   const note =
-    subtitles?.note ??
-    (!file && lost > 0
-      ? `The clip's ${lost === 1 ? 'subtitle track was' : `${lost} subtitle tracks were`} ` +
-        'left out: they are read from the clip, which the page did not have open. ' +
-        'Open the clip, then save again to keep them.'
-      : null);
+    lost === 0
+      ? null
+      : !wanted
+        ? subtitlesLeftOut(lost)
+        : (subtitles?.note ??
+          (!file
+            ? `The clip's ${lost === 1 ? 'subtitle track was' : `${lost} subtitle tracks were`} ` +
+              'left out: they are read from the clip, which the page did not have open. ' +
+              'Open the clip, then save again to keep them.'
+            : null));
   return note ? { ...result, warnings: [...result.warnings, note] } : result;
 }
 
