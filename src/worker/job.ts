@@ -5,22 +5,17 @@
  */
 import type { FrameEnhancer } from '../engine/enhancer.ts';
 import {
-  assembleParts,
   MemoryTarget,
-  rangeSubtitles,
-  subtitlesLeftOut,
   leaseInput,
-  OpfsTarget,
-  FileStreamTarget,
   transcode,
   VideoFrameSink,
   type AssembleResult,
-  type OutputTarget,
   type TranscodeResult,
 } from '../media/index.ts';
 import { toErrorInfo, UpframeError } from '../shared/errors.ts';
 import { sharedGpu } from '../gpu/device.ts';
 import { deviceLoss } from '../gpu/readback.ts';
+import { assemble, targetFor } from './assemble.ts';
 import { createEnhancer } from './enhancers.ts';
 import {
   deinterlacerFor,
@@ -33,7 +28,6 @@ import {
   continuation,
   deleteRender,
   newRenderId,
-  partFile,
   partTarget,
   readJournal,
   renderState,
@@ -41,7 +35,6 @@ import {
   withRenderLock,
   writeJournal,
   type RenderJournal,
-  type RenderState,
 } from './render-store.ts';
 import { PartSize } from './part-size.ts';
 import type { Backend, JobOutput, WorkerEvent } from './protocol.ts';
@@ -88,19 +81,6 @@ async function enhancerFor(
   });
   if (enhancer) warm = { key, enhancer };
   return enhancer;
-}
-
-async function targetFor(output: JobOutput): Promise<OutputTarget> {
-  switch (output.type) {
-    case 'memory':
-      return new MemoryTarget();
-    case 'handle':
-      return new FileStreamTarget(await output.handle.createWritable());
-    case 'opfs': {
-      const root = await self.navigator.storage.getDirectory();
-      return new OpfsTarget(await root.getFileHandle(output.name, { create: true }));
-    }
-  }
 }
 
 class Gate {
@@ -286,52 +266,6 @@ async function clipFacts(file: File): Promise<{ total: number; subtitleTracks: n
   } finally {
     lease.release();
   }
-}
-
-async function assemble(
-  state: RenderState,
-  file: File | null,
-  output: JobOutput,
-  complete: boolean,
-  signal?: AbortSignal,
-  onProgress?: (framesDone: number, framesTotal: number) => void,
-): Promise<AssembleResult> {
-  const j = state.journal;
-  const slices = [];
-  for (const [i, part] of j.parts.entries()) {
-    const extent = state.extents[i]!;
-    if (extent.frames === 0) continue;
-    const file = await partFile(j.id, part.name);
-    slices.push({ blob: file.slice(0, extent.bytes), frames: extent.frames });
-  }
-  if (slices.length === 0) {
-    throw new UpframeError('CORRUPT_INPUT', 'That earlier render kept no frames to save.');
-  }
-  // the page chose MP4 or WebM for this render (the person left them out, or the clip is
-  // rotated, which MKV cannot store; the settings said so): they are not read
-  const container = j.settings?.container ?? null;
-  const wanted = container === null || container === 'mkv';
-  const subtitles = file && wanted ? await rangeSubtitles(file, j.range) : null;
-  const result = await assembleParts(slices, await targetFor(output), {
-    container: j.settings?.container ?? null,
-    complete,
-    ...(subtitles ? { subtitles: subtitles.copies } : {}),
-    ...(signal ? { signal } : {}),
-    ...(onProgress ? { onProgress } : {}),
-  });
-  const lost = j.subtitleTracks ?? 0;
-  const note =
-    lost === 0
-      ? null
-      : !wanted
-        ? subtitlesLeftOut(lost)
-        : (subtitles?.note ??
-          (!file
-            ? `The clip's ${lost === 1 ? 'subtitle track was' : `${lost} subtitle tracks were`} ` +
-              'left out: they are read from the clip, which the page did not have open. ' +
-              'Open the clip, then save again to keep them.'
-            : null));
-  return note ? { ...result, warnings: [...result.warnings, note] } : result;
 }
 
 const NO_TIMINGS = { decodeMs: 0, processMs: 0, encodeMs: 0 };
