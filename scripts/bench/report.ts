@@ -321,7 +321,7 @@ export function renderTables(
           ['clip', 'lines', 'through the index ms', 'walking the clusters ms', 'same lines'],
           [
             [
-              `${d.minutes} min 720p, ${mib(d.fileBytes)} MiB`,
+              `${d.minutes} min 720p, ${mib(d.fileBytes)} MiB, ${d.tracks} track${d.tracks > 1 ? 's' : ''}`,
               String(d.lines),
               fmt(d.indexMs, 0),
               fmt(d.scanMs, 0),

@@ -12,6 +12,8 @@ import { CLIP_DIR, testClip } from './clips.ts';
 
 export interface SubtitleCaseResult {
   readonly minutes: number;
+  /** Subtitle tracks (each the same lines, as a film's languages). */
+  readonly tracks: number;
   readonly fileBytes: number;
   readonly lines: number;
   readonly indexMs: number;
@@ -26,9 +28,15 @@ const ffmpeg = (args: string[]): void => {
   });
 };
 
-/** A `minutes`-long MKV: a minute of 720p looped, and an SRT line every 3 s; made once. */
-export function subtitledClip(minutes: number): string {
-  const path = join(CLIP_DIR, `subtitled-720p-${minutes}min.mkv`);
+/**
+ * A `minutes`-long MKV: a minute of 720p looped, and `tracks` SRT tracks with a line every 3 s
+ * (a film's languages); made once.
+ */
+export function subtitledClip(minutes: number, tracks = 1): string {
+  const path = join(
+    CLIP_DIR,
+    `subtitled-720p-${minutes}min${tracks > 1 ? `-${tracks}tracks` : ''}.mkv`,
+  );
   if (existsSync(path)) return path;
   const minute = join(CLIP_DIR, 'testsrc2-1280x720-1min-8M.mkv');
   if (!existsSync(minute)) {
@@ -46,15 +54,17 @@ export function subtitledClip(minutes: number): string {
     (_, i) => `${i + 1}\n${time(i * 3 + 0.5)} --> ${time(i * 3 + 2.5)}\nLine ${i + 1}\n`,
   );
   writeFileSync(srt, lines.join('\n'));
+  const inputs = Array.from({ length: tracks }, () => ['-i', srt]).flat();
+  const maps = Array.from({ length: tracks }, (_, k) => ['-map', String(k + 1)]).flat();
   ffmpeg([
-    ...['-stream_loop', String(minutes - 1), '-i', minute, '-i', srt],
-    ...['-map', '0:v', '-map', '1', '-c', 'copy', '-c:s', 'srt', '-t', String(minutes * 60), path],
+    ...['-stream_loop', String(minutes - 1), '-i', minute, ...inputs, '-map', '0:v', ...maps],
+    ...['-c', 'copy', '-c:s', 'srt', '-t', String(minutes * 60), path],
   ]);
   return path;
 }
 
-export async function subtitleCase(minutes: number): Promise<SubtitleCaseResult> {
-  const path = subtitledClip(minutes);
+export async function subtitleCase(minutes: number, tracks = 1): Promise<SubtitleCaseResult> {
+  const path = subtitledClip(minutes, tracks);
   const blob = await openAsBlob(path);
   const head = await matroskaHead(blob);
   if (!head) throw new Error(`${path} has no Matroska head`);
@@ -69,5 +79,5 @@ export async function subtitleCase(minutes: number): Promise<SubtitleCaseResult>
     `${f.startUs}:${new TextDecoder().decode(f.payload)}`;
   const same =
     indexed !== null && JSON.stringify(indexed.map(key)) === JSON.stringify(scanned.map(key));
-  return { minutes, fileBytes: blob.size, lines: scanned.length, indexMs, scanMs, same };
+  return { minutes, tracks, fileBytes: blob.size, lines: scanned.length, indexMs, scanMs, same };
 }
