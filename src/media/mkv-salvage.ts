@@ -46,7 +46,7 @@ export interface ElementHeader {
 }
 
 /** A variable-length integer at `at`: null when it runs past the bytes or is malformed. */
-function readVint(
+export function readVint(
   bytes: Uint8Array,
   at: number,
   keepMarker: boolean,

@@ -10,7 +10,7 @@
  * --only subtitles` measures both).
  */
 import { trackLanguage } from './codecs.ts';
-import { readHeader, type ElementHeader } from './mkv-salvage.ts';
+import { readHeader, readVint, type ElementHeader } from './mkv-salvage.ts';
 import {
   children,
   CLUSTER,
@@ -103,17 +103,13 @@ interface RawBlock {
 }
 
 /** A Block's track, its signed offset from the cluster's Timestamp, and its data. */
-export function parseBlock(bytes: Uint8Array): RawBlock | null {
-  const first = bytes[0];
-  if (first === undefined || first === 0) return null;
-  let length = 1;
-  while (!(first & (0x80 >> (length - 1)))) length++;
-  if (length > 4 || bytes.length < length + 3) return null;
-  let track = first & (0xff >> length);
-  for (let i = 1; i < length; i++) track = track * 256 + bytes[i]!;
+function parseBlock(bytes: Uint8Array): RawBlock | null {
+  const vint = readVint(bytes, 0, false);
+  if (!vint || vint.length > 4 || bytes.length < vint.length + 3) return null;
+  const length = vint.length;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return {
-    track,
+    track: vint.value,
     offset: view.getInt16(length),
     lacing: (bytes[length + 2]! >> 1) & 3,
     payload: bytes.subarray(length + 3),
@@ -139,7 +135,8 @@ export interface Found {
 /**
  * Each track's cues (in `tracks`' order) that show in `[fromUs, toUs)` of the file's time, as
  * the file stores them (text not yet made SRT), in time order. A line that started more than
- * ten seconds before `fromUs` and still shows at it is missed. The lines are found through the
+ * ten seconds before `fromUs` and still shows at it may be missed (the walk reads one cluster
+ * before the look-back, the index none). The lines are found through the
  * file's index where it lists every subtitle track (ffmpeg and mkvmerge list each line), which
  * reads a few kilobytes per line; otherwise the range's clusters are walked.
  */
@@ -406,8 +403,8 @@ async function blockAt(
           const g = readHeader(head, 0, 0);
           return g && g.id === BLOCK ? parseBlock(head.subarray(g.dataAt)) : null;
         })();
-  if (c.id === SIMPLE_BLOCK && (!peek || !wanted.has(peek.track))) return null;
-  if (peek && !wanted.has(peek.track)) return null;
+  // (a group whose Block is not first is read whole and checked below)
+  if (peek ? !wanted.has(peek.track) : c.id === SIMPLE_BLOCK) return null;
   if (c.size > LINE_MAX) return null;
   const bytes = await window.get(c.dataAt, c.size);
   if (bytes.length < c.size) return null; // the file ends inside it
@@ -424,7 +421,7 @@ async function blockAt(
     if (!g || g.size === null || g.dataAt + g.size > group.length) break;
     const data = group.subarray(g.dataAt, g.dataAt + g.size);
     if (g.id === BLOCK) block = parseBlock(data);
-    else if (g.id === BLOCK_DURATION) duration = data.reduce((v, b) => v * 256 + b, 0);
+    else if (g.id === BLOCK_DURATION) duration = uintOf(data);
     at = g.dataAt + g.size;
   }
   if (!block || block.lacing !== 0 || !wanted.has(block.track)) return null;

@@ -237,10 +237,13 @@ export function audioLeftOutNote(
     : `${names.length} of the ${tracks.length} audio tracks (${list}) cannot be copied into ${container.toUpperCase()} and were left out.`;
 }
 
-/** The note for `n` subtitle tracks an MP4 or WebM leaves out (they hold WebVTT few players show). */
-export function subtitlesLeftOut(n: number): string {
+/**
+ * The note for `n` subtitle tracks a render leaves out, and why: by default, that it is an MP4 or
+ * WebM (they hold WebVTT, which few players show from them).
+ */
+export function subtitlesLeftOut(n: number, why = 'only an MKV file keeps them'): string {
   const tracks = n === 1 ? 'subtitle track was' : `${n} subtitle tracks were`;
-  return `The clip's ${tracks} left out: only an MKV file keeps them.`;
+  return `The clip's ${tracks} left out: ${why}.`;
 }
 
 /**
@@ -264,12 +267,12 @@ export class SubtitleWriter {
     this.kept = container === 'mkv' ? copies : [];
     const n = copies.length;
     if (n > 0 && container !== 'mkv') {
-      // MP4 and WebM hold WebVTT, which few players read from them (ffmpeg does not)
-      const tracks = n === 1 ? 'subtitle track was' : `${n} subtitle tracks were`;
       this.warnings.push(
         rotated
-          ? `The clip's ${tracks} left out: MKV, the one file type Upframe keeps them in, ` +
-              "cannot store this clip's rotation."
+          ? subtitlesLeftOut(
+              n,
+              "MKV, the one file type Upframe keeps them in, cannot store this clip's rotation",
+            )
           : subtitlesLeftOut(n),
       );
     }

@@ -245,7 +245,7 @@ export async function partExtent(part: Blob): Promise<PartExtent> {
 }
 
 /** The lines that start before `endUs`, each cut there; tracks left with none are dropped. */
-export function cutSubtitles(copies: readonly SubtitleCopy[], endUs: number): SubtitleCopy[] {
+function cutSubtitles(copies: readonly SubtitleCopy[], endUs: number): SubtitleCopy[] {
   return copies
     .map((c) => ({
       info: c.info,

@@ -73,9 +73,11 @@ export async function assemble(
         ? subtitlesLeftOut(lost)
         : (subtitles?.note ??
           (!file
-            ? `The clip's ${lost === 1 ? 'subtitle track was' : `${lost} subtitle tracks were`} ` +
-              'left out: they are read from the clip, which the page did not have open. ' +
-              'Open the clip, then save again to keep them.'
+            ? subtitlesLeftOut(
+                lost,
+                'they are read from the clip, which the page did not have open. ' +
+                  'Open the clip, then save again to keep them',
+              )
             : null));
   return note ? { ...result, warnings: [...result.warnings, note] } : result;
 }
