@@ -19,7 +19,6 @@
  * (SpaceX, public domain), astronaut.png (NASA, public domain), chelsea.png (CC0, Stefan van der
  * Walt). None of them is a training photo of models/lite (those come from lomiri-wallpapers).
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -29,25 +28,11 @@ import { ensureBuild, openBenchPage, ROOT } from '../bench/browser.ts';
 import { adapterLine } from '../bench/report.ts';
 import { EVAL_SCALES, evalMethods, type EvalScale } from './methods.ts';
 import { eWarp, psnr, ssim, type RgbFrame } from './metrics.ts';
-import { renderSequence, type Photo, type Sequence, type SequenceSpec } from './sequences.ts';
+import { bicubic, degradation, degrade, HR, lqSize, specs, type Size } from './clips.ts';
+import { renderSequence, type Sequence } from './sequences.ts';
 
-const DATA = '/usr/lib/python3/dist-packages/skimage/data';
-const HR = { width: 480, height: 288 };
 const EVAL_DIR = join(ROOT, '.cache', 'eval');
 const TINY_DLORAL = join(ROOT, 'models', 'packs', 'tiny-dloral');
-
-interface Size {
-  width: number;
-  height: number;
-}
-
-function lqSize(scale: EvalScale): Size {
-  return { width: HR.width / scale, height: HR.height / scale };
-}
-
-function degradation(scale: EvalScale): string {
-  return `gblur sigma 1.2, area x1/${scale}, noise alls=3 (temporal), H.264 libx264 CRF 28 yuv420p bt709`;
-}
 
 const USAGE =
   'Usage: npm run eval -- [--json FILE] [--thick] [--frames N] [--scale 2|4] [--only TEXT]';
@@ -95,146 +80,6 @@ function packNames(indexPath: string): Set<string> {
   if (!existsSync(indexPath)) return new Set();
   const index = JSON.parse(readFileSync(indexPath, 'utf8')) as { packs: { name: string }[] };
   return new Set(index.packs.map((p) => p.name));
-}
-
-function loadPhoto(file: string): Photo {
-  const path = join(DATA, file);
-  if (!existsSync(path)) {
-    console.error(
-      `${path} is missing: install Debian's scikit-image sample data with "apt-get install -y python3-skimage".`,
-    );
-    process.exit(2);
-  }
-  const probe = execFileSync(
-    'ffprobe',
-    ['-v', 'error', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', path],
-    { encoding: 'utf8' },
-  );
-  const [width, height] = probe.trim().split(',').map(Number) as [number, number];
-  const raw = execFileSync(
-    'ffmpeg',
-    ['-v', 'error', '-i', path, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
-    { maxBuffer: 1 << 28 },
-  );
-  return { width, height, data: Float32Array.from(raw) };
-}
-
-function specs(frames: number): SequenceSpec[] {
-  const coffee = loadPhoto('coffee.png');
-  const rocket = loadPhoto('rocket.jpg');
-  const astronaut = loadPhoto('astronaut.png');
-  const chelsea = loadPhoto('chelsea.png');
-  const mid = (frames - 1) / 2;
-  return [
-    {
-      name: 'pan',
-      description: 'coffee.png panned by (3.7, 1.3) px per frame',
-      ...HR,
-      frames,
-      photo: coffee,
-      camera: { scale: () => 1, offset: (t) => [3.7 * (t - mid), 1.3 * (t - mid)] },
-    },
-    {
-      name: 'zoom',
-      description: 'rocket.jpg zooming in by 2.5 % per frame',
-      ...HR,
-      frames,
-      photo: rocket,
-      camera: { scale: (t) => 0.975 ** t, offset: () => [0, 0] },
-    },
-    {
-      name: 'object',
-      description:
-        'a disk of chelsea.png (r = 48) moving (5.5, -2.5) px per frame over astronaut.png panning (-2.2, 0.8)',
-      ...HR,
-      frames,
-      photo: astronaut,
-      camera: { scale: () => 1, offset: (t) => [-2.2 * (t - mid), 0.8 * (t - mid)] },
-      disk: {
-        photo: chelsea,
-        radius: 48,
-        centre: (t) => [170 + 5.5 * t, 160 - 2.5 * t],
-      },
-    },
-  ];
-}
-
-/** Blur, area downscale by `scale`, noise, H.264: the low-quality clip the models see. */
-function degrade(sequence: Sequence, scale: EvalScale, path: string): void {
-  const lq = lqSize(scale);
-  const raw = Buffer.concat(sequence.frames.map((f) => Buffer.from(f.data)));
-  execFileSync(
-    'ffmpeg',
-    [
-      '-v',
-      'error',
-      '-y',
-      '-f',
-      'rawvideo',
-      '-pix_fmt',
-      'rgb24',
-      '-s',
-      `${HR.width}x${HR.height}`,
-      '-r',
-      '24',
-      '-i',
-      '-',
-      '-vf',
-      `gblur=sigma=1.2,scale=${lq.width}:${lq.height}:flags=area,noise=alls=3:allf=t,scale=out_color_matrix=bt709:out_range=tv,format=yuv420p`,
-      '-c:v',
-      'libx264',
-      '-preset',
-      'medium',
-      '-crf',
-      '28',
-      '-threads',
-      '1',
-      '-colorspace',
-      'bt709',
-      '-color_primaries',
-      'bt709',
-      '-color_trc',
-      'bt709',
-      '-color_range',
-      'tv',
-      path,
-    ],
-    { input: raw },
-  );
-}
-
-/** ffmpeg's bicubic from the decoded LQ frames (any size) up to the truth's size. */
-function bicubic(lq: RgbFrame[]): RgbFrame[] {
-  const { width, height } = lq[0]!;
-  const raw = Buffer.concat(lq.map((f) => Buffer.from(f.data)));
-  const out = execFileSync(
-    'ffmpeg',
-    [
-      '-v',
-      'error',
-      '-f',
-      'rawvideo',
-      '-pix_fmt',
-      'rgb24',
-      '-s',
-      `${width}x${height}`,
-      '-i',
-      '-',
-      '-vf',
-      `scale=${HR.width}:${HR.height}:flags=bicubic`,
-      '-f',
-      'rawvideo',
-      '-pix_fmt',
-      'rgb24',
-      '-',
-    ],
-    { input: raw, maxBuffer: 1 << 28 },
-  );
-  const size = HR.width * HR.height * 3;
-  return lq.map((_, i) => ({
-    ...HR,
-    data: new Uint8Array(out.buffer, out.byteOffset + i * size, size),
-  }));
 }
 
 function framesOf(clip: DecodedClip): RgbFrame[] {
