@@ -163,6 +163,10 @@ test('drop, see a before/after, compare, preview, zoom, render and save', async 
   // the drop alone gives the first before/after: no click on Preview, half-way into this
   // one-second clip (past where a fade-in would be), and the preview frame field says which
   await expect(page.getByTestId('preview-time')).toBeVisible({ timeout: 120_000 });
+  // and what the whole clip would take at that speed
+  await expect(page.getByTestId('preview-time')).toHaveText(
+    /^One frame took \d+\.\d s, so rendering the 12 frames would take at least \d+ (s|min) at this speed\.$/,
+  );
   await expect(page.getByTestId('frame-position')).toHaveText('Frame 7');
   await expect(page.getByTestId('preview-frame')).toHaveValue('7');
   await screenshot(page, '2-preview');

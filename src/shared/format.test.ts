@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration, formatPartOf, languageName } from './format.ts';
+import {
+  formatBytes,
+  formatDuration,
+  formatPartOf,
+  formatRoughly,
+  languageName,
+} from './format.ts';
 import { toErrorInfo, UpframeError } from './errors.ts';
 
 describe('formatBytes', () => {
@@ -18,6 +24,19 @@ describe('formatDuration', () => {
     expect(formatDuration(5)).toBe('0:05');
     expect(formatDuration(65.4)).toBe('1:05');
     expect(formatDuration(7325)).toBe('2:02:05');
+  });
+  it('says a rough time in words, from seconds to days', () => {
+    expect(formatRoughly(0.2)).toBe('1 s');
+    expect(formatRoughly(40.4)).toBe('40 s');
+    expect(formatRoughly(89)).toBe('89 s');
+    expect(formatRoughly(90)).toBe('2 min');
+    expect(formatRoughly(835)).toBe('14 min');
+    expect(formatRoughly(89 * 60)).toBe('89 min');
+    expect(formatRoughly(3 * 3600 + 5 * 60 + 10)).toBe('3 h 5 min');
+    expect(formatRoughly(2 * 3600)).toBe('2 h');
+    expect(formatRoughly(47 * 3600)).toBe('47 h');
+    expect(formatRoughly(23 * 86400 + 3000)).toBe('23 days');
+    expect(formatRoughly(Number.NaN)).toBe('?');
   });
   it('shows a part of a short clip to a tenth of a second', () => {
     expect(formatPartOf(1.75, 2.008)).toBe('1.8 s of 2.0 s');

@@ -23,6 +23,20 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
+/** A rough length of time in words: "40 s", "14 min", "3 h 5 min", "23 days". */
+export function formatRoughly(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  if (seconds < 90) return `${Math.max(1, Math.round(seconds))} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 90) return `${minutes} min`;
+  if (minutes < 48 * 60) {
+    const h = Math.floor(minutes / 60);
+    const m = minutes % 60;
+    return m === 0 ? `${h} h` : `${h} h ${m} min`;
+  }
+  return `${Math.round(minutes / (24 * 60))} days`;
+}
+
 /**
  * A part of a whole, both in seconds: "1.8 s of 2.0 s" under a minute (where "0:02 of 0:02"
  * would hide the difference), "12:40 of 1:30:00" above.

@@ -16,6 +16,7 @@ import {
   previewsByItself,
   frameRangeProblem,
   firstLookFrame,
+  speedKey,
 } from './job-settings.ts';
 import { keepSettings, readKeptSettings } from './saved-settings.ts';
 import {
@@ -241,7 +242,7 @@ export async function previewFrame(opts: { firstLook?: boolean } = {}): Promise<
   const file = source.file;
   if (!file || !source.summary || job.phase === 'running' || job.phase === 'paused') return;
   keepEarlierDownload(); // a finished render's link is shown only while its phase lasts
-  updateSlice('job', { phase: 'previewing', error: null, previewMs: null });
+  updateSlice('job', { phase: 'previewing', error: null, previewMs: null, previewKey: null });
   await previewInFlight;
   const { source: now, settings } = useStore.getState();
   if (now.file !== file || !now.summary) return;
@@ -257,7 +258,7 @@ export async function previewFrame(opts: { firstLook?: boolean } = {}): Promise<
   try {
     const out = await call;
     if (useStore.getState().source.file !== file) return;
-    updateSlice('job', { phase: 'idle', previewMs: out.ms });
+    updateSlice('job', { phase: 'idle', previewMs: out.ms, previewKey: speedKey(js) });
   } catch (err) {
     if (useStore.getState().source.file !== file) return;
     const info = toErrorInfo(err);
@@ -298,6 +299,7 @@ export {
   outputContainerFor,
   outputKey,
   previewsByItself,
+  renderEstimate,
   resolveModel,
 } from './job-settings.ts';
 

@@ -10,8 +10,10 @@ import {
   outputName,
   partialName,
   previewsByItself,
+  renderEstimate,
   resolveModel,
 } from './job-actions.ts';
+import { speedKey } from './job-settings.ts';
 import { MAX_COMPARED_FRAMES, resetStore, useStore, type ComparedFrame } from './store.ts';
 
 describe('store actions', () => {
@@ -140,6 +142,43 @@ describe('store actions', () => {
     const hw = { ...settings, backend: 'webgpu' as const, gpu: gpu(false), scale: 4 as const };
     expect(previewsByItself(clip(1920, 1080), hw)).toBe(true);
     expect(previewsByItself(clip(64, 36), { ...hw, gpu: gpu(true) })).toBe(false);
+  });
+
+  it("estimates a render's time from the preview only while the settings that decide speed hold", () => {
+    const lite = { name: 'lite-x4', title: '', kind: 'lite' as const, scale: 4, bytes: 1 };
+    const settings = {
+      ...useStore.getState().settings,
+      packs: [{ ...lite, default: true }],
+      scale: 4 as const,
+      backend: 'wasm' as const,
+    };
+    const preview = { ms: 2500, key: speedKey(jobSettings(settings, 240)) };
+    expect(renderEstimate(preview, settings, 240)).toEqual({ frames: 240, seconds: 600 });
+    // the range's frames, both ends included
+    const range = { ...settings, frameFrom: 11, frameTo: 30 };
+    expect(renderEstimate(preview, range, 240)).toEqual({ frames: 20, seconds: 50 });
+    expect(renderEstimate(preview, { ...settings, frameTo: 1 }, 240)).toEqual({
+      frames: 1,
+      seconds: 2.5,
+    });
+    // the output codec and quality do not change the model's work
+    expect(renderEstimate(preview, { ...settings, codec: 'vp9', quality: 'low' }, 240)).toEqual({
+      frames: 240,
+      seconds: 600,
+    });
+    // another backend, tile size, scale or fusion: the preview's time says nothing of it
+    for (const change of [
+      { backend: 'webgpu' as const },
+      { tileSize: 128 },
+      { scale: 2 as const },
+      { temporal: false },
+    ])
+      expect(renderEstimate(preview, { ...settings, ...change }, 240), JSON.stringify(change)).toBe(
+        null,
+      );
+    expect(renderEstimate(null, settings, 240)).toBe(null);
+    expect(renderEstimate(preview, { ...settings, frameFrom: 50, frameTo: 20 }, 240)).toBe(null);
+    expect(renderEstimate(preview, settings, 0)).toBe(null);
   });
 
   it('shows an opened clip first at a frame past a fade-in: a tenth in, a second at least, half-way at most', () => {

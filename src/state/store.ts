@@ -48,6 +48,8 @@ export interface JobSlice {
   readonly result: Omit<JobResult, 'bytes'> | null;
   readonly saved: SavedOutput | null;
   readonly previewMs: number | null;
+  /** The speedKey of the settings the preview was made with. */
+  readonly previewKey: string | null;
   /** The model file being downloaded, while it is. */
   readonly modelLoad: {
     readonly file: string;
@@ -192,6 +194,7 @@ export const initialState: AppState = {
     result: null,
     saved: null,
     previewMs: null,
+    previewKey: null,
     modelLoad: null,
     error: null,
     writing: null,

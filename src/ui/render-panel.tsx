@@ -1,25 +1,35 @@
 import { useEffect, useRef, type RefObject } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { formatBytes, formatDuration } from '../shared/format.ts';
+import { formatBytes, formatDuration, formatRoughly } from '../shared/format.ts';
 import {
   controlRender,
   frameRangeProblem,
   previewFrame,
+  renderEstimate,
   startRender,
 } from '../state/job-actions.ts';
 import { useStore, type JobSlice } from '../state/store.ts';
 import { ErrorMessage } from './error-message.tsx';
 
 export function RenderPanel() {
-  const { job, ready, rangeOk, earlier, rotation, aspect } = useStore(
+  const { job, ready, rangeOk, earlier, rotation, aspect, settings, frameCount } = useStore(
     useShallow((s) => ({
       job: s.job,
+      settings: s.settings,
+      frameCount: s.source.summary?.video.frameCount ?? 0,
       rotation: s.source.summary?.video.rotation ?? 0,
       aspect: s.source.summary?.video.pixelAspect ?? null,
       earlier: s.downloads.earlier,
       ready: s.source.summary !== null && s.source.summary.decodable,
       rangeOk: frameRangeProblem(s.settings, s.source.summary?.video.frameCount ?? 0) === null,
     })),
+  );
+  const estimate = renderEstimate(
+    job.previewMs !== null && job.previewKey !== null
+      ? { ms: job.previewMs, key: job.previewKey }
+      : null,
+    settings,
+    frameCount,
   );
   const busy =
     job.starting || job.phase === 'running' || job.phase === 'paused' || job.phase === 'previewing';
@@ -114,7 +124,11 @@ export function RenderPanel() {
       ) : null}
       {job.previewMs !== null ? (
         <p className="hint" data-testid="preview-time">
-          One frame took {(job.previewMs / 1000).toFixed(1)} s.
+          One frame took {(job.previewMs / 1000).toFixed(1)} s
+          {estimate
+            ? `, so rendering ${estimate.frames === 1 ? 'the frame' : `the ${estimate.frames} frames`} ` +
+              `would take at least ${formatRoughly(estimate.seconds)} at this speed.`
+            : '.'}
         </p>
       ) : null}
       {job.phase === 'running' || job.phase === 'paused' || job.phase === 'done' ? (
