@@ -6,7 +6,7 @@ import { ALL_FORMATS, BlobSource, EncodedPacketSink, Input } from 'mediabunny';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureMediaFixtures, fixturePath, type FixtureName } from '../../test/media-fixtures.ts';
 import { aacChannels } from './codecs.ts';
-import { avcLevel, codecCandidates } from './encoder-config.ts';
+import { avcLevel, codecCandidates, cropNote } from './encoder-config.ts';
 import { decodeRangeFor, frameTiming } from './frame-timing.ts';
 import { openInput, sniffContainer } from './input.ts';
 import { editListShift, rotationFromMatrix } from './mp4-input.ts';
@@ -220,6 +220,43 @@ describe('sniffing and codec arithmetic', () => {
       'mkv',
     );
     expect(sniffContainer(ascii('RIFF....AVI '))).toBeNull();
+  });
+
+  it('names the pixels an even H.264 size cuts where a player shows them, for every rotation', () => {
+    // a stored 5x3 picture with its last column (or last row) marked, turned clockwise as players do
+    const turn = (grid: boolean[][]): boolean[][] =>
+      grid[0]!.map((_, x) => grid.map((row) => row[x]!).reverse());
+    const edge = (grid: boolean[][]): string => {
+      const h = grid.length;
+      const w = grid[0]!.length;
+      const all = (cells: boolean[]) => cells.every(Boolean);
+      if (all(grid[0]!)) return 'first row';
+      if (all(grid[h - 1]!)) return 'last row';
+      if (all(grid.map((r) => r[0]!))) return 'first column';
+      if (all(grid.map((r) => r[w - 1]!))) return 'last column';
+      return 'none';
+    };
+    const marked = (f: (x: number, y: number) => boolean) =>
+      Array.from({ length: 3 }, (_, y) => Array.from({ length: 5 }, (_, x) => f(x, y)));
+    let column = marked((x) => x === 4);
+    let row = marked((_, y) => y === 2);
+    for (const rotation of [0, 90, 180, 270]) {
+      const upright = rotation % 180 === 0 ? '5x3 becomes 4x2' : '3x5 becomes 2x4';
+      expect(cropNote({ width: 5, height: 3 }, { width: 4, height: 2 }, rotation)).toBe(
+        `H.264 takes only even frame sizes: the ${edge(column)} and the ${edge(row)} of pixels ` +
+          `were left out (${upright}); VP9 and AV1 keep every pixel.`,
+      );
+      column = turn(column);
+      row = turn(row);
+    }
+    // the unturned wording the command-line test reads, and one side alone
+    expect(cropNote({ width: 161, height: 90 }, { width: 160, height: 90 }, 0)).toBe(
+      'H.264 takes only even frame sizes: the last column of pixels was left out ' +
+        '(161x90 becomes 160x90); VP9 and AV1 keep every pixel.',
+    );
+    expect(cropNote({ width: 160, height: 91 }, { width: 160, height: 90 }, -90)).toContain(
+      'the last column of pixels was left out (91x160 becomes 90x160)',
+    );
   });
 
   it('picks the H.264 level from size and rate', () => {

@@ -30,6 +30,33 @@ export function encodableSize(
   return { width: even(size.width), height: even(size.height) };
 }
 
+/**
+ * The warning for frames `encodableSize` cut, in the picture's terms as players show it: a clip
+ * stored on its side (rotation 90 or 270) loses a stored column that shows as its last or first
+ * row, and its sizes are given upright.
+ */
+export function cropNote(
+  size: { readonly width: number; readonly height: number },
+  crop: { readonly width: number; readonly height: number },
+  rotation: number,
+): string {
+  const turn = ((Math.round(rotation / 90) % 4) + 4) % 4;
+  // where the stored last column and last row show after the turn (clockwise)
+  const column = ['last column', 'last row', 'first column', 'first row'][turn]!;
+  const row = ['last row', 'first column', 'first row', 'last column'][turn]!;
+  const lost = [
+    crop.width !== size.width ? column : null,
+    crop.height !== size.height ? row : null,
+  ].filter((p) => p !== null);
+  const shown = (s: { readonly width: number; readonly height: number }) =>
+    turn % 2 === 1 ? `${s.height}x${s.width}` : `${s.width}x${s.height}`;
+  return (
+    `H.264 takes only even frame sizes: the ${lost.join(' and the ')} of pixels ` +
+    `${lost.length > 1 ? 'were' : 'was'} left out (${shown(size)} becomes ${shown(crop)}); ` +
+    'VP9 and AV1 keep every pixel.'
+  );
+}
+
 /** Bits per pixel per frame for H.264; VP9 and AV1 reach the same quality with about 30% less. */
 const BITS_PER_PIXEL: Record<'low' | 'medium' | 'high', number> = {
   low: 0.05,

@@ -10,6 +10,7 @@ import {
   bitrateFor,
   chooseEncoderConfig,
   CODEC_NAMES,
+  cropNote,
   encodableSize,
   PRESET_QUANTIZER,
   quantizerOptions,
@@ -243,17 +244,7 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
     if (subtitleNote) warnings.push(subtitleNote);
     const leftOut = audioLeftOutNote(input.audioTracks, container);
     if (leftOut) warnings.push(leftOut);
-    if (crop) {
-      const lost = [
-        crop.width !== size.width ? 'last column' : null,
-        crop.height !== size.height ? 'last row' : null,
-      ].filter((p) => p !== null);
-      warnings.push(
-        `H.264 takes only even frame sizes: the ${lost.join(' and the ')} of pixels ` +
-          `${lost.length > 1 ? 'were' : 'was'} left out (${size.width}x${size.height} ` +
-          `becomes ${crop.width}x${crop.height}); VP9 and AV1 keep every pixel.`,
-      );
-    }
+    if (crop) warnings.push(cropNote(size, crop, video.rotation));
     await mux.start();
 
     const wake = new Wakeup();
