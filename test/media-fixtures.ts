@@ -80,6 +80,7 @@ export type FixtureName =
   | 'two-audio.mkv'
   | 'two-audio.ts'
   | 'commentary-ends.mp4'
+  | 'commentary-late.mkv'
   | 'vp9-vorbis.webm'
   | 'mac-languages.mov'
   | 'odd-161x91.webm'
@@ -242,6 +243,23 @@ const makers: Record<FixtureName, Maker> = {
       ...video('64x36'),
       ...['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'],
       ...['-f', 'lavfi', '-t', '0.5', '-i', 'sine=frequency=880:sample_rate=48000'],
+      ...['-map', '0', '-map', '1', '-map', '2', '-t', '2', ...x264, '-c:a', 'aac', out],
+    ]),
+  // 2 s of video with a full-length track and a commentary that starts 1.5 s in
+  'commentary-late.mkv': (out) =>
+    ffmpeg([
+      ...video('64x36'),
+      ...['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'],
+      ...[
+        '-itsoffset',
+        '1.5',
+        '-f',
+        'lavfi',
+        '-t',
+        '0.5',
+        '-i',
+        'sine=frequency=880:sample_rate=48000',
+      ],
       ...['-map', '0', '-map', '1', '-map', '2', '-t', '2', ...x264, '-c:a', 'aac', out],
     ]),
   'h264-444.mp4': (out) =>

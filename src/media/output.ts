@@ -199,6 +199,8 @@ interface AudioLane {
   readonly packets: AsyncGenerator<EncodedSample>;
   pending: EncodedSample | null;
   configSent: boolean;
+  /** Source time of the last packet added, -Infinity before the first. */
+  lastUs: number;
   /** No packet is left to add: its source is closed (see `endLane`). */
   done: boolean;
 }
@@ -415,7 +417,15 @@ export class MuxWriter {
       // the hours of audio before it (in Matroska, every cluster of them)
       const from = firstPacketAt(info.packets, audioWindow.fromUs);
       const packets = input.read('audio', { from, to: info.packets.length }, k);
-      this.lanes.push({ info, source, packets, pending: null, configSent: false, done: false });
+      this.lanes.push({
+        info,
+        source,
+        packets,
+        pending: null,
+        configSent: false,
+        lastUs: -Infinity,
+        done: false,
+      });
     });
   }
 
@@ -484,12 +494,18 @@ export class MuxWriter {
     void lane.packets.return(undefined).catch(() => undefined);
   }
 
-  /** Copies each audio track's source packets up to (source) time `untilUs`, untouched. */
+  /**
+   * Copies each audio track's source packets up to (source) time `untilUs`, untouched, and one
+   * packet past it: the muxer writes a fragment (or a cluster, or a chunk) only when every open
+   * track has reached it, so a track that starts late (a commentary a minute in) or pauses would
+   * otherwise keep every frame before its next packet in memory. One packet ahead tells the
+   * muxer where the track is without holding more than that packet.
+   */
   private async pumpAudio(untilUs: number): Promise<void> {
     const window = this.audioWindow;
     if (!window) return;
     for (const lane of this.lanes) {
-      while (!lane.done) {
+      while (!lane.done && lane.lastUs <= untilUs) {
         if (!lane.pending) {
           const next = await lane.packets.next();
           if (next.done) {
@@ -504,9 +520,9 @@ export class MuxWriter {
           this.endLane(lane);
           break;
         }
-        if (p.timestampUs > untilUs) break;
         lane.pending = null;
         if (p.timestampUs < window.fromUs) continue;
+        lane.lastUs = p.timestampUs;
         const packet = new EncodedPacket(
           p.data,
           p.key ? 'key' : 'delta',

@@ -239,6 +239,56 @@ describe('render parts', () => {
     expect(extent.audioEndS!).toBeGreaterThan(lastShort.timestamp + lastShort.duration + 0.5);
   });
 
+  it('a track that starts late, in the same part or a later one, does not hold the frames before it', async () => {
+    const src = await readAll(await openAsBlob(fixturePath('clusters.webm')));
+    // a commentary from 1.5 s to the end
+    const late = src.audio
+      .filter((p) => p.timestamp >= 1.5)
+      .map((p) => p.clone({ timestamp: p.timestamp + 0.01 }));
+    const oneSecond = (p: EncodedPacket) => p.timestamp < 1;
+    const layouts = {
+      'one part': [await writePart(src, src.video, src.audio, late)],
+      // the first part has the track and none of its packets, as MuxWriter writes it
+      'two parts': [
+        await writePart(src, src.video.slice(0, 24), src.audio.filter(oneSecond), []),
+        await writePart(
+          src,
+          src.video.slice(24),
+          src.audio.filter((p) => !oneSecond(p)),
+          late,
+        ),
+      ],
+    };
+    for (const [layout, parts] of Object.entries(layouts)) {
+      const target = new MemoryTarget();
+      const written: number[] = [];
+      const result = await assembleParts(
+        parts.map((blob) => ({ blob })),
+        target,
+        { container: 'mkv', complete: true, onProgress: () => written.push(target.bytesWritten) },
+      );
+      expect([layout, result.audioPacketsCopied]).toEqual([layout, src.audio.length + late.length]);
+      // by frame 24 (1 s, the end of the first part), half a second before the commentary's
+      // first packet, the clusters before it are written (the muxer writes one only when every
+      // open track has reached it: before the join added that first packet ahead, every frame
+      // waited in memory for it, here 43 bytes were written by then)
+      expect(written[23]!, layout).toBeGreaterThan(result.bytes / 4);
+      const input = new Input({ source: new BufferSource(target.bytes()), formats: ALL_FORMATS });
+      const tracks = await input.getAudioTracks();
+      const got: EncodedPacket[][] = [];
+      for (const track of tracks) {
+        const packets: EncodedPacket[] = [];
+        for await (const p of new EncodedPacketSink(track).packets()) packets.push(p);
+        got.push(packets);
+      }
+      expect(
+        got.map((t) => t.map(key)),
+        layout,
+      ).toEqual([src.audio.map(key), late.map(key)]);
+      input.dispose();
+    }
+  });
+
   it('a part from before tracks had languages joins the same track of a later part', async () => {
     const src = await readAll(await openAsBlob(fixturePath('clusters.webm')));
     const a = await writePart(

@@ -382,10 +382,31 @@ export async function assembleParts(
       closed[k] = true;
       audioSources[k]!.close();
     };
-    for (const [i, part] of parts.entries()) {
+    // part i's packets of track k end here (where part i + 1's copy of it starts)
+    const audioEnd = (i: number, k: number): number => {
       const next = parts[i + 1];
-      const audioTo = (k: number): number =>
-        next ? (audioStarts[i + 1]![k] ?? next.startS) : opts.complete ? Infinity : part.endS;
+      return next
+        ? (audioStarts[i + 1]![k] ?? next.startS)
+        : opts.complete
+          ? Infinity
+          : parts[i]!.endS;
+    };
+    // each track is kept one packet ahead of the video, as MuxWriter adds it: the muxer writes a
+    // cluster only when every open track has reached it, so a track that starts parts later (a
+    // commentary a minute in) or pauses would hold every frame before its next packet in memory
+    const lastAdded = kept.map(() => -Infinity);
+    const addAudio = async (k: number, packet: EncodedPacket): Promise<void> => {
+      await audioSources[k]!.add(packet, audioMeta[k]);
+      audioMeta[k] = undefined;
+      audioPackets++;
+      lastAdded[k] = packet.timestamp;
+    };
+    for (const [k, l] of kept.entries()) {
+      const i = audioStarts.findIndex((row) => row[k] !== null);
+      const first = i < 0 ? null : await new EncodedPacketSink(l.tracks[i]!).getFirstPacket();
+      if (first && first.timestamp < audioEnd(i, k)) await addAudio(k, first);
+    }
+    for (const [i, part] of parts.entries()) {
       const limit = slices[i]!.frames ?? Infinity;
       const videoIt = new EncodedPacketSink(part.video).packets();
       const audioIts = kept.map((l) => {
@@ -403,8 +424,11 @@ export async function assembleParts(
       const nextAudio = async (k: number): Promise<EncodedPacket | null> => {
         const it = audioIts[k];
         if (!it) return null;
-        const r = await it.next();
-        return r.done || r.value.timestamp >= audioTo(k) ? null : r.value;
+        for (;;) {
+          const r = await it.next();
+          if (r.done || r.value.timestamp >= audioEnd(i, k)) return null;
+          if (r.value.timestamp > lastAdded[k]!) return r.value; // (else added ahead already)
+        }
       };
       let v = await nextVideo();
       const heads = await Promise.all(kept.map((_, k) => nextAudio(k)));
@@ -413,18 +437,16 @@ export async function assembleParts(
         if (opts.signal?.aborted) {
           throw new UpframeError('EXPORT_CANCELED', 'The export was canceled.');
         }
-        // the earliest audio packet of any track, if it comes before the next frame
+        // the earliest audio packet of a track not yet past the next frame (one packet ahead)
+        const videoAt = v ? v.timestamp : Infinity;
         let k = -1;
         for (let j = 0; j < heads.length; j++) {
           const h = heads[j];
-          if (h && (k < 0 || h.timestamp < heads[k]!.timestamp)) k = j;
+          if (h && lastAdded[j]! <= videoAt && (k < 0 || h.timestamp < heads[k]!.timestamp)) k = j;
         }
-        const a = k >= 0 ? heads[k]! : null;
-        if (!v && !a) break;
-        if (a && (!v || a.timestamp <= v.timestamp)) {
-          await audioSources[k]!.add(a, audioMeta[k]);
-          audioMeta[k] = undefined;
-          audioPackets++;
+        if (!v && k < 0) break;
+        if (k >= 0) {
+          await addAudio(k, heads[k]!);
           heads[k] = await nextAudio(k);
           if (heads[k] === null) closeDone(k, i);
         } else {

@@ -274,6 +274,29 @@ describe('transcode', () => {
     expect(seconds).toEqual([2, 0.5]);
   });
 
+  it('a track that starts late does not hold the frames before it: a render part is written as it goes', async () => {
+    const target = new MemoryTarget();
+    const written: number[] = [];
+    const result = await transcode({
+      input: await fixture('commentary-late.mkv'),
+      target,
+      part: true,
+      keyframeIntervalSeconds: 0.25,
+      onProgress: () => written.push(target.bytesWritten),
+    });
+    expect([result.audioTracks, written.length]).toEqual([2, 48]);
+    // frame 36 ends at 1.5 s, where the commentary starts: by then most of the fragments before
+    // it are on disk (the muxer writes one only when every open track has reached it, so before
+    // the commentary's first packet was added, every frame waited in memory for it)
+    expect(written[35]!).toBeGreaterThan(result.bytes / 3);
+    const report = await analyze(target.bytes(), 'commentary-late.mkv');
+    expect(report.audioPackets).toEqual(report.sourceAudioPackets);
+    const starts = report.streams
+      .filter((s) => s.codec_type === 'audio')
+      .map((s) => Math.round(Number((s as { start_time?: string }).start_time) * 10) / 10);
+    expect(starts).toEqual([0, 1.5]);
+  });
+
   it('ends bad inputs and impossible sizes in their error codes', { timeout: 25_000 }, async () => {
     expect(
       await codeOf(transcode({ input: await fixture('hevc.mp4'), target: new MemoryTarget() })),
