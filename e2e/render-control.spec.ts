@@ -410,7 +410,7 @@ test("a film's text subtitles are kept as SRT in an MKV, cut to the frame range 
   await expect(page.getByTestId('render-done')).toContainText('Done: 24 frames at 128×72');
   await expect(page.getByTestId('render-done')).toContainText('audio and 2 subtitle tracks kept');
   await expect(page.getByTestId('render-warning')).toHaveText([
-    'The styled (ASS) subtitles keep their words and line breaks, not their fonts, colours or placement.',
+    'The styled (ASS) subtitles keep their words, line breaks and side of the screen, not their fonts, colours or exact position.',
   ]);
   await screenshot(page, 'subtitles-kept');
   const download = page.waitForEvent('download');

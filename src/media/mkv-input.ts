@@ -216,7 +216,10 @@ export class MkvInput implements MediaInput {
       window.toUs,
     );
     return tracks
-      .map((info, k) => ({ info, cues: windowCues(info.kind, cues[k]!, window) }))
+      .map((info, k) => ({
+        info,
+        cues: windowCues(info.kind, cues[k]!, window, info.alignments),
+      }))
       .filter((copy) => copy.cues.length > 0);
   }
 

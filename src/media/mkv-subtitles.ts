@@ -19,7 +19,12 @@ import {
   type MatroskaHead,
   type TrackEntry,
 } from './mkv-tracks.ts';
-import type { SubtitleCue, SubtitleKind, SubtitleTrackInfo } from './subtitle-text.ts';
+import {
+  styleAlignments,
+  type SubtitleCue,
+  type SubtitleKind,
+  type SubtitleTrackInfo,
+} from './subtitle-text.ts';
 
 const TIMESTAMP = 0xe7;
 const SIMPLE_BLOCK = 0xa3;
@@ -67,6 +72,9 @@ export function textSubtitleTracks(tracks: readonly TrackEntry[]): SubtitleTrack
         isDefault: t.isDefault,
         forced: t.forced,
         hearingImpaired: t.hearingImpaired,
+        ...(kind === 'ass' && t.codecPrivate
+          ? { alignments: styleAlignments(new TextDecoder().decode(t.codecPrivate)) }
+          : {}),
       },
     ];
   });

@@ -280,8 +280,8 @@ export class SubtitleWriter {
     }
     if (this.kept.some((c) => c.info.kind === 'ass')) {
       this.warnings.push(
-        'The styled (ASS) subtitles keep their words and line breaks, not their fonts, ' +
-          'colours or placement.',
+        'The styled (ASS) subtitles keep their words, line breaks and side of the screen, ' +
+          'not their fonts, colours or exact position.',
       );
     }
   }

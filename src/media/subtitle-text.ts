@@ -2,8 +2,10 @@
  * Subtitle text as the enhanced file stores it: SRT (Matroska's S_TEXT/UTF8), which every player
  * reads. mediabunny 1.61 writes only WebVTT, which ffmpeg (and so most players built on it) and
  * VLC do not read from Matroska, so output.ts hands it WebVTT timing around SRT text and renames
- * the track's codec as it is written. SRT lines keep their tags; ASS/SSA lines keep their words
- * and line breaks, not their styling or placement.
+ * the track's codec as it is written. SRT lines keep their tags; ASS/SSA lines keep their words,
+ * line breaks and where on the screen they sit (top, middle or bottom; left, centre or right) as
+ * the {\anN} tag that SRT readers (ffmpeg, VLC, mpv) take from an SRT line, not their styling or
+ * exact position.
  */
 
 /** SRT, WebVTT, ASS/SSA (Matroska), or plain text (MP4's tx3g). */
@@ -20,6 +22,11 @@ export interface SubtitleTrackInfo {
   readonly isDefault: boolean;
   readonly forced: boolean;
   readonly hearingImpaired: boolean;
+  /**
+   * ASS/SSA: where each style puts its lines, as the numeric keypad does (1-9: 7 is top left, 2
+   * bottom centre), from the track's style table; absent for other kinds.
+   */
+  readonly alignments?: Readonly<Record<string, number>>;
 }
 
 export interface SubtitleCue {
@@ -41,15 +48,71 @@ export interface TimeWindow {
   readonly shiftUs: number;
 }
 
-/** An ASS/SSA event's text: the 9th field on, override blocks dropped, \N as a line break. */
-function assText(event: string): string {
+/** SSA's alignment (1-3 bottom, +4 top, +8 middle) as ASS's keypad number. */
+function keypadOfSsa(a: number): number | null {
+  const row = a >= 9 ? 4 : a >= 5 ? 7 : 1;
+  const col = a - (a >= 9 ? 8 : a >= 5 ? 4 : 0);
+  return col >= 1 && col <= 3 ? row + col - 1 : null;
+}
+
+/**
+ * Each style's alignment in an ASS/SSA track's header (its CodecPrivate): the Format line of the
+ * styles section names the fields, each Style line gives them. SSA (v4) numbers alignment its own
+ * way, mapped to ASS's keypad.
+ */
+export function styleAlignments(header: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  let section = '';
+  let fields: string[] = [];
+  for (const raw of header.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line.startsWith('[')) {
+      section = line.toLowerCase();
+      fields = [];
+      continue;
+    }
+    const ssa = section === '[v4 styles]';
+    if (!ssa && section !== '[v4+ styles]') continue;
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    const key = line.slice(0, colon).trim().toLowerCase();
+    const values = line
+      .slice(colon + 1)
+      .split(',')
+      .map((v) => v.trim());
+    if (key === 'format') fields = values.map((v) => v.toLowerCase());
+    if (key !== 'style') continue;
+    const name = values[fields.indexOf('name')];
+    const value = Number(values[fields.indexOf('alignment')]);
+    const keypad = ssa ? keypadOfSsa(value) : value >= 1 && value <= 9 ? value : null;
+    if (name !== undefined && Number.isInteger(value) && keypad !== null) out[name] = keypad;
+  }
+  return out;
+}
+
+/**
+ * An ASS/SSA event's text: the 9th field on, override blocks dropped, \N as a line break; and
+ * where it sits: the first \an (or SSA's \a) override, else its style's alignment.
+ */
+function assText(
+  event: string,
+  alignments: Readonly<Record<string, number>> | undefined,
+): { text: string; keypad: number } {
   // ReadOrder, Layer, Style, Name, MarginL, MarginR, MarginV, Effect, Text (Matroska's order)
   let at = 0;
+  const starts: number[] = [];
   for (let field = 0; field < 8; field++) {
     const comma = event.indexOf(',', at);
-    if (comma < 0) return event;
+    if (comma < 0) return { text: event, keypad: 2 };
+    starts.push(at);
     at = comma + 1;
   }
+  const style = event
+    .slice(starts[2], starts[3]! - 1)
+    .trim()
+    .replace(/^\*/, '');
+  let keypad = alignments?.[style] ?? alignments?.['Default'] ?? 2;
+  let placed = false;
   // override blocks go; so does what they switch to drawing (\p1 ... \p0: vector shapes of
   // signs and masks, not words)
   let drawing = false;
@@ -58,9 +121,17 @@ function assText(event: string): string {
     if (piece.startsWith('{') && piece.endsWith('}')) {
       const modes = [...piece.matchAll(/\\p(\d+)/g)];
       if (modes.length > 0) drawing = Number(modes[modes.length - 1]![1]) > 0;
+      // (the first alignment tag of a line is the one that counts)
+      const an = /\\an([1-9])/.exec(piece);
+      const a = an ? null : /\\a(\d+)/.exec(piece);
+      const tagged = an ? Number(an[1]) : a ? keypadOfSsa(Number(a[1])) : null;
+      if (!placed && tagged !== null) {
+        keypad = tagged;
+        placed = true;
+      }
     } else if (!drawing) out += piece;
   }
-  return out.replace(/\\[Nn]/g, '\n').replace(/\\h/g, ' ');
+  return { text: out.replace(/\\[Nn]/g, '\n').replace(/\\h/g, ' '), keypad };
 }
 
 const ENTITIES: Readonly<Record<string, string>> = {
@@ -83,25 +154,32 @@ function vttAsSrt(text: string): string {
 
 /**
  * A cue's text as SRT (S_TEXT/UTF8) shows it, or '' when nothing shows: SRT keeps its tags
- * (italics, bold, colours), ASS keeps its words and line breaks, WebVTT its italics, bold and
- * underline. No blank line inside (it would end the cue) and no "-->" (it starts one).
+ * (italics, bold, colours) and its first {\anN} placement, ASS keeps its words, line breaks and
+ * placement (as {\anN}, left out at the bottom centre where every player puts a line), WebVTT
+ * its italics, bold and underline. No blank line inside (it would end the cue) and no "-->" (it
+ * starts one).
  */
-export function cueText(kind: SubtitleKind, raw: string): string {
+export function cueText(
+  kind: SubtitleKind,
+  raw: string,
+  alignments?: Readonly<Record<string, number>>,
+): string {
   const text = raw.replace(/\r\n?/g, '\n');
-  const shown =
-    kind === 'ass'
-      ? assText(text)
-      : kind === 'srt'
-        ? text.replace(/\{\\[^}]*\}/g, '') // position tags ({\an8}) that converters leave
-        : kind === 'webvtt'
-          ? vttAsSrt(text)
-          : text;
-  return shown
+  let keypad = 2;
+  let shown = text;
+  if (kind === 'ass') ({ text: shown, keypad } = assText(text, alignments));
+  else if (kind === 'srt') {
+    const an = /\{\\an([1-9])\}/.exec(text);
+    if (an) keypad = Number(an[1]);
+    shown = text.replace(/\{\\[^}]*\}/g, ''); // position tags that converters leave, put back below
+  } else if (kind === 'webvtt') shown = vttAsSrt(text);
+  const lines = shown
     .replace(/-->/g, '->')
     .split('\n')
     .map((l) => l.trimEnd())
-    .filter((l) => l.trim() !== '')
-    .join('\n');
+    .filter((l) => l.trim() !== '');
+  if (lines.length === 0) return '';
+  return (keypad === 2 ? '' : `{\\an${keypad}}`) + lines.join('\n');
 }
 
 /** `us` as a WebVTT timestamp, HH:MM:SS.mmm. */
@@ -122,12 +200,13 @@ export function windowCues(
   kind: SubtitleKind,
   cues: readonly SubtitleCue[],
   window: TimeWindow,
+  alignments?: Readonly<Record<string, number>>,
 ): SubtitleCue[] {
   const out: SubtitleCue[] = [];
   for (const cue of cues) {
     const from = Math.max(cue.startUs, window.fromUs) - window.shiftUs;
     const to = Math.min(cue.startUs + cue.durationUs, window.toUs) - window.shiftUs;
-    const text = cueText(kind, cue.text);
+    const text = cueText(kind, cue.text, alignments);
     if (Math.round(to / 1000) - Math.round(from / 1000) < 1 || !text) continue;
     out.push({ startUs: from, durationUs: to - from, text });
   }

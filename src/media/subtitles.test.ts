@@ -28,7 +28,14 @@ import {
 import { matroskaHead, trackEntriesIn } from './mkv-tracks.ts';
 import { chooseContainer, preferredContainer, SubtitleWriter } from './output.ts';
 import { assembleParts, partExtent } from './parts.ts';
-import { cueText, rangeWindow, vttTime, webVttDocument, windowCues } from './subtitle-text.ts';
+import {
+  cueText,
+  rangeWindow,
+  styleAlignments,
+  vttTime,
+  webVttDocument,
+  windowCues,
+} from './subtitle-text.ts';
 import { MemoryTarget } from './targets.ts';
 
 let dir = '';
@@ -70,6 +77,8 @@ describe('Matroska text subtitles', () => {
       ['srt', 'eng', null, false],
       ['ass', 'fra', 'Français', false],
     ]);
+    // the ASS track's style table (its CodecPrivate) places its lines
+    expect([tracks[0]!.alignments, tracks[1]!.alignments]).toEqual([undefined, { Default: 2 }]);
     const cues = await readMatroskaSubtitles(blob, head, tracks, -Infinity, Infinity);
     const probed = execFileSync(
       'ffprobe',
@@ -163,7 +172,7 @@ describe('Matroska text subtitles', () => {
       expect(copies.map((c) => c.cues.map((q) => [q.startUs, q.durationUs, q.text]))).toEqual([
         [
           [0, 321_000, 'Second & line\nwith two rows'],
-          [1_021_000, 79_000, 'Third'],
+          [1_021_000, 79_000, '{\\an8}Third'],
         ],
         [
           [0, 21_000, 'Bonjour\nle monde'],
@@ -206,9 +215,11 @@ describe('Matroska text subtitles', () => {
   });
 
   it('gives each kind of line the text SRT shows', () => {
+    // a position tag, where a converter left it, is kept first (SRT readers take it at the start)
     expect(cueText('srt', '<i>Hi</i> & <font color="red">you</font>\r\n\r\n{\\an8}up')).toBe(
-      '<i>Hi</i> & <font color="red">you</font>\nup',
+      '{\\an8}<i>Hi</i> & <font color="red">you</font>\nup',
     );
+    expect(cueText('srt', '{\\an2}{\\b1}low')).toBe('low');
     expect(cueText('ass', '3,0,Sign,Bob,0,0,0,,{\\pos(1,2)}A, B\\Nnext\\hword')).toBe(
       'A, B\nnext word',
     );
@@ -220,9 +231,37 @@ describe('Matroska text subtitles', () => {
     expect(cueText('ass', '0,0,Default,,0,0,0,,{\\b1}')).toBe('');
     // a drawn shape (a sign's mask) is no text; the words after it are
     expect(cueText('ass', '0,0,Sign,,0,0,0,,{\\an7\\p1}m 0 0 l 100 0 100 100{\\p0}EXIT')).toBe(
-      'EXIT',
+      '{\\an7}EXIT',
     );
     expect(cueText('ass', '0,0,Sign,,0,0,0,,{\\p2}m 0 0 l 1 1')).toBe('');
+  });
+
+  it('keeps where an ASS line sits: its first alignment tag, else its style’s, bottom centre unsaid', () => {
+    const header =
+      '[Script Info]\r\nScriptType: v4.00+\r\n\r\n[V4+ Styles]\r\n' +
+      'Format: Name, Fontname, Fontsize, Alignment, MarginV\r\n' +
+      'Style: Default,Arial,20,2,10\r\nStyle: Top,Arial,20,8,10\r\nStyle: Sign left,Arial,20,4,0\r\n' +
+      'Style: Broken,Arial,20,12,0\r\n\r\n[Events]\r\nFormat: Layer, Start, End, Style, Text\r\n';
+    const styles = styleAlignments(header);
+    expect(styles).toEqual({ Default: 2, Top: 8, 'Sign left': 4 });
+    // SSA (v4) counts 1-3 along the bottom, +4 on top, +8 in the middle
+    const ssa = styleAlignments(
+      '[V4 Styles]\nFormat: Name, Alignment, Fontname\nStyle: Low,1,Arial\nStyle: High,6,Arial\nStyle: Mid,11,Arial\n',
+    );
+    expect(ssa).toEqual({ Low: 1, High: 8, Mid: 6 });
+    const line = (style: string, text: string) =>
+      cueText('ass', `1,0,${style},,0,0,0,,${text}`, styles);
+    expect(line('Default', 'Low')).toBe('Low');
+    expect(line('Top', 'Up\\Nthere')).toBe('{\\an8}Up\nthere');
+    expect(line('Sign left', 'Exit')).toBe('{\\an4}Exit');
+    // an unknown style is the Default one; the first override wins, SSA's \a too
+    expect(line('Nobody', 'x')).toBe('x');
+    expect(line('Default', '{\\an9}a{\\an1}b')).toBe('{\\an9}ab');
+    expect(line('Top', '{\\a2}y')).toBe('y');
+    expect(line('Default', '{\\a6\\alpha&H80&}z')).toBe('{\\an8}z');
+    expect(line('Default', '{\\alpha&H80&}w')).toBe('w');
+    // without a style table the line is placed by its tags only
+    expect(cueText('ass', '1,0,Top,,0,0,0,,v')).toBe('v');
   });
 
   it('writes times as WebVTT does, and a window of the whole clip keeps the file’s clock and ends with its last frame', () => {
@@ -398,15 +437,15 @@ describe('the join keeps the subtitles', () => {
     });
     expect([result.container, result.subtitleTracks]).toEqual(['mkv', 2]);
     expect(result.warnings).toEqual([
-      'The styled (ASS) subtitles keep their words and line breaks, not their fonts, colours ' +
-        'or placement.',
+      'The styled (ASS) subtitles keep their words, line breaks and side of the screen, not ' +
+        'their fonts, colours or exact position.',
     ]);
     const bytes = whole.bytes();
     expect(probeStreams(bytes)).toEqual(['h264|1', 'subrip|0|eng', 'subrip|0|fra|Français']);
     expect(srtOf(bytes, 0)).toBe(
       '1\n00:00:00,221 --> 00:00:00,921\nHello <i>there</i>\n\n' +
         '2\n00:00:01,021 --> 00:00:01,821\nSecond & line\nwith two rows\n\n' +
-        '3\n00:00:02,521 --> 00:00:03,521\nThird\n\n',
+        '3\n00:00:02,521 --> 00:00:03,521\n{\\an8}Third\n\n',
     );
     expect(srtOf(bytes, 1)).toBe(
       '1\n00:00:00,521 --> 00:00:01,521\nBonjour\nle monde\n\n' +
