@@ -4,11 +4,12 @@
  * files are checked with ffmpeg/ffprobe: frame counts, timestamps, the audio, and that the
  * continued frames are the right frames of the source.
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, framesDone, screenshot, test, withoutSavePicker } from './guard.ts';
-import { audioMd5, ffmpeg, framePts, psnr, videoFacts } from './media-tools.ts';
+import { audioMd5, ffmpeg, framePts, psnr, srtOf, videoFacts } from './media-tools.ts';
 
 const DIR = resolve('test-results', 'ui-recovery');
 const CLIP = join(DIR, 'long take.mp4');
@@ -471,4 +472,91 @@ function downloads(page: Page): Promise<string[]> {
     }
     return names.sort();
   });
+}
+
+test("a stopped render's subtitles are saved with its frames, cut at its last one, once its clip is open", async ({
+  page,
+  context,
+}) => {
+  test.setTimeout(600_000);
+  const srt = join(DIR, 'lines.srt');
+  const clip = join(DIR, 'long take, subtitled.mkv');
+  const lines: [number, number, string][] = [
+    [1, 2, 'One'],
+    [3.9, 4.5, 'Two'],
+    [5.9, 6.5, 'Three'],
+    [7, 7.5, 'Four'],
+  ];
+  const stamp = (s: number) =>
+    `00:00:0${Math.floor(s)},${String(Math.round((s % 1) * 1000)).padStart(3, '0')}`;
+  writeFileSync(
+    srt,
+    lines.map(([a, b, t], i) => `${i + 1}\n${stamp(a)} --> ${stamp(b)}\n${t}\n`).join('\n'),
+  );
+  ffmpeg(['-i', CLIP, '-i', srt, '-map', '0', '-map', '1', '-c', 'copy', '-c:s', 'srt', clip]);
+  await withoutSavePicker(context);
+  await page.goto('/');
+  await page.getByTestId('file-input').setInputFiles(clip);
+  await expect(page.getByTestId('source-subtitles')).toContainText(
+    'a track: no language given (kept',
+  );
+  await renderSettings(page);
+  await page.getByTestId('render-button').click();
+  const status = page.getByTestId('render-status');
+  await expect
+    .poll(async () => framesDone(await status.textContent()), { timeout: 300_000 })
+    .toBeGreaterThan(110);
+  await page.close();
+
+  const next = await context.newPage();
+  await next.goto('/');
+  await expect(next.getByTestId('recovery-item')).toBeVisible({ timeout: 60_000 });
+  const kept = Number(await next.getByTestId('recovery-frames').textContent());
+  expect(kept % 48).toBe(0);
+  // without the clip (opened from a file input, so no handle was kept) the lines cannot be read
+  await next.getByTestId('recovery-save').click();
+  const bare = join(DIR, 'partial without lines.mkv');
+  await download(next, 'recovery-download', bare);
+  expect(videoFacts(bare).frames).toBe(kept);
+  expect(streamTypes(bare)).toEqual(['video', 'audio']);
+  await expect(next.getByTestId('recovery-note')).toHaveText(
+    "The clip's subtitle track was left out: they are read from the clip, which the page did " +
+      'not have open. Open the clip, then save again to keep them.',
+  );
+  // with it open, they are saved: the lines that begin before the last kept frame ends, cut there
+  await next.getByTestId('file-input').setInputFiles(clip);
+  await expect(next.getByTestId('recovery-item')).toContainText('The clip is open');
+  await next.getByTestId('recovery-save').click();
+  // the first save's link and note go while the second is made
+  await expect(next.getByTestId('recovery-note')).toHaveCount(0);
+  const saved = join(DIR, 'partial with lines.mkv');
+  await download(next, 'recovery-download', saved);
+  expect(videoFacts(saved).frames).toBe(kept);
+  expect(streamTypes(saved)).toEqual(['video', 'audio', 'subtitle']);
+  // (ffmpeg reads this MKV's video from 21 ms, after the AAC priming, and its lines that much
+  // later too: the render keeps the clip's clock)
+  const at = (s: number) => stamp(s + videoStart(clip));
+  const end = kept / 24;
+  const wanted = lines
+    .filter(([a]) => a < end)
+    .map(([a, b, t], i) => `${i + 1}\n${at(a)} --> ${at(Math.min(b, end))}\n${t}\n`);
+  expect(srtOf(saved, 0)).toBe(wanted.join('\n') + '\n');
+  await expect(next.getByTestId('recovery-note')).toHaveCount(0);
+});
+
+/** When a file's video starts (s), as ffprobe reads it. */
+function videoStart(path: string): number {
+  const args = ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=start_time'];
+  return Number(execFileSync('ffprobe', [...args, '-of', 'csv=p=0', path], { encoding: 'utf8' }));
+}
+
+/** The kinds of a file's streams in order, as ffprobe lists them. */
+function streamTypes(path: string): string[] {
+  return execFileSync(
+    'ffprobe',
+    ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', path],
+    { encoding: 'utf8' },
+  )
+    .trim()
+    .split('\n');
 }

@@ -507,7 +507,10 @@ export async function saveRecovered(id: string): Promise<void> {
   try {
     chosen = await chooseOutput(name);
     if (!chosen) return;
-    updateSlice('recovery', { busy: id });
+    // an earlier save's link and notes go while this one is made: they are not this file's
+    const { [id]: earlier, ...others } = useStore.getState().recovery.saved;
+    if (earlier?.kind === 'download') URL.revokeObjectURL(earlier.url);
+    updateSlice('recovery', { busy: id, saved: others });
     // the render's clip, for the join to read its subtitles: the page's, or where it was opened
     // from when the browser still lets the page read it (no prompt for this)
     const open = useStore.getState().source.file;
@@ -519,8 +522,6 @@ export async function saveRecovered(id: string): Promise<void> {
       ...(file && sameClip(file, render) ? { file } : {}),
     });
     const output = { ...(await savedOutput(chosen, name)), notes: result.transcode.warnings };
-    const previous = useStore.getState().recovery.saved[id];
-    if (previous?.kind === 'download') URL.revokeObjectURL(previous.url);
     updateSlice('recovery', { saved: { ...useStore.getState().recovery.saved, [id]: output } });
   } catch (err) {
     if (chosen) await dropEmptyPick(chosen.output);
