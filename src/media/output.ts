@@ -348,6 +348,8 @@ export class MuxWriter {
   private readonly lanes: AudioLane[] = [];
   private readonly subtitles: SubtitleWriter;
   private chain: Promise<void> = Promise.resolve();
+  /** Audio goes one packet ahead of the frames (a part's writer; see pumpAudio). */
+  private readonly ahead: boolean;
   audioPacketsCopied = 0;
 
   /** The audio tracks this writer copies into the file. */
@@ -372,6 +374,7 @@ export class MuxWriter {
     /** Subtitle tracks to write (a part has none: the join adds them). */
     subtitles: readonly SubtitleCopy[] = [],
   ) {
+    this.ahead = part;
     this.subtitles = new SubtitleWriter(container, part ? [] : subtitles, rotation !== 0);
     this.warnings.push(...this.subtitles.warnings);
     const stream = new StreamTarget(this.subtitles.wrap(target.open()));
@@ -495,17 +498,19 @@ export class MuxWriter {
   }
 
   /**
-   * Copies each audio track's source packets up to (source) time `untilUs`, untouched, and one
-   * packet past it: the muxer writes a fragment (or a cluster, or a chunk) only when every open
-   * track has reached it, so a track that starts late (a commentary a minute in) or pauses would
-   * otherwise keep every frame before its next packet in memory. One packet ahead tells the
-   * muxer where the track is without holding more than that packet.
+   * Copies each audio track's source packets up to (source) time `untilUs`, untouched; a part's
+   * writer also adds the packet after: the muxer writes a fragment (or a cluster) only when every
+   * open track has reached it, so a track that starts late (a commentary a minute in) or pauses
+   * would otherwise keep every frame before its next packet in memory. One packet ahead tells
+   * the muxer where the track is, holding no more than that packet. (A part's audio past its
+   * last frame is cut by the join when a render ends early; a render straight into memory, tests
+   * and the harness's small jobs, cannot take a packet back, so it adds none ahead.)
    */
   private async pumpAudio(untilUs: number): Promise<void> {
     const window = this.audioWindow;
     if (!window) return;
     for (const lane of this.lanes) {
-      while (!lane.done && lane.lastUs <= untilUs) {
+      while (!lane.done && (!this.ahead || lane.lastUs <= untilUs)) {
         if (!lane.pending) {
           const next = await lane.packets.next();
           if (next.done) {
@@ -520,6 +525,7 @@ export class MuxWriter {
           this.endLane(lane);
           break;
         }
+        if (!this.ahead && p.timestampUs > untilUs) break;
         lane.pending = null;
         if (p.timestampUs < window.fromUs) continue;
         lane.lastUs = p.timestampUs;

@@ -239,27 +239,40 @@ describe('render parts', () => {
     expect(extent.audioEndS!).toBeGreaterThan(lastShort.timestamp + lastShort.duration + 0.5);
   });
 
-  it('a track that starts late, in the same part or a later one, does not hold the frames before it', async () => {
+  it('a track that starts late, or pauses, in the same part or a later one, does not hold the frames before it', async () => {
     const src = await readAll(await openAsBlob(fixturePath('clusters.webm')));
-    // a commentary from 1.5 s to the end
+    // a commentary from 1.5 s to the end, and one that also speaks until 0.3 s
     const late = src.audio
       .filter((p) => p.timestamp >= 1.5)
       .map((p) => p.clone({ timestamp: p.timestamp + 0.01 }));
-    const oneSecond = (p: EncodedPacket) => p.timestamp < 1;
-    const layouts = {
-      'one part': [await writePart(src, src.video, src.audio, late)],
+    const early = src.audio
+      .filter((p) => p.timestamp < 0.3)
+      .map((p) => p.clone({ timestamp: p.timestamp + 0.01 }));
+    const between = (from: number, to: number) =>
+      src.audio.filter((p) => p.timestamp >= from && p.timestamp < to);
+    const layouts: [string, Blob[], EncodedPacket[]][] = [
+      ['one part', [await writePart(src, src.video, src.audio, late)], late],
       // the first part has the track and none of its packets, as MuxWriter writes it
-      'two parts': [
-        await writePart(src, src.video.slice(0, 24), src.audio.filter(oneSecond), []),
-        await writePart(
-          src,
-          src.video.slice(24),
-          src.audio.filter((p) => !oneSecond(p)),
-          late,
-        ),
+      [
+        'two parts',
+        [
+          await writePart(src, src.video.slice(0, 24), between(0, 1), []),
+          await writePart(src, src.video.slice(24), between(1, 9), late),
+        ],
+        late,
       ],
-    };
-    for (const [layout, parts] of Object.entries(layouts)) {
+      // a pause from 0.3 s to 1.5 s across a part with none of it (a render stopped twice)
+      [
+        'a pause across parts',
+        [
+          await writePart(src, src.video.slice(0, 12), between(0, 0.5), early),
+          await writePart(src, src.video.slice(12, 24), between(0.5, 1), []),
+          await writePart(src, src.video.slice(24), between(1, 9), late),
+        ],
+        [...early, ...late],
+      ],
+    ];
+    for (const [layout, parts, commentary] of layouts) {
       const target = new MemoryTarget();
       const written: number[] = [];
       const result = await assembleParts(
@@ -267,11 +280,14 @@ describe('render parts', () => {
         target,
         { container: 'mkv', complete: true, onProgress: () => written.push(target.bytesWritten) },
       );
-      expect([layout, result.audioPacketsCopied]).toEqual([layout, src.audio.length + late.length]);
-      // by frame 24 (1 s, the end of the first part), half a second before the commentary's
-      // first packet, the clusters before it are written (the muxer writes one only when every
-      // open track has reached it: before the join added that first packet ahead, every frame
-      // waited in memory for it, here 43 bytes were written by then)
+      expect([layout, result.audioPacketsCopied]).toEqual([
+        layout,
+        src.audio.length + commentary.length,
+      ]);
+      // by frame 24 (1 s), half a second before the commentary's next packet, the clusters
+      // before it are written (the muxer writes one only when every open track has reached it:
+      // before the join added that packet ahead, every frame waited in memory for it, and 43
+      // bytes were written by then)
       expect(written[23]!, layout).toBeGreaterThan(result.bytes / 4);
       const input = new Input({ source: new BufferSource(target.bytes()), formats: ALL_FORMATS });
       const tracks = await input.getAudioTracks();
@@ -284,9 +300,24 @@ describe('render parts', () => {
       expect(
         got.map((t) => t.map(key)),
         layout,
-      ).toEqual([src.audio.map(key), late.map(key)]);
+      ).toEqual([src.audio.map(key), commentary.map(key)]);
       input.dispose();
     }
+  });
+
+  it('copies audio packets that share a timestamp (a laced block) once each', async () => {
+    const src = await readAll(await openAsBlob(fixturePath('clusters.webm')));
+    // pairs of packets at one time, as mediabunny reads the frames of a block without a duration
+    const twins = src.audio
+      .slice(0, 20)
+      .map((p, i) => p.clone({ timestamp: src.audio[i - (i % 2)]!.timestamp + 0.01 }));
+    const part = await writePart(src, src.video, src.audio, twins);
+    const target = new MemoryTarget();
+    const result = await assembleParts([{ blob: part }], target, {
+      container: 'mkv',
+      complete: true,
+    });
+    expect(result.audioPacketsCopied).toBe(src.audio.length + twins.length);
   });
 
   it('a part from before tracks had languages joins the same track of a later part', async () => {

@@ -392,20 +392,31 @@ export async function assembleParts(
           : parts[i]!.endS;
     };
     // each track is kept one packet ahead of the video, as MuxWriter adds it: the muxer writes a
-    // cluster only when every open track has reached it, so a track that starts parts later (a
-    // commentary a minute in) or pauses would hold every frame before its next packet in memory
+    // cluster only when every open track has reached it, so a track that starts late (a
+    // commentary a minute in) or pauses would hold every frame before its next packet in memory.
+    // Where a track's next packet is in a later part (it starts there, or its pause spans parts),
+    // that part's first packet of it is added at once, and skipped when that part is copied.
     const lastAdded = kept.map(() => -Infinity);
+    const aheadIn = kept.map(() => -1);
     const addAudio = async (k: number, packet: EncodedPacket): Promise<void> => {
       await audioSources[k]!.add(packet, audioMeta[k]);
       audioMeta[k] = undefined;
       audioPackets++;
       lastAdded[k] = packet.timestamp;
     };
-    for (const [k, l] of kept.entries()) {
-      const i = audioStarts.findIndex((row) => row[k] !== null);
-      const first = i < 0 ? null : await new EncodedPacketSink(l.tracks[i]!).getFirstPacket();
-      if (first && first.timestamp < audioEnd(i, k)) await addAudio(k, first);
-    }
+    const addAhead = async (k: number, from: number): Promise<void> => {
+      if (aheadIn[k]! >= from) return;
+      for (let j = from; j < parts.length; j++) {
+        const track = kept[k]!.tracks[j];
+        if (!track || audioStarts[j]![k] === null) continue;
+        const first = await new EncodedPacketSink(track).getFirstPacket();
+        if (!first || first.timestamp >= audioEnd(j, k)) continue; // (none of it kept from j)
+        await addAudio(k, first);
+        aheadIn[k] = j;
+        return;
+      }
+    };
+    for (let k = 0; k < kept.length; k++) await addAhead(k, 0);
     for (const [i, part] of parts.entries()) {
       const limit = slices[i]!.frames ?? Infinity;
       const videoIt = new EncodedPacketSink(part.video).packets();
@@ -421,18 +432,28 @@ export async function assembleParts(
         taken++;
         return r.value;
       };
+      // the packet added ahead from this part is its first: skipped here, by position (packets
+      // of a laced block can share a timestamp)
+      const skip = kept.map((_, k) => aheadIn[k] === i);
       const nextAudio = async (k: number): Promise<EncodedPacket | null> => {
         const it = audioIts[k];
         if (!it) return null;
-        for (;;) {
-          const r = await it.next();
-          if (r.done || r.value.timestamp >= audioEnd(i, k)) return null;
-          if (r.value.timestamp > lastAdded[k]!) return r.value; // (else added ahead already)
+        if (skip[k]) {
+          skip[k] = false;
+          await it.next();
         }
+        const r = await it.next();
+        return r.done || r.value.timestamp >= audioEnd(i, k) ? null : r.value;
+      };
+      // a track with no more packets here: closed when no later part has any, else its next
+      // part's first packet goes ahead
+      const ended = async (k: number): Promise<void> => {
+        closeDone(k, i);
+        if (!closed[k]) await addAhead(k, i + 1);
       };
       let v = await nextVideo();
       const heads = await Promise.all(kept.map((_, k) => nextAudio(k)));
-      heads.forEach((h, k) => h === null && closeDone(k, i));
+      for (let k = 0; k < kept.length; k++) if (heads[k] === null) await ended(k);
       for (;;) {
         if (opts.signal?.aborted) {
           throw new UpframeError('EXPORT_CANCELED', 'The export was canceled.');
@@ -448,7 +469,7 @@ export async function assembleParts(
         if (k >= 0) {
           await addAudio(k, heads[k]!);
           heads[k] = await nextAudio(k);
-          if (heads[k] === null) closeDone(k, i);
+          if (heads[k] === null) await ended(k);
         } else {
           await videoSource.add(v!, videoMeta);
           videoMeta = undefined;

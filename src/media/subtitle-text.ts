@@ -48,6 +48,11 @@ export interface TimeWindow {
   readonly shiftUs: number;
 }
 
+/** ASS's keypad alignment (1-9), or null. */
+function keypadOfAss(a: number): number | null {
+  return Number.isInteger(a) && a >= 1 && a <= 9 ? a : null;
+}
+
 /** SSA's alignment (1-3 bottom, +4 top, +8 middle) as ASS's keypad number. */
 function keypadOfSsa(a: number): number | null {
   const row = a >= 9 ? 4 : a >= 5 ? 7 : 1;
@@ -84,7 +89,7 @@ export function styleAlignments(header: string): Record<string, number> {
     if (key !== 'style') continue;
     const name = values[fields.indexOf('name')];
     const value = Number(values[fields.indexOf('alignment')]);
-    const keypad = ssa ? keypadOfSsa(value) : value >= 1 && value <= 9 ? value : null;
+    const keypad = ssa ? keypadOfSsa(value) : keypadOfAss(value);
     if (name !== undefined && Number.isInteger(value) && keypad !== null) out[name] = keypad;
   }
   return out;
@@ -111,7 +116,9 @@ function assText(
     .slice(starts[2], starts[3]! - 1)
     .trim()
     .replace(/^\*/, '');
-  let keypad = alignments?.[style] ?? alignments?.['Default'] ?? 2;
+  const styled = (name: string): number | undefined =>
+    alignments && Object.hasOwn(alignments, name) ? alignments[name] : undefined;
+  let keypad = styled(style) ?? styled('Default') ?? 2;
   let placed = false;
   // override blocks go; so does what they switch to drawing (\p1 ... \p0: vector shapes of
   // signs and masks, not words)
@@ -122,9 +129,12 @@ function assText(
       const modes = [...piece.matchAll(/\\p(\d+)/g)];
       if (modes.length > 0) drawing = Number(modes[modes.length - 1]![1]) > 0;
       // (the first alignment tag of a line is the one that counts)
-      const an = /\\an([1-9])/.exec(piece);
-      const a = an ? null : /\\a(\d+)/.exec(piece);
-      const tagged = an ? Number(an[1]) : a ? keypadOfSsa(Number(a[1])) : null;
+      const tag = /\\a(n?)(\d+)/.exec(piece);
+      const tagged = !tag
+        ? null
+        : tag[1]
+          ? keypadOfAss(Number(tag[2]))
+          : keypadOfSsa(Number(tag[2]));
       if (!placed && tagged !== null) {
         keypad = tagged;
         placed = true;
@@ -169,7 +179,7 @@ export function cueText(
   let shown = text;
   if (kind === 'ass') ({ text: shown, keypad } = assText(text, alignments));
   else if (kind === 'srt') {
-    const an = /\{\\an([1-9])\}/.exec(text);
+    const an = /\{[^}]*?\\an([1-9])/.exec(text);
     if (an) keypad = Number(an[1]);
     shown = text.replace(/\{\\[^}]*\}/g, ''); // position tags that converters leave, put back below
   } else if (kind === 'webvtt') shown = vttAsSrt(text);

@@ -260,6 +260,10 @@ describe('Matroska text subtitles', () => {
     expect(line('Top', '{\\a2}y')).toBe('y');
     expect(line('Default', '{\\a6\\alpha&H80&}z')).toBe('{\\an8}z');
     expect(line('Default', '{\\alpha&H80&}w')).toBe('w');
+    // the first tag in a block counts too, and a style name is only a name
+    expect(line('Default', '{\\a6\\an2}t')).toBe('{\\an8}t');
+    expect(line('toString', 'n')).toBe('n');
+    expect(cueText('srt', '{\\an8\\i1}up')).toBe('{\\an8}up');
     // without a style table the line is placed by its tags only
     expect(cueText('ass', '1,0,Top,,0,0,0,,v')).toBe('v');
   });

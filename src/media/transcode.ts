@@ -23,6 +23,7 @@ import { EncodableFrames } from './to-i420.ts';
 import {
   audioLeftOutNote,
   chooseContainer,
+  makeFormat,
   MuxWriter,
   type OutputContainer,
   type OutputFacts,
@@ -244,7 +245,9 @@ export async function transcode(opts: TranscodeOptions): Promise<TranscodeResult
     if (subtitleNote) warnings.push(subtitleNote);
     const leftOut = audioLeftOutNote(input.audioTracks, container);
     if (leftOut) warnings.push(leftOut);
-    if (crop) warnings.push(cropNote(size, crop, video.rotation));
+    // (as the file shows it: turned, where its container stores the turn)
+    const shownTurn = makeFormat(container).supportsVideoRotationMetadata ? video.rotation : 0;
+    if (crop) warnings.push(cropNote(size, crop, shownTurn));
     await mux.start();
 
     const wake = new Wakeup();

@@ -25,17 +25,18 @@ describe('formatDuration', () => {
     expect(formatDuration(65.4)).toBe('1:05');
     expect(formatDuration(7325)).toBe('2:02:05');
   });
-  it('says a rough time in words, from seconds to days', () => {
-    expect(formatRoughly(0.2)).toBe('1 s');
-    expect(formatRoughly(40.4)).toBe('40 s');
-    expect(formatRoughly(89)).toBe('89 s');
-    expect(formatRoughly(90)).toBe('2 min');
-    expect(formatRoughly(835)).toBe('14 min');
-    expect(formatRoughly(89 * 60)).toBe('89 min');
-    expect(formatRoughly(3 * 3600 + 5 * 60 + 10)).toBe('3 h 5 min');
+  it('says a rough time in words, from seconds to days, rounded down', () => {
+    expect(formatRoughly(0.27)).toBe('0.2 s');
+    expect(formatRoughly(9.99)).toBe('9.9 s');
+    expect(formatRoughly(40.7)).toBe('40 s');
+    expect(formatRoughly(89.9)).toBe('89 s');
+    expect(formatRoughly(90)).toBe('1 min');
+    expect(formatRoughly(839)).toBe('13 min');
+    expect(formatRoughly(89 * 60 + 59)).toBe('89 min');
+    expect(formatRoughly(3 * 3600 + 5 * 60 + 50)).toBe('3 h 5 min');
     expect(formatRoughly(2 * 3600)).toBe('2 h');
     expect(formatRoughly(47 * 3600)).toBe('47 h');
-    expect(formatRoughly(23 * 86400 + 3000)).toBe('23 days');
+    expect(formatRoughly(23 * 86400 + 80000)).toBe('23 days');
     expect(formatRoughly(Number.NaN)).toBe('?');
   });
   it('shows a part of a short clip to a tenth of a second', () => {

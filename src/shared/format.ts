@@ -23,18 +23,22 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
-/** A rough length of time in words: "40 s", "14 min", "3 h 5 min", "23 days". */
+/**
+ * A rough length of time in words, rounded down (it is said as a floor: "at least 14 min"):
+ * "0.2 s", "40 s", "14 min", "3 h 5 min", "23 days".
+ */
 export function formatRoughly(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '?';
-  if (seconds < 90) return `${Math.max(1, Math.round(seconds))} s`;
-  const minutes = Math.round(seconds / 60);
+  if (seconds < 10) return `${(Math.floor(seconds * 10) / 10).toFixed(1)} s`;
+  if (seconds < 90) return `${Math.floor(seconds)} s`;
+  const minutes = Math.floor(seconds / 60);
   if (minutes < 90) return `${minutes} min`;
   if (minutes < 48 * 60) {
     const h = Math.floor(minutes / 60);
     const m = minutes % 60;
     return m === 0 ? `${h} h` : `${h} h ${m} min`;
   }
-  return `${Math.round(minutes / (24 * 60))} days`;
+  return `${Math.floor(minutes / (24 * 60))} days`;
 }
 
 /**

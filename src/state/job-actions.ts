@@ -30,7 +30,13 @@ import {
   savedOutput,
 } from './save-output.ts';
 import { readHandle, readHandleIfAllowed, rememberSource, sourceHandle } from './source-handles.ts';
-import { initialState, updateSlice, useStore, type SettingsSlice } from './store.ts';
+import {
+  initialState,
+  updateSlice,
+  useStore,
+  type SavedOutput,
+  type SettingsSlice,
+} from './store.ts';
 
 let subscribed = false;
 
@@ -258,7 +264,12 @@ export async function previewFrame(opts: { firstLook?: boolean } = {}): Promise<
   try {
     const out = await call;
     if (useStore.getState().source.file !== file) return;
-    updateSlice('job', { phase: 'idle', previewMs: out.ms, previewKey: speedKey(js) });
+    updateSlice('job', {
+      phase: 'idle',
+      previewMs: out.ms,
+      // a first run also set the model up: no render's speed to go by
+      previewKey: out.warm ? speedKey(js) : null,
+    });
   } catch (err) {
     if (useStore.getState().source.file !== file) return;
     const info = toErrorInfo(err);
@@ -504,12 +515,14 @@ export async function saveRecovered(id: string): Promise<void> {
   const name = partialName(render.outputName);
   updateSlice('recovery', { error: null });
   let chosen: Awaited<ReturnType<typeof chooseOutput>> = null;
+  let hidden: SavedOutput | null = null;
   try {
     chosen = await chooseOutput(name);
     if (!chosen) return;
-    // an earlier save's link and notes go while this one is made: they are not this file's
+    // an earlier save's link and notes are hidden while this one is made (they are not this
+    // file's), and come back if it fails
     const { [id]: earlier, ...others } = useStore.getState().recovery.saved;
-    if (earlier?.kind === 'download') URL.revokeObjectURL(earlier.url);
+    hidden = earlier ?? null;
     updateSlice('recovery', { busy: id, saved: others });
     // the render's clip, for the join to read its subtitles: the page's, or where it was opened
     // from when the browser still lets the page read it (no prompt for this)
@@ -522,10 +535,13 @@ export async function saveRecovered(id: string): Promise<void> {
       ...(file && sameClip(file, render) ? { file } : {}),
     });
     const output = { ...(await savedOutput(chosen, name)), notes: result.transcode.warnings };
+    if (hidden?.kind === 'download') URL.revokeObjectURL(hidden.url);
+    hidden = null;
     updateSlice('recovery', { saved: { ...useStore.getState().recovery.saved, [id]: output } });
   } catch (err) {
     if (chosen) await dropEmptyPick(chosen.output);
-    updateSlice('recovery', { error: toErrorInfo(err) });
+    const back = hidden ? { saved: { ...useStore.getState().recovery.saved, [id]: hidden } } : {};
+    updateSlice('recovery', { error: toErrorInfo(err), ...back });
   } finally {
     updateSlice('recovery', { busy: null });
   }

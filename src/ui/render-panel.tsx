@@ -128,7 +128,9 @@ export function RenderPanel() {
           {estimate
             ? `, so rendering ${estimate.frames === 1 ? 'the frame' : `the ${estimate.frames} frames`} ` +
               `would take at least ${formatRoughly(estimate.seconds)} at this speed.`
-            : '.'}
+            : job.previewKey === null
+              ? ', setting the model up included: preview again to see what the render would take.'
+              : '.'}
         </p>
       ) : null}
       {job.phase === 'running' || job.phase === 'paused' || job.phase === 'done' ? (

@@ -314,7 +314,9 @@ async function finishRender(
     encodeMs: part?.encodeMs ?? 0,
   });
   let lastEmit = 0;
-  const result = await assemble(state, file, output, true, undefined, (done, total) => {
+  // a render that broke off at a damaged frame: every track is cut where its last frame ends
+  const complete = !(part?.endedEarly ?? false);
+  const result = await assemble(state, file, output, complete, undefined, (done, total) => {
     const now = performance.now();
     if (now - lastEmit < PROGRESS_INTERVAL_MS && done < total) return;
     lastEmit = now;
@@ -504,7 +506,7 @@ export async function previewFrame(
   frameIndex: number,
   settings: JobSettings,
   emit: Emit,
-): Promise<{ frameIndex: number; ms: number; width: number; height: number }> {
+): Promise<{ frameIndex: number; ms: number; warm: boolean; width: number; height: number }> {
   const lease = await leaseInput(file);
   const input = lease.input;
   try {
@@ -512,6 +514,7 @@ export async function previewFrame(
     const total = sink.timing.timestampsUs.length;
     const index = Math.min(Math.max(0, Math.floor(frameIndex)), Math.max(0, total - 1));
     const size = { width: sink.track.width, height: sink.track.height };
+    const before = warm?.enhancer ?? null;
     const enhancer = await enhancerFor(
       settings.model,
       settings.backend,
@@ -542,7 +545,13 @@ export async function previewFrame(
         const ms = performance.now() - started;
         try {
           await emitPreview(emit, 0, index, frame, out);
-          return { frameIndex: index, ms, width: out.displayWidth, height: out.displayHeight };
+          return {
+            frameIndex: index,
+            ms,
+            warm: enhancer !== null && enhancer === before,
+            width: out.displayWidth,
+            height: out.displayHeight,
+          };
         } finally {
           out.close();
         }

@@ -85,7 +85,11 @@ export interface RequestTable {
   };
   'preview.frame': {
     input: { file: File; frameIndex: number; settings: JobSettings };
-    output: { frameIndex: number; ms: number; width: number; height: number };
+    /**
+     * `warm`: the model was set up before (an earlier preview's), so `ms` is one frame's work
+     * as a render does it; a first run also sets the model up (shaders, buffers) and is slower.
+     */
+    output: { frameIndex: number; ms: number; warm: boolean; width: number; height: number };
   };
   'job.start': {
     input: { jobId: number; file: File; settings: JobSettings; output: JobOutput };
