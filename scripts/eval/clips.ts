@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DecodedClip } from '../../src/bench/types.ts';
 import type { EvalScale } from './methods.ts';
 import type { RgbFrame } from './metrics.ts';
 import type { Photo, Sequence, SequenceSpec } from './sequences.ts';
@@ -163,5 +164,14 @@ export function bicubic(lq: RgbFrame[]): RgbFrame[] {
   return lq.map((_, i) => ({
     ...HR,
     data: new Uint8Array(out.buffer, out.byteOffset + i * size, size),
+  }));
+}
+
+/** The RGB frames of a clip the bench page decoded (base64 in its answer). */
+export function framesOf(clip: DecodedClip): RgbFrame[] {
+  return clip.frames.map((b64) => ({
+    width: clip.width,
+    height: clip.height,
+    data: new Uint8Array(Buffer.from(b64, 'base64')),
   }));
 }

@@ -14,9 +14,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { DecodedClip } from '../../src/bench/types.ts';
 import { openBenchPage, ROOT } from '../bench/browser.ts';
-import { bicubic, degrade, HR, specs } from './clips.ts';
+import { bicubic, degrade, framesOf, HR, specs } from './clips.ts';
 import { D4_ALL, d4Filters, d4Name, d4Undo } from './d4.ts';
 import type { EvalScale } from './methods.ts';
 import { eWarp, psnr, type RgbFrame } from './metrics.ts';
@@ -54,14 +53,6 @@ function transformedClips(lq: string, name: string): string[] {
     ]);
     return file;
   });
-}
-
-function framesOf(clip: DecodedClip): RgbFrame[] {
-  return clip.frames.map((b64) => ({
-    width: clip.width,
-    height: clip.height,
-    data: new Uint8Array(Buffer.from(b64, 'base64')),
-  }));
 }
 
 interface Score {

@@ -28,7 +28,7 @@ import { ensureBuild, openBenchPage, ROOT } from '../bench/browser.ts';
 import { adapterLine } from '../bench/report.ts';
 import { EVAL_SCALES, evalMethods, type EvalScale } from './methods.ts';
 import { eWarp, psnr, ssim, type RgbFrame } from './metrics.ts';
-import { bicubic, degradation, degrade, HR, lqSize, specs, type Size } from './clips.ts';
+import { bicubic, degradation, degrade, framesOf, HR, lqSize, specs, type Size } from './clips.ts';
 import { renderSequence, type Sequence } from './sequences.ts';
 
 const EVAL_DIR = join(ROOT, '.cache', 'eval');
@@ -80,14 +80,6 @@ function packNames(indexPath: string): Set<string> {
   if (!existsSync(indexPath)) return new Set();
   const index = JSON.parse(readFileSync(indexPath, 'utf8')) as { packs: { name: string }[] };
   return new Set(index.packs.map((p) => p.name));
-}
-
-function framesOf(clip: DecodedClip): RgbFrame[] {
-  return clip.frames.map((b64) => ({
-    width: clip.width,
-    height: clip.height,
-    data: new Uint8Array(Buffer.from(b64, 'base64')),
-  }));
 }
 
 interface Score {
