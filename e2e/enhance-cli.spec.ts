@@ -47,6 +47,10 @@ const IDENTITY_CASES: [FixtureName, string][] = [
   // 10-bit and 4:4:4, which the encoders refuse as decoded: brought to 8-bit 4:2:0
   ['h264-10bit.mp4', 'out.mp4'],
   ['h264-444.mp4', 'out.mp4'],
+  // Motion JPEG (older cameras, webcams), which the browser's VideoDecoder does not take: each
+  // frame goes through its image decoder
+  ['mjpeg.mov', 'out.mp4'],
+  ['mjpeg.mkv', 'out.mp4'],
 ];
 
 for (const [fixture, outName] of IDENTITY_CASES) {
@@ -79,7 +83,9 @@ for (const [fixture, outName] of IDENTITY_CASES) {
     // (AAC from a transport stream comes in ADTS frames: compared without their headers)
     const adts = fixture === 'h264-aac.ts';
     if (src.hasAudio) expect(audioMd5(output)).toBe(audioMd5(input, adts ? 'aac_adtstoasc' : null));
-    expect(psnr(output, input)).toBeGreaterThan(38);
+    // 4:2:2 Motion JPEG goes through RGB (the image decoder's) to 4:2:0: its colour edges lose
+    // half their rows of chroma (luma 40 dB, chroma 33-35); a wrong matrix or range is under 25
+    expect(psnr(output, input)).toBeGreaterThan(fixture === 'mjpeg.mov' ? 35 : 38);
   });
 }
 

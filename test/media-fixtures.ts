@@ -89,7 +89,9 @@ export type FixtureName =
   | 'subtitles.mp4'
   | 'subtitles.mkv'
   | 'subtitled.mkv'
-  | 'subtitled.mp4';
+  | 'subtitled.mp4'
+  | 'mjpeg.mov'
+  | 'mjpeg.mkv';
 
 function ffmpeg(args: string[]): void {
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
@@ -262,6 +264,16 @@ const makers: Record<FixtureName, Maker> = {
       ],
       ...['-map', '0', '-map', '1', '-map', '2', '-t', '2', ...x264, '-c:a', 'aac', out],
     ]),
+  // an older digital camera's clip: Motion JPEG (4:2:2, as cameras write it) with PCM sound
+  'mjpeg.mov': (out) =>
+    ffmpeg([
+      ...video(),
+      ...audio,
+      ...['-t', '1', '-c:v', 'mjpeg', '-q:v', '2', '-pix_fmt', 'yuvj422p'],
+      ...['-ac', '1', '-c:a', 'pcm_s16le', out],
+    ]),
+  // a webcam's recording in Matroska (CodecID V_MJPEG, which mediabunny does not name)
+  'mjpeg.mkv': (out) => ffmpeg([...video(), '-t', '1', '-c:v', 'mjpeg', '-q:v', '2', out]),
   'h264-444.mp4': (out) =>
     ffmpeg([...video(), ...audio, '-t', '1', ...x264, '-pix_fmt', 'yuv444p', out]),
   // ffmpeg 5.1 has no -display_rotation; the rotate tag writes the tkhd matrix.

@@ -8,6 +8,14 @@ describe('codec names as people know them', () => {
     expect(videoCodecName('jpeg')).toBe('Motion JPEG');
     expect(videoCodecName('dvh1.05.06')).toBe('Dolby Vision HEVC');
     expect(videoCodecName('wxyz')).toBe('wxyz');
+    // Matroska CodecIDs mediabunny does not know (mkv-tracks.ts matroskaVideoCodec)
+    expect(videoCodecName('mjpeg')).toBe('Motion JPEG');
+    expect(videoCodecName('V_MPEG2')).toBe('MPEG-2');
+    expect(videoCodecName('V_MPEG4/ISO/ASP')).toBe('MPEG-4 Part 2 (Xvid/DivX)');
+    expect(videoCodecName('V_MS/VFW/FOURCC/DIV3')).toBe('MS MPEG-4 (DivX 3)');
+    expect(videoCodecName('V_MS/VFW/FOURCC/FFV1')).toBe('FFV1');
+    expect(videoCodecName('V_MS/VFW/FOURCC/cvid')).toBe("'cvid'");
+    expect(videoCodecName('V_SOMETHING')).toBe('V_SOMETHING');
   });
 
   it('names the tracks a render leaves out', () => {

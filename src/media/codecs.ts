@@ -14,7 +14,35 @@ export function videoCodecName(codec: string): string {
     return 'Motion JPEG';
   }
   if (fourcc === 'dvh1' || fourcc === 'dvhe') return 'Dolby Vision HEVC';
+  if (codec.startsWith('V_')) return matroskaCodecName(codec);
   return codec;
+}
+
+/** A Matroska CodecID (mkv-tracks.ts matroskaVideoCodec) named as people know it. */
+function matroskaCodecName(id: string): string {
+  const vfw = /^V_MS\/VFW\/FOURCC\/(.{4})$/s.exec(id);
+  if (vfw) {
+    const fourcc = vfw[1]!.toUpperCase();
+    if (['XVID', 'DIVX', 'DX50', 'FMP4', 'MP4V'].includes(fourcc))
+      return 'MPEG-4 Part 2 (Xvid/DivX)';
+    if (['DIV3', 'MP43'].includes(fourcc)) return 'MS MPEG-4 (DivX 3)';
+    if (fourcc === 'FFV1') return 'FFV1';
+    return `'${vfw[1]!.trim()}'`;
+  }
+  if (id.startsWith('V_MPEG4/ISO/')) return 'MPEG-4 Part 2 (Xvid/DivX)';
+  if (id === 'V_MPEG4/MS/V3') return 'MS MPEG-4 (DivX 3)';
+  if (id.startsWith('V_REAL/')) return 'RealVideo';
+  const names: Record<string, string> = {
+    V_MPEG1: 'MPEG-1',
+    V_MPEG2: 'MPEG-2',
+    V_THEORA: 'Theora',
+    V_PRORES: 'Apple ProRes',
+    V_FFV1: 'FFV1',
+    V_UNCOMPRESSED: 'uncompressed',
+    V_QUICKTIME: 'QuickTime',
+    V_DIRAC: 'Dirac',
+  };
+  return names[id] ?? id;
 }
 
 export function audioCodecName(codec: string): string {

@@ -10,7 +10,12 @@ import { avcLevel, codecCandidates, cropNote } from './encoder-config.ts';
 import { decodeRangeFor, frameTiming } from './frame-timing.ts';
 import { openInput, sniffContainer } from './input.ts';
 import { editListShift, rotationFromMatrix } from './mp4-input.ts';
-import { leftOutOfMatroska, trackTypesIn } from './mkv-tracks.ts';
+import {
+  leftOutOfMatroska,
+  matroskaVideoCodec,
+  trackTypesIn,
+  type TrackEntry,
+} from './mkv-tracks.ts';
 
 // Container parsing runs in Node: mp4box and mediabunny need no browser, and ffmpeg makes the files.
 beforeAll(() => {
@@ -411,5 +416,54 @@ describe('tracks that are not copied', () => {
     expect(trackTypesIn(Uint8Array.from([0xae, 0x83, 0x83, 0x81, 0x11, 0xae, 0x90, 0x83]))).toEqual(
       [0x11],
     );
+  });
+});
+
+describe('Motion JPEG', () => {
+  it('is read from MOV (sample entry jpeg) and Matroska (V_MJPEG), every packet a key frame', async () => {
+    for (const [name, codec] of [
+      ['mjpeg.mov', 'jpeg'],
+      ['mjpeg.mkv', 'mjpeg'],
+    ] as const) {
+      const video = (await openInput(await blob(name))).video!;
+      expect(video.codec, name).toBe(codec);
+      expect(video.codecName, name).toBe('Motion JPEG');
+      expect(video.decoderConfig, name).toMatchObject({ codec, codedWidth: 320, codedHeight: 180 });
+      expect(video.packets.length, name).toBe(ffprobeVideoPackets(fixturePath(name)));
+      expect(
+        Array.from(video.packets.key).every((k) => k === 1),
+        name,
+      ).toBe(true);
+    }
+  });
+
+  it('and other Matroska video mediabunny does not know is named by its CodecID', () => {
+    const entry = (number: number, type: number, codecId: string, bih?: string): TrackEntry => ({
+      number,
+      type,
+      codecId,
+      language: 'eng',
+      name: null,
+      isDefault: true,
+      forced: false,
+      hearingImpaired: false,
+      // a BITMAPINFOHEADER: its FourCC (biCompression) at byte 16
+      codecPrivate: bih
+        ? Uint8Array.from([...new Array<number>(16).fill(0), ...Buffer.from(bih)])
+        : null,
+      encoding: { kind: 'none' },
+    });
+    const tracks = [entry(1, 2, 'A_AAC'), entry(2, 1, 'V_MPEG2'), entry(3, 1, 'V_MJPEG')];
+    expect(matroskaVideoCodec(tracks, 3)).toBe('mjpeg');
+    expect(matroskaVideoCodec(tracks, 2)).toBe('V_MPEG2');
+    // a number no video entry has: the first video entry
+    expect(matroskaVideoCodec(tracks, 9)).toBe('V_MPEG2');
+    expect(matroskaVideoCodec([entry(1, 1, 'V_MS/VFW/FOURCC', 'MJPG')], 1)).toBe('mjpeg');
+    expect(matroskaVideoCodec([entry(1, 1, 'V_MS/VFW/FOURCC', 'XVID')], 1)).toBe(
+      'V_MS/VFW/FOURCC/XVID',
+    );
+    // too short to hold a FourCC
+    expect(matroskaVideoCodec([entry(1, 1, 'V_MS/VFW/FOURCC', 'XV')], 1)).toBe('V_MS/VFW/FOURCC');
+    expect(matroskaVideoCodec([entry(1, 2, 'A_AAC')], 1)).toBeNull();
   });
 });

@@ -21,7 +21,12 @@ import {
   trackLanguage,
   videoCodecName,
 } from './codecs.ts';
-import { leftOutOfMatroska, matroskaHead, type MatroskaHead } from './mkv-tracks.ts';
+import {
+  leftOutOfMatroska,
+  matroskaHead,
+  matroskaVideoCodec,
+  type MatroskaHead,
+} from './mkv-tracks.ts';
 import { readMatroskaSubtitles, textSubtitleTracks } from './mkv-subtitles.ts';
 import {
   windowCues,
@@ -90,7 +95,7 @@ export class MkvInput implements MediaInput {
       const vt = await input.getPrimaryVideoTrack();
       const at = await input.getPrimaryAudioTrack();
       const {
-        info: video,
+        info: known,
         fields,
         cut,
       } = vt ? await videoInfo(vt, fragments) : { info: null, fields: false, cut: null };
@@ -105,12 +110,13 @@ export class MkvInput implements MediaInput {
         audios.push({ ...info, language: trackLanguage(language) });
       }
       const audio = audios[0] ?? null;
-      const shiftUs = container === 'mpegts' ? startAtZero(video, audios) : 0;
+      const shiftUs = container === 'mpegts' ? startAtZero(known, audios) : 0;
       const tracks = { video: vt, audio: ats };
       // subtitles and the like: mediabunny does not list them, so they are read here
       const head =
         vt && (container === 'webm' || container === 'mkv') ? await matroskaHead(blob) : null;
       const subtitles = head ? textSubtitleTracks(head.tracks) : [];
+      const video = known && head ? namedVideo(known, head, vt!.id) : known;
       const opened = new MkvInput(
         source,
         container,
@@ -339,6 +345,19 @@ function bytesOf(src: AllowSharedBufferSource): Uint8Array {
   return ArrayBuffer.isView(src)
     ? new Uint8Array(src.buffer, src.byteOffset, src.byteLength)
     : new Uint8Array(src);
+}
+
+/** A video track mediabunny does not know, named (and for Motion JPEG decoded) by its CodecID. */
+function namedVideo(info: VideoTrackInfo, head: MatroskaHead, id: number): VideoTrackInfo {
+  if (info.codec !== 'unknown') return info;
+  const codec = matroskaVideoCodec(head.tracks, id);
+  if (!codec) return info;
+  return {
+    ...info,
+    codec,
+    codecName: videoCodecName(codec),
+    decoderConfig: { codec, codedWidth: info.width, codedHeight: info.height },
+  };
 }
 
 /**

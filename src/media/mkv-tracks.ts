@@ -293,3 +293,21 @@ export function leftOutOfMatroska(types: readonly number[], keptSubtitles = 0): 
     other: types.filter((t) => t !== VIDEO && t !== AUDIO && t !== SUBTITLE).length,
   };
 }
+
+/**
+ * The codec id of a Matroska video track mediabunny does not know, from its CodecID: 'mjpeg' for
+ * Motion JPEG (V_MJPEG, or a Video for Windows 'MJPG'), which Upframe decodes; otherwise the
+ * CodecID (with a Video for Windows track's FourCC), which codecs.ts names for the error.
+ */
+export function matroskaVideoCodec(tracks: readonly TrackEntry[], number: number): string | null {
+  const videos = tracks.filter((t) => t.type === 1);
+  const entry = videos.find((t) => t.number === number) ?? videos[0];
+  if (!entry?.codecId) return null;
+  if (entry.codecId === 'V_MJPEG') return 'mjpeg';
+  const bih = entry.codecPrivate;
+  if (entry.codecId === 'V_MS/VFW/FOURCC' && bih && bih.length >= 20) {
+    const fourcc = String.fromCharCode(...bih.subarray(16, 20));
+    return fourcc === 'MJPG' ? 'mjpeg' : `V_MS/VFW/FOURCC/${fourcc}`;
+  }
+  return entry.codecId;
+}

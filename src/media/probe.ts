@@ -4,6 +4,7 @@ import { languageName } from '../shared/format.ts';
 import { isHdr } from './codecs.ts';
 import { frameTiming } from './frame-timing.ts';
 import { INTERLACED_NOTE, mayHoldFields } from './h264-sps.ts';
+import { canDecodeJpeg, isMotionJpeg } from './jpeg-decoder.ts';
 import { openInput } from './input.ts';
 import { preferredContainer } from './output.ts';
 import { shownWidth } from './pixel-aspect.ts';
@@ -17,6 +18,7 @@ export interface ProbeOptions {
 }
 
 export async function isDecodable(video: VideoTrackInfo): Promise<boolean> {
+  if (isMotionJpeg(video.decoderConfig.codec)) return canDecodeJpeg();
   if (typeof VideoDecoder === 'undefined') return false;
   try {
     const support = await VideoDecoder.isConfigSupported(video.decoderConfig);

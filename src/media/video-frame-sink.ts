@@ -8,6 +8,7 @@ import { decodeRangeFor, frameTiming, type FrameTiming } from './frame-timing.ts
 import type { MediaInput } from './input-types.ts';
 import { H264Pictures, type PictureScan } from './h264-field-order.ts';
 import { mayBeInterlaced } from './h264-sps.ts';
+import { frameDecoder } from './jpeg-decoder.ts';
 import { isDecodable, undecodableError } from './probe.ts';
 import { StallWatch, Wakeup } from './signal.ts';
 import type { VideoTrackInfo } from './types.ts';
@@ -69,7 +70,7 @@ export class VideoFrameSink {
     // what the producer waits on, for the stall's sentence
     let waitingOn: 'file' | 'decoder' = 'file';
 
-    const decoder = new VideoDecoder({
+    const decoder = frameDecoder(this.track.decoderConfig.codec, {
       output: (frame) => {
         watch.progress();
         const index = indexOf.get(frame.timestamp);
