@@ -51,6 +51,8 @@ const IDENTITY_CASES: [FixtureName, string][] = [
   // frame goes through its image decoder
   ['mjpeg.mov', 'out.mp4'],
   ['mjpeg.mkv', 'out.mp4'],
+  // a camera's or dashcam's AVI: Motion JPEG with PCM sound, copied byte for byte
+  ['mjpeg.avi', 'out.mp4'],
 ];
 
 for (const [fixture, outName] of IDENTITY_CASES) {

@@ -91,7 +91,10 @@ export type FixtureName =
   | 'subtitled.mkv'
   | 'subtitled.mp4'
   | 'mjpeg.mov'
-  | 'mjpeg.mkv';
+  | 'mjpeg.mkv'
+  | 'mjpeg.avi'
+  | 'mjpeg-cut.avi'
+  | 'xvid.avi';
 
 function ffmpeg(args: string[]): void {
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
@@ -274,6 +277,20 @@ const makers: Record<FixtureName, Maker> = {
     ]),
   // a webcam's recording in Matroska (CodecID V_MJPEG, which mediabunny does not name)
   'mjpeg.mkv': (out) => ffmpeg([...video(), '-t', '1', '-c:v', 'mjpeg', '-q:v', '2', out]),
+  // a camera's or dashcam's AVI: Motion JPEG with 16-bit PCM sound (OpenDML index and idx1)
+  'mjpeg.avi': (out) =>
+    ffmpeg([
+      ...video(),
+      ...audio,
+      ...['-t', '1', '-c:v', 'mjpeg', '-q:v', '2', '-ac', '2', '-c:a', 'pcm_s16le', out],
+    ]),
+  // the same recording stopped by a power cut: no index (idx1 comes last), a chunk cut in half
+  'mjpeg-cut.avi': (out) => {
+    const whole = readFileSync(fixturePath('mjpeg.avi'));
+    writeFileSync(out, whole.subarray(0, Math.floor(whole.length * 0.6)));
+  },
+  // an Xvid film, which no browser decodes
+  'xvid.avi': (out) => ffmpeg([...video(), '-t', '0.5', '-c:v', 'mpeg4', '-vtag', 'XVID', out]),
   'h264-444.mp4': (out) =>
     ffmpeg([...video(), ...audio, '-t', '1', ...x264, '-pix_fmt', 'yuv444p', out]),
   // ffmpeg 5.1 has no -display_rotation; the rotate tag writes the tkhd matrix.

@@ -224,7 +224,8 @@ describe('sniffing and codec arithmetic', () => {
     expect(sniffContainer(Uint8Array.from([0x1a, 0x45, 0xdf, 0xa3, ...ascii('matroska')]))).toBe(
       'mkv',
     );
-    expect(sniffContainer(ascii('RIFF....AVI '))).toBeNull();
+    expect(sniffContainer(ascii('RIFF....AVI '))).toBe('avi');
+    expect(sniffContainer(ascii('RIFF....WAVE'))).toBeNull();
   });
 
   it('names the pixels an even H.264 size cuts where a player shows them, for every rotation', () => {

@@ -1,6 +1,7 @@
 /** openInput: sniff the container, pick the reader, turn reader failures into person-facing errors. */
 import { UpframeError } from '../shared/errors.ts';
 import type { MediaInput } from './input-types.ts';
+import { AviInput } from './avi-input.ts';
 import { MkvInput } from './mkv-input.ts';
 import { Mp4Input } from './mp4-input.ts';
 import { LAYOUT_BYTES, packetLayout, tsStreams } from './ts-psi.ts';
@@ -32,6 +33,7 @@ export function sniffContainer(head: Uint8Array): ContainerKind | null {
     return ascii(0, 64).includes('webm') ? 'webm' : 'mkv';
   }
   if (packetLayout(head)) return 'mpegts';
+  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'AVI ') return 'avi';
   return null;
 }
 
@@ -48,11 +50,13 @@ export async function openInput(blob: Blob): Promise<MediaInput> {
   if (container === null) {
     throw new UpframeError(
       'UNSUPPORTED_CONTAINER',
-      'This is not a video file Upframe can open: use MP4, MOV, M4V, WebM, MKV or MPEG-TS (.ts, .mts, .m2ts).',
+      'This is not a video file Upframe can open: use MP4, MOV, M4V, WebM, MKV, AVI or MPEG-TS (.ts, .mts, .m2ts).',
     );
   }
   let input: MediaInput | null;
-  if (container === 'mp4' || container === 'mov') {
+  if (container === 'avi') {
+    input = await AviInput.open(blob);
+  } else if (container === 'mp4' || container === 'mov') {
     input = await Mp4Input.open(blob, container);
     // Fragmented MP4 keeps its index in many moof boxes; mediabunny walks those.
     input ??= await MkvInput.open(blob, container);

@@ -27,7 +27,9 @@ async function pickWithHandle(): Promise<void> {
       types: [
         {
           description: 'Video',
-          accept: { 'video/*': ['.mp4', '.mov', '.m4v', '.webm', '.mkv', '.ts', '.mts', '.m2ts'] },
+          accept: {
+            'video/*': ['.mp4', '.mov', '.m4v', '.webm', '.mkv', '.ts', '.mts', '.m2ts', '.avi'],
+          },
         },
       ],
     });
@@ -166,7 +168,7 @@ export function SourcePanel() {
           }
         }}
         type="file"
-        accept="video/*,.mp4,.mov,.m4v,.webm,.mkv,.ts,.mts,.m2ts"
+        accept="video/*,.mp4,.mov,.m4v,.webm,.mkv,.ts,.mts,.m2ts,.avi"
         onChange={(event) => {
           const picked = event.currentTarget.files?.[0];
           if (picked) void openSource(picked);

@@ -1,0 +1,202 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, openAsBlob, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureMediaFixtures, fixturePath } from '../../test/media-fixtures.ts';
+import { UpframeError } from '../shared/errors.ts';
+import { AviInput } from './avi-input.ts';
+import { openInput, sniffContainer } from './input.ts';
+
+// AVI parsing runs in Node; ffmpeg made the files and ffprobe says what is in them.
+beforeAll(() => {
+  ensureMediaFixtures();
+}, 60_000);
+
+/** The sizes of ffprobe's packets of one stream. */
+function probePackets(path: string, stream: string): number[] {
+  const out = execFileSync(
+    'ffprobe',
+    [
+      ...['-v', 'quiet', '-select_streams', stream, '-show_entries', 'packet=size'],
+      ...['-of', 'csv=p=0', path],
+    ],
+    { encoding: 'utf8' },
+  );
+  return out
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => Number(l.split(',')[0]));
+}
+
+const u32le = (v: number): number[] => [v & 255, (v >>> 8) & 255, (v >>> 16) & 255, v >>> 24];
+const u16le = (v: number): number[] => [v & 255, (v >>> 8) & 255];
+const ascii = (s: string): number[] => [...s].map((c) => c.charCodeAt(0));
+
+/**
+ * The fixture with an OpenDML index too, as files over 1 GB carry it: each stream's JUNK
+ * placeholder (ffmpeg reserves one in every strl) becomes an `indx` super index pointing at an
+ * `ix##` chunk appended after the file, built from the file's idx1.
+ */
+function withOpenDmlIndex(bytes: Buffer): Uint8Array<ArrayBuffer> {
+  const movi = bytes.indexOf(Buffer.from('movi'));
+  const idx1 = bytes.indexOf(Buffer.from('idx1'));
+  const entries = bytes.readUInt32LE(idx1 + 4) / 16;
+  const perStream = new Map<string, { offset: number; size: number; key: boolean }[]>();
+  for (let e = 0; e < entries; e++) {
+    const at = idx1 + 8 + 16 * e;
+    const id = bytes.toString('latin1', at, at + 4);
+    const list = perStream.get(id) ?? [];
+    list.push({
+      offset: movi + bytes.readUInt32LE(at + 8) + 8,
+      size: bytes.readUInt32LE(at + 12),
+      key: (bytes.readUInt32LE(at + 4) & 0x10) !== 0,
+    });
+    perStream.set(id, list);
+  }
+  const out = Array.from(bytes);
+  let junkFrom = 0;
+  for (const [id, list] of perStream) {
+    const ixAt = out.length;
+    const body = [
+      ...u16le(2),
+      0,
+      1,
+      ...u32le(list.length),
+      ...ascii(id),
+      ...u32le(0),
+      ...u32le(0),
+      ...u32le(0),
+      ...list.flatMap((c) => [...u32le(c.offset), ...u32le(c.size + (c.key ? 0 : 2 ** 31))]),
+    ];
+    out.push(...ascii(`ix${id.slice(0, 2)}`), ...u32le(body.length), ...body);
+    const indx = [
+      ...u16le(4),
+      0,
+      0,
+      ...u32le(1),
+      ...ascii(id),
+      ...u32le(0),
+      ...u32le(0),
+      ...u32le(0),
+      ...u32le(ixAt),
+      ...u32le(0),
+      ...u32le(8 + body.length),
+      ...u32le(list.length),
+    ];
+    // the JUNK of this stream's strl (the streams' strl lists come in stream order)
+    const junk = bytes.indexOf(Buffer.from('JUNK'), junkFrom);
+    junkFrom = junk + 4;
+    out.splice(junk, 4, ...ascii('indx'));
+    out.splice(junk + 8, indx.length, ...indx);
+  }
+  return Uint8Array.from(out);
+}
+
+describe('AVI reader', () => {
+  it('sniffs RIFF AVI, not other RIFF files', () => {
+    const head = (type: string): Uint8Array =>
+      Uint8Array.from([...ascii('RIFF'), ...u32le(100), ...ascii(type)]);
+    expect(sniffContainer(head('AVI '))).toBe('avi');
+    expect(sniffContainer(head('WAVE'))).toBeNull();
+  });
+
+  it('reads a camera clip’s Motion JPEG and PCM packets as ffprobe does, with their times', async () => {
+    const path = fixturePath('mjpeg.avi');
+    const input = await openInput(await openAsBlob(path));
+    expect(input.container).toBe('avi');
+    const v = input.video!;
+    expect([v.codec, v.codecName, v.width, v.height]).toEqual(['mjpeg', 'Motion JPEG', 320, 180]);
+    expect(Array.from(v.packets.byteLength)).toEqual(probePackets(path, 'v:0'));
+    // frame k at k / 24 s
+    expect(Array.from(v.packets.timestampUs)).toEqual(
+      Array.from({ length: 24 }, (_, k) => Math.round((k * 1e6) / 24)),
+    );
+    expect(Array.from(v.packets.key).every((k) => k === 1)).toBe(true);
+    const a = input.audio!;
+    expect([a.codec, a.muxCodec, a.channels, a.sampleRate]).toEqual([
+      'pcm-s16',
+      'pcm-s16',
+      2,
+      48000,
+    ]);
+    const sizes = probePackets(path, 'a:0');
+    expect(Array.from(a.packets.byteLength)).toEqual(sizes);
+    // a PCM packet's time counts the bytes before it: 4 bytes a sample frame at 48 kHz
+    const before = sizes.slice(0, 5).reduce((s, n) => s + n, 0);
+    expect(a.packets.timestampUs[5]).toBeCloseTo((before / 4 / 48000) * 1e6, 6);
+    // each packet's bytes: a whole JPEG picture (SOI to EOI)
+    for await (const s of input.read('video', { from: 3, to: 5 })) {
+      expect([s.data[0], s.data[1]]).toEqual([0xff, 0xd8]);
+      expect([s.data.at(-2), s.data.at(-1)]).toEqual([0xff, 0xd9]);
+      expect(s.index === 3 || s.index === 4).toBe(true);
+    }
+    expect(input.warnings).toEqual([]);
+  });
+
+  it('finds the same packets by its OpenDML index, by idx1 and by walking the chunks', async () => {
+    const bytes = readFileSync(fixturePath('mjpeg.avi'));
+    const odml = new Blob([withOpenDmlIndex(bytes)]);
+    const tables = [];
+    for (const [blob, index] of [
+      [odml, 'odml'],
+      [odml, 'idx1'],
+      [odml, 'walk'],
+      [new Blob([Uint8Array.from(bytes)]), 'auto'],
+    ] as const) {
+      const input = await AviInput.open(blob, index);
+      const read: number[] = [];
+      for await (const s of input.read('audio')) read.push(s.data.length, s.data[7]!);
+      tables.push({
+        video: Array.from(input.video.packets.byteLength),
+        times: Array.from(input.video.packets.timestampUs),
+        audio: Array.from(input.audio!.packets.byteLength),
+        read,
+      });
+    }
+    expect(tables[0]!.video.length).toBe(24);
+    for (const t of tables.slice(1)) expect(t).toEqual(tables[0]);
+    // a file without an OpenDML index cannot be read by one
+    await expect(AviInput.open(new Blob([Uint8Array.from(bytes)]), 'odml')).rejects.toThrow(
+      /no odml index/,
+    );
+  });
+
+  it('a recording cut short (no index, a chunk cut in half) keeps its whole frames and says so', async () => {
+    const input = await openInput(await openAsBlob(fixturePath('mjpeg-cut.avi')));
+    expect(input.video!.packets.length).toBe(14);
+    expect(input.warnings).toEqual([
+      'This file is cut short: it holds 14 frames (0.6 s of 1.0 s). Upframe enhances what is there.',
+    ]);
+    let n = 0;
+    for await (const s of input.read('video')) {
+      expect([s.data[0], s.data[1], s.data.at(-2), s.data.at(-1)]).toEqual([
+        0xff, 0xd8, 0xff, 0xd9,
+      ]);
+      n++;
+    }
+    expect(n).toBe(14);
+  });
+
+  it('names video it cannot decode, and sends H.264 to a remux', async () => {
+    const xvid = await openInput(await openAsBlob(fixturePath('xvid.avi')));
+    expect(xvid.video!.codecName).toBe('MPEG-4 Part 2 (Xvid/DivX)');
+    const dir = mkdtempSync(join(tmpdir(), 'upframe-avi-'));
+    const h264 = join(dir, 'h264.avi');
+    execFileSync('ffmpeg', [
+      ...['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=64x36:rate=24', '-t', '0.3'],
+      ...['-c:v', 'libx264', h264],
+    ]);
+    const err = await openInput(await openAsBlob(h264)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UpframeError);
+    expect((err as UpframeError).code).toBe('UNSUPPORTED_CODEC');
+    expect((err as Error).message).toMatch(/remux it to MP4 first/);
+    // not a file of frames: a header and nothing else
+    writeFileSync(join(dir, 'empty.avi'), readFileSync(fixturePath('mjpeg.avi')).subarray(0, 9000));
+    const empty = await openInput(await openAsBlob(join(dir, 'empty.avi'))).catch(
+      (e: unknown) => e,
+    );
+    expect((empty as UpframeError).code).toBe('CORRUPT_INPUT');
+  });
+});

@@ -1,0 +1,550 @@
+/**
+ * AVI (RIFF) reader, behind the MediaInput interface: older digital cameras', dashcams' and
+ * webcams' files, which hold Motion JPEG with PCM sound (jpeg-decoder.ts decodes the pictures).
+ *
+ * Where the packets are comes from, in this order: the OpenDML index (an `indx` super index per
+ * stream pointing at `ix##` chunks; files over 1 GB need it, ffmpeg writes it always), the legacy
+ * `idx1` at the end of the first RIFF, else a walk of the `movi` lists' chunks. The walk is what
+ * reads a file cut short (a camera or dashcam that lost power writes no index); packets an index
+ * places beyond the file's end are left out, and the summary says the file is cut short.
+ *
+ * AVI gives no timestamps: video frame k shows at k x dwScale / dwRate; a zero-size chunk is a
+ * dropped frame (the previous one stays on screen longer). Audio times count its bytes.
+ */
+import { UpframeError } from '../shared/errors.ts';
+import { audioCodecName, muxAudioCodec } from './codecs.ts';
+import type { MediaInput, ReadRange } from './input-types.ts';
+import { cutShortNote } from './mkv-input.ts';
+import { PacketTable } from './packet-table.ts';
+import type { SubtitleCopy } from './subtitle-text.ts';
+import type { AudioTrackInfo, EncodedSample, VideoTrackInfo } from './types.ts';
+
+/** Which index to read (tests compare them); `auto` is the order above. */
+export type AviIndexChoice = 'auto' | 'odml' | 'idx1' | 'walk';
+
+/** Coalesced reads of neighbouring packets stay under this. */
+const READ_SPAN = 1024 * 1024;
+/** idx1's AVIIF_KEYFRAME. */
+const IDX1_KEY = 0x10;
+/** The most of a header list (hdrl) or index chunk read at once (a two-hour file's ix: ~2 MB). */
+const MAX_TABLE_BYTES = 64 * 1024 * 1024;
+
+interface Stream {
+  readonly number: number;
+  /** strh fccType: 'vids', 'auds', 'txts' ... */
+  readonly type: string;
+  readonly handler: string;
+  readonly scale: number;
+  readonly rate: number;
+  readonly sampleSize: number;
+  /** strf: BITMAPINFOHEADER (video) or WAVEFORMATEX (audio). */
+  readonly format: Uint8Array;
+  /** indx, the OpenDML super index, or null. */
+  readonly superIndex: Uint8Array | null;
+}
+
+/** One chunk's data in the file. */
+interface Chunk {
+  readonly offset: number;
+  readonly size: number;
+  readonly key: boolean;
+}
+
+interface Located {
+  readonly offsets: Float64Array;
+  readonly sizes: Uint32Array;
+  readonly packets: PacketTable;
+}
+
+const fourcc = (b: Uint8Array, at: number): string =>
+  String.fromCharCode(b[at]!, b[at + 1]!, b[at + 2]!, b[at + 3]!);
+const u16 = (b: Uint8Array, at: number): number => b[at]! | (b[at + 1]! << 8);
+const u32 = (b: Uint8Array, at: number): number =>
+  (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 2 ** 24;
+
+async function bytesAt(blob: Blob, at: number, size: number): Promise<Uint8Array<ArrayBuffer>> {
+  return new Uint8Array(await blob.slice(at, Math.min(at + size, blob.size)).arrayBuffer());
+}
+
+/** The children of a RIFF list whose data is `b[from, to)`: id, data start and size. */
+function* children(
+  b: Uint8Array,
+  from: number,
+  to: number,
+): Generator<{ id: string; at: number; size: number }> {
+  let p = from;
+  while (p + 8 <= to) {
+    const size = u32(b, p + 4);
+    yield { id: fourcc(b, p), at: p + 8, size: Math.min(size, to - p - 8) };
+    p += 8 + size + (size & 1);
+  }
+}
+
+/** The streams of the header list (hdrl), and the frame count it declares. */
+function readHeader(hdrl: Uint8Array): { streams: Stream[]; declaredFrames: number } {
+  const streams: Stream[] = [];
+  let declaredFrames = 0;
+  let odmlFrames = 0;
+  for (const c of children(hdrl, 0, hdrl.length)) {
+    if (c.id === 'avih' && c.size >= 20) declaredFrames = u32(hdrl, c.at + 16);
+    if (c.id !== 'LIST' || c.size < 4) continue;
+    const list = fourcc(hdrl, c.at);
+    if (list === 'odml') {
+      for (const d of children(hdrl, c.at + 4, c.at + c.size)) {
+        if (d.id === 'dmlh' && d.size >= 4) odmlFrames = u32(hdrl, d.at);
+      }
+    }
+    if (list !== 'strl') continue;
+    let strh: Uint8Array | null = null;
+    let strf: Uint8Array = new Uint8Array(0);
+    let indx: Uint8Array | null = null;
+    for (const d of children(hdrl, c.at + 4, c.at + c.size)) {
+      const data = hdrl.subarray(d.at, d.at + d.size);
+      if (d.id === 'strh') strh = data;
+      else if (d.id === 'strf') strf = data;
+      else if (d.id === 'indx') indx = data;
+    }
+    if (!strh || strh.length < 48) continue;
+    streams.push({
+      number: streams.length,
+      type: fourcc(strh, 0),
+      handler: fourcc(strh, 4),
+      scale: u32(strh, 20),
+      rate: u32(strh, 24),
+      sampleSize: u32(strh, 44),
+      format: strf,
+      superIndex: indx,
+    });
+  }
+  return { streams, declaredFrames: Math.max(declaredFrames, odmlFrames) };
+}
+
+/** The stream a chunk id ('00dc', '01wb') belongs to, or -1 (a list, JUNK, an index chunk). */
+function streamOf(id: string): number {
+  const n = id.charCodeAt(0) - 48;
+  const m = id.charCodeAt(1) - 48;
+  if (n < 0 || n > 9 || m < 0 || m > 9) return -1;
+  const kind = id.slice(2);
+  // 'pc' is a palette change, not a picture
+  return kind === 'dc' || kind === 'db' || kind === 'wb' ? n * 10 + m : -1;
+}
+
+/** Every chunk of the streams from the OpenDML index, or null when a stream has none. */
+async function odmlChunks(blob: Blob, streams: readonly Stream[]): Promise<Chunk[][] | null> {
+  const out: Chunk[][] = [];
+  for (const s of streams) {
+    const sup = s.superIndex;
+    // wLongsPerEntry 4, bIndexType 0 (AVI_INDEX_OF_INDEXES)
+    if (!sup || sup.length < 24 || u16(sup, 0) !== 4 || sup[3] !== 0) return null;
+    const chunks: Chunk[] = [];
+    const entries = Math.min(u32(sup, 4), Math.floor((sup.length - 24) / 16));
+    for (let e = 0; e < entries; e++) {
+      const at = 24 + 16 * e;
+      const offset = u32(sup, at) + u32(sup, at + 4) * 2 ** 32;
+      const size = u32(sup, at + 8);
+      if (offset + 8 > blob.size || size > MAX_TABLE_BYTES) break;
+      const ix = await bytesAt(blob, offset, size);
+      // the chunk header, then wLongsPerEntry, bIndexSubType, bIndexType 1 (of chunks)
+      if (ix.length < 32 || ix[11] !== 1) return null;
+      const longs = u16(ix, 8);
+      if (longs < 2) return null;
+      const count = u32(ix, 12);
+      const base = u32(ix, 20) + u32(ix, 24) * 2 ** 32;
+      for (let k = 0; k < count; k++) {
+        const p = 32 + 4 * longs * k;
+        if (p + 8 > ix.length) break;
+        const raw = u32(ix, p + 4);
+        chunks.push({
+          offset: base + u32(ix, p),
+          size: raw % 2 ** 31,
+          key: raw < 2 ** 31,
+        });
+      }
+    }
+    out.push(chunks);
+  }
+  return out;
+}
+
+/** Every chunk of each stream from idx1, or null when there is none or it points nowhere. */
+async function idx1Chunks(
+  blob: Blob,
+  idx1: { at: number; size: number } | null,
+  movi: number,
+  count: number,
+): Promise<Chunk[][] | null> {
+  if (!idx1 || idx1.size < 16 || idx1.size > MAX_TABLE_BYTES) return null;
+  const b = await bytesAt(blob, idx1.at, idx1.size);
+  const entries = Math.floor(b.length / 16);
+  // offsets count from the 'movi' list type, or (some writers) from the file's start: the first
+  // entry's id says which
+  let base: number | null = null;
+  for (let e = 0; e < entries && base === null; e++) {
+    const id = fourcc(b, 16 * e);
+    if (streamOf(id) < 0) continue;
+    const off = u32(b, 16 * e + 8);
+    for (const candidate of [movi, 0]) {
+      const head = await bytesAt(blob, candidate + off, 4);
+      if (head.length === 4 && fourcc(head, 0) === id) {
+        base = candidate;
+        break;
+      }
+    }
+    if (base === null) return null;
+  }
+  if (base === null) return null;
+  const out: Chunk[][] = Array.from({ length: count }, () => []);
+  for (let e = 0; e < entries; e++) {
+    const s = streamOf(fourcc(b, 16 * e));
+    if (s < 0 || s >= count) continue;
+    out[s]!.push({
+      offset: base + u32(b, 16 * e + 8) + 8,
+      size: u32(b, 16 * e + 12),
+      key: (u32(b, 16 * e + 4) & IDX1_KEY) !== 0,
+    });
+  }
+  return out;
+}
+
+/** Every chunk of each stream, walking the movi lists (into 'rec ' groups), up to a cut. */
+async function walkChunks(
+  blob: Blob,
+  movis: readonly { at: number; end: number }[],
+  count: number,
+): Promise<Chunk[][]> {
+  const out: Chunk[][] = Array.from({ length: count }, () => []);
+  for (const movi of movis) {
+    const end = Math.min(movi.end, blob.size);
+    let p = movi.at;
+    let window: Uint8Array = new Uint8Array(0);
+    let windowAt = 0;
+    while (p + 8 <= end) {
+      if (p < windowAt || p + 12 > windowAt + window.length) {
+        windowAt = p;
+        window = await bytesAt(blob, p, READ_SPAN);
+        if (window.length < 8) break;
+      }
+      const id = fourcc(window, p - windowAt);
+      const size = u32(window, p - windowAt + 4);
+      if (id === 'LIST') {
+        p += 12; // a 'rec ' group: its chunks follow
+        continue;
+      }
+      // a chunk whose data runs past the end was cut: it and what follows are gone
+      if (p + 8 + size > end) break;
+      const s = streamOf(id);
+      if (s >= 0 && s < count) out[s]!.push({ offset: p + 8, size, key: true });
+      p += 8 + size + (size & 1);
+    }
+  }
+  return out;
+}
+
+/** Person-facing names of the video FourCCs AVI files hold. */
+const VIDEO_FOURCC: Record<string, string> = {
+  MJPG: 'Motion JPEG',
+  XVID: 'MPEG-4 Part 2 (Xvid/DivX)',
+  DIVX: 'MPEG-4 Part 2 (Xvid/DivX)',
+  DX50: 'MPEG-4 Part 2 (Xvid/DivX)',
+  FMP4: 'MPEG-4 Part 2 (Xvid/DivX)',
+  MP4V: 'MPEG-4 Part 2 (Xvid/DivX)',
+  DIV3: 'MS MPEG-4 (DivX 3)',
+  MP43: 'MS MPEG-4 (DivX 3)',
+  MP42: 'MS MPEG-4',
+  H264: 'H.264',
+  X264: 'H.264',
+  AVC1: 'H.264',
+  WMV1: 'Windows Media Video',
+  WMV2: 'Windows Media Video',
+  WMV3: 'Windows Media Video',
+  DVSD: 'DV',
+  CVID: 'Cinepak',
+  HFYU: 'Huffyuv',
+  FFV1: 'FFV1',
+  MPG2: 'MPEG-2',
+};
+
+/** Audio format tags (WAVEFORMATEX wFormatTag) named as people know them. */
+const AUDIO_TAGS: Record<number, string> = {
+  0x02: 'MS ADPCM',
+  0x06: 'A-law',
+  0x07: 'μ-law',
+  0x11: 'IMA ADPCM',
+  0x50: 'MPEG audio (MP2)',
+  0x55: 'MP3',
+  0xff: 'AAC',
+  0x161: 'Windows Media Audio',
+  0x2000: 'AC-3',
+  0x2001: 'DTS',
+};
+
+/** The PCM codec id of a WAVEFORMATEX(TENSIBLE), or null for another format. */
+function pcmCodec(format: Uint8Array): string | null {
+  let tag = u16(format, 0);
+  // WAVE_FORMAT_EXTENSIBLE: the sub-format GUID starts with the real tag
+  if (tag === 0xfffe && format.length >= 26) tag = u16(format, 24);
+  const bits = u16(format, 14);
+  if (tag === 1 && [8, 16, 24, 32].includes(bits)) return bits === 8 ? 'pcm-u8' : `pcm-s${bits}`;
+  if (tag === 3 && (bits === 32 || bits === 64)) return `pcm-f${bits}`;
+  return null;
+}
+
+export class AviInput implements MediaInput {
+  readonly container = 'avi' as const;
+  readonly subtitleTracks = [];
+
+  private constructor(
+    readonly blob: Blob,
+    readonly video: VideoTrackInfo,
+    readonly audioTracks: readonly AudioTrackInfo[],
+    private readonly located: ReadonlyMap<'video' | number, Located>,
+    readonly warnings: string[],
+  ) {}
+
+  get audio(): AudioTrackInfo | null {
+    return this.audioTracks[0] ?? null;
+  }
+
+  static async open(blob: Blob, index: AviIndexChoice = 'auto'): Promise<AviInput> {
+    const damaged = (why: string): UpframeError =>
+      new UpframeError('CORRUPT_INPUT', `This AVI file looks damaged: ${why}.`);
+    const riff = await bytesAt(blob, 0, 12);
+    const riffEnd = 8 + u32(riff, 4);
+    // the first RIFF's top-level chunks: the header list, the movi list, idx1
+    let hdrl: { at: number; size: number } | null = null;
+    let idx1: { at: number; size: number } | null = null;
+    const movis: { at: number; end: number }[] = [];
+    let moviType = 0;
+    let p = 12;
+    let end = Math.min(riffEnd, blob.size);
+    for (;;) {
+      while (p + 8 <= end) {
+        const h = await bytesAt(blob, p, 12);
+        if (h.length < 8) break;
+        const size = u32(h, 4);
+        const id = fourcc(h, 0);
+        const list = id === 'LIST' && h.length >= 12 ? fourcc(h, 8) : '';
+        if (list === 'hdrl') hdrl ??= { at: p + 12, size: size - 4 };
+        else if (list === 'movi') {
+          if (movis.length === 0) moviType = p + 8;
+          movis.push({ at: p + 12, end: p + 8 + size });
+        } else if (id === 'idx1') idx1 ??= { at: p + 8, size };
+        p += 8 + size + (size & 1);
+      }
+      // OpenDML: more RIFF 'AVIX' segments follow the first, each with a movi list
+      p = Math.max(p, end);
+      const next = await bytesAt(blob, p, 12);
+      if (next.length < 12 || fourcc(next, 0) !== 'RIFF' || fourcc(next, 8) !== 'AVIX') break;
+      end = Math.min(p + 8 + u32(next, 4), blob.size);
+      p += 12;
+    }
+    if (!hdrl || hdrl.size > MAX_TABLE_BYTES) throw damaged('its header list (hdrl) is missing');
+    const { streams, declaredFrames } = readHeader(await bytesAt(blob, hdrl.at, hdrl.size));
+    const videoStream = streams.find((s) => s.type === 'vids');
+    if (!videoStream) {
+      throw new UpframeError(
+        'NO_VIDEO_TRACK',
+        streams.some((s) => s.type === 'auds')
+          ? 'This file has sound but no picture: Upframe needs a video track.'
+          : 'This file has no track Upframe can read, neither picture nor sound: it may be damaged.',
+      );
+    }
+    if (movis.length === 0) throw damaged('it holds no frames (no movi list)');
+
+    const chunks =
+      (index === 'auto' || index === 'odml' ? await odmlChunks(blob, streams) : null) ??
+      (index === 'auto' || index === 'idx1'
+        ? await idx1Chunks(blob, idx1, moviType, streams.length)
+        : null) ??
+      (index === 'auto' || index === 'walk' ? await walkChunks(blob, movis, streams.length) : null);
+    if (!chunks) throw damaged(`it has no ${index} index`);
+    const warnings: string[] = [];
+    const located = new Map<'video' | number, Located>();
+    const video = videoTrack(videoStream, chunks[videoStream.number]!, blob.size);
+    located.set('video', video.located);
+    if (video.info.packets.length === 0) throw damaged('none of its frames can be read');
+    const audioTracks: AudioTrackInfo[] = [];
+    for (const s of streams) {
+      if (s.type !== 'auds' || s.format.length < 16) continue;
+      const track = audioTrack(s, chunks[s.number]!, blob.size);
+      located.set(audioTracks.length, track.located);
+      audioTracks.push(track.info);
+    }
+    const frameUs = (videoStream.scale / videoStream.rate) * 1e6;
+    const declared = declaredFrames > 0 ? (declaredFrames * frameUs) / 1e6 : null;
+    const note = cutShortNote(declared, video.info, audioTracks[0] ?? null);
+    if (note) warnings.push(note);
+    if (streams.some((s) => s.type !== 'vids' && s.type !== 'auds')) {
+      warnings.push('Left out of the enhanced file: a text or data track of this AVI file.');
+    }
+    if (streams.filter((s) => s.type === 'vids').length > 1) {
+      warnings.push('Left out of the enhanced file: a second video track.');
+    }
+    return new AviInput(blob, video.info, audioTracks, located, warnings);
+  }
+
+  readSubtitles(): Promise<SubtitleCopy[]> {
+    return Promise.resolve([]);
+  }
+
+  async *read(
+    kind: 'video' | 'audio',
+    range?: ReadRange,
+    audioTrack = 0,
+  ): AsyncGenerator<EncodedSample> {
+    const table = this.located.get(kind === 'video' ? 'video' : audioTrack);
+    if (!table) return;
+    const { offsets, sizes, packets } = table;
+    const to = Math.min(range?.to ?? offsets.length, offsets.length);
+    let i = range?.from ?? 0;
+    while (i < to) {
+      // neighbouring packets in one read; the other streams' bytes between them ride along
+      const start = offsets[i]!;
+      let j = i + 1;
+      let end = start + sizes[i]!;
+      while (j < to) {
+        const e = Math.max(end, offsets[j]! + sizes[j]!);
+        if (offsets[j]! < start || e - start > READ_SPAN) break;
+        end = e;
+        j++;
+      }
+      const bytes = new Uint8Array(await this.blob.slice(start, end).arrayBuffer());
+      for (let k = i; k < j; k++) {
+        const at = offsets[k]! - start;
+        yield {
+          ...packets.at(k),
+          index: k,
+          data: bytes.slice(at, at + sizes[k]!),
+        };
+      }
+      i = j;
+    }
+  }
+
+  close(): void {}
+}
+
+/** The chunks whose data is inside the file (a cut file's index still lists the lost ones). */
+function inside(chunks: readonly Chunk[], fileSize: number): Chunk[] {
+  return chunks.filter((c) => c.offset + c.size <= fileSize);
+}
+
+function videoTrack(
+  s: Stream,
+  all: readonly Chunk[],
+  fileSize: number,
+): { info: VideoTrackInfo; located: Located } {
+  const f = s.format;
+  const width = f.length >= 12 ? u32(f, 4) : 0;
+  // a negative height is a top-down bitmap: the size is its magnitude
+  const rawHeight = f.length >= 12 ? u32(f, 8) : 0;
+  const height = rawHeight >= 2 ** 31 ? 2 ** 32 - rawHeight : rawHeight;
+  const compression = f.length >= 20 ? fourcc(f, 16) : s.handler;
+  const tag = compression.toUpperCase().trim();
+  const mjpeg = tag === 'MJPG' || (tag === '' && s.handler.toUpperCase() === 'MJPG');
+  if (VIDEO_FOURCC[tag] === 'H.264') {
+    throw new UpframeError(
+      'UNSUPPORTED_CODEC',
+      'Upframe does not read H.264 from an AVI file, which keeps no frame times for it: remux ' +
+        'it to MP4 first (ffmpeg -i in.avi -c copy out.mp4 changes no frame).',
+    );
+  }
+  const codec = mjpeg ? 'mjpeg' : `avi-${compression.trim() || s.handler.trim()}`;
+  const frameUs = s.rate > 0 && s.scale > 0 ? (s.scale / s.rate) * 1e6 : 40_000;
+  // frame k shows at k frames; a zero-size chunk is a dropped frame: the one before stays
+  const kept: { chunk: Chunk; frame: number }[] = [];
+  all.forEach((chunk, frame) => {
+    if (chunk.size > 0) kept.push({ chunk, frame });
+  });
+  const within = new Set(
+    inside(
+      kept.map((k) => k.chunk),
+      fileSize,
+    ),
+  );
+  const shown = kept.filter((k) => within.has(k.chunk));
+  const n = shown.length;
+  const packets = PacketTable.ofLength(n);
+  const offsets = new Float64Array(n);
+  const sizes = new Uint32Array(n);
+  shown.forEach(({ chunk, frame }, k) => {
+    const next = k + 1 < n ? shown[k + 1]!.frame : frame + 1;
+    packets.set(k, {
+      timestampUs: Math.round(frame * frameUs),
+      durationUs: Math.round(next * frameUs) - Math.round(frame * frameUs),
+      byteLength: chunk.size,
+      key: mjpeg || chunk.key,
+    });
+    offsets[k] = chunk.offset;
+    sizes[k] = chunk.size;
+  });
+  return {
+    info: {
+      kind: 'video',
+      codec,
+      codecName: VIDEO_FOURCC[tag] ?? `'${compression.trim()}'`,
+      decoderConfig: { codec, codedWidth: width, codedHeight: height },
+      width,
+      height,
+      rotation: 0,
+      pixelAspect: null,
+      colorSpace: null,
+      packets,
+    },
+    located: { offsets, sizes, packets },
+  };
+}
+
+function audioTrack(
+  s: Stream,
+  all: readonly Chunk[],
+  fileSize: number,
+): { info: AudioTrackInfo; located: Located } {
+  const f = s.format;
+  const tag = u16(f, 0);
+  const channels = u16(f, 2);
+  const sampleRate = u32(f, 4);
+  const bytesPerSecond = u32(f, 8);
+  const blockAlign = Math.max(1, u16(f, 12));
+  const pcm = pcmCodec(f);
+  const codec = pcm ?? `avi-audio-${tag.toString(16)}`;
+  const chunks = inside(all, fileSize).filter((c) => c.size > 0);
+  const n = chunks.length;
+  const packets = PacketTable.ofLength(n);
+  const offsets = new Float64Array(n);
+  const sizes = new Uint32Array(n);
+  // PCM and other fixed-rate audio count bytes; a VBR stream (sampleSize 0) counts chunks
+  const byBytes = pcm !== null || s.sampleSize > 0;
+  const chunkUs = s.rate > 0 ? (s.scale / s.rate) * 1e6 : 0;
+  let bytes = 0;
+  chunks.forEach((c, k) => {
+    const at = byBytes
+      ? (bytes / (pcm ? blockAlign * sampleRate : bytesPerSecond)) * 1e6
+      : k * chunkUs;
+    const duration = byBytes
+      ? (c.size / (pcm ? blockAlign * sampleRate : bytesPerSecond)) * 1e6
+      : chunkUs;
+    packets.set(k, { timestampUs: at, durationUs: duration, byteLength: c.size, key: true });
+    offsets[k] = c.offset;
+    sizes[k] = c.size;
+    bytes += c.size;
+  });
+  const muxCodec = pcm ? muxAudioCodec(pcm, sampleRate) : null;
+  return {
+    info: {
+      kind: 'audio',
+      codec,
+      muxCodec,
+      codecName: pcm
+        ? audioCodecName(pcm)
+        : (AUDIO_TAGS[tag] ?? `audio format 0x${tag.toString(16)}`),
+      channels,
+      sampleRate,
+      decoderConfig: { codec, numberOfChannels: channels, sampleRate },
+      packets,
+      language: null,
+      title: null,
+    },
+    located: { offsets, sizes, packets },
+  };
+}
