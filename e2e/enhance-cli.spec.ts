@@ -144,6 +144,8 @@ const CUT_SHORT: [FixtureName, RegExp][] = [
     'truncated-clusters.webm',
     /warning: This file is cut short: it holds (\d+) frames \(.* of 2\.0 s\)/,
   ],
+  // a camera's AVI cut by a power loss: no index, its last chunk cut in half
+  ['mjpeg-cut.avi', /warning: This file is cut short: it holds (\d+) frames \(.* of 1\.0 s\)/],
 ];
 
 for (const [fixture, pattern] of CUT_SHORT) {
@@ -242,6 +244,23 @@ test("an MP4's timed-text subtitles are kept as SRT in the MKV asked for, and an
   expect(m.stdout).toContain(
     "warning: The clip's 2 subtitle tracks were left out: only an MKV file keeps them.",
   );
+});
+
+test("a dashcam's IMA ADPCM and a camera's 8-bit sound are kept as 16-bit PCM, sample for sample", () => {
+  const pcm = (path: string): Buffer =>
+    execFileSync('ffmpeg', ['-v', 'error', '-i', path, '-map', '0:a', '-f', 's16le', '-'], {
+      maxBuffer: 1 << 26,
+    });
+  for (const fixture of ['dashcam.avi', 'camera-u8.avi'] as const) {
+    const input = fixturePath(fixture);
+    const output = join(OUT, `${fixture}.out.mp4`);
+    const r = enhance(input, output, '--model', 'none');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).not.toContain('left out');
+    const source = pcm(input);
+    expect(source.length).toBeGreaterThan(11025);
+    expect(pcm(output).equals(source), fixture).toBe(true);
+  }
 });
 
 test('audio no MP4 can hold is left out with a warning, and the video is made', () => {

@@ -94,7 +94,9 @@ export type FixtureName =
   | 'mjpeg.mkv'
   | 'mjpeg.avi'
   | 'mjpeg-cut.avi'
-  | 'xvid.avi';
+  | 'xvid.avi'
+  | 'dashcam.avi'
+  | 'camera-u8.avi';
 
 function ffmpeg(args: string[]): void {
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
@@ -289,6 +291,20 @@ const makers: Record<FixtureName, Maker> = {
     const whole = readFileSync(fixturePath('mjpeg.avi'));
     writeFileSync(out, whole.subarray(0, Math.floor(whole.length * 0.6)));
   },
+  // a dashcam's AVI: Motion JPEG with IMA ADPCM sound (stereo here, so the channels interleave)
+  'dashcam.avi': (out) =>
+    ffmpeg([
+      ...video('64x36'),
+      ...['-f', 'lavfi', '-i', 'sine=frequency=300:sample_rate=16000'],
+      ...['-t', '1', '-c:v', 'mjpeg', '-ac', '2', '-c:a', 'adpcm_ima_wav', out],
+    ]),
+  // an older camera's AVI: Motion JPEG with unsigned 8-bit mono PCM at 11 025 Hz
+  'camera-u8.avi': (out) =>
+    ffmpeg([
+      ...video('64x36'),
+      ...['-f', 'lavfi', '-i', 'sine=frequency=300:sample_rate=11025'],
+      ...['-t', '1', '-c:v', 'mjpeg', '-c:a', 'pcm_u8', out],
+    ]),
   // an Xvid film, which no browser decodes
   'xvid.avi': (out) => ffmpeg([...video(), '-t', '0.5', '-c:v', 'mpeg4', '-vtag', 'XVID', out]),
   'h264-444.mp4': (out) =>

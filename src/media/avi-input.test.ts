@@ -199,4 +199,36 @@ describe('AVI reader', () => {
     );
     expect((empty as UpframeError).code).toBe('CORRUPT_INPUT');
   });
+
+  it('keeps a dashcam’s IMA ADPCM and a camera’s 8-bit sound as 16-bit PCM, the samples ffmpeg decodes', async () => {
+    for (const [name, channels, rate] of [
+      ['dashcam.avi', 2, 16000],
+      ['camera-u8.avi', 1, 11025],
+    ] as const) {
+      const path = fixturePath(name);
+      const input = await openInput(await openAsBlob(path));
+      const a = input.audio!;
+      expect([a.codec, a.muxCodec, a.channels, a.sampleRate], name).toEqual([
+        'pcm-s16',
+        'pcm-s16',
+        channels,
+        rate,
+      ]);
+      const parts: Uint8Array[] = [];
+      let end = 0;
+      for await (const s of input.read('audio')) {
+        // each packet holds what its table entry says, and starts where the one before ended
+        expect(s.data.length, name).toBe(s.byteLength);
+        expect(s.timestampUs, name).toBeCloseTo(end, 3);
+        end = s.timestampUs + s.durationUs;
+        expect(s.durationUs, name).toBeCloseTo((s.data.length / 2 / channels / rate) * 1e6, 3);
+        parts.push(s.data);
+      }
+      const decoded = execFileSync('ffmpeg', ['-v', 'error', '-i', path, '-f', 's16le', '-'], {
+        maxBuffer: 1 << 26,
+      });
+      expect(decoded.length, name).toBeGreaterThan(rate);
+      expect(Buffer.concat(parts).equals(decoded), name).toBe(true);
+    }
+  });
 });

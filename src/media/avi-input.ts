@@ -9,9 +9,12 @@
  * places beyond the file's end are left out, and the summary says the file is cut short.
  *
  * AVI gives no timestamps: video frame k shows at k x dwScale / dwRate; a zero-size chunk is a
- * dropped frame (the previous one stays on screen longer). Audio times count its bytes.
+ * dropped frame (the previous one stays on screen longer). Audio times count its sample frames
+ * (or, for other fixed-rate audio, its bytes). IMA ADPCM and 8-bit PCM, which no output holds,
+ * are handed out as 16-bit PCM (avi-audio.ts).
  */
 import { UpframeError } from '../shared/errors.ts';
+import { imaAdpcmToS16, imaSamplesPerBlock, u8ToS16 } from './avi-audio.ts';
 import { audioCodecName, muxAudioCodec } from './codecs.ts';
 import type { MediaInput, ReadRange } from './input-types.ts';
 import { cutShortNote } from './mkv-input.ts';
@@ -51,9 +54,12 @@ interface Chunk {
 }
 
 interface Located {
+  /** Where each packet's bytes are in the file, and how many. */
   readonly offsets: Float64Array;
   readonly sizes: Uint32Array;
   readonly packets: PacketTable;
+  /** Turns a packet's bytes into what the track says it holds (avi-audio.ts), if they differ. */
+  readonly convert?: (data: Uint8Array) => Uint8Array<ArrayBuffer>;
 }
 
 const fourcc = (b: Uint8Array, at: number): string =>
@@ -394,7 +400,7 @@ export class AviInput implements MediaInput {
   ): AsyncGenerator<EncodedSample> {
     const table = this.located.get(kind === 'video' ? 'video' : audioTrack);
     if (!table) return;
-    const { offsets, sizes, packets } = table;
+    const { offsets, sizes, packets, convert } = table;
     const to = Math.min(range?.to ?? offsets.length, offsets.length);
     let i = range?.from ?? 0;
     while (i < to) {
@@ -411,11 +417,8 @@ export class AviInput implements MediaInput {
       const bytes = new Uint8Array(await this.blob.slice(start, end).arrayBuffer());
       for (let k = i; k < j; k++) {
         const at = offsets[k]! - start;
-        yield {
-          ...packets.at(k),
-          index: k,
-          data: bytes.slice(at, at + sizes[k]!),
-        };
+        const data = bytes.slice(at, at + sizes[k]!);
+        yield { ...packets.at(k), index: k, data: convert ? convert(data) : data };
       }
       i = j;
     }
@@ -507,37 +510,60 @@ function audioTrack(
   const bytesPerSecond = u32(f, 8);
   const blockAlign = Math.max(1, u16(f, 12));
   const pcm = pcmCodec(f);
-  const codec = pcm ?? `avi-audio-${tag.toString(16)}`;
+  const ima = tag === 0x11 && u16(f, 14) === 4 && (channels === 1 || channels === 2);
+  // what no output holds, as 16-bit PCM (avi-audio.ts); a packet's size is its converted size
+  const convert =
+    pcm === 'pcm-u8'
+      ? { read: u8ToS16, frames: (bytes: number) => bytes / channels, name: '8-bit PCM' }
+      : ima
+        ? {
+            read: (d: Uint8Array) => imaAdpcmToS16(d, channels, blockAlign),
+            frames: (bytes: number) =>
+              Math.floor(bytes / blockAlign) * imaSamplesPerBlock(blockAlign, channels),
+            name: 'IMA ADPCM',
+          }
+        : null;
+  const codec = convert ? 'pcm-s16' : (pcm ?? `avi-audio-${tag.toString(16)}`);
   const chunks = inside(all, fileSize).filter((c) => c.size > 0);
   const n = chunks.length;
   const packets = PacketTable.ofLength(n);
   const offsets = new Float64Array(n);
   const sizes = new Uint32Array(n);
-  // PCM and other fixed-rate audio count bytes; a VBR stream (sampleSize 0) counts chunks
-  const byBytes = pcm !== null || s.sampleSize > 0;
+  // sample frames in a chunk where they can be counted (PCM, converted formats)
+  const framesIn: ((bytes: number) => number) | null = convert
+    ? convert.frames
+    : pcm
+      ? (bytes) => bytes / blockAlign
+      : null;
+  // other fixed-rate audio counts bytes; a VBR stream (sampleSize 0) counts chunks
   const chunkUs = s.rate > 0 ? (s.scale / s.rate) * 1e6 : 0;
+  const timeOf = (bytes: number, k: number): number =>
+    framesIn
+      ? (framesIn(bytes) / sampleRate) * 1e6
+      : s.sampleSize > 0
+        ? (bytes / bytesPerSecond) * 1e6
+        : k * chunkUs;
   let bytes = 0;
   chunks.forEach((c, k) => {
-    const at = byBytes
-      ? (bytes / (pcm ? blockAlign * sampleRate : bytesPerSecond)) * 1e6
-      : k * chunkUs;
-    const duration = byBytes
-      ? (c.size / (pcm ? blockAlign * sampleRate : bytesPerSecond)) * 1e6
-      : chunkUs;
-    packets.set(k, { timestampUs: at, durationUs: duration, byteLength: c.size, key: true });
+    const at = timeOf(bytes, k);
+    const end = timeOf(bytes + c.size, k + 1);
+    const byteLength = convert ? convert.frames(c.size) * channels * 2 : c.size;
+    packets.set(k, { timestampUs: at, durationUs: end - at, byteLength, key: true });
     offsets[k] = c.offset;
     sizes[k] = c.size;
     bytes += c.size;
   });
-  const muxCodec = pcm ? muxAudioCodec(pcm, sampleRate) : null;
+  const muxCodec = convert || pcm ? muxAudioCodec(codec, sampleRate) : null;
   return {
     info: {
       kind: 'audio',
       codec,
       muxCodec,
-      codecName: pcm
-        ? audioCodecName(pcm)
-        : (AUDIO_TAGS[tag] ?? `audio format 0x${tag.toString(16)}`),
+      codecName: convert
+        ? `${convert.name}, as 16-bit PCM`
+        : pcm
+          ? audioCodecName(pcm)
+          : (AUDIO_TAGS[tag] ?? `audio format 0x${tag.toString(16)}`),
       channels,
       sampleRate,
       decoderConfig: { codec, numberOfChannels: channels, sampleRate },
@@ -545,6 +571,6 @@ function audioTrack(
       language: null,
       title: null,
     },
-    located: { offsets, sizes, packets },
+    located: { offsets, sizes, packets, convert: convert?.read },
   };
 }

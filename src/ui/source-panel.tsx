@@ -4,6 +4,7 @@ import { formatBytes, formatDuration } from '../shared/format.ts';
 import { openSource, refusedWhileRendering, sourceError } from '../state/job-actions.ts';
 import { useStore } from '../state/store.ts';
 import { ErrorMessage } from './error-message.tsx';
+import { audioLine, subtitleLine } from './source-lines.ts';
 
 interface OpenFilePicker {
   showOpenFilePicker?(options: {
@@ -177,39 +178,4 @@ export function SourcePanel() {
       />
     </section>
   );
-}
-
-/** The audio as the file has it: the track a player picks, then how many others come along. */
-function audioLine(audio: {
-  readonly codecName: string;
-  readonly channels: number;
-  readonly sampleRate: number;
-  readonly label: string | null;
-  readonly others: readonly string[];
-}): string {
-  const first =
-    `${audio.codecName}, ${audio.channels} ch, ${audio.sampleRate} Hz` +
-    (audio.label ? ` (${audio.label})` : '');
-  const others = audio.others.length;
-  if (others === 0) return `${first} (kept as is)`;
-  return (
-    `${first}, and ${others === 1 ? 'another track' : `${others} more tracks`}: ` +
-    `${audio.others.join('; ')} (kept as they are)`
-  );
-}
-
-/**
- * The text subtitle tracks, by language: "2 tracks: English, Français (French) (kept, as SRT in
- * MKV)": not for a rotated clip, which stays MP4 (MKV cannot store its rotation), nor when the
- * person leaves them out (`wanted`).
- */
-function subtitleLine(labels: readonly string[], unrotated: boolean, wanted: boolean): string {
-  const named = labels.map((l) => l || 'no language given');
-  const count = labels.length === 1 ? 'a track' : `${labels.length} tracks`;
-  const fate = !unrotated
-    ? "left out: MKV cannot store this clip's rotation"
-    : wanted
-      ? 'kept, as SRT in MKV'
-      : 'left out, as the settings say';
-  return `${count}: ${named.join(', ')} (${fate})`;
 }
