@@ -10,9 +10,11 @@ describe('the output file type', () => {
     // Vorbis in MP4 has no standard mapping: MKV, or WebM for VP9
     expect(chooseContainer(undefined, 'avc', 'vorbis')).toBe('mkv');
     expect(preferredContainer('vp9', 'vorbis', 0)).toBe('webm');
-    expect(() => chooseContainer('mp4', 'avc', 'vorbis')).toThrow('choose MKV (a .mkv file)');
+    expect(() => chooseContainer('mp4', 'avc', 'vorbis')).toThrow(
+      'An MP4 file cannot hold H.264 video with Vorbis audio: choose MKV (a .mkv file) instead.',
+    );
     expect(() => chooseContainer('webm', 'vp9', 'aac')).toThrow(
-      'A WEBM file cannot hold VP9 video with AAC audio: choose MKV (a .mkv file) instead.',
+      'A WebM file cannot hold VP9 video with AAC audio: choose MKV (a .mkv file) instead.',
     );
   });
 

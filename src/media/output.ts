@@ -19,6 +19,7 @@ import {
   type Target,
 } from 'mediabunny';
 import { UpframeError } from '../shared/errors.ts';
+import { audioCodecName } from './codecs.ts';
 import { CODEC_NAMES, type VideoCodecChoice } from './encoder-config.ts';
 import type { MediaInput } from './input-types.ts';
 import { displayAspect } from './pixel-aspect.ts';
@@ -173,11 +174,13 @@ export function chooseContainer(
     if (!fits(requested)) {
       // say which container would hold them (MKV holds every pairing Upframe writes)
       const instead = (['mkv', 'mp4', 'webm'] as const).find((c) => c !== requested && fits(c));
+      const name = { mp4: 'MP4', webm: 'WebM', mkv: 'MKV' } as const;
       throw new UpframeError(
         'INVALID_OPTION',
-        `A ${requested.toUpperCase()} file cannot hold ${CODEC_NAMES[video]} video` +
-          (audio ? ` with ${audio.toUpperCase()} audio` : '') +
-          (instead ? `: choose ${instead.toUpperCase()} (a .${instead} file) instead.` : '.'),
+        `${requested === 'webm' ? 'A' : 'An'} ${name[requested]} file cannot hold ` +
+          `${CODEC_NAMES[video]} video` +
+          (audio ? ` with ${audioCodecName(audio)} audio` : '') +
+          (instead ? `: choose ${name[instead]} (a .${instead} file) instead.` : '.'),
       );
     }
     return requested;
