@@ -10,11 +10,11 @@
  *
  * AVI gives no timestamps: video frame k shows at k x dwScale / dwRate; a zero-size chunk is a
  * dropped frame (the previous one stays on screen longer). Audio times count its sample frames
- * (or, for other fixed-rate audio, its bytes). IMA ADPCM and 8-bit PCM, which no output holds,
- * are handed out as 16-bit PCM (avi-audio.ts).
+ * (or, for other fixed-rate audio, its bytes). IMA ADPCM, 8-bit PCM and G.711, which no output holds,
+ * are handed out as 16-bit PCM (audio-to-s16.ts).
  */
 import { UpframeError } from '../shared/errors.ts';
-import { imaAdpcmToS16, imaSamplesPerBlock, u8ToS16 } from './avi-audio.ts';
+import { byteCodecToS16, imaAdpcmToS16, imaSamplesPerBlock } from './audio-to-s16.ts';
 import { audioCodecName, muxAudioCodec } from './codecs.ts';
 import type { MediaInput, ReadRange } from './input-types.ts';
 import { cutShortNote } from './mkv-input.ts';
@@ -58,7 +58,7 @@ interface Located {
   readonly offsets: Float64Array;
   readonly sizes: Uint32Array;
   readonly packets: PacketTable;
-  /** Turns a packet's bytes into what the track says it holds (avi-audio.ts), if they differ. */
+  /** Turns a packet's bytes into what the track says it holds (audio-to-s16.ts), if they differ. */
   readonly convert?: (data: Uint8Array) => Uint8Array<ArrayBuffer>;
 }
 
@@ -291,6 +291,7 @@ function pcmCodec(format: Uint8Array): string | null {
   if (tag === 0xfffe && format.length >= 26) tag = u16(format, 24);
   const bits = u16(format, 14);
   if (tag === 1 && [8, 16, 24, 32].includes(bits)) return bits === 8 ? 'pcm-u8' : `pcm-s${bits}`;
+  if ((tag === 6 || tag === 7) && bits === 8) return tag === 6 ? 'alaw' : 'ulaw';
   if (tag === 3 && (bits === 32 || bits === 64)) return `pcm-f${bits}`;
   return null;
 }
@@ -511,18 +512,22 @@ function audioTrack(
   const blockAlign = Math.max(1, u16(f, 12));
   const pcm = pcmCodec(f);
   const ima = tag === 0x11 && u16(f, 14) === 4 && (channels === 1 || channels === 2);
-  // what no output holds, as 16-bit PCM (avi-audio.ts); a packet's size is its converted size
-  const convert =
-    pcm === 'pcm-u8'
-      ? { read: u8ToS16, frames: (bytes: number) => bytes / channels, name: '8-bit PCM' }
-      : ima
-        ? {
-            read: (d: Uint8Array) => imaAdpcmToS16(d, channels, blockAlign),
-            frames: (bytes: number) =>
-              Math.floor(bytes / blockAlign) * imaSamplesPerBlock(blockAlign, channels),
-            name: 'IMA ADPCM',
-          }
-        : null;
+  // what no output holds, as 16-bit PCM (audio-to-s16.ts); a packet's size is its converted size
+  const bytewise = pcm ? byteCodecToS16(pcm) : null;
+  const convert = bytewise
+    ? {
+        read: bytewise,
+        frames: (bytes: number) => bytes / channels,
+        name: pcm === 'pcm-u8' ? '8-bit PCM' : pcm === 'ulaw' ? 'μ-law' : 'A-law',
+      }
+    : ima
+      ? {
+          read: (d: Uint8Array) => imaAdpcmToS16(d, channels, blockAlign),
+          frames: (bytes: number) =>
+            Math.floor(bytes / blockAlign) * imaSamplesPerBlock(blockAlign, channels),
+          name: 'IMA ADPCM',
+        }
+      : null;
   const codec = convert ? 'pcm-s16' : (pcm ?? `avi-audio-${tag.toString(16)}`);
   const chunks = inside(all, fileSize).filter((c) => c.size > 0);
   const n = chunks.length;

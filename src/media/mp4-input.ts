@@ -13,6 +13,7 @@ import {
 } from 'mp4box';
 import { UpframeError } from '../shared/errors.ts';
 import { formatPartOf } from '../shared/format.ts';
+import { byteCodecToS16 } from './audio-to-s16.ts';
 import {
   aacChannels,
   audioCodecName,
@@ -71,6 +72,8 @@ interface TrackTable {
   readonly offsets: Float64Array;
   readonly sizes: Uint32Array;
   readonly packets: PacketTable;
+  /** Turns a sample's bytes into what the track says it holds (audio-to-s16.ts), if they differ. */
+  readonly convert?: (data: Uint8Array) => Uint8Array<ArrayBuffer>;
 }
 
 /** Where track k's table is kept: 'video', 'audio' (the first audio track), 'audio1', ... */
@@ -214,8 +217,9 @@ export class Mp4Input implements MediaInput {
 
   /**
    * PCM audio, copied as it is (MP4 holds it as ISO 23003-5 PCM, which ffmpeg and Chromium
-   * read). A layout that is not plain PCM, or that no MP4 holds (8-bit, μ-law), has a null
-   * muxCodec and is left out with a warning, as other audio that cannot be copied.
+   * read); 8-bit and G.711 (μ-law, A-law), which no MP4 holds, as 16-bit PCM. A layout that is
+   * not plain PCM, or that no MP4 holds (64-bit float, over 65 535 Hz), has a null muxCodec and
+   * is left out with a warning, as other audio that cannot be copied.
    */
   private pcmTrack(
     file: ISOFile,
@@ -230,21 +234,27 @@ export class Mp4Input implements MediaInput {
     if (note) this.warnings.push(note);
     const startUs = offsetUs - (shiftTicks / track.timescale) * 1e6;
     const read = format ? pcmTrackTable(stbl, format, startUs) : null;
+    // one byte a sample (8-bit, G.711), which no output holds: read as 16-bit PCM
+    const convert = format ? (byteCodecToS16(format.codec) ?? undefined) : undefined;
+    if (read && convert) {
+      for (let k = 0; k < read.packets.length; k++) read.packets.byteLength[k]! *= 2;
+    }
     const table = this.withinFile('audio', {
       id: track.id,
       offsets: read?.offsets ?? new Float64Array(0),
       sizes: read?.sizes ?? new Uint32Array(0),
       packets: read?.packets ?? PacketTable.ofLength(0),
+      convert,
     });
     this.tables.set(key, table);
-    const codec = format?.codec ?? type.trim();
+    const codec = convert ? 'pcm-s16' : (format?.codec ?? type.trim());
     const channels = format?.channels ?? 2;
     const sampleRate = format?.sampleRate ?? track.timescale;
     return {
       kind: 'audio',
       codec,
       muxCodec: read ? muxAudioCodec(codec, sampleRate) : null,
-      codecName: pcmName(format, type),
+      codecName: convert ? `${pcmName(format, type)}, as 16-bit PCM` : pcmName(format, type),
       channels,
       sampleRate,
       decoderConfig: { codec, numberOfChannels: channels, sampleRate },
@@ -464,7 +474,7 @@ export class Mp4Input implements MediaInput {
       );
     }
     return {
-      id: table.id,
+      ...table,
       offsets: offsets.slice(0, kept),
       sizes: sizes.slice(0, kept),
       packets: trimmed,
@@ -496,16 +506,17 @@ export class Mp4Input implements MediaInput {
       }
       // every sample is inside the file: withinFile trimmed the table at open
       const bytes = new Uint8Array(await this.blob.slice(start, end).arrayBuffer());
-      const { packets } = table;
+      const { packets, convert } = table;
       for (let k = i; k < j; k++) {
         const at = offsets[k]! - start;
+        const data = bytes.slice(at, at + sizes[k]!);
         yield {
           timestampUs: packets.timestampUs[k]!,
           durationUs: packets.durationUs[k]!,
           key: packets.key[k] === 1,
-          byteLength: sizes[k]!,
+          byteLength: convert ? packets.byteLength[k]! : sizes[k]!,
           index: k,
-          data: bytes.slice(at, at + sizes[k]!),
+          data: convert ? convert(data) : data,
         };
       }
       i = j;

@@ -1,12 +1,14 @@
 /**
- * Sound formats of camera and dashcam AVI files that no output container holds, turned into
- * 16-bit PCM (which MP4 and MKV hold, and every player plays) as the packets are read:
+ * Sound formats of camera, dashcam and security-camera files that no output container holds,
+ * turned into 16-bit PCM (which MP4 and MKV hold, and every player plays) as the packets are
+ * read. Each gives the samples ffmpeg's decoder gives:
  *
- * - 8-bit PCM (older Canon, Nikon and Kodak cameras: unsigned, mono, 8-11 kHz): each sample
- *   moved to 16 bits exactly ((v - 128) x 256);
- * - IMA ADPCM (WAVE_FORMAT_IMA_ADPCM, 0x11; cheap dashcams and action cameras): each block
- *   decoded on its own (it starts with each channel's predictor and step index), the same
- *   samples ffmpeg's decoder gives.
+ * - 8-bit PCM, unsigned (older cameras' AVI and MOV 'raw ') or signed (MOV 'twos'): each sample
+ *   moved to 16 bits exactly (x 256);
+ * - G.711 μ-law and A-law (IP and security cameras, MOV 'ulaw'/'alaw', AVI tags 7/6): the
+ *   standard expansion to 16 bits;
+ * - IMA ADPCM (WAVE_FORMAT_IMA_ADPCM, 0x11; cheap dashcams and action cameras' AVI): each block
+ *   decoded on its own (it starts with each channel's predictor and step index).
  */
 
 /** IMA ADPCM's step sizes, by step index (0-88). */
@@ -22,11 +24,52 @@ const INDEX_MOVES = new Int8Array([-1, -1, -1, -1, 2, 4, 6, 8, -1, -1, -1, -1, 2
 
 const clamp = (v: number, lo: number, hi: number): number => (v < lo ? lo : v > hi ? hi : v);
 
+/** One byte a sample to signed 16-bit little-endian PCM, by a table of the 256 values. */
+function bytewise(table: Int16Array): (data: Uint8Array) => Uint8Array<ArrayBuffer> {
+  return (data) => {
+    const out = new Int16Array(data.length);
+    for (let i = 0; i < data.length; i++) out[i] = table[data[i]!]!;
+    // Int16Array is in the machine's order: every machine a browser runs on is little-endian
+    return new Uint8Array(out.buffer);
+  };
+}
+
+const tableOf = (f: (byte: number) => number): Int16Array =>
+  Int16Array.from({ length: 256 }, (_, b) => f(b));
+
+/** G.711 μ-law: sign, 3-bit segment, 4-bit step, stored inverted. */
+function ulaw(byte: number): number {
+  const u = ~byte & 0xff;
+  const t = (((u & 0x0f) << 3) + 0x84) << ((u >> 4) & 7);
+  return u & 0x80 ? 0x84 - t : t - 0x84;
+}
+
+/** G.711 A-law: sign, 3-bit segment, 4-bit step, even bits inverted. */
+function alaw(byte: number): number {
+  const a = byte ^ 0x55;
+  const seg = (a >> 4) & 7;
+  let t = (a & 0x0f) << 4;
+  t = seg === 0 ? t + 8 : (t + 0x108) << (seg - 1);
+  return a & 0x80 ? t : -t;
+}
+
+const U8 = tableOf((b) => (b - 128) * 256);
+const S8 = tableOf((b) => (b << 24) >> 16);
+const ULAW = tableOf(ulaw);
+const ALAW = tableOf(alaw);
+
 /** Unsigned 8-bit PCM to signed 16-bit little-endian PCM. */
-export function u8ToS16(data: Uint8Array): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(data.length * 2);
-  for (let i = 0; i < data.length; i++) out[2 * i + 1] = (data[i]! - 128) & 0xff;
-  return out;
+export const u8ToS16 = bytewise(U8);
+
+/**
+ * The converter to 16-bit PCM of a one-byte-a-sample codec no output holds ('pcm-u8',
+ * 'pcm-s8', 'ulaw', 'alaw'), or null.
+ */
+export function byteCodecToS16(
+  codec: string,
+): ((data: Uint8Array) => Uint8Array<ArrayBuffer>) | null {
+  const table = { 'pcm-u8': U8, 'pcm-s8': S8, ulaw: ULAW, alaw: ALAW }[codec];
+  return table ? bytewise(table) : null;
 }
 
 /** Samples per channel in one IMA ADPCM block of `blockAlign` bytes. */
