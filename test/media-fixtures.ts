@@ -277,8 +277,10 @@ const makers: Record<FixtureName, Maker> = {
       ...['-t', '1', '-c:v', 'mjpeg', '-q:v', '2', '-pix_fmt', 'yuvj422p'],
       ...['-ac', '1', '-c:a', 'pcm_s16le', out],
     ]),
-  // a webcam's recording in Matroska (CodecID V_MJPEG, which mediabunny does not name)
-  'mjpeg.mkv': (out) => ffmpeg([...video(), '-t', '1', '-c:v', 'mjpeg', '-q:v', '2', out]),
+  // a webcam's recording in Matroska (CodecID V_MJPEG, which mediabunny does not name), with the
+  // standard Huffman tables a webcam uses (jpeg-decoder.browser.test.ts takes them out)
+  'mjpeg.mkv': (out) =>
+    ffmpeg([...video(), '-t', '1', '-c:v', 'mjpeg', '-q:v', '2', '-huffman', 'default', out]),
   // a camera's or dashcam's AVI: Motion JPEG with 16-bit PCM sound (OpenDML index and idx1)
   'mjpeg.avi': (out) =>
     ffmpeg([

@@ -39,7 +39,11 @@ const ascii = (s: string): number[] => [...s].map((c) => c.charCodeAt(0));
  * placeholder (ffmpeg reserves one in every strl) becomes an `indx` super index pointing at an
  * `ix##` chunk appended after the file, built from the file's idx1.
  */
-function withOpenDmlIndex(bytes: Buffer): Uint8Array<ArrayBuffer> {
+function withOpenDmlIndex(
+  bytes: Buffer,
+  /** What the super index says of each ix chunk's size: with its 8-byte header or without. */
+  sizes: 'whole' | 'body' = 'whole',
+): Uint8Array<ArrayBuffer> {
   const movi = bytes.indexOf(Buffer.from('movi'));
   const idx1 = bytes.indexOf(Buffer.from('idx1'));
   const entries = bytes.readUInt32LE(idx1 + 4) / 16;
@@ -82,7 +86,7 @@ function withOpenDmlIndex(bytes: Buffer): Uint8Array<ArrayBuffer> {
       ...u32le(0),
       ...u32le(ixAt),
       ...u32le(0),
-      ...u32le(8 + body.length),
+      ...u32le(sizes === 'whole' ? 8 + body.length : body.length),
       ...u32le(list.length),
     ];
     // the JUNK of this stream's strl (the streams' strl lists come in stream order)
@@ -141,6 +145,8 @@ describe('AVI reader', () => {
     const tables = [];
     for (const [blob, index] of [
       [odml, 'odml'],
+      // a writer whose super index gives the ix chunks' size without their header
+      [new Blob([withOpenDmlIndex(bytes, 'body')]), 'odml'],
       [odml, 'idx1'],
       [odml, 'walk'],
       [new Blob([Uint8Array.from(bytes)]), 'auto'],
@@ -229,6 +235,52 @@ describe('AVI reader', () => {
       });
       expect(decoded.length, name).toBeGreaterThan(rate);
       expect(Buffer.concat(parts).equals(decoded), name).toBe(true);
+    }
+  });
+
+  it('a recording left open (sizes unset, no index, no frame count) opens whole and says so', async () => {
+    const whole = readFileSync(fixturePath('mjpeg.avi'));
+    const movi = whole.indexOf(Buffer.from('movi')) - 8;
+    const idx1 = whole.indexOf(Buffer.from('idx1'));
+    const open = Buffer.from(whole.subarray(0, idx1));
+    open.writeUInt32LE(0, 4); // RIFF size
+    open.writeUInt32LE(0, movi + 4); // movi size
+    open.writeUInt32LE(0, open.indexOf(Buffer.from('avih')) + 8 + 16); // dwTotalFrames
+    const input = await openInput(new Blob([Uint8Array.from(open)]));
+    expect(input.video!.packets.length).toBe(24);
+    expect(input.audio!.packets.length).toBe(probePackets(fixturePath('mjpeg.avi'), 'a:0').length);
+    expect(input.warnings).toEqual([
+      'This file was not closed by its recorder (it may have lost power): it holds 24 frames ' +
+        '(0:01). Upframe enhances what is there.',
+    ]);
+  });
+
+  it('an index that stops early (idx1 cut short, an empty OpenDML index) is followed by a walk', async () => {
+    const whole = readFileSync(fixturePath('mjpeg.avi'));
+    const full = await AviInput.open(new Blob([Uint8Array.from(whole)]));
+    const idx1 = whole.indexOf(Buffer.from('idx1'));
+    // the file ends after idx1's seventh entry
+    const cut = await AviInput.open(
+      new Blob([Uint8Array.from(whole.subarray(0, idx1 + 8 + 7 * 16))]),
+    );
+    // an OpenDML index with no entries, as a recorder leaves it until the file is closed
+    const empty = Buffer.from(withOpenDmlIndex(whole));
+    for (
+      let at = empty.indexOf(Buffer.from('indx'));
+      at >= 0;
+      at = empty.indexOf(Buffer.from('indx'), at + 4)
+    ) {
+      empty.writeUInt32LE(0, at + 8 + 4); // nEntriesInUse
+    }
+    const walked = await AviInput.open(new Blob([Uint8Array.from(empty)]));
+    for (const input of [cut, walked]) {
+      expect(Array.from(input.video.packets.byteLength)).toEqual(
+        Array.from(full.video.packets.byteLength),
+      );
+      expect(Array.from(input.audio!.packets.timestampUs)).toEqual(
+        Array.from(full.audio!.packets.timestampUs),
+      );
+      expect(input.warnings).toEqual([]);
     }
   });
 });

@@ -3,10 +3,12 @@
  * webcams' files, which hold Motion JPEG with PCM sound (jpeg-decoder.ts decodes the pictures).
  *
  * Where the packets are comes from, in this order: the OpenDML index (an `indx` super index per
- * stream pointing at `ix##` chunks; files over 1 GB need it, ffmpeg writes it always), the legacy
- * `idx1` at the end of the first RIFF, else a walk of the `movi` lists' chunks. The walk is what
- * reads a file cut short (a camera or dashcam that lost power writes no index); packets an index
- * places beyond the file's end are left out, and the summary says the file is cut short.
+ * stream pointing at `ix##` chunks; files over 1 GB need it, ffmpeg writes it only then), the
+ * legacy `idx1` at the end of the first RIFF, else a walk of the `movi` lists' chunks. An index
+ * is trusted for the data it covers and the rest is walked; a file with no index at all (a camera
+ * or dashcam that lost power writes none, and leaves its RIFF and movi sizes unset) is walked
+ * whole. Packets an index places beyond the file's end are left out, and the summary says the
+ * file is cut short.
  *
  * AVI gives no timestamps: video frame k shows at k x dwScale / dwRate; a zero-size chunk is a
  * dropped frame (the previous one stays on screen longer). Audio times count its sample frames
@@ -14,10 +16,12 @@
  * are handed out as 16-bit PCM (audio-to-s16.ts).
  */
 import { UpframeError } from '../shared/errors.ts';
+import { formatDuration } from '../shared/format.ts';
 import { byteCodecToS16, imaAdpcmToS16, imaSamplesPerBlock } from './audio-to-s16.ts';
 import { audioCodecName, muxAudioCodec } from './codecs.ts';
 import type { MediaInput, ReadRange } from './input-types.ts';
 import { cutShortNote } from './mkv-input.ts';
+import { MJPEG_FOURCCS } from './mkv-tracks.ts';
 import { PacketTable } from './packet-table.ts';
 import type { SubtitleCopy } from './subtitle-text.ts';
 import type { AudioTrackInfo, EncodedSample, VideoTrackInfo } from './types.ts';
@@ -91,6 +95,8 @@ function readHeader(hdrl: Uint8Array): { streams: Stream[]; declaredFrames: numb
   const streams: Stream[] = [];
   let declaredFrames = 0;
   let odmlFrames = 0;
+  // a stream's number (its chunks' '00', '01' ...) is its strl's place, whether read or not
+  let strl = 0;
   for (const c of children(hdrl, 0, hdrl.length)) {
     if (c.id === 'avih' && c.size >= 20) declaredFrames = u32(hdrl, c.at + 16);
     if (c.id !== 'LIST' || c.size < 4) continue;
@@ -110,9 +116,10 @@ function readHeader(hdrl: Uint8Array): { streams: Stream[]; declaredFrames: numb
       else if (d.id === 'strf') strf = data;
       else if (d.id === 'indx') indx = data;
     }
+    const number = strl++;
     if (!strh || strh.length < 48) continue;
     streams.push({
-      number: streams.length,
+      number,
       type: fourcc(strh, 0),
       handler: fourcc(strh, 4),
       scale: u32(strh, 20),
@@ -135,22 +142,33 @@ function streamOf(id: string): number {
   return kind === 'dc' || kind === 'db' || kind === 'wb' ? n * 10 + m : -1;
 }
 
-/** Every chunk of the streams from the OpenDML index, or null when a stream has none. */
-async function odmlChunks(blob: Blob, streams: readonly Stream[]): Promise<Chunk[][] | null> {
-  const out: Chunk[][] = [];
+/**
+ * Every chunk of the picture and sound streams from the OpenDML index, or null when one of them
+ * has none (or an empty one, as a recorder that stopped before closing leaves it). Each ix##
+ * chunk is read by the size its own header gives (writers differ on the super index's dwSize).
+ */
+async function odmlChunks(
+  blob: Blob,
+  streams: readonly Stream[],
+  count: number,
+): Promise<Chunk[][] | null> {
+  const out: Chunk[][] = Array.from({ length: count }, () => []);
   for (const s of streams) {
+    if (s.type !== 'vids' && s.type !== 'auds') continue;
     const sup = s.superIndex;
     // wLongsPerEntry 4, bIndexType 0 (AVI_INDEX_OF_INDEXES)
     if (!sup || sup.length < 24 || u16(sup, 0) !== 4 || sup[3] !== 0) return null;
-    const chunks: Chunk[] = [];
+    const chunks = out[s.number]!;
     const entries = Math.min(u32(sup, 4), Math.floor((sup.length - 24) / 16));
     for (let e = 0; e < entries; e++) {
       const at = 24 + 16 * e;
       const offset = u32(sup, at) + u32(sup, at + 4) * 2 ** 32;
-      const size = u32(sup, at + 8);
-      if (offset + 8 > blob.size || size > MAX_TABLE_BYTES) break;
-      const ix = await bytesAt(blob, offset, size);
-      // the chunk header, then wLongsPerEntry, bIndexSubType, bIndexType 1 (of chunks)
+      const head = await bytesAt(blob, offset, 8);
+      if (head.length < 8 || fourcc(head, 0).slice(0, 2) !== 'ix') break;
+      const size = u32(head, 4);
+      if (size > MAX_TABLE_BYTES) break;
+      const ix = await bytesAt(blob, offset, 8 + size);
+      // after the header: wLongsPerEntry, bIndexSubType, bIndexType 1 (of chunks)
       if (ix.length < 32 || ix[11] !== 1) return null;
       const longs = u16(ix, 8);
       if (longs < 2) return null;
@@ -160,14 +178,10 @@ async function odmlChunks(blob: Blob, streams: readonly Stream[]): Promise<Chunk
         const p = 32 + 4 * longs * k;
         if (p + 8 > ix.length) break;
         const raw = u32(ix, p + 4);
-        chunks.push({
-          offset: base + u32(ix, p),
-          size: raw % 2 ** 31,
-          key: raw < 2 ** 31,
-        });
+        chunks.push({ offset: base + u32(ix, p), size: raw % 2 ** 31, key: raw < 2 ** 31 });
       }
     }
-    out.push(chunks);
+    if (chunks.length === 0) return null;
   }
   return out;
 }
@@ -212,22 +226,30 @@ async function idx1Chunks(
   return out;
 }
 
-/** Every chunk of each stream, walking the movi lists (into 'rec ' groups), up to a cut. */
+/** How much the walk reads at a time: small, so that a big picture's bytes are skipped. */
+const WALK_WINDOW = 16 * 1024;
+
+/**
+ * Every chunk of each stream in the movi lists, from `from` on (an index's end), walking chunk
+ * headers (into 'rec ' groups) up to a cut.
+ */
 async function walkChunks(
   blob: Blob,
   movis: readonly { at: number; end: number }[],
   count: number,
+  from = 0,
 ): Promise<Chunk[][]> {
   const out: Chunk[][] = Array.from({ length: count }, () => []);
   for (const movi of movis) {
     const end = Math.min(movi.end, blob.size);
-    let p = movi.at;
+    let p = Math.max(movi.at, from);
+    if (p >= end) continue;
     let window: Uint8Array = new Uint8Array(0);
     let windowAt = 0;
     while (p + 8 <= end) {
       if (p < windowAt || p + 12 > windowAt + window.length) {
         windowAt = p;
-        window = await bytesAt(blob, p, READ_SPAN);
+        window = await bytesAt(blob, p, WALK_WINDOW);
         if (window.length < 8) break;
       }
       const id = fourcc(window, p - windowAt);
@@ -244,6 +266,28 @@ async function walkChunks(
     }
   }
   return out;
+}
+
+/**
+ * The chunks an index gives, and after them those of the movi data it does not cover: a
+ * recording stopped before its index was finished (idx1 cut short, an OpenDML segment without
+ * its ix), or idx1's first RIFF followed by AVIX segments.
+ */
+async function withUnindexed(
+  blob: Blob,
+  indexed: Chunk[][],
+  movis: readonly { at: number; end: number }[],
+): Promise<{ chunks: Chunk[][]; walked: boolean }> {
+  let covered = 0;
+  for (const list of indexed) {
+    for (const c of list) covered = Math.max(covered, c.offset + c.size + (c.size & 1));
+  }
+  const rest = await walkChunks(blob, movis, indexed.length, covered);
+  const walked = rest.some((list) => list.length > 0);
+  return {
+    chunks: walked ? indexed.map((list, s) => [...list, ...rest[s]!]) : indexed,
+    walked,
+  };
 }
 
 /** Person-facing names of the video FourCCs AVI files hold. */
@@ -316,7 +360,11 @@ export class AviInput implements MediaInput {
     const damaged = (why: string): UpframeError =>
       new UpframeError('CORRUPT_INPUT', `This AVI file looks damaged: ${why}.`);
     const riff = await bytesAt(blob, 0, 12);
-    const riffEnd = 8 + u32(riff, 4);
+    // a size a recorder fills in when it closes the file: 0 (or all ones) after a power cut
+    const unset = (size: number, at: number): boolean =>
+      size < 4 || size === 0xffffffff || at + 8 + size > blob.size;
+    let unclosed = unset(u32(riff, 4), 0);
+    const riffEnd = unclosed ? blob.size : 8 + u32(riff, 4);
     // the first RIFF's top-level chunks: the header list, the movi list, idx1
     let hdrl: { at: number; size: number } | null = null;
     let idx1: { at: number; size: number } | null = null;
@@ -334,6 +382,12 @@ export class AviInput implements MediaInput {
         if (list === 'hdrl') hdrl ??= { at: p + 12, size: size - 4 };
         else if (list === 'movi') {
           if (movis.length === 0) moviType = p + 8;
+          if (unset(size, p)) {
+            // its frames run to the end of the file (or of the RIFF)
+            unclosed = true;
+            movis.push({ at: p + 12, end });
+            break;
+          }
           movis.push({ at: p + 12, end: p + 8 + size });
         } else if (id === 'idx1') idx1 ??= { at: p + 8, size };
         p += 8 + size + (size & 1);
@@ -342,7 +396,9 @@ export class AviInput implements MediaInput {
       p = Math.max(p, end);
       const next = await bytesAt(blob, p, 12);
       if (next.length < 12 || fourcc(next, 0) !== 'RIFF' || fourcc(next, 8) !== 'AVIX') break;
-      end = Math.min(p + 8 + u32(next, 4), blob.size);
+      const size = u32(next, 4);
+      if (unset(size, p)) unclosed = true;
+      end = unset(size, p) ? blob.size : p + 8 + size;
       p += 12;
     }
     if (!hdrl || hdrl.size > MAX_TABLE_BYTES) throw damaged('its header list (hdrl) is missing');
@@ -358,13 +414,18 @@ export class AviInput implements MediaInput {
     }
     if (movis.length === 0) throw damaged('it holds no frames (no movi list)');
 
-    const chunks =
-      (index === 'auto' || index === 'odml' ? await odmlChunks(blob, streams) : null) ??
-      (index === 'auto' || index === 'idx1'
-        ? await idx1Chunks(blob, idx1, moviType, streams.length)
-        : null) ??
-      (index === 'auto' || index === 'walk' ? await walkChunks(blob, movis, streams.length) : null);
-    if (!chunks) throw damaged(`it has no ${index} index`);
+    const count = Math.max(...streams.map((s) => s.number + 1));
+    const indexed =
+      (index === 'auto' || index === 'odml' ? await odmlChunks(blob, streams, count) : null) ??
+      (index === 'auto' || index === 'idx1' ? await idx1Chunks(blob, idx1, moviType, count) : null);
+    if (!indexed && index !== 'auto' && index !== 'walk') {
+      throw damaged(`it has no ${index} index`);
+    }
+    // an index is trusted for what it covers; the movi data after it is walked
+    const found = indexed
+      ? await withUnindexed(blob, indexed, movis)
+      : { chunks: await walkChunks(blob, movis, count), walked: true };
+    const chunks = found.chunks;
     const warnings: string[] = [];
     const located = new Map<'video' | number, Located>();
     const video = videoTrack(videoStream, chunks[videoStream.number]!, blob.size);
@@ -379,7 +440,14 @@ export class AviInput implements MediaInput {
     }
     const frameUs = (videoStream.scale / videoStream.rate) * 1e6;
     const declared = declaredFrames > 0 ? (declaredFrames * frameUs) / 1e6 : null;
-    const note = cutShortNote(declared, video.info, audioTracks[0] ?? null);
+    const note =
+      cutShortNote(declared, video.info, audioTracks[0] ?? null) ??
+      // without a frame count in its header, a file left open says only that it was
+      (declared === null && (unclosed || found.walked)
+        ? `This file was not closed by its recorder (it may have lost power): it holds ` +
+          `${video.info.packets.length} frames (${formatDuration(shownSeconds(video.info))}). ` +
+          'Upframe enhances what is there.'
+        : null);
     if (note) warnings.push(note);
     if (streams.some((s) => s.type !== 'vids' && s.type !== 'auds')) {
       warnings.push('Left out of the enhanced file: a text or data track of this AVI file.');
@@ -428,6 +496,12 @@ export class AviInput implements MediaInput {
   close(): void {}
 }
 
+/** Where the last frame of a track ends, in seconds. */
+function shownSeconds(video: VideoTrackInfo): number {
+  const { timestampUs, durationUs, length } = video.packets;
+  return length > 0 ? (timestampUs[length - 1]! + durationUs[length - 1]!) / 1e6 : 0;
+}
+
 /** The chunks whose data is inside the file (a cut file's index still lists the lost ones). */
 function inside(chunks: readonly Chunk[], fileSize: number): Chunk[] {
   return chunks.filter((c) => c.offset + c.size <= fileSize);
@@ -445,7 +519,7 @@ function videoTrack(
   const height = rawHeight >= 2 ** 31 ? 2 ** 32 - rawHeight : rawHeight;
   const compression = f.length >= 20 ? fourcc(f, 16) : s.handler;
   const tag = compression.toUpperCase().trim();
-  const mjpeg = tag === 'MJPG' || (tag === '' && s.handler.toUpperCase() === 'MJPG');
+  const mjpeg = MJPEG_FOURCCS.has(tag || s.handler.toUpperCase());
   if (VIDEO_FOURCC[tag] === 'H.264') {
     throw new UpframeError(
       'UNSUPPORTED_CODEC',
@@ -472,7 +546,8 @@ function videoTrack(
   const offsets = new Float64Array(n);
   const sizes = new Uint32Array(n);
   shown.forEach(({ chunk, frame }, k) => {
-    const next = k + 1 < n ? shown[k + 1]!.frame : frame + 1;
+    // (dropped frames at the end keep the last picture on screen too)
+    const next = k + 1 < n ? shown[k + 1]!.frame : Math.max(frame + 1, all.length);
     packets.set(k, {
       timestampUs: Math.round(frame * frameUs),
       durationUs: Math.round(next * frameUs) - Math.round(frame * frameUs),

@@ -10,9 +10,8 @@ export function videoCodecName(codec: string): string {
   // what cameras and old encoders put in MP4 and MOV, named as people know them
   if (fourcc === 'mp4v') return 'MPEG-4 Part 2 (Xvid/DivX)';
   if (fourcc === 'mp2v' || codec === 'mpeg2') return 'MPEG-2';
-  if (fourcc === 'jpeg' || fourcc === 'mjpa' || fourcc === 'mjpb' || codec === 'mjpeg') {
-    return 'Motion JPEG';
-  }
+  if (fourcc === 'jpeg' || fourcc === 'mjpa' || codec === 'mjpeg') return 'Motion JPEG';
+  if (fourcc === 'mjpb') return 'Motion JPEG-B';
   if (fourcc === 'dvh1' || fourcc === 'dvhe') return 'Dolby Vision HEVC';
   if (codec.startsWith('V_')) return matroskaCodecName(codec);
   return codec;

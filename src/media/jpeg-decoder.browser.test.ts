@@ -1,4 +1,5 @@
 import { describe, expect, inject, it } from 'vitest';
+import { withoutHuffmanTables } from '../../test/jpeg-strip.ts';
 import { UpframeError } from '../shared/errors.ts';
 import { openInput } from './input.ts';
 import type { MediaInput } from './input-types.ts';
@@ -137,6 +138,47 @@ describe('Motion JPEG', () => {
     decoder.close();
     expect(decoder.state).toBe('closed');
     await expect(decoder.flush()).rejects.toThrow(/closed/);
+    input.close();
+  });
+
+  it('a webcam’s frames without Huffman tables, and an empty packet, decode as ffmpeg shows them', async () => {
+    const input = await openInput(await fixture('mjpeg.mkv'));
+    const pictures = async (from: MediaInput): Promise<string[]> => {
+      const out: string[] = [];
+      for await (const f of new VideoFrameSink(from).frames({ range: { start: 0, end: 4 } })) {
+        out.push((await meanColour(f.frame)).map((v) => v.toFixed(3)).join());
+        f.close();
+      }
+      return out;
+    };
+    const full = await pictures(input);
+    const bare = altered(input, {}, (_, d) => withoutHuffmanTables(d));
+    expect(await pictures(bare)).toEqual(full);
+    // an empty packet is a dropped frame: the picture before it is shown again
+    const dropped = altered(input, {}, (i, d) => (i === 2 ? new Uint8Array(0) : d));
+    expect(await pictures(dropped)).toEqual([full[0], full[1], full[1], full[3]]);
+    input.close();
+  });
+
+  it('close() ends a flush at once, with pictures still waiting', async () => {
+    const input = await openInput(await fixture('mjpeg.mkv'));
+    const out: VideoFrame[] = [];
+    const decoder = new JpegFrameDecoder({ output: (f) => out.push(f), error: () => undefined });
+    decoder.configure(input.video!.decoderConfig);
+    for await (const s of input.read('video', { from: 0, to: 6 })) {
+      decoder.decode(
+        new EncodedVideoChunk({ type: 'key', timestamp: s.timestampUs, data: s.data }),
+      );
+    }
+    const flushed = decoder.flush();
+    decoder.close();
+    await expect(flushed).rejects.toThrow(/closed/);
+    expect([decoder.state, decoder.decodeQueueSize]).toEqual(['closed', 0]);
+    // whatever came out before the close is the caller's; nothing comes after it
+    const before = out.length;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(out.length).toBe(before);
+    for (const f of out) f.close();
     input.close();
   });
 });

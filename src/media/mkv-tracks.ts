@@ -294,6 +294,9 @@ export function leftOutOfMatroska(types: readonly number[], keptSubtitles = 0): 
   };
 }
 
+/** Video for Windows FourCCs (upper-cased) of baseline Motion JPEG, as AVI files have them. */
+export const MJPEG_FOURCCS: ReadonlySet<string> = new Set(['MJPG', 'AVRN', 'DMB1', 'JPEG']);
+
 /**
  * The codec id of a Matroska video track mediabunny does not know, from its CodecID: 'mjpeg' for
  * Motion JPEG (V_MJPEG, or a Video for Windows 'MJPG'), which Upframe decodes; otherwise the
@@ -307,7 +310,7 @@ export function matroskaVideoCodec(tracks: readonly TrackEntry[], number: number
   const bih = entry.codecPrivate;
   if (entry.codecId === 'V_MS/VFW/FOURCC' && bih && bih.length >= 20) {
     const fourcc = String.fromCharCode(...bih.subarray(16, 20));
-    return fourcc === 'MJPG' ? 'mjpeg' : `V_MS/VFW/FOURCC/${fourcc}`;
+    return MJPEG_FOURCCS.has(fourcc.toUpperCase()) ? 'mjpeg' : `V_MS/VFW/FOURCC/${fourcc}`;
   }
   return entry.codecId;
 }

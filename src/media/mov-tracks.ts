@@ -91,7 +91,7 @@ const VIDEO_NAMES: Record<string, string> = {
   dvhp: 'DVCPRO HD',
   jpeg: 'Motion JPEG',
   mjpa: 'Motion JPEG',
-  mjpb: 'Motion JPEG',
+  mjpb: 'Motion JPEG-B',
   mp4v: 'MPEG-4 Part 2',
   xvid: 'MPEG-4 Part 2',
   mp2v: 'MPEG-2',
