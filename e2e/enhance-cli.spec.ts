@@ -53,6 +53,9 @@ const IDENTITY_CASES: [FixtureName, string][] = [
   ['mjpeg.mkv', 'out.mp4'],
   // a camera's or dashcam's AVI: Motion JPEG with PCM sound, copied byte for byte
   ['mjpeg.avi', 'out.mp4'],
+  // a dashcam's H.264 in AVI (no B-frames), and with its parameter sets in the stream format
+  ['h264.avi', 'out.mp4'],
+  ['h264-global.avi', 'out.mp4'],
 ];
 
 for (const [fixture, outName] of IDENTITY_CASES) {

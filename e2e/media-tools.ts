@@ -138,17 +138,18 @@ export function framePts(path: string): number[] {
     '-select_streams',
     'v:0',
     '-show_entries',
-    'packet=pts_time',
+    'packet=pts_time,dts_time',
     '-of',
     'csv=p=0',
     path,
   ]).toString();
-  // (a transport stream's lines end in a comma: ffprobe's empty program field)
+  // (a transport stream's lines end in a comma: ffprobe's empty program field); H.264 in AVI
+  // has no presentation times, only decode times, which are the same without B-frames
   return csv
     .split('\n')
-    .map((l) => l.trim().replace(/,+$/, ''))
-    .filter((l) => l !== '')
-    .map(Number)
+    .map((l) => l.trim().split(','))
+    .filter((f) => f[0] !== '')
+    .map(([pts, dts]) => Number(pts === 'N/A' ? dts : pts))
     .sort((a, b) => a - b);
 }
 

@@ -96,7 +96,9 @@ export type FixtureName =
   | 'mjpeg-cut.avi'
   | 'xvid.avi'
   | 'dashcam.avi'
-  | 'camera-u8.avi';
+  | 'camera-u8.avi'
+  | 'h264.avi'
+  | 'h264-global.avi';
 
 function ffmpeg(args: string[]): void {
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
@@ -306,6 +308,19 @@ const makers: Record<FixtureName, Maker> = {
       ...video('64x36'),
       ...['-f', 'lavfi', '-i', 'sine=frequency=300:sample_rate=11025'],
       ...['-t', '1', '-c:v', 'mjpeg', '-c:a', 'pcm_u8', out],
+    ]),
+  // a dashcam's H.264 in AVI: no B-frames, a key frame every 12, PCM sound
+  'h264.avi': (out) =>
+    ffmpeg([
+      ...video(),
+      ...audio,
+      ...['-t', '1', ...x264, '-bf', '0', '-g', '12', '-ac', '1', '-c:a', 'pcm_s16le', out],
+    ]),
+  // the same with its parameter sets only in the stream format (ffmpeg's global header)
+  'h264-global.avi': (out) =>
+    ffmpeg([
+      ...video(),
+      ...['-t', '1', ...x264, '-bf', '0', '-g', '12', '-flags', '+global_header', out],
     ]),
   // an Xvid film, which no browser decodes
   'xvid.avi': (out) => ffmpeg([...video(), '-t', '0.5', '-c:v', 'mpeg4', '-vtag', 'XVID', out]),

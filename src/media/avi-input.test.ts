@@ -185,7 +185,7 @@ describe('AVI reader', () => {
     expect(n).toBe(14);
   });
 
-  it('names video it cannot decode, and sends H.264 to a remux', async () => {
+  it('names video it cannot decode, and sends H.264 with B-frames to a remux', async () => {
     const xvid = await openInput(await openAsBlob(fixturePath('xvid.avi')));
     expect(xvid.video!.codecName).toBe('MPEG-4 Part 2 (Xvid/DivX)');
     const dir = mkdtempSync(join(tmpdir(), 'upframe-avi-'));
@@ -197,7 +197,7 @@ describe('AVI reader', () => {
     const err = await openInput(await openAsBlob(h264)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UpframeError);
     expect((err as UpframeError).code).toBe('UNSUPPORTED_CODEC');
-    expect((err as Error).message).toMatch(/remux it to MP4 first/);
+    expect((err as Error).message).toMatch(/has B-frames.*remux it to MP4 first/);
     // not a file of frames: a header and nothing else
     writeFileSync(join(dir, 'empty.avi'), readFileSync(fixturePath('mjpeg.avi')).subarray(0, 9000));
     const empty = await openInput(await openAsBlob(join(dir, 'empty.avi'))).catch(
@@ -282,5 +282,39 @@ describe('AVI reader', () => {
       );
       expect(input.warnings).toEqual([]);
     }
+  });
+
+  it('reads H.264 without B-frames (a dashcam’s), its key frames from the index or, walked, from the pictures', async () => {
+    const path = fixturePath('h264.avi');
+    const bytes = readFileSync(path);
+    const input = await AviInput.open(new Blob([Uint8Array.from(bytes)]));
+    const v = input.video;
+    expect([v.codecName, v.width, v.height]).toEqual(['H.264', 320, 180]);
+    expect(v.decoderConfig.codec).toMatch(/^avc1\.[0-9a-f]{6}$/);
+    expect(v.decoderConfig.description).toBeUndefined();
+    expect(Array.from(v.packets.byteLength)).toEqual(probePackets(path, 'v:0'));
+    // a key frame every 12 (the fixture's GOP), as idx1 flags them and as IDR pictures are
+    const keys = (t: typeof v.packets): number[] =>
+      Array.from(t.key).flatMap((k, i) => (k ? [i] : []));
+    expect(keys(v.packets)).toEqual([0, 12]);
+    const walked = await AviInput.open(new Blob([Uint8Array.from(bytes)]), 'walk');
+    expect(keys(walked.video.packets)).toEqual([0, 12]);
+  });
+
+  it('puts parameter sets kept in the stream format (ffmpeg’s global header) in front of each IDR picture', async () => {
+    const input = await AviInput.open(await openAsBlob(fixturePath('h264-global.avi')));
+    const unitTypes = (d: Uint8Array): number[] => {
+      const types: number[] = [];
+      for (let i = 0; i + 3 < d.length; i++) {
+        if (d[i] === 0 && d[i + 1] === 0 && d[i + 2] === 1) types.push(d[i + 3]! & 0x1f);
+      }
+      return types;
+    };
+    const read: number[][] = [];
+    for await (const s of input.read('video', { from: 0, to: 2 })) read.push(unitTypes(s.data));
+    // the key picture: SPS (7) and PPS (8) first, then its IDR slice (5); the next: as it is
+    expect(read[0]!.slice(0, 2)).toEqual([7, 8]);
+    expect(read[0]).toContain(5);
+    expect(read[1]).not.toContain(7);
   });
 });

@@ -18,6 +18,16 @@
 import { UpframeError } from '../shared/errors.ts';
 import { formatDuration } from '../shared/format.ts';
 import { byteCodecToS16, imaAdpcmToS16, imaSamplesPerBlock } from './audio-to-s16.ts';
+import {
+  aviH264,
+  B_FRAME_PROBE,
+  bFramesError,
+  firstSliceIn,
+  H264_FOURCCS,
+  hasBSlice,
+  isIdr,
+  type AviH264,
+} from './avi-h264.ts';
 import { audioCodecName, muxAudioCodec } from './codecs.ts';
 import type { MediaInput, ReadRange } from './input-types.ts';
 import { cutShortNote } from './mkv-input.ts';
@@ -55,6 +65,8 @@ interface Chunk {
   readonly offset: number;
   readonly size: number;
   readonly key: boolean;
+  /** Found by walking, with no index to say whether it is a key frame. */
+  readonly walked?: true;
 }
 
 interface Located {
@@ -63,7 +75,7 @@ interface Located {
   readonly sizes: Uint32Array;
   readonly packets: PacketTable;
   /** Turns a packet's bytes into what the track says it holds (audio-to-s16.ts), if they differ. */
-  readonly convert?: (data: Uint8Array) => Uint8Array<ArrayBuffer>;
+  readonly convert?: (data: Uint8Array<ArrayBuffer>) => Uint8Array<ArrayBuffer>;
 }
 
 const fourcc = (b: Uint8Array, at: number): string =>
@@ -261,7 +273,7 @@ async function walkChunks(
       // a chunk whose data runs past the end was cut: it and what follows are gone
       if (p + 8 + size > end) break;
       const s = streamOf(id);
-      if (s >= 0 && s < count) out[s]!.push({ offset: p + 8, size, key: true });
+      if (s >= 0 && s < count) out[s]!.push({ offset: p + 8, size, key: true, walked: true });
       p += 8 + size + (size & 1);
     }
   }
@@ -428,7 +440,8 @@ export class AviInput implements MediaInput {
     const chunks = found.chunks;
     const warnings: string[] = [];
     const located = new Map<'video' | number, Located>();
-    const video = videoTrack(videoStream, chunks[videoStream.number]!, blob.size);
+    const h264 = await h264Of(blob, videoStream, chunks);
+    const video = videoTrack(videoStream, chunks[videoStream.number]!, blob.size, h264);
     located.set('video', video.located);
     if (video.info.packets.length === 0) throw damaged('none of its frames can be read');
     const audioTracks: AudioTrackInfo[] = [];
@@ -507,27 +520,72 @@ function inside(chunks: readonly Chunk[], fileSize: number): Chunk[] {
   return chunks.filter((c) => c.offset + c.size <= fileSize);
 }
 
-function videoTrack(
-  s: Stream,
-  all: readonly Chunk[],
-  fileSize: number,
-): { info: VideoTrackInfo; located: Located } {
+/** The width, height and compression FourCC of a video stream's BITMAPINFOHEADER. */
+function bitmapInfo(s: Stream): {
+  width: number;
+  height: number;
+  compression: string;
+  tag: string;
+} {
   const f = s.format;
   const width = f.length >= 12 ? u32(f, 4) : 0;
   // a negative height is a top-down bitmap: the size is its magnitude
   const rawHeight = f.length >= 12 ? u32(f, 8) : 0;
   const height = rawHeight >= 2 ** 31 ? 2 ** 32 - rawHeight : rawHeight;
   const compression = f.length >= 20 ? fourcc(f, 16) : s.handler;
-  const tag = compression.toUpperCase().trim();
-  const mjpeg = MJPEG_FOURCCS.has(tag || s.handler.toUpperCase());
-  if (VIDEO_FOURCC[tag] === 'H.264') {
-    throw new UpframeError(
-      'UNSUPPORTED_CODEC',
-      'Upframe does not read H.264 from an AVI file, which keeps no frame times for it: remux ' +
-        'it to MP4 first (ffmpeg -i in.avi -c copy out.mp4 changes no frame).',
-    );
+  return { width, height, compression, tag: compression.toUpperCase().trim() };
+}
+
+/**
+ * For H.264 (avi-h264.ts): its decoder configuration, with the walked chunks' key flags set by
+ * whether they are IDR pictures; refused when its first pictures have B-frames. Null otherwise.
+ */
+async function h264Of(blob: Blob, s: Stream, chunks: Chunk[][]): Promise<AviH264 | null> {
+  const { width, height, tag } = bitmapInfo(s);
+  if (!H264_FOURCCS.has(tag)) return null;
+  // extra data after the 40-byte BITMAPINFOHEADER: an avcC record, or Annex B parameter sets
+  const extradata = s.format.length > 40 ? s.format.subarray(40) : new Uint8Array(0);
+  const lengthSize = extradata[0] === 1 && extradata.length >= 7 ? (extradata[4]! & 3) + 1 : 0;
+  const list = chunks[s.number]!;
+  // a picture's start, far enough to reach its first slice (an encoder's SEI may come first:
+  // x264's settings take some 700 bytes)
+  const head = async (c: Chunk, size = 4096): Promise<Uint8Array> => {
+    const bytes = await bytesAt(blob, c.offset, Math.min(c.size, size));
+    return firstSliceIn(bytes, lengthSize) || bytes.length >= c.size || size >= 256 * 1024
+      ? bytes
+      : head(c, size * 8);
+  };
+  for (let k = 0; k < list.length; k++) {
+    const c = list[k]!;
+    if (c.walked && c.size > 0 && c.offset + c.size <= blob.size) {
+      list[k] = { ...c, key: isIdr(await head(c), lengthSize) };
+    }
   }
-  const codec = mjpeg ? 'mjpeg' : `avi-${compression.trim() || s.handler.trim()}`;
+  const first = list.find((c) => c.key && c.size > 0 && c.offset + c.size <= blob.size);
+  const h264 = aviH264(extradata, first ? await head(first, 64 * 1024) : null, {
+    width,
+    height,
+  });
+  const probe = list.filter((c) => c.size > 0 && c.offset + c.size <= blob.size);
+  for (const c of probe.slice(0, B_FRAME_PROBE)) {
+    if (hasBSlice(await head(c), lengthSize)) throw bFramesError();
+  }
+  return h264;
+}
+
+function videoTrack(
+  s: Stream,
+  all: readonly Chunk[],
+  fileSize: number,
+  h264: AviH264 | null,
+): { info: VideoTrackInfo; located: Located } {
+  const { compression, tag } = bitmapInfo(s);
+  const width = h264?.width ?? bitmapInfo(s).width;
+  const height = h264?.height ?? bitmapInfo(s).height;
+  const mjpeg = MJPEG_FOURCCS.has(tag || s.handler.toUpperCase());
+  const codec = mjpeg
+    ? 'mjpeg'
+    : (h264?.config.codec ?? `avi-${compression.trim() || s.handler.trim()}`);
   const frameUs = s.rate > 0 && s.scale > 0 ? (s.scale / s.rate) * 1e6 : 40_000;
   // frame k shows at k frames; a zero-size chunk is a dropped frame: the one before stays
   const kept: { chunk: Chunk; frame: number }[] = [];
@@ -562,15 +620,15 @@ function videoTrack(
       kind: 'video',
       codec,
       codecName: VIDEO_FOURCC[tag] ?? `'${compression.trim()}'`,
-      decoderConfig: { codec, codedWidth: width, codedHeight: height },
+      decoderConfig: h264?.config ?? { codec, codedWidth: width, codedHeight: height },
       width,
       height,
       rotation: 0,
       pixelAspect: null,
-      colorSpace: null,
+      colorSpace: h264?.config.colorSpace ?? null,
       packets,
     },
-    located: { offsets, sizes, packets },
+    located: { offsets, sizes, packets, convert: h264?.withParameterSets ?? undefined },
   };
 }
 
