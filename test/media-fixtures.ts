@@ -316,11 +316,13 @@ const makers: Record<FixtureName, Maker> = {
       ...audio,
       ...['-t', '1', ...x264, '-bf', '0', '-g', '12', '-ac', '1', '-c:a', 'pcm_s16le', out],
     ]),
-  // the same with its parameter sets only in the stream format (ffmpeg's global header)
+  // the same with its parameter sets only in the stream format (ffmpeg's global header), and
+  // access unit delimiters (x264 then puts its SEI ahead of the first one)
   'h264-global.avi': (out) =>
     ffmpeg([
       ...video(),
-      ...['-t', '1', ...x264, '-bf', '0', '-g', '12', '-flags', '+global_header', out],
+      ...['-t', '1', ...x264, '-bf', '0', '-g', '12', '-flags', '+global_header'],
+      ...['-x264-params', 'aud=1', out],
     ]),
   // an Xvid film, which no browser decodes
   'xvid.avi': (out) => ffmpeg([...video(), '-t', '0.5', '-c:v', 'mpeg4', '-vtag', 'XVID', out]),

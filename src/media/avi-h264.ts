@@ -36,6 +36,37 @@ export interface AviH264 {
 
 const hex = (v: number): string => v.toString(16).padStart(2, '0');
 
+/** Whether extra data is an avcC record (version 1, at least one SPS that fits). */
+function isAvcC(extradata: Uint8Array): boolean {
+  if (extradata.length < 8 || extradata[0] !== 1 || (extradata[5]! & 0x1f) === 0) return false;
+  return 8 + ((extradata[6]! << 8) | extradata[7]!) <= extradata.length;
+}
+
+/** The NAL length field size of packets after an avcC record, or 0 (Annex B). */
+export function avcCLengthSize(extradata: Uint8Array): number {
+  return isAvcC(extradata) ? (extradata[4]! & 3) + 1 : 0;
+}
+
+/**
+ * What a chunk of H.264 is: an IDR picture (where decoding can start), another picture, one
+ * with a B slice, or parameter sets alone. Null when `head` (its first bytes; `whole` when
+ * they are all of it) ends before its first slice says.
+ */
+export type PictureKind = 'idr' | 'picture' | 'b' | 'params';
+
+export function pictureKind(
+  head: Uint8Array,
+  lengthSize: number,
+  whole: boolean,
+): PictureKind | null {
+  const units = nalUnits(head, lengthSize);
+  const types = units.map((u) => u[0]! & 0x1f);
+  if (types.includes(5)) return 'idr';
+  if (types.includes(1)) return hasBSlice(head, lengthSize) ? 'b' : 'picture';
+  if (whole && (types.includes(7) || types.includes(8))) return 'params';
+  return null;
+}
+
 /** The codec string of an SPS unit (its header byte, then profile, constraints, level). */
 function codecOf(sps: Uint8Array): string {
   return `avc1.${hex(sps[1]!)}${hex(sps[2]!)}${hex(sps[3]!)}`;
@@ -54,9 +85,10 @@ function firstSpsUnit(bytes: Uint8Array, lengthSize: number): Uint8Array | null 
 export function aviH264(
   extradata: Uint8Array,
   firstKey: Uint8Array | null,
+  inBandSets: Uint8Array | null,
   bihSize: { width: number; height: number },
 ): AviH264 {
-  const avcC = extradata.length >= 7 && extradata[0] === 1 ? extradata : null;
+  const avcC = isAvcC(extradata) ? extradata : null;
   const lengthSize = avcC ? (avcC[4]! & 3) + 1 : 0;
   let spsUnit: Uint8Array | null = null;
   let facts: SpsFacts | null = null;
@@ -64,7 +96,10 @@ export function aviH264(
     const len = (avcC[6]! << 8) | avcC[7]!;
     spsUnit = avcC.subarray(8, 8 + len);
   } else if (!avcC) {
-    spsUnit = firstSpsUnit(extradata, 0) ?? (firstKey ? firstSpsUnit(firstKey, 0) : null);
+    spsUnit =
+      firstSpsUnit(extradata, 0) ??
+      (inBandSets ? firstSpsUnit(inBandSets, 0) : null) ??
+      (firstKey ? firstSpsUnit(firstKey, 0) : null);
   }
   if (spsUnit) {
     // annexBSps reads an SPS from start-code framed bytes
@@ -79,18 +114,16 @@ export function aviH264(
   const width = facts?.width || bihSize.width;
   const height = facts?.height || bihSize.height;
   const colorSpace = resolveColorSpace(null, facts?.colour ?? null, width, height);
-  const sets = !avcC && firstSpsUnit(extradata, 0) ? extradata : null;
+  // parameter sets outside the pictures: in the stream format, or in chunks of their own
+  const sets = avcC
+    ? null
+    : firstSpsUnit(extradata, 0)
+      ? extradata
+      : inBandSets && firstSpsUnit(inBandSets, 0)
+        ? inBandSets
+        : null;
   return {
-    withParameterSets: sets
-      ? (picture) => {
-          const units = nalUnits(picture, 0).map((u) => u[0]! & 0x1f);
-          if (!units.includes(5) || units.includes(7)) return picture;
-          const out = new Uint8Array(sets.length + picture.length);
-          out.set(sets);
-          out.set(picture, sets.length);
-          return out;
-        }
-      : null,
+    withParameterSets: sets ? (picture) => withSets(picture, sets) : null,
     config: {
       codec: codecOf(spsUnit),
       codedWidth: width,
@@ -104,6 +137,42 @@ export function aviH264(
   };
 }
 
+/**
+ * An Annex B IDR picture with `sets` (Annex B SPS and PPS) just before its first slice when it
+ * carries no SPS of its own: after whatever opens the access unit (a delimiter, SEI), as the
+ * order of units in an access unit requires. Other pictures are returned as they are; only the
+ * units up to the first slice are looked at. (Bytes before the first start code are dropped.)
+ */
+function withSets(picture: Uint8Array<ArrayBuffer>, sets: Uint8Array): Uint8Array<ArrayBuffer> {
+  // the units before the first slice: [start code position, type]
+  const before: [number, number][] = [];
+  for (let i = 0; i + 3 < picture.length; i++) {
+    if (picture[i] !== 0 || picture[i + 1] !== 0 || picture[i + 2] !== 1) continue;
+    const type = picture[i + 3]! & 0x1f;
+    const at = i > 0 && picture[i - 1] === 0 ? i - 1 : i;
+    if (type === 7 || type === 1) return picture;
+    if (type === 5) {
+      // a delimiter that does not open the access unit (x264's SEI ahead of it) is dropped:
+      // a decoder takes it for the start of the next one
+      const parts: Uint8Array[] = [];
+      before.forEach(([from, t], k) => {
+        if (t !== 9 || k === 0) parts.push(picture.subarray(from, before[k + 1]?.[0] ?? at));
+      });
+      parts.push(sets, picture.subarray(at));
+      const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      let w = 0;
+      for (const p of parts) {
+        out.set(p, w);
+        w += p.length;
+      }
+      return out;
+    }
+    before.push([at, type]);
+    i += 3;
+  }
+  return picture;
+}
+
 /** The slice units (types 1 and 5) at the start of a picture's bytes. */
 function slices(head: Uint8Array, lengthSize: number): Uint8Array[] {
   return nalUnits(head, lengthSize).filter((u) => {
@@ -115,11 +184,6 @@ function slices(head: Uint8Array, lengthSize: number): Uint8Array[] {
 /** Whether a picture's first bytes reach its first slice header. */
 export function firstSliceIn(head: Uint8Array, lengthSize: number): boolean {
   return slices(head, lengthSize).some((u) => u.length >= 8);
-}
-
-/** Whether a picture (its first bytes) is an IDR picture, where decoding can start. */
-export function isIdr(head: Uint8Array, lengthSize: number): boolean {
-  return nalUnits(head, lengthSize).some((u) => (u[0]! & 0x1f) === 5);
 }
 
 /** Whether a picture (its first bytes) has a B slice (slice_type 1 or 6). */

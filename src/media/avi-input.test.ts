@@ -301,7 +301,7 @@ describe('AVI reader', () => {
     expect(keys(walked.video.packets)).toEqual([0, 12]);
   });
 
-  it('puts parameter sets kept in the stream format (ffmpeg’s global header) in front of each IDR picture', async () => {
+  it('puts parameter sets kept in the stream format (ffmpeg’s global header) in each IDR picture', async () => {
     const input = await AviInput.open(await openAsBlob(fixturePath('h264-global.avi')));
     const unitTypes = (d: Uint8Array): number[] => {
       const types: number[] = [];
@@ -312,9 +312,107 @@ describe('AVI reader', () => {
     };
     const read: number[][] = [];
     for await (const s of input.read('video', { from: 0, to: 2 })) read.push(unitTypes(s.data));
-    // the key picture: SPS (7) and PPS (8) first, then its IDR slice (5); the next: as it is
-    expect(read[0]!.slice(0, 2)).toEqual([7, 8]);
-    expect(read[0]).toContain(5);
+    // the key picture: SPS (7) and PPS (8) just before its IDR slice (5); the next: as it is
+    const idr = read[0]!.indexOf(5);
+    expect(read[0]!.slice(idr - 2, idr + 1)).toEqual([7, 8, 5]);
     expect(read[1]).not.toContain(7);
+  });
+
+  describe('H.264 as devices store it', () => {
+    /** The header list (hdrl) of a fixture, as it is. */
+    const hdrlOf = (bytes: Buffer): Buffer => {
+      const at = bytes.indexOf(Buffer.from('hdrl')) - 8;
+      return bytes.subarray(at, at + 8 + bytes.readUInt32LE(at + 4));
+    };
+    const chunk = (id: string, data: Uint8Array): number[] => [
+      ...ascii(id),
+      ...u32le(data.length),
+      ...data,
+      ...(data.length % 2 ? [0] : []),
+    ];
+    /** An AVI of `hdrl` and these video pictures, with an idx1 flagging `keys` (or none). */
+    const avi = (hdrl: Buffer, pictures: Uint8Array[], keys: 'all' | 'none' | null): Blob => {
+      const movi: number[] = [...ascii('movi')];
+      const index: number[] = [];
+      for (const p of pictures) {
+        index.push(
+          ...ascii('00dc'),
+          ...u32le(keys === 'all' ? 0x10 : 0),
+          ...u32le(movi.length - 4 + 4),
+          ...u32le(p.length),
+        );
+        movi.push(...chunk('00dc', p));
+      }
+      const body = [
+        ...ascii('AVI '),
+        ...hdrl,
+        ...chunk('LIST', Uint8Array.from(movi)),
+        ...(keys ? chunk('idx1', Uint8Array.from(index)) : []),
+      ];
+      return new Blob([Uint8Array.from([...ascii('RIFF'), ...u32le(body.length), ...body])]);
+    };
+    const pictures = async (): Promise<{ hdrl: Buffer; list: Uint8Array[] }> => {
+      const bytes = readFileSync(fixturePath('h264.avi'));
+      const input = await AviInput.open(new Blob([Uint8Array.from(bytes)]));
+      const list: Uint8Array[] = [];
+      for await (const s of input.read('video')) list.push(s.data);
+      return { hdrl: hdrlOf(bytes), list };
+    };
+    const keys = (input: AviInput): number[] =>
+      Array.from(input.video.packets.key).flatMap((k, i) => (k ? [i] : []));
+
+    it('takes only IDR pictures for key frames, whatever the index flags', async () => {
+      const { hdrl, list } = await pictures();
+      for (const flags of ['all', 'none', null] as const) {
+        const input = await AviInput.open(avi(hdrl, list, flags));
+        expect(input.video.packets.length, String(flags)).toBe(24);
+        expect(keys(input), String(flags)).toEqual([0, 12]);
+      }
+    });
+
+    it('a file that starts inside a group of pictures keeps its first pictures’ time, not them', async () => {
+      const { hdrl, list } = await pictures();
+      const input = await AviInput.open(avi(hdrl, list.slice(5), 'all'));
+      // pictures 5-11 cannot be decoded without the IDR picture before them
+      expect(input.video.packets.length).toBe(12);
+      expect(keys(input)).toEqual([0]);
+      expect(input.video.packets.timestampUs[0]).toBe(Math.round((7 * 1e6) / 24));
+    });
+
+    it('parameter sets in a chunk of their own go into the IDR picture after them', async () => {
+      const { hdrl, list } = await pictures();
+      const first = list[0]!;
+      // where the first unit that is not an SPS or PPS starts
+      let split = 0;
+      for (let i = 0; i + 3 < first.length; i++) {
+        if (first[i] === 0 && first[i + 1] === 0 && first[i + 2] === 1) {
+          const type = first[i + 3]! & 0x1f;
+          if (type !== 7 && type !== 8) {
+            split = first[i - 1] === 0 ? i - 1 : i;
+            break;
+          }
+        }
+      }
+      expect(split).toBeGreaterThan(0);
+      const parts = [first.subarray(0, split), first.subarray(split), ...list.slice(1)];
+      for (const flags of ['all', null] as const) {
+        const input = await AviInput.open(avi(hdrl, parts, flags));
+        expect(input.video.packets.length, String(flags)).toBe(24);
+        expect(keys(input), String(flags)).toEqual([0, 12]);
+        let picture: Uint8Array | null = null;
+        for await (const s of input.read('video', { from: 0, to: 1 })) picture = s.data;
+        // the same units as the stored picture, the sets moved up to its IDR slice
+        const types: number[] = [];
+        for (let i = 0; i + 3 < picture!.length; i++) {
+          if (picture![i] === 0 && picture![i + 1] === 0 && picture![i + 2] === 1) {
+            types.push(picture![i + 3]! & 0x1f);
+            i += 3;
+          }
+        }
+        const idr = types.indexOf(5);
+        expect(types.slice(idr - 2, idr + 1), String(flags)).toEqual([7, 8, 5]);
+        expect(picture!.length).toBe(first.length);
+      }
+    });
   });
 });

@@ -19,14 +19,15 @@ import { UpframeError } from '../shared/errors.ts';
 import { formatDuration } from '../shared/format.ts';
 import { byteCodecToS16, imaAdpcmToS16, imaSamplesPerBlock } from './audio-to-s16.ts';
 import {
+  avcCLengthSize,
   aviH264,
   B_FRAME_PROBE,
   bFramesError,
   firstSliceIn,
   H264_FOURCCS,
-  hasBSlice,
-  isIdr,
+  pictureKind,
   type AviH264,
+  type PictureKind,
 } from './avi-h264.ts';
 import { audioCodecName, muxAudioCodec } from './codecs.ts';
 import type { MediaInput, ReadRange } from './input-types.ts';
@@ -67,6 +68,15 @@ interface Chunk {
   readonly key: boolean;
   /** Found by walking, with no index to say whether it is a key frame. */
   readonly walked?: true;
+  /** For H.264, what its first bytes say it is (avi-h264.ts), when the walk saw them. */
+  readonly kind?: PictureKind;
+}
+
+/** What a walk is told to look at in the video stream's chunks as it passes them. */
+interface Classifier {
+  readonly stream: number;
+  /** Null when the bytes seen do not reach the first slice. */
+  readonly of: (head: Uint8Array, whole: boolean) => PictureKind | null;
 }
 
 interface Located {
@@ -250,6 +260,7 @@ async function walkChunks(
   movis: readonly { at: number; end: number }[],
   count: number,
   from = 0,
+  classify: Classifier | null = null,
 ): Promise<Chunk[][]> {
   const out: Chunk[][] = Array.from({ length: count }, () => []);
   for (const movi of movis) {
@@ -273,7 +284,13 @@ async function walkChunks(
       // a chunk whose data runs past the end was cut: it and what follows are gone
       if (p + 8 + size > end) break;
       const s = streamOf(id);
-      if (s >= 0 && s < count) out[s]!.push({ offset: p + 8, size, key: true, walked: true });
+      if (s >= 0 && s < count) {
+        // the window holds the chunk's first bytes: an H.264 picture is classified from them
+        const at = p - windowAt + 8;
+        const seen = window.subarray(at, Math.min(window.length, at + size));
+        const kind = s === classify?.stream ? classify.of(seen, seen.length === size) : null;
+        out[s]!.push({ offset: p + 8, size, key: true, walked: true, ...(kind ? { kind } : {}) });
+      }
       p += 8 + size + (size & 1);
     }
   }
@@ -289,12 +306,13 @@ async function withUnindexed(
   blob: Blob,
   indexed: Chunk[][],
   movis: readonly { at: number; end: number }[],
+  classify: Classifier | null,
 ): Promise<{ chunks: Chunk[][]; walked: boolean }> {
   let covered = 0;
   for (const list of indexed) {
     for (const c of list) covered = Math.max(covered, c.offset + c.size + (c.size & 1));
   }
-  const rest = await walkChunks(blob, movis, indexed.length, covered);
+  const rest = await walkChunks(blob, movis, indexed.length, covered, classify);
   const walked = rest.some((list) => list.length > 0);
   return {
     chunks: walked ? indexed.map((list, s) => [...list, ...rest[s]!]) : indexed,
@@ -434,9 +452,10 @@ export class AviInput implements MediaInput {
       throw damaged(`it has no ${index} index`);
     }
     // an index is trusted for what it covers; the movi data after it is walked
+    const classify = h264Classifier(videoStream);
     const found = indexed
-      ? await withUnindexed(blob, indexed, movis)
-      : { chunks: await walkChunks(blob, movis, count), walked: true };
+      ? await withUnindexed(blob, indexed, movis, classify)
+      : { chunks: await walkChunks(blob, movis, count, 0, classify), walked: true };
     const chunks = found.chunks;
     const warnings: string[] = [];
     const located = new Map<'video' | number, Located>();
@@ -536,17 +555,30 @@ function bitmapInfo(s: Stream): {
   return { width, height, compression, tag: compression.toUpperCase().trim() };
 }
 
+/** The extra data after a video stream's 40-byte BITMAPINFOHEADER, and its NAL length size. */
+function h264Extradata(s: Stream): { extradata: Uint8Array; lengthSize: number } {
+  const extradata = s.format.length > 40 ? s.format.subarray(40) : new Uint8Array(0);
+  return { extradata, lengthSize: avcCLengthSize(extradata) };
+}
+
+/** For an H.264 stream, what the walk should tell of its chunks; null for other video. */
+function h264Classifier(s: Stream): Classifier | null {
+  if (!H264_FOURCCS.has(bitmapInfo(s).tag)) return null;
+  const { lengthSize } = h264Extradata(s);
+  return { stream: s.number, of: (head, whole) => pictureKind(head, lengthSize, whole) };
+}
+
 /**
- * For H.264 (avi-h264.ts): its decoder configuration, with the walked chunks' key flags set by
- * whether they are IDR pictures; refused when its first pictures have B-frames. Null otherwise.
+ * For H.264 (avi-h264.ts): its decoder configuration. Each picture's key flag is whether it is
+ * an IDR picture (an index's flag is not enough: writers flag intra-refresh pictures and all
+ * pictures); a chunk of parameter sets alone is folded into what is put in front of IDR
+ * pictures; refused when its first pictures have B-frames. Null for other video.
  */
 async function h264Of(blob: Blob, s: Stream, chunks: Chunk[][]): Promise<AviH264 | null> {
   const { width, height, tag } = bitmapInfo(s);
   if (!H264_FOURCCS.has(tag)) return null;
-  // extra data after the 40-byte BITMAPINFOHEADER: an avcC record, or Annex B parameter sets
-  const extradata = s.format.length > 40 ? s.format.subarray(40) : new Uint8Array(0);
-  const lengthSize = extradata[0] === 1 && extradata.length >= 7 ? (extradata[4]! & 3) + 1 : 0;
-  const list = chunks[s.number]!;
+  const { extradata, lengthSize } = h264Extradata(s);
+  const all = chunks[s.number]!;
   // a picture's start, far enough to reach its first slice (an encoder's SEI may come first:
   // x264's settings take some 700 bytes)
   const head = async (c: Chunk, size = 4096): Promise<Uint8Array> => {
@@ -555,22 +587,39 @@ async function h264Of(blob: Blob, s: Stream, chunks: Chunk[][]): Promise<AviH264
       ? bytes
       : head(c, size * 8);
   };
-  for (let k = 0; k < list.length; k++) {
-    const c = list[k]!;
-    if (c.walked && c.size > 0 && c.offset + c.size <= blob.size) {
-      list[k] = { ...c, key: isIdr(await head(c), lengthSize) };
+  const kept: Chunk[] = [];
+  let inBandSets: Uint8Array | null = null;
+  let probed = 0;
+  for (const c of all) {
+    if (c.size === 0 || c.offset + c.size > blob.size) {
+      kept.push(c);
+      continue;
     }
+    // an index's pictures are looked at where they are keys or too small to hold a picture, or
+    // among the first ones (B-frames); the walk classified the rest as it passed
+    let kind = c.kind ?? null;
+    const look = kind === null && (c.key || c.walked || c.size < 1024 || probed < B_FRAME_PROBE);
+    if (look) kind = pictureKind(await head(c), lengthSize, true);
+    if (kind === 'params') {
+      inBandSets ??= await bytesAt(blob, c.offset, c.size);
+      continue;
+    }
+    if (probed < B_FRAME_PROBE && kind !== null) {
+      probed++;
+      if (kind === 'b') throw bFramesError();
+    }
+    kept.push({ ...c, key: kind === 'idr' });
   }
-  const first = list.find((c) => c.key && c.size > 0 && c.offset + c.size <= blob.size);
-  const h264 = aviH264(extradata, first ? await head(first, 64 * 1024) : null, {
+  // pictures before the first IDR picture (a file that starts inside a group of pictures) cannot
+  // be decoded: they keep their place in time as dropped frames
+  const start = kept.findIndex((c) => c.key);
+  for (let k = 0; k < start; k++) kept[k] = { ...kept[k]!, size: 0 };
+  chunks[s.number] = kept;
+  const first = kept[start];
+  return aviH264(extradata, first ? await head(first, 64 * 1024) : null, inBandSets, {
     width,
     height,
   });
-  const probe = list.filter((c) => c.size > 0 && c.offset + c.size <= blob.size);
-  for (const c of probe.slice(0, B_FRAME_PROBE)) {
-    if (hasBSlice(await head(c), lengthSize)) throw bFramesError();
-  }
-  return h264;
 }
 
 function videoTrack(

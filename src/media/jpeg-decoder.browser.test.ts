@@ -2,6 +2,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { withoutHuffmanTables } from '../../test/jpeg-strip.ts';
 import { UpframeError } from '../shared/errors.ts';
 import { openInput } from './input.ts';
+import { PacketTable } from './packet-table.ts';
 import type { MediaInput } from './input-types.ts';
 import { JpegFrameDecoder } from './jpeg-decoder.ts';
 import { probe } from './probe.ts';
@@ -179,6 +180,40 @@ describe('Motion JPEG', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(out.length).toBe(before);
     for (const f of out) f.close();
+    input.close();
+  });
+});
+
+describe('the frame sink', () => {
+  it('frames that come out shuffled (B-frames timed in decode order, as AVI keeps them) stop the decode with a sentence', async () => {
+    // an MP4 with B-frames, its times replaced by each packet's place in decode order
+    const input = await openInput(await fixture('h264-aac.mp4'));
+    const packets = input.video!.packets;
+    const step = packets.durationUs[0]!;
+    const decodeOrder = PacketTable.ofLength(packets.length);
+    for (let k = 0; k < packets.length; k++) {
+      decodeOrder.set(k, { ...packets.at(k), timestampUs: k * step });
+    }
+    const view = Object.create(input) as MediaInput;
+    Object.defineProperty(view, 'video', { value: { ...input.video!, packets: decodeOrder } });
+    view.read = async function* (kind, range, track) {
+      for await (const s of input.read(kind, range, track)) {
+        yield kind === 'video' ? { ...s, timestampUs: s.index * step } : s;
+      }
+    };
+    let error: unknown = null;
+    let shown = 0;
+    try {
+      for await (const f of new VideoFrameSink(view).frames()) {
+        shown++;
+        f.close();
+      }
+    } catch (err) {
+      error = err;
+    }
+    expect((error as UpframeError).code).toBe('UNSUPPORTED_CODEC');
+    expect((error as Error).message).toMatch(/does not keep the order its frames are shown in/);
+    expect(shown).toBeLessThan(packets.length);
     input.close();
   });
 });

@@ -74,6 +74,20 @@ export class VideoFrameSink {
       output: (frame) => {
         watch.progress();
         const index = indexOf.get(frame.timestamp);
+        if (index !== undefined && index < lastOut && index >= start && !stopped) {
+          // frames come out in the order they are shown: a file whose times are its decode
+          // order (H.264 with B-frames in AVI) would show them shuffled
+          frame.close();
+          fail.error ??= new UpframeError(
+            'UNSUPPORTED_CODEC',
+            `Frame ${index + 1} came out of the decoder after frame ${lastOut + 1}: this file ` +
+              'does not keep the order its frames are shown in (B-frames in an AVI file). Remux ' +
+              'it to MP4 first (ffmpeg -i in.avi -c copy out.mp4 changes no frame).',
+            { frame: index },
+          );
+          wake.notify();
+          return;
+        }
         if (index !== undefined) lastOut = Math.max(lastOut, index);
         const picture = shown.get(frame.timestamp) ?? null;
         shown.delete(frame.timestamp);
