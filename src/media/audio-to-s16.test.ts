@@ -29,12 +29,12 @@ describe('sound no output holds, as 16-bit PCM', () => {
   it('reads a camera’s or security camera’s MOV and AVI sound as the samples ffmpeg decodes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'upframe-s16-'));
     const cases = [
-      ['mov', 'libx264', 'pcm_mulaw', 'μ-law, as 16-bit PCM'],
-      ['mov', 'libx264', 'pcm_alaw', 'A-law, as 16-bit PCM'],
-      ['mov', 'libx264', 'pcm_u8', 'PCM (8-bit), as 16-bit PCM'],
-      ['mov', 'libx264', 'pcm_s8', 'PCM (8-bit), as 16-bit PCM'],
-      ['avi', 'mjpeg', 'pcm_mulaw', 'μ-law, as 16-bit PCM'],
-      ['avi', 'mjpeg', 'pcm_alaw', 'A-law, as 16-bit PCM'],
+      ['mov', 'libx264', 'pcm_mulaw', 'μ-law'],
+      ['mov', 'libx264', 'pcm_alaw', 'A-law'],
+      ['mov', 'libx264', 'pcm_u8', 'PCM (8-bit)'],
+      ['mov', 'libx264', 'pcm_s8', 'PCM (8-bit)'],
+      ['avi', 'mjpeg', 'pcm_mulaw', 'μ-law'],
+      ['avi', 'mjpeg', 'pcm_alaw', 'A-law'],
     ] as const;
     for (const [container, video, audio, name] of cases) {
       const path = join(dir, `${audio}.${container}`);
@@ -45,10 +45,11 @@ describe('sound no output holds, as 16-bit PCM', () => {
       ]);
       const input = await openInput(await openAsBlob(path));
       const a = input.audio!;
-      expect([a.codec, a.muxCodec, a.codecName, a.channels], path).toEqual([
+      expect([a.codec, a.muxCodec, a.codecName, a.keptAs, a.channels], path).toEqual([
         'pcm-s16',
         'pcm-s16',
         name,
+        '16-bit PCM',
         2,
       ]);
       const parts: Uint8Array[] = [];

@@ -214,12 +214,15 @@ describe('AVI reader', () => {
       const path = fixturePath(name);
       const input = await openInput(await openAsBlob(path));
       const a = input.audio!;
-      expect([a.codec, a.muxCodec, a.channels, a.sampleRate], name).toEqual([
+      expect([a.codec, a.muxCodec, a.keptAs, a.channels, a.sampleRate], name).toEqual([
         'pcm-s16',
         'pcm-s16',
+        '16-bit PCM',
         channels,
         rate,
       ]);
+      // named as the file has it: the summary says it is kept as 16-bit PCM
+      expect(a.codecName, name).toBe(name === 'dashcam.avi' ? 'IMA ADPCM' : 'PCM (8-bit)');
       const parts: Uint8Array[] = [];
       let end = 0;
       for await (const s of input.read('audio')) {

@@ -700,7 +700,7 @@ function audioTrack(
     ? {
         read: bytewise,
         frames: (bytes: number) => bytes / channels,
-        name: pcm === 'pcm-u8' ? '8-bit PCM' : pcm === 'ulaw' ? 'μ-law' : 'A-law',
+        name: pcm === 'pcm-u8' ? 'PCM (8-bit)' : pcm === 'ulaw' ? 'μ-law' : 'A-law',
       }
     : ima
       ? {
@@ -747,10 +747,11 @@ function audioTrack(
       codec,
       muxCodec,
       codecName: convert
-        ? `${convert.name}, as 16-bit PCM`
+        ? convert.name
         : pcm
           ? audioCodecName(pcm)
           : (AUDIO_TAGS[tag] ?? `audio format 0x${tag.toString(16)}`),
+      ...(convert ? { keptAs: '16-bit PCM' } : {}),
       channels,
       sampleRate,
       decoderConfig: { codec, numberOfChannels: channels, sampleRate },

@@ -111,6 +111,7 @@ export async function probe(file: Blob, options: ProbeOptions = {}): Promise<Sou
             channels: audio.channels,
             sampleRate: audio.sampleRate,
             copyable: audio.muxCodec !== null,
+            ...(audio.keptAs ? { keptAs: audio.keptAs } : {}),
             label: audioLabel(audio),
             others: input.audioTracks
               .slice(1)

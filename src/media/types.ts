@@ -72,6 +72,11 @@ export interface AudioTrackInfo {
   readonly language: string | null;
   /** The track's title in the file ("Director's commentary"), or null. */
   readonly title: string | null;
+  /**
+   * What the output holds the sound as when it is not copied as it is: "16-bit PCM" for
+   * formats no output holds (audio-to-s16.ts). Absent when the packets are copied.
+   */
+  readonly keptAs?: string;
 }
 
 /** What probe() tells the UI about a file, before any decoding. */
@@ -114,6 +119,8 @@ export interface SourceSummary {
     readonly sampleRate: number;
     /** Whether transcode can copy it into an MP4 (else the output is WebM/MKV). */
     readonly copyable: boolean;
+    /** What it is kept as when not as it is ("16-bit PCM"; AudioTrackInfo.keptAs). */
+    readonly keptAs?: string;
     /** Its language and title where the file gives them ("eng", "Commentary, eng"). */
     readonly label: string | null;
     /**

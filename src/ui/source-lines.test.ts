@@ -13,6 +13,10 @@ describe('the source panel lines', () => {
 
   it('says audio is kept only where it is copied', () => {
     expect(audioLine(audio)).toBe('AAC, 2 ch, 48000 Hz (kept as is)');
+    // a dashcam's sound no output holds, decoded to PCM as it is read
+    expect(audioLine({ ...audio, codecName: 'IMA ADPCM', channels: 1, keptAs: '16-bit PCM' })).toBe(
+      'IMA ADPCM, 1 ch, 48000 Hz (kept as 16-bit PCM)',
+    );
     expect(audioLine({ ...audio, label: 'eng', others: ['fra, AC-3'] })).toBe(
       'AAC, 2 ch, 48000 Hz (eng), and another track: fra, AC-3 (kept as they are)',
     );

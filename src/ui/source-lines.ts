@@ -6,6 +6,7 @@ export function audioLine(audio: {
   readonly channels: number;
   readonly sampleRate: number;
   readonly copyable: boolean;
+  readonly keptAs?: string;
   readonly label: string | null;
   readonly others: readonly string[];
 }): string {
@@ -21,7 +22,7 @@ export function audioLine(audio: {
       : `${lost}, and ${others === 1 ? 'another track' : `${others} more tracks`}: ` +
           `${audio.others.join('; ')}`;
   }
-  if (others === 0) return `${first} (kept as is)`;
+  if (others === 0) return `${first} (kept ${audio.keptAs ? `as ${audio.keptAs}` : 'as is'})`;
   return (
     `${first}, and ${others === 1 ? 'another track' : `${others} more tracks`}: ` +
     `${audio.others.join('; ')} (kept as they are)`
