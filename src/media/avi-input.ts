@@ -33,15 +33,13 @@ import { audioCodecName, muxAudioCodec } from './codecs.ts';
 import type { MediaInput, ReadRange } from './input-types.ts';
 import { cutShortNote } from './mkv-input.ts';
 import { MJPEG_FOURCCS } from './mkv-tracks.ts';
-import { PacketTable } from './packet-table.ts';
+import { PacketTable, readLocated, type LocatedPackets } from './packet-table.ts';
 import type { SubtitleCopy } from './subtitle-text.ts';
 import type { AudioTrackInfo, EncodedSample, VideoTrackInfo } from './types.ts';
 
 /** Which index to read (tests compare them); `auto` is the order above. */
 export type AviIndexChoice = 'auto' | 'odml' | 'idx1' | 'walk';
 
-/** Coalesced reads of neighbouring packets stay under this. */
-const READ_SPAN = 1024 * 1024;
 /** idx1's AVIIF_KEYFRAME. */
 const IDX1_KEY = 0x10;
 /** The most of a header list (hdrl) or index chunk read at once (a two-hour file's ix: ~2 MB). */
@@ -79,14 +77,7 @@ interface Classifier {
   readonly of: (head: Uint8Array, whole: boolean) => PictureKind | null;
 }
 
-interface Located {
-  /** Where each packet's bytes are in the file, and how many. */
-  readonly offsets: Float64Array;
-  readonly sizes: Uint32Array;
-  readonly packets: PacketTable;
-  /** Turns a packet's bytes into what the track says it holds (audio-to-s16.ts), if they differ. */
-  readonly convert?: (data: Uint8Array<ArrayBuffer>) => Uint8Array<ArrayBuffer>;
-}
+type Located = LocatedPackets;
 
 const fourcc = (b: Uint8Array, at: number): string =>
   String.fromCharCode(b[at]!, b[at + 1]!, b[at + 2]!, b[at + 3]!);
@@ -501,28 +492,8 @@ export class AviInput implements MediaInput {
   ): AsyncGenerator<EncodedSample> {
     const table = this.located.get(kind === 'video' ? 'video' : audioTrack);
     if (!table) return;
-    const { offsets, sizes, packets, convert } = table;
-    const to = Math.min(range?.to ?? offsets.length, offsets.length);
-    let i = range?.from ?? 0;
-    while (i < to) {
-      // neighbouring packets in one read; the other streams' bytes between them ride along
-      const start = offsets[i]!;
-      let j = i + 1;
-      let end = start + sizes[i]!;
-      while (j < to) {
-        const e = Math.max(end, offsets[j]! + sizes[j]!);
-        if (offsets[j]! < start || e - start > READ_SPAN) break;
-        end = e;
-        j++;
-      }
-      const bytes = new Uint8Array(await this.blob.slice(start, end).arrayBuffer());
-      for (let k = i; k < j; k++) {
-        const at = offsets[k]! - start;
-        const data = bytes.slice(at, at + sizes[k]!);
-        yield { ...packets.at(k), index: k, data: convert ? convert(data) : data };
-      }
-      i = j;
-    }
+    const total = table.offsets.length;
+    yield* readLocated(this.blob, table, range?.from ?? 0, Math.min(range?.to ?? total, total));
   }
 
   close(): void {}

@@ -56,24 +56,17 @@ import {
   type BoxLike,
   type DOpsBox,
 } from './mp4-boxes.ts';
-import { PacketTable } from './packet-table.ts';
+import { PacketTable, readLocated, type LocatedPackets } from './packet-table.ts';
 
 const INDEX_SLICE = 256 * 1024;
-const READ_SPAN = 1024 * 1024;
 
 /**
  * Where each sample's bytes are, as typed arrays: mp4box's own Sample objects (some 20 fields
  * each, with the rest of its parsed index behind them) are dropped once this is built, which is
  * most of the index's memory on a long file (a two-hour film has half a million samples).
  */
-interface TrackTable {
+interface TrackTable extends LocatedPackets {
   readonly id: number;
-  /** Byte offset of sample k in the file (Float64: files may pass 4 GiB). */
-  readonly offsets: Float64Array;
-  readonly sizes: Uint32Array;
-  readonly packets: PacketTable;
-  /** Turns a sample's bytes into what the track says it holds (audio-to-s16.ts), if they differ. */
-  readonly convert?: (data: Uint8Array) => Uint8Array<ArrayBuffer>;
 }
 
 /** Where track k's table is kept: 'video', 'audio' (the first audio track), 'audio1', ... */
@@ -489,39 +482,9 @@ export class Mp4Input implements MediaInput {
   ): AsyncGenerator<EncodedSample> {
     const table = this.tables.get(kind === 'video' ? 'video' : audioKey(audioTrack));
     if (!table) return;
-    const from = range?.from ?? 0;
-    const { offsets, sizes } = table;
-    const total = offsets.length;
-    const to = Math.min(range?.to ?? total, total);
-    let i = from;
-    while (i < to) {
-      const start = offsets[i]!;
-      // Coalesce neighbouring samples into one slice read; interleaved audio bytes ride along.
-      let j = i + 1;
-      let end = start + sizes[i]!;
-      while (j < to) {
-        const e = Math.max(end, offsets[j]! + sizes[j]!);
-        if (offsets[j]! < start || e - start > READ_SPAN) break;
-        end = e;
-        j++;
-      }
-      // every sample is inside the file: withinFile trimmed the table at open
-      const bytes = new Uint8Array(await this.blob.slice(start, end).arrayBuffer());
-      const { packets, convert } = table;
-      for (let k = i; k < j; k++) {
-        const at = offsets[k]! - start;
-        const data = bytes.slice(at, at + sizes[k]!);
-        yield {
-          timestampUs: packets.timestampUs[k]!,
-          durationUs: packets.durationUs[k]!,
-          key: packets.key[k] === 1,
-          byteLength: convert ? packets.byteLength[k]! : sizes[k]!,
-          index: k,
-          data: convert ? convert(data) : data,
-        };
-      }
-      i = j;
-    }
+    const total = table.offsets.length;
+    // every sample is inside the file: withinFile trimmed the table at open
+    yield* readLocated(this.blob, table, range?.from ?? 0, Math.min(range?.to ?? total, total));
   }
 
   readSubtitles(window: TimeWindow): Promise<SubtitleCopy[]> {

@@ -3,7 +3,7 @@
  * with four boxed numbers (about 60 bytes). A two-hour film with its audio has half a million
  * packets, and the table lives for the whole render.
  */
-import type { PacketInfo } from './types.ts';
+import type { EncodedSample, PacketInfo } from './types.ts';
 
 export class PacketTable {
   readonly length: number;
@@ -89,5 +89,57 @@ export class PacketTableBuilder {
   /** The packets pushed so far, in a table of exactly that length (copied once). */
   build(): PacketTable {
     return this.table.prefix(this.count, Infinity);
+  }
+}
+
+/** Where a track's packets are in its file, with the table of what they are. */
+export interface LocatedPackets {
+  /** Byte offset of packet k in the file (Float64: files may pass 4 GiB). */
+  readonly offsets: Float64Array;
+  readonly sizes: Uint32Array;
+  readonly packets: PacketTable;
+  /** Turns a packet's bytes into what the track says it holds (audio-to-s16.ts), if they differ. */
+  readonly convert?: (data: Uint8Array<ArrayBuffer>) => Uint8Array<ArrayBuffer>;
+}
+
+/** The most one read of neighbouring packets spans. */
+const READ_SPAN = 1024 * 1024;
+
+/**
+ * Packets [from, to) with their bytes, read from `blob` as they are asked for: neighbouring
+ * packets in one read (the other tracks' bytes between them ride along). Every packet must be
+ * inside the file (the readers trim their tables at open).
+ */
+export async function* readLocated(
+  blob: Blob,
+  { offsets, sizes, packets, convert }: LocatedPackets,
+  from: number,
+  to: number,
+): AsyncGenerator<EncodedSample> {
+  let i = from;
+  while (i < to) {
+    const start = offsets[i]!;
+    let j = i + 1;
+    let end = start + sizes[i]!;
+    while (j < to) {
+      const e = Math.max(end, offsets[j]! + sizes[j]!);
+      if (offsets[j]! < start || e - start > READ_SPAN) break;
+      end = e;
+      j++;
+    }
+    const bytes = new Uint8Array(await blob.slice(start, end).arrayBuffer());
+    for (let k = i; k < j; k++) {
+      const at = offsets[k]! - start;
+      const data = bytes.slice(at, at + sizes[k]!);
+      yield {
+        timestampUs: packets.timestampUs[k]!,
+        durationUs: packets.durationUs[k]!,
+        key: packets.key[k] === 1,
+        byteLength: convert ? packets.byteLength[k]! : sizes[k]!,
+        index: k,
+        data: convert ? convert(data) : data,
+      };
+    }
+    i = j;
   }
 }
