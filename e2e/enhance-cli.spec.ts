@@ -56,6 +56,8 @@ const IDENTITY_CASES: [FixtureName, string][] = [
   // a dashcam's H.264 in AVI (no B-frames), and with its parameter sets in the stream format
   ['h264.avi', 'out.mp4'],
   ['h264-global.avi', 'out.mp4'],
+  // and with B-frames, shown in the order of their picture order counts (AVI keeps none)
+  ['h264-bframes.avi', 'out.mp4'],
 ];
 
 for (const [fixture, outName] of IDENTITY_CASES) {

@@ -98,7 +98,8 @@ export type FixtureName =
   | 'dashcam.avi'
   | 'camera-u8.avi'
   | 'h264.avi'
-  | 'h264-global.avi';
+  | 'h264-global.avi'
+  | 'h264-bframes.avi';
 
 function ffmpeg(args: string[]): void {
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
@@ -324,6 +325,9 @@ const makers: Record<FixtureName, Maker> = {
       ...['-t', '1', ...x264, '-bf', '0', '-g', '12', '-flags', '+global_header'],
       ...['-x264-params', 'aud=1', out],
     ]),
+  // H.264 with B-frames in AVI, as ffmpeg writes it from x264's defaults: stored in decode order
+  'h264-bframes.avi': (out) =>
+    ffmpeg([...video(), ...audio, ...['-t', '1', ...x264, '-ac', '1', '-c:a', 'pcm_s16le', out]]),
   // an Xvid film, which no browser decodes
   'xvid.avi': (out) => ffmpeg([...video(), '-t', '0.5', '-c:v', 'mpeg4', '-vtag', 'XVID', out]),
   'h264-444.mp4': (out) =>

@@ -1,16 +1,17 @@
 /**
  * H.264 in AVI (dashcams, screen recorders, older phones). AVI gives each chunk a place in
- * decode order and no display time, so the frames are shown in the order they are stored: right
- * for video without B-frames, which is what these devices write. Video with B-frames (x264's
- * default) is refused when its first pictures show them, with the remux command that gives the
- * frames their times (ffmpeg reads the order from the stream).
+ * decode order and no display time. Without B-frames (what these devices write) that is the
+ * display order. When the first pictures show B-frames (x264's default, as ffmpeg writes an AVI
+ * from it), each picture's display place comes from the picture order count in its slice header
+ * (`ParameterSets`, `displayPlaces`); a stream whose counts cannot be read is refused with the
+ * remux command that gives the frames their times (ffmpeg reads the order from the stream).
  *
  * The stream is Annex B (start codes) as ffmpeg and most devices write it, or length-prefixed
  * after an avcC record in the stream format's extra data (some older muxers).
  */
 import { UpframeError } from '../shared/errors.ts';
 import { nalUnits } from './h264-field-order.ts';
-import { annexBSps, nalToRbsp, type SpsFacts } from './h264-sps.ts';
+import { annexBSps, nalToRbsp, type SliceSyntax, type SpsFacts } from './h264-sps.ts';
 import { Bits, resolveColorSpace } from './stream-colour.ts';
 
 /** FourCCs (upper-cased) of H.264 in AVI. */
@@ -21,6 +22,11 @@ export const B_FRAME_PROBE = 120;
 
 export interface AviH264 {
   readonly config: VideoDecoderConfig;
+  /**
+   * With B-frames: each chunk's display slot (its frame number in time), by its order count;
+   * null for an empty chunk. Absent when the stored order is the display order.
+   */
+  readonly places?: readonly (number | null)[];
   /**
    * For Annex B parameter sets kept only in the stream format (ffmpeg's global header): puts
    * them in front of each IDR picture that does not carry its own, as a decoder without a
@@ -203,7 +209,110 @@ export function hasBSlice(head: Uint8Array, lengthSize: number): boolean {
 export function bFramesError(): UpframeError {
   return new UpframeError(
     'UNSUPPORTED_CODEC',
-    "This AVI file's H.264 video has B-frames, whose display order AVI does not keep: remux it " +
+    "This AVI file's H.264 video has B-frames whose display order cannot be read from it (AVI " +
+      'keeps none, and its order counts are not of the usual kind): remux it ' +
       'to MP4 first (ffmpeg -i in.avi -c copy out.mp4 changes no frame).',
   );
+}
+
+/** The parameter sets a slice header needs, gathered from the stream as it goes. */
+export class ParameterSets {
+  private readonly sps = new Map<number, SliceSyntax>();
+  /** PPS id -> SPS id. */
+  private readonly pps = new Map<number, number>();
+
+  /** Reads every SPS and PPS among the units of `bytes`. */
+  add(bytes: Uint8Array, lengthSize: number): void {
+    for (const unit of nalUnits(bytes, lengthSize)) {
+      const type = unit[0]! & 0x1f;
+      try {
+        if (type === 7) {
+          const facts = annexBSps(Uint8Array.from([0, 0, 1, ...unit]));
+          if (facts) this.sps.set(facts.slices.id, facts.slices);
+        } else if (type === 8) {
+          const r = new Bits(nalToRbsp(unit.subarray(1, 16)));
+          const id = r.ue();
+          this.pps.set(id, r.ue());
+        }
+      } catch {
+        // a set cut short is skipped
+      }
+    }
+  }
+
+  /**
+   * The picture order count fields of the first slice in `head` (7.3.3): whether it is a
+   * reference picture, and its pic_order_cnt_lsb with MaxPicOrderCntLsb. Null when the
+   * stream's order counts are not of type 0 (types 1 and 2 are read in decode order) or the
+   * header cannot be read.
+   */
+  orderCount(
+    head: Uint8Array,
+    lengthSize: number,
+  ): { reference: boolean; idr: boolean; lsb: number; max: number } | null {
+    const unit = slices(head, lengthSize)[0];
+    if (!unit) return null;
+    try {
+      const r = new Bits(nalToRbsp(unit.subarray(1, 40)));
+      r.ue(); // first_mb_in_slice
+      r.ue(); // slice_type
+      const spsId = this.pps.get(r.ue());
+      const s = spsId === undefined ? undefined : this.sps.get(spsId);
+      if (!s || s.pocType !== 0) return null;
+      if (s.separatePlanes) r.u(2); // colour_plane_id
+      r.u(s.log2MaxFrameNum); // frame_num
+      if (s.fields && r.u(1)) r.u(1); // field_pic_flag, bottom_field_flag
+      const idr = (unit[0]! & 0x1f) === 5;
+      if (idr) r.ue(); // idr_pic_id
+      return {
+        reference: (unit[0]! & 0x60) !== 0,
+        idr,
+        lsb: r.u(s.log2MaxPocLsb),
+        max: 2 ** s.log2MaxPocLsb,
+      };
+    } catch {
+      return null;
+    }
+  }
+}
+
+/**
+ * The display place of each picture, from the order counts of pictures given in decode order
+ * (8.2.1.1, type 0): within each run from an IDR picture to the next, the pictures are shown in
+ * the order of their counts, so picture k's place is the run's first place plus its rank.
+ * Null entries (a count that could not be read) make the whole answer null.
+ */
+export function displayPlaces(
+  counts: readonly ({ reference: boolean; idr: boolean; lsb: number; max: number } | null)[],
+): number[] | null {
+  const places = new Array<number>(counts.length);
+  let prevMsb = 0;
+  let prevLsb = 0;
+  let run: { k: number; poc: number }[] = [];
+  let runStart = 0;
+  const close = (): void => {
+    run.sort((a, b) => a.poc - b.poc);
+    run.forEach(({ k }, rank) => (places[k] = runStart + rank));
+  };
+  for (let k = 0; k < counts.length; k++) {
+    const c = counts[k];
+    if (!c) return null;
+    if (c.idr) {
+      close();
+      run = [];
+      runStart = k;
+      prevMsb = 0;
+      prevLsb = 0;
+    }
+    let msb = prevMsb;
+    if (c.lsb < prevLsb && prevLsb - c.lsb >= c.max / 2) msb = prevMsb + c.max;
+    else if (c.lsb > prevLsb && c.lsb - prevLsb > c.max / 2) msb = prevMsb - c.max;
+    run.push({ k, poc: msb + c.lsb });
+    if (c.reference) {
+      prevMsb = msb;
+      prevLsb = c.lsb;
+    }
+  }
+  close();
+  return places;
 }

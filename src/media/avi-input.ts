@@ -24,7 +24,9 @@ import {
   B_FRAME_PROBE,
   bFramesError,
   firstSliceIn,
+  displayPlaces,
   H264_FOURCCS,
+  ParameterSets,
   pictureKind,
   type AviH264,
 } from './avi-h264.ts';
@@ -253,6 +255,7 @@ async function h264Of(blob: Blob, s: Stream, chunks: Chunk[][]): Promise<AviH264
   const kept: Chunk[] = [];
   let inBandSets: Uint8Array | null = null;
   let probed = 0;
+  let reorder = false;
   for (const c of all) {
     if (c.size === 0 || c.offset + c.size > blob.size) {
       kept.push(c);
@@ -269,7 +272,7 @@ async function h264Of(blob: Blob, s: Stream, chunks: Chunk[][]): Promise<AviH264
     }
     if (probed < B_FRAME_PROBE && kind !== null) {
       probed++;
-      if (kind === 'b') throw bFramesError();
+      if (kind === 'b') reorder = true;
     }
     kept.push({ ...c, key: kind === 'idr' });
   }
@@ -279,10 +282,57 @@ async function h264Of(blob: Blob, s: Stream, chunks: Chunk[][]): Promise<AviH264
   for (let k = 0; k < start; k++) kept[k] = { ...kept[k]!, size: 0 };
   chunks[s.number] = kept;
   const first = kept[start];
-  return aviH264(extradata, first ? await head(first, 64 * 1024) : null, inBandSets, {
+  const h264 = aviH264(extradata, first ? await head(first, 64 * 1024) : null, inBandSets, {
     width,
     height,
   });
+  return reorder
+    ? { ...h264, places: await displaySlots(kept, head, extradata, inBandSets) }
+    : h264;
+}
+
+/**
+ * With B-frames (AVI keeps no display order): each chunk's display slot, from the order counts
+ * of its slice headers (avi-h264.ts displayPlaces); one read of each picture's first bytes.
+ * Refused as before when the counts cannot be read (order count types 1 and 2 have no B-frames
+ * in practice, and a damaged header has no order).
+ */
+async function displaySlots(
+  list: readonly Chunk[],
+  head: (c: Chunk) => Promise<Uint8Array>,
+  extradata: Uint8Array,
+  inBandSets: Uint8Array | null,
+): Promise<(number | null)[]> {
+  const lengthSize = avcCLengthSize(extradata);
+  const sets = new ParameterSets();
+  if (lengthSize > 0) {
+    // an avcC record: its SPS and PPS, each with a 2-byte length, as Annex B for the reader
+    const units: number[] = [];
+    let at = 6;
+    for (let n = extradata[5]! & 0x1f, pass = 0; pass < 2; pass++) {
+      for (let k = 0; k < n && at + 2 <= extradata.length; k++) {
+        const len = (extradata[at]! << 8) | extradata[at + 1]!;
+        units.push(0, 0, 1, ...extradata.subarray(at + 2, at + 2 + len));
+        at += 2 + len;
+      }
+      n = extradata[at++] ?? 0;
+    }
+    sets.add(Uint8Array.from(units), 0);
+  } else sets.add(extradata, 0);
+  if (inBandSets) sets.add(inBandSets, 0);
+  const pictures = list.flatMap((c, i) => (c.size > 0 ? [i] : []));
+  const counts = [];
+  for (const i of pictures) {
+    const bytes = await head(list[i]!);
+    sets.add(bytes, lengthSize);
+    counts.push(sets.orderCount(bytes, lengthSize));
+  }
+  const places = displayPlaces(counts);
+  if (!places) throw bFramesError();
+  const slots = new Array<number | null>(list.length).fill(null);
+  const from = pictures[0] ?? 0;
+  pictures.forEach((i, j) => (slots[i] = from + places[j]!));
+  return slots;
 }
 
 function videoTrack(
@@ -301,8 +351,10 @@ function videoTrack(
   const frameUs = s.rate > 0 && s.scale > 0 ? (s.scale / s.rate) * 1e6 : 40_000;
   // frame k shows at k frames; a zero-size chunk is a dropped frame: the one before stays
   const kept: { chunk: Chunk; frame: number }[] = [];
+  // with B-frames, frame k (in decode order) shows at its display slot instead
+  const places = h264?.places;
   all.forEach((chunk, frame) => {
-    if (chunk.size > 0) kept.push({ chunk, frame });
+    if (chunk.size > 0) kept.push({ chunk, frame: places?.[frame] ?? frame });
   });
   const within = new Set(
     inside(
@@ -317,7 +369,11 @@ function videoTrack(
   const sizes = new Uint32Array(n);
   shown.forEach(({ chunk, frame }, k) => {
     // (dropped frames at the end keep the last picture on screen too)
-    const next = k + 1 < n ? shown[k + 1]!.frame : Math.max(frame + 1, all.length);
+    const next = places
+      ? frame + 1
+      : k + 1 < n
+        ? shown[k + 1]!.frame
+        : Math.max(frame + 1, all.length);
     packets.set(k, {
       timestampUs: Math.round(frame * frameUs),
       durationUs: Math.round(next * frameUs) - Math.round(frame * frameUs),
