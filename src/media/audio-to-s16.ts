@@ -58,9 +58,6 @@ const S8 = tableOf((b) => (b << 24) >> 16);
 const ULAW = tableOf(ulaw);
 const ALAW = tableOf(alaw);
 
-/** Unsigned 8-bit PCM to signed 16-bit little-endian PCM. */
-export const u8ToS16 = bytewise(U8);
-
 /**
  * The converter to 16-bit PCM of a one-byte-a-sample codec no output holds ('pcm-u8',
  * 'pcm-s8', 'ulaw', 'alaw'), or null.

@@ -193,7 +193,7 @@ export function firstSliceIn(head: Uint8Array, lengthSize: number): boolean {
 }
 
 /** Whether a picture (its first bytes) has a B slice (slice_type 1 or 6). */
-export function hasBSlice(head: Uint8Array, lengthSize: number): boolean {
+function hasBSlice(head: Uint8Array, lengthSize: number): boolean {
   for (const unit of slices(head, lengthSize)) {
     try {
       const r = new Bits(nalToRbsp(unit.subarray(1, 24)));
