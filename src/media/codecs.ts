@@ -10,6 +10,7 @@ export function videoCodecName(codec: string): string {
   // what cameras and old encoders put in MP4 and MOV, named as people know them
   if (fourcc === 'mp4v') return 'MPEG-4 Part 2 (Xvid/DivX)';
   if (fourcc === 'mp2v' || codec === 'mpeg2') return 'MPEG-2';
+  if (codec === 'mpeg1') return 'MPEG-1';
   if (fourcc === 'jpeg' || fourcc === 'mjpa' || codec === 'mjpeg') return 'Motion JPEG';
   if (fourcc === 'mjpb') return 'Motion JPEG-B';
   if (fourcc === 'dvh1' || fourcc === 'dvhe') return 'Dolby Vision HEVC';

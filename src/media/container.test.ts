@@ -454,11 +454,14 @@ describe('Motion JPEG', () => {
         : null,
       encoding: { kind: 'none' },
     });
-    const tracks = [entry(1, 2, 'A_AAC'), entry(2, 1, 'V_MPEG2'), entry(3, 1, 'V_MJPEG')];
+    const tracks = [entry(1, 2, 'A_AAC'), entry(2, 1, 'V_THEORA'), entry(3, 1, 'V_MJPEG')];
     expect(matroskaVideoCodec(tracks, 3)).toBe('mjpeg');
-    expect(matroskaVideoCodec(tracks, 2)).toBe('V_MPEG2');
+    expect(matroskaVideoCodec(tracks, 2)).toBe('V_THEORA');
     // a number no video entry has: the first video entry
-    expect(matroskaVideoCodec(tracks, 9)).toBe('V_MPEG2');
+    expect(matroskaVideoCodec(tracks, 9)).toBe('V_THEORA');
+    // MPEG-1 and MPEG-2 video are decoded (mpeg-video-decoder.ts)
+    expect(matroskaVideoCodec([entry(1, 1, 'V_MPEG2')], 1)).toBe('mpeg2');
+    expect(matroskaVideoCodec([entry(1, 1, 'V_MPEG1')], 1)).toBe('mpeg1');
     expect(matroskaVideoCodec([entry(1, 1, 'V_MS/VFW/FOURCC', 'MJPG')], 1)).toBe('mjpeg');
     expect(matroskaVideoCodec([entry(1, 1, 'V_MS/VFW/FOURCC', 'XVID')], 1)).toBe(
       'V_MS/VFW/FOURCC/XVID',

@@ -10,6 +10,7 @@
  * as RGB (BGRX in Chromium): the browser turns JFIF's full-range BT.601 YCbCr into RGB, and the
  * encoder side treats them as it treats any RGB frame.
  */
+import { isMpegVideo, MpegVideoDecoder } from './mpeg-video-decoder.ts';
 
 /**
  * The codec ids a Motion JPEG track has here: MOV sample entries 'jpeg' and 'mjpa' (MJPEG-A, a
@@ -36,9 +37,11 @@ export interface FrameDecoder extends EventTarget {
   close(): void;
 }
 
-/** A VideoDecoder, or for Motion JPEG a JpegFrameDecoder. */
+/** A VideoDecoder, or our own for Motion JPEG and MPEG-1/MPEG-2 video. */
 export function frameDecoder(codec: string, init: VideoDecoderInit): FrameDecoder {
-  return isMotionJpeg(codec) ? new JpegFrameDecoder(init) : new VideoDecoder(init);
+  if (isMotionJpeg(codec)) return new JpegFrameDecoder(init);
+  if (isMpegVideo(codec)) return new MpegVideoDecoder(init);
+  return new VideoDecoder(init);
 }
 
 export class JpegFrameDecoder extends EventTarget implements FrameDecoder {

@@ -24,6 +24,7 @@ import {
 import {
   leftOutOfMatroska,
   matroskaHead,
+  matroskaCodecPrivate,
   matroskaVideoCodec,
   type MatroskaHead,
 } from './mkv-tracks.ts';
@@ -46,6 +47,8 @@ import { pixelAspect, pixelAspectOfShownSize } from './pixel-aspect.ts';
 import { decodeColorSpace } from './decode-colour.ts';
 import { salvageCutCluster } from './mkv-salvage.ts';
 import { tsStreams } from './ts-psi.ts';
+import { isMpegVideo, mpegFields } from './mpeg-video-decoder.ts';
+import { sequenceHeaderBytes } from './mpeg2/stream-facts.ts';
 import type { MediaInput, ReadRange } from './input-types.ts';
 import type { PacketTable } from './packet-table.ts';
 import { PacketTableBuilder } from './packet-table.ts';
@@ -116,7 +119,7 @@ export class MkvInput implements MediaInput {
       const head =
         vt && (container === 'webm' || container === 'mkv') ? await matroskaHead(blob) : null;
       const subtitles = head ? textSubtitleTracks(head.tracks) : [];
-      const video = known && head ? namedVideo(known, head, vt!.id) : known;
+      const video = known && head ? await namedVideo(known, head, vt!) : known;
       const opened = new MkvInput(
         source,
         container,
@@ -152,7 +155,7 @@ export class MkvInput implements MediaInput {
           'Upframe enhances what is there.'
         : cutShortNote(declared, video, audio);
       if (note) opened.warnings.push(note);
-      if (video && (fields || mayBeInterlaced(video.decoderConfig))) {
+      if (video && (fields || mayBeInterlaced(video.decoderConfig) || mpegFields(video))) {
         opened.warnings.push(INTERLACED_NOTE);
       }
       return opened;
@@ -348,16 +351,29 @@ function bytesOf(src: AllowSharedBufferSource): Uint8Array {
 }
 
 /** A video track mediabunny does not know, named (and for Motion JPEG decoded) by its CodecID. */
-function namedVideo(info: VideoTrackInfo, head: MatroskaHead, id: number): VideoTrackInfo {
+async function namedVideo(
+  info: VideoTrackInfo,
+  head: MatroskaHead,
+  track: InputVideoTrack,
+): Promise<VideoTrackInfo> {
   if (info.codec !== 'unknown') return info;
+  const id = track.id;
   const codec = matroskaVideoCodec(head.tracks, id);
   if (!codec) return info;
-  return {
-    ...info,
+  const decoderConfig: VideoDecoderConfig = {
     codec,
-    codecName: videoCodecName(codec),
-    decoderConfig: { codec, codedWidth: info.width, codedHeight: info.height },
+    codedWidth: info.width,
+    codedHeight: info.height,
   };
+  if (isMpegVideo(codec)) {
+    // MPEG video's CodecPrivate is its first sequence header; ffmpeg leaves it out, and the
+    // first picture carries it
+    const first = await new EncodedPacketSink(track).getFirstPacket().catch(() => null);
+    const sequence =
+      matroskaCodecPrivate(head.tracks, id) ?? (first && sequenceHeaderBytes(first.data));
+    if (sequence) decoderConfig.description = sequence;
+  }
+  return { ...info, codec, codecName: videoCodecName(codec), decoderConfig };
 }
 
 /**

@@ -302,11 +302,25 @@ export const MJPEG_FOURCCS: ReadonlySet<string> = new Set(['MJPG', 'AVRN', 'DMB1
  * Motion JPEG (V_MJPEG, or a Video for Windows 'MJPG'), which Upframe decodes; otherwise the
  * CodecID (with a Video for Windows track's FourCC), which codecs.ts names for the error.
  */
-export function matroskaVideoCodec(tracks: readonly TrackEntry[], number: number): string | null {
+function videoEntry(tracks: readonly TrackEntry[], number: number): TrackEntry | undefined {
   const videos = tracks.filter((t) => t.type === 1);
-  const entry = videos.find((t) => t.number === number) ?? videos[0];
+  return videos.find((t) => t.number === number) ?? videos[0];
+}
+
+/** The CodecPrivate of video track `number` (or the first video track). */
+export function matroskaCodecPrivate(
+  tracks: readonly TrackEntry[],
+  number: number,
+): Uint8Array | null {
+  return videoEntry(tracks, number)?.codecPrivate ?? null;
+}
+
+export function matroskaVideoCodec(tracks: readonly TrackEntry[], number: number): string | null {
+  const entry = videoEntry(tracks, number);
   if (!entry?.codecId) return null;
   if (entry.codecId === 'V_MJPEG') return 'mjpeg';
+  if (entry.codecId === 'V_MPEG2') return 'mpeg2';
+  if (entry.codecId === 'V_MPEG1') return 'mpeg1';
   const bih = entry.codecPrivate;
   if (entry.codecId === 'V_MS/VFW/FOURCC' && bih && bih.length >= 20) {
     const fourcc = String.fromCharCode(...bih.subarray(16, 20));

@@ -5,6 +5,7 @@ import { isHdr } from './codecs.ts';
 import { frameTiming } from './frame-timing.ts';
 import { INTERLACED_NOTE, mayHoldFields } from './h264-sps.ts';
 import { canDecodeJpeg, isMotionJpeg } from './jpeg-decoder.ts';
+import { isMpegVideo } from './mpeg-video-decoder.ts';
 import { openInput } from './input.ts';
 import { preferredContainer } from './output.ts';
 import { shownWidth } from './pixel-aspect.ts';
@@ -19,6 +20,8 @@ export interface ProbeOptions {
 
 export async function isDecodable(video: VideoTrackInfo): Promise<boolean> {
   if (isMotionJpeg(video.decoderConfig.codec)) return canDecodeJpeg();
+  // our own decoder: it needs only VideoFrame
+  if (isMpegVideo(video.decoderConfig.codec)) return typeof VideoFrame !== 'undefined';
   if (typeof VideoDecoder === 'undefined') return false;
   try {
     const support = await VideoDecoder.isConfigSupported(video.decoderConfig);

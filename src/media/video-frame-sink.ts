@@ -9,6 +9,8 @@ import type { MediaInput } from './input-types.ts';
 import { H264Pictures, type PictureScan } from './h264-field-order.ts';
 import { mayBeInterlaced } from './h264-sps.ts';
 import { frameDecoder } from './jpeg-decoder.ts';
+import { isMpegVideo } from './mpeg-video-decoder.ts';
+import { MpegPictures } from './mpeg2/stream-facts.ts';
 import { isDecodable, undecodableError } from './probe.ts';
 import { StallWatch, Wakeup } from './signal.ts';
 import type { VideoTrackInfo } from './types.ts';
@@ -206,7 +208,10 @@ function isCancel(err: unknown): boolean {
 }
 
 /** A reader of how each picture is shown, for H.264 that may hold fields; else null. */
-export function pictureReader(config: VideoDecoderConfig): H264Pictures | null {
+export function pictureReader(
+  config: VideoDecoderConfig,
+): { scan(sample: Uint8Array): PictureScan | null } | null {
+  if (isMpegVideo(config.codec)) return new MpegPictures();
   if (!/^avc[13]/.test(config.codec)) return null;
   const d = config.description;
   // Annex B (a transport stream) carries its parameter sets in the stream: read them there

@@ -1,0 +1,174 @@
+/**
+ * MPEG-1 and MPEG-2 video (DVDs, VCDs, television recordings, HDV and older camcorders):
+ * Chromium's WebCodecs decodes neither, so `MpegVideoDecoder` runs our own decoder
+ * (mpeg2/decoder.ts) behind the part of VideoDecoder's interface that VideoFrameSink uses, and
+ * hands out I420 VideoFrames in display order with the timestamps of the packets they were coded
+ * in, as VideoDecoder does.
+ *
+ * Decoding is synchronous work on the calling thread (a worker during a render), one picture a
+ * task: between pictures the thread takes its other work, and `dequeue` fires after each.
+ */
+import type { FrameDecoder } from './jpeg-decoder.ts';
+import { Mpeg2Decoder, UnsupportedStream } from './mpeg2/decoder.ts';
+import type { FrameBuffer } from './mpeg2/slice.ts';
+import { colorSpaceFromCodes } from './codecs.ts';
+import { mayHoldFields, sequenceFacts } from './mpeg2/stream-facts.ts';
+import { guessColorSpace } from './stream-colour.ts';
+
+/** The codec ids of MPEG video here (VideoTrackInfo.codec). */
+export function isMpegVideo(codec: string): boolean {
+  return codec === 'mpeg2' || codec === 'mpeg1';
+}
+
+/** Whether MPEG video's first sequence header (its config's description) allows fields. */
+export function mpegFields(video: { readonly decoderConfig: VideoDecoderConfig }): boolean {
+  const { codec, description } = video.decoderConfig;
+  if (!isMpegVideo(codec) || !description) return false;
+  const seq = sequenceFacts(bytesOf(description));
+  return seq !== null && mayHoldFields(seq);
+}
+
+/** Lets the thread take other tasks, without setTimeout's 4 ms clamp when nested. */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
+function bytesOf(d: AllowSharedBufferSource): Uint8Array {
+  return ArrayBuffer.isView(d)
+    ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength)
+    : new Uint8Array(d);
+}
+
+export class MpegVideoDecoder extends EventTarget implements FrameDecoder {
+  private current: CodecState = 'unconfigured';
+  private queued = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private readonly core: Mpeg2Decoder;
+  private colour: VideoColorSpaceInit | null = null;
+  private failure: DOMException | null = null;
+  private readonly flushes = new Set<(reason: DOMException) => void>();
+
+  constructor(private readonly init: VideoDecoderInit) {
+    super();
+    this.core = new Mpeg2Decoder((frame) => this.output(frame));
+  }
+
+  get state(): CodecState {
+    return this.current;
+  }
+
+  get decodeQueueSize(): number {
+    return this.queued;
+  }
+
+  configure(config: VideoDecoderConfig): void {
+    if (this.current === 'closed') {
+      throw new DOMException('The decoder is closed.', 'InvalidStateError');
+    }
+    this.colour = config.colorSpace ?? null;
+    this.core.configure(config.description ? bytesOf(config.description) : undefined);
+    this.current = 'configured';
+  }
+
+  decode(chunk: EncodedVideoChunk): void {
+    if (this.current !== 'configured') {
+      throw new DOMException(`The decoder is ${this.current}.`, 'InvalidStateError');
+    }
+    const data = new Uint8Array(chunk.byteLength);
+    chunk.copyTo(data);
+    const { timestamp } = chunk;
+    const duration = chunk.duration ?? 0;
+    this.queued++;
+    this.chain = this.chain.then(() => this.picture(data, timestamp, duration));
+  }
+
+  flush(): Promise<void> {
+    if (this.current !== 'configured') {
+      return Promise.reject(
+        new DOMException(`The decoder is ${this.current}.`, 'InvalidStateError'),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.flushes.add(reject);
+      this.chain = this.chain.then(() => {
+        this.flushes.delete(reject);
+        if (this.current === 'configured' && !this.failure) {
+          this.attempt(() => this.core.flush());
+        }
+        if (this.failure) reject(this.failure);
+        else if (this.current === 'closed') {
+          reject(new DOMException('The decoder was closed.', 'AbortError'));
+        } else resolve();
+      });
+    });
+  }
+
+  close(): void {
+    this.shut(new DOMException('The decoder was closed.', 'AbortError'));
+  }
+
+  private shut(reason: DOMException): void {
+    if (this.current === 'closed') return;
+    this.current = 'closed';
+    this.queued = 0;
+    for (const reject of this.flushes) reject(reason);
+    this.flushes.clear();
+  }
+
+  private async picture(data: Uint8Array, timestamp: number, duration: number): Promise<void> {
+    await nextTask();
+    try {
+      if (this.current === 'configured')
+        this.attempt(() => this.core.decode(data, timestamp, duration));
+    } finally {
+      if (this.queued > 0) this.queued--;
+      this.dispatchEvent(new Event('dequeue'));
+    }
+  }
+
+  /** Runs decoder work; a failure is the decoder's error, as VideoDecoder reports one. */
+  private attempt(work: () => void): void {
+    try {
+      work();
+    } catch (err) {
+      if (this.current !== 'configured') return;
+      const message =
+        err instanceof UnsupportedStream
+          ? `this stream uses ${err.message}, which Upframe's MPEG decoder does not read`
+          : err instanceof Error
+            ? err.message
+            : String(err);
+      this.failure = new DOMException(message, 'EncodingError');
+      this.init.error(this.failure);
+      this.shut(this.failure);
+    }
+  }
+
+  private output(frame: FrameBuffer): void {
+    if (this.current !== 'configured') return;
+    const { visibleWidth: width, visibleHeight: height } = frame;
+    const stated = this.core.colour;
+    const colorSpace =
+      this.colour ??
+      (stated && colorSpaceFromCodes(stated.primaries, stated.transfer, stated.matrix, false)) ??
+      guessColorSpace(width, height);
+    this.init.output(
+      new VideoFrame(frame.data, {
+        format: 'I420',
+        codedWidth: frame.width,
+        codedHeight: frame.height,
+        visibleRect: { x: 0, y: 0, width: width & ~1, height: height & ~1 },
+        timestamp: frame.timestamp,
+        duration: frame.duration || undefined,
+        colorSpace: { ...guessColorSpace(width, height), ...colorSpace },
+      }),
+    );
+  }
+}
