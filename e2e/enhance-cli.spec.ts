@@ -58,6 +58,8 @@ const IDENTITY_CASES: [FixtureName, string][] = [
   ['h264-global.avi', 'out.mp4'],
   // and with B-frames, shown in the order of their picture order counts (AVI keeps none)
   ['h264-bframes.avi', 'out.mp4'],
+  // MPEG-2 (a DVD rip in Matroska), which our own decoder reads, with its AC-3 copied
+  ['mpeg2.mkv', 'out.mp4'],
 ];
 
 for (const [fixture, outName] of IDENTITY_CASES) {

@@ -99,7 +99,8 @@ export type FixtureName =
   | 'camera-u8.avi'
   | 'h264.avi'
   | 'h264-global.avi'
-  | 'h264-bframes.avi';
+  | 'h264-bframes.avi'
+  | 'mpeg2.mkv';
 
 function ffmpeg(args: string[]): void {
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
@@ -284,6 +285,12 @@ const makers: Record<FixtureName, Maker> = {
   // standard Huffman tables a webcam uses (jpeg-decoder.browser.test.ts takes them out)
   'mjpeg.mkv': (out) =>
     ffmpeg([...video(), '-t', '1', '-c:v', 'mjpeg', '-q:v', '2', '-huffman', 'default', out]),
+  // a DVD rip remuxed to Matroska: MPEG-2 with B-frames (180 lines: coded as 192) and AC-3
+  'mpeg2.mkv': (out) =>
+    ffmpeg([
+      ...[...video(), ...audio, '-t', '1', '-c:v', 'mpeg2video', '-bf', '2', '-g', '12'],
+      ...['-q:v', '3', '-ac', '2', '-c:a', 'ac3', out],
+    ]),
   // a camera's or dashcam's AVI: Motion JPEG with 16-bit PCM sound (OpenDML index and idx1)
   'mjpeg.avi': (out) =>
     ffmpeg([

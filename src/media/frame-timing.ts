@@ -96,7 +96,12 @@ export function nominalRate(timestampsUs: readonly number[], tickUs: number): nu
   return fits.length === 1 ? fits[0]! : null;
 }
 
-/** Decode-order packet range that yields shown frames [start, end): from the key packet before. */
+/**
+ * Decode-order packet range that yields shown frames [start, end): from the key packet before,
+ * or the one before that when a frame of the range is decoded after that key but shown before
+ * it (the first B-frames of an open GOP, in MPEG-2 and broadcast H.264: they predict from the
+ * GOP before too).
+ */
 export function decodeRangeFor(
   packets: PacketTable,
   timing: FrameTiming,
@@ -112,5 +117,16 @@ export function decodeRangeFor(
   }
   let from = dmin;
   while (from > 0 && packets.key[from] !== 1) from--;
+  const leading = (): boolean => {
+    for (let f = start; f < end; f++) {
+      const d = timing.decodeIndex[f]!;
+      if (d > from && packets.timestampUs[d]! < packets.timestampUs[from]!) return true;
+    }
+    return false;
+  };
+  if (from > 0 && leading()) {
+    from--;
+    while (from > 0 && packets.key[from] !== 1) from--;
+  }
   return { from, to: dmax + 1 };
 }

@@ -44,6 +44,22 @@ describe('PacketTable', () => {
     expect(decodeRangeFor(table, timing, 5, 6)).toEqual({ from: 6, to: 7 });
   });
 
+  it('frames an open GOP shows before its key frame are decoded from the GOP before', () => {
+    // decode order I0 P3 B1 B2 | I6 B4 B5 P9 B7 B8: B4 and B5 predict from P3 too
+    const shown = [0, 3, 1, 2, 6, 4, 5, 9, 7, 8];
+    const table = PacketTable.from(
+      shown.map((n, k) => ({
+        timestampUs: n * 40_000,
+        durationUs: 40_000,
+        key: k % 4 === 0 && k < 8,
+        byteLength: 1,
+      })),
+    );
+    const timing = frameTiming(table);
+    expect(decodeRangeFor(table, timing, 4, 5)).toEqual({ from: 0, to: 6 });
+    expect(decodeRangeFor(table, timing, 6, 8)).toEqual({ from: 4, to: 9 });
+  });
+
   it('constant rate stays constant through a millisecond clock; a real change of rate is variable', () => {
     const table = (times: number[]): PacketTable => {
       const b = new PacketTableBuilder();

@@ -70,8 +70,8 @@ export class Mpeg2Decoder {
   private stampUs = 0;
   private durationUs = 0;
   private begun = false;
-  /** The picture in progress is skipped: a P or B picture whose reference is missing. */
-  private skipping = false;
+  /** A fourth frame, grey, for a reference the stream does not hold (made when needed). */
+  private spare: FrameBuffer | null = null;
   /** Slices that failed to decode, over the stream. */
   damagedSlices = 0;
 
@@ -108,7 +108,7 @@ export class Mpeg2Decoder {
     let inPicture = false;
     for (let code = bits.nextStartCode(); code >= 0; code = bits.nextStartCode()) {
       if (code >= 1 && code <= 0xaf) {
-        if (inPicture && !this.skipping) this.slice(code);
+        if (inPicture) this.slice(code);
       } else if (code === 0) {
         if (!pictures) break;
         if (inPicture) this.endPicture();
@@ -125,6 +125,7 @@ export class Mpeg2Decoder {
       }
     }
     if (inPicture) this.endPicture();
+    else if (pictures && data.length > 0) throw new VlcError('a packet without a picture');
   }
 
   private sequence(seq: Sequence): void {
@@ -168,6 +169,7 @@ export class Mpeg2Decoder {
     this.mbWidth = mbWidth;
     this.mbHeight = mbHeight;
     this.pool = [0, 1, 2].map(() => new FrameBuffer(mbWidth * 16, mbHeight * 16));
+    this.spare = null;
   }
 
   private startPicture(timestamp: number, duration: number): void {
@@ -183,14 +185,12 @@ export class Mpeg2Decoder {
     this.stampUs = timestamp;
     this.durationUs = duration;
     this.begun = false;
-    this.skipping = false;
   }
 
   private slice(code: number): void {
     if (!this.begun) {
       this.begun = true;
       this.beginSlices();
-      if (this.skipping) return;
     }
     try {
       this.slices.slice(this.bits, code);
@@ -206,24 +206,24 @@ export class Mpeg2Decoder {
     const pic = this.pic!;
     const field = pic.structure !== FRAME_PICTURE;
     const second = field && this.firstField !== null && this.firstField.structure !== pic.structure;
+    let forward = this.past;
+    let backward = this.future;
     if (!second) {
       if (this.firstField) this.completeFrame(this.firstField.type);
       if (pic.type === B_PICTURE) {
-        if (!this.past || !this.future) {
-          this.skipping = true;
-          return;
-        }
+        // an open GOP's first B pictures decoded without the GOP before (a file or a part that
+        // starts there): the I picture after them stands in for the missing reference
+        backward ??= this.grey();
+        forward ??= backward;
         this.current = this.pool.find((f) => f !== this.past && f !== this.future)!;
       } else {
-        if (pic.type === P_PICTURE && !this.future) {
-          this.skipping = true;
-          return;
-        }
         // a new reference: the one held back goes out, and becomes the older one
         this.flush();
         this.past = this.future;
         this.future = null;
-        this.current = this.pool.find((f) => f !== this.past)!;
+        // a P picture with nothing before it (a file cut before its I picture) predicts from grey
+        forward = this.past ?? (pic.type === P_PICTURE ? this.grey() : null);
+        this.current = this.pool.find((f) => f !== this.past && f !== this.spare)!;
       }
       const current = this.current;
       current.timestamp = this.stampUs;
@@ -232,19 +232,29 @@ export class Mpeg2Decoder {
       current.visibleHeight = this.seq!.height;
       current.progressive = pic.progressiveFrame;
       current.topFieldFirst = field ? pic.structure === TOP_FIELD : pic.topFieldFirst;
+    } else {
+      forward = this.refs!.forward;
+      backward = this.refs!.backward;
     }
     this.refs = {
       current: this.current!,
-      forward: this.past,
-      backward: pic.type === B_PICTURE ? this.future : null,
+      forward,
+      backward: pic.type === B_PICTURE ? backward : null,
       secondField: second,
     };
     this.slices.begin(this.seq!, pic, this.refs, this.mbWidth, this.mbHeight);
   }
 
+  /** A mid-grey frame, standing in for a reference the stream does not hold. */
+  private grey(): FrameBuffer {
+    this.spare ??= new FrameBuffer(this.mbWidth * 16, this.mbHeight * 16);
+    this.spare.data.fill(128);
+    return this.spare;
+  }
+
   private endPicture(): void {
     const pic = this.pic!;
-    if (!this.begun || this.skipping) return;
+    if (!this.begun) return;
     if (pic.structure !== FRAME_PICTURE && !this.refs!.secondField) {
       this.firstField = pic;
       return;
