@@ -108,9 +108,8 @@ export class SliceDecoder {
   private readonly mv = new Int32Array(8);
   /** motion_vertical_field_select[r][s] at r * 2 + s. */
   private readonly fieldSelect = new Int32Array(4);
-  /** The last macroblock's type and motion type, which a skipped one in a B picture repeats. */
+  /** The last macroblock's type, whose directions a skipped one in a B picture repeats. */
   private lastType = 0;
-  private lastMotion = MC_FRAME;
   private readonly block = new Int32Array(64);
   private readonly rowViews: PlaneView[] = [];
 
@@ -172,7 +171,11 @@ export class SliceDecoder {
       this.fieldSelect[0] = Math.max(this.parity, 0);
       this.predictMacroblock(address, 2, this.parity < 0 ? MC_FRAME : MC_FIELD);
     } else if (this.pic.type === B_PICTURE) {
-      this.predictMacroblock(address, this.lastType, this.lastMotion);
+      // the previous macroblock's directions, predicted with the motion vector predictors: frame
+      // prediction in a frame picture, from the same parity in a field picture (13818-2 7.6.6.4)
+      for (let k = 0; k < 4; k++) this.mv[k] = this.pmv[k]!;
+      this.fieldSelect[0] = this.fieldSelect[1] = Math.max(this.parity, 0);
+      this.predictMacroblock(address, this.lastType, this.parity < 0 ? MC_FRAME : MC_FIELD);
     } else throw new VlcError('a skipped macroblock in an I picture');
   }
 
@@ -213,7 +216,6 @@ export class SliceDecoder {
       }
       this.predictMacroblock(address, kind, motion);
       this.lastType = kind;
-      this.lastMotion = motion;
     }
     for (let b = 0; b < 6; b++) {
       if (pattern & (32 >> b)) this.residual(bits, address, b, intra, fieldDct);
