@@ -164,7 +164,9 @@ export interface PsScan {
   readonly streams: ScannedStream[];
   /** Other streams seen, by key, where they first are (DTS, subpictures, a second video). */
   readonly others: Map<StreamKey, number>;
-  /** The file ends inside a PES packet (cut short, or one part of a DVD's VOB set). */
+  /**
+   * The file ends inside a PES packet or a picture (cut short, or one part of a DVD's VOB set).
+   */
   readonly cut: boolean;
   /** Bytes between units that were passed over (damage; a VCD's sector headers). */
   readonly skipped: number;
@@ -342,7 +344,8 @@ export async function scanProgramStream(
   }
   for (const s of streams.values()) {
     if (s.dropped) continue;
-    s.video?.end(!cut);
+    // a file cut between two PES packets ends with a picture whose last rows are missing
+    if (s.video?.end(!cut)) cut = true;
     s.audio?.end();
   }
   return {

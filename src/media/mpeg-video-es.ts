@@ -94,6 +94,8 @@ interface OpenPicture {
   closedGop: boolean;
   /** picture_structure: 3 a frame, 1 top field, 2 bottom field. */
   structure: number;
+  /** The macroblock row of its last slice so far (a slice start code's value, less one). */
+  lastRow: number;
   topFieldFirst: boolean;
   repeatFirstField: boolean;
   progressiveFrame: boolean;
@@ -201,13 +203,30 @@ export class MpegVideoSplitter {
 
   /**
    * The stream ends: the picture being gathered is handed out when `whole` (the container's last
-   * bytes are all there), else left out, as is a first field without its second.
+   * bytes are all there) and its slices reach its last row of macroblocks (MPEG-2), else left
+   * out, as is a first field without its second. Returns whether a picture was left out.
    */
-  end(whole: boolean): void {
-    if (this.open && whole) this.close(this.total);
+  end(whole: boolean): boolean {
+    const o = this.open;
+    const complete = o !== null && whole && o.lastRow >= this.lastRow(o.structure);
+    if (complete) this.close(this.total);
+    const lost = (o !== null && !complete) || this.firstField !== null;
     this.open = null;
     this.firstField = null;
     this.carry = new Uint8Array(0);
+    return lost;
+  }
+
+  /**
+   * The row of macroblocks a picture's last slice starts on: its last row in MPEG-2, where a
+   * slice stays in one row (a field has half the rows of a frame); any in MPEG-1, whose slices
+   * may run on over rows.
+   */
+  private lastRow(structure: number): number {
+    const s = this.sequence;
+    if (!s?.mpeg2) return 0;
+    const frameRows = s.progressive ? Math.ceil(s.height / 16) : 2 * Math.ceil(s.height / 32);
+    return (structure === 3 ? frameRows : frameRows / 2) - 1;
   }
 
   /** Adds the pushed bytes to the description being gathered. */
@@ -279,10 +298,14 @@ export class MpegVideoSplitter {
       this.picture(b, h, at);
       return;
     }
-    if (code === EXTENSION) this.extension(b, h);
-    else if (code < 0xb0 && code > 0)
-      return; // a slice: the picture goes on
-    else if (code !== 0xb2) this.after = 'other'; // (user data keeps the header it follows)
+    if (code === EXTENSION) {
+      this.extension(b, h);
+    } else if (code < 0xb0 && code > 0) {
+      // a slice: the picture goes on
+      if (this.open) this.open.lastRow = code - 1;
+    } else if (code !== 0xb2) {
+      this.after = 'other'; // (user data keeps the header it follows)
+    }
   }
 
   private picture(b: Uint8Array, h: number, at: number): void {
@@ -295,6 +318,7 @@ export class MpegVideoSplitter {
       gop: this.sawGop,
       closedGop: this.sawGop && this.closedGop,
       structure: 3,
+      lastRow: -1,
       topFieldFirst: true,
       repeatFirstField: false,
       progressiveFrame: true,
