@@ -130,22 +130,42 @@ export class AudioFrameSplitter {
     this.buf = new Uint8Array(0);
   }
 
-  private fits(h: AudioFrameHeader | null): h is AudioFrameHeader {
-    const f = this.first;
-    return h !== null && (!f || (f.layer === h.layer && f.sampleRate === h.sampleRate));
+  /**
+   * Whether `h` is a frame of the same stream as `like`: the same layer and rate, and when
+   * `channels`, the same channels (a stream may change them between programmes, but a frame's
+   * next frame has them too).
+   */
+  private static alike(
+    h: AudioFrameHeader | null,
+    like: AudioFrameHeader | null,
+    channels: boolean,
+  ): boolean {
+    if (!h || !like) return h !== null;
+    return (
+      like.layer === h.layer &&
+      like.sampleRate === h.sampleRate &&
+      (!channels || like.channels === h.channels)
+    );
   }
 
   private scan(b: Uint8Array, ended: boolean): void {
     let i = 0;
     while (i + HEAD <= b.length || (ended && i < b.length)) {
       const h = this.header(b, i);
-      if (!this.fits(h)) {
+      if (!h || !AudioFrameSplitter.alike(h, this.first, false)) {
         i++;
         continue;
       }
       const next = i + h.size;
-      if (next + HEAD > b.length && !(ended && next <= b.length)) break; // wait for more
-      if (next + HEAD <= b.length && !this.fits(this.header(b, next))) {
+      // a frame is taken when a frame of the same kind follows it; the last one of the stream
+      // when the stream is already in step
+      const last = ended && next <= b.length && next + HEAD > b.length && this.first !== null;
+      if (next + HEAD > b.length && !last) {
+        if (ended) i++;
+        else break; // wait for more
+        continue;
+      }
+      if (!last && !AudioFrameSplitter.alike(this.header(b, next), h, true)) {
         i++; // not followed by a frame: a sync word inside the data
         continue;
       }

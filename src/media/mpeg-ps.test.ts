@@ -269,6 +269,40 @@ describe('MPEG program stream reader', () => {
     ]);
   });
 
+  it('starts a file that begins inside a GOP and inside an audio frame at what can be read', async () => {
+    // from the pack before the second sequence header on, as a copied part of a recording is
+    const bytes = readFileSync(fixturePath('mpeg2-mp2.mpg'));
+    const sequence = bytes.indexOf(Buffer.from([0, 0, 1, 0xb3]), 20_000);
+    const pack = bytes.lastIndexOf(Buffer.from([0, 0, 1, 0xba]), sequence);
+    const dir = mkdtempSync(join(tmpdir(), 'upframe-ps-'));
+    writeFileSync(join(dir, 'part.mpg'), bytes.subarray(pack));
+    const part = await openInput(await openAsBlob(join(dir, 'part.mpg')));
+    const whole = await open('mpeg2-mp2.mpg');
+    const all = await readAll(whole, 'video');
+    const kept = await readAll(part, 'video');
+    // the first picture is the key picture after that sequence header; the two B-pictures
+    // after it are shown before it and refer to the GOP before (an open GOP): left out
+    const from = all.findIndex((p) => Buffer.from(p).equals(Buffer.from(kept[0]!)));
+    expect(from).toBeGreaterThan(0);
+    expect([part.video!.packets.key[0], whole.video!.packets.key[from]]).toEqual([1, 1]);
+    expect(
+      all
+        .slice(from + 1, from + 3)
+        .map(
+          (_, k) =>
+            whole.video!.packets.timestampUs[from + 1 + k]! <
+            whole.video!.packets.timestampUs[from]!,
+        ),
+    ).toEqual([true, true]);
+    expect(kept.length).toBe(all.length - from - 2);
+    kept
+      .slice(1)
+      .forEach((p, k) => expect(Buffer.from(p).equals(Buffer.from(all[from + 3 + k]!))).toBe(true));
+    expect(part.video!.packets.timestampUs[0]).toBe(0);
+    // its sound starts inside an MP2 frame: no stray sync word makes it another layer
+    expect(part.warnings[0]).toMatch(/^This file's MPEG audio \(MP2\) cannot be kept/);
+  });
+
   it('reads a VCD’s .dat file as the program stream its sectors hold', async () => {
     const input = await open('vcd.dat');
     expect(input.container).toBe('mpegps');
