@@ -138,13 +138,16 @@ export class MpegPsInput implements MediaInput {
     for (const t of [video, ...audios.map((a) => a.timed)]) {
       for (let k = 0; k < t.ticks.length; k++) startTicks = Math.min(startTicks, t.ticks[k]!);
     }
-    const located = new Map<'video' | number, PsLocated>();
-    const videoTable = located.set('video', toLocated(video, startTicks)).get('video')!;
+    const videoTable = toLocated(video, startTicks);
+    const located = new Map<'video' | number, PsLocated>([['video', videoTable]]);
     const audioTracks = audios.map(({ stream, timed }, n) => {
       const table = toLocated(timed, startTicks);
       located.set(n, table);
       return audioInfo(stream, table.packets);
     });
+    if (audioTracks.length === 0 && warnings.length > 0) {
+      warnings.push('The enhanced video will have no sound.');
+    }
     const fields = fieldsOf(videoStream.packets.flags.done());
     const interlaced = !sequence.progressive && fields.interlaced;
     if (interlaced) warnings.push(INTERLACED_NOTE);
@@ -154,9 +157,6 @@ export class MpegPsInput implements MediaInput {
       videoTable.packets,
       interlaced && fields.bottomFirst,
     );
-    if (audioTracks.length === 0 && warnings.length > 0 && audioStreams.length > 0) {
-      warnings.push('The enhanced video will have no sound.');
-    }
     const note = leftOutOthers(scan);
     if (note) warnings.push(note);
     if (scan.cut) {
