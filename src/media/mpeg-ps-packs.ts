@@ -146,7 +146,8 @@ export function extract(
       if (p < 0) return null;
     }
     const unit = unitAt(b, p, eof);
-    if (!unit || unit.kind === 'end') return null;
+    // (an end code between two joined files is passed as the scan passes it)
+    if (!unit) return null;
     if (unit.kind === 'pes' && unit.stream === stream) {
       let from = unit.payloadAt;
       if (skipped < skip) {
