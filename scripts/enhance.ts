@@ -95,7 +95,7 @@ const USAGE = 'Usage: npm run enhance -- <input> <output> [options] (--help list
 
 const HELP = `Usage: npm run enhance -- <input> <output> [options]
 
-Enhances <input> (MP4, MOV, M4V, WebM, MKV, AVI or MPEG-TS) into <output> with the app's own
+Enhances <input> (MP4, MOV, M4V, WebM, MKV, AVI, MPEG-TS or MPEG-PS: .mpg, .vob) into <output> with the app's own
 pipeline, in headless Chromium on this computer. The output's extension (.mp4, .m4v, .mov, .mkv
 or .webm) picks its file type. The source's audio is copied as it is, where the file type
 holds it.

@@ -100,7 +100,13 @@ export type FixtureName =
   | 'h264.avi'
   | 'h264-global.avi'
   | 'h264-bframes.avi'
-  | 'mpeg2.mkv';
+  | 'mpeg2.mkv'
+  | 'mpeg2-mp2.mpg'
+  | 'mpeg2-cut.mpg'
+  | 'mpeg1-mp3.mpg'
+  | 'dvd.vob'
+  | 'interlaced-lpcm.vob'
+  | 'vcd.dat';
 
 function ffmpeg(args: string[]): void {
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], {
@@ -335,6 +341,71 @@ const makers: Record<FixtureName, Maker> = {
   // H.264 with B-frames in AVI, as ffmpeg writes it from x264's defaults: stored in decode order
   'h264-bframes.avi': (out) =>
     ffmpeg([...video(), ...audio, ...['-t', '1', ...x264, '-ac', '1', '-c:a', 'pcm_s16le', out]]),
+  // MPEG program streams: an .mpg as ffmpeg writes it (MPEG-1 packs, MPEG-2 video with two
+  // B-frames and a GOP of 12, MP2 sound, which is left out), the same cut inside a picture
+  'mpeg2-mp2.mpg': (out) =>
+    ffmpeg([
+      ...[...video('352x288'), ...audio, ...twoSeconds, '-c:v', 'mpeg2video', '-bf', '2'],
+      ...['-g', '12', '-c:a', 'mp2', '-f', 'mpeg', out],
+    ]),
+  // (1000 bytes past 60 %: inside a 2048-byte pack, as a power cut leaves a camcorder's file)
+  'mpeg2-cut.mpg': (out) => {
+    const whole = readFileSync(fixturePath('mpeg2-mp2.mpg'));
+    writeFileSync(out, whole.subarray(0, Math.floor(whole.length * 0.6) + 1000));
+  },
+  // MPEG-1 video with MP3 sound (mono), as old encoders wrote .mpg files
+  'mpeg1-mp3.mpg': (out) =>
+    ffmpeg([
+      ...[...video('352x288'), ...audio, '-t', '1', '-c:v', 'mpeg1video'],
+      ...['-c:a', 'libmp3lame', '-b:a', '64k', '-f', 'mpeg', out],
+    ]),
+  // a DVD's VOB: PAL 720x576 shown at 4:3 (pixels 16:15), navigation packets, two AC-3 tracks
+  // (a film's two languages, substreams 0x80 and 0x81)
+  'dvd.vob': (out) =>
+    ffmpeg([
+      ...['-f', 'lavfi', '-i', 'testsrc2=size=720x576:rate=25', ...audio],
+      ...['-f', 'lavfi', '-i', 'sine=frequency=660:sample_rate=48000', '-t', '1'],
+      ...['-map', '0:v', '-map', '1:a', '-map', '2:a', '-target', 'pal-dvd', '-b:v', '800k'],
+      ...['-aspect', '4:3', '-ac', '2', '-b:a', '192k', out],
+    ]),
+  // interlaced MPEG-2 (frame pictures with field DCT, top field first) with DVD LPCM sound
+  'interlaced-lpcm.vob': (out) =>
+    ffmpeg([
+      ...['-f', 'lavfi', '-i', 'testsrc2=size=720x576:rate=25', ...audio, '-t', '0.6'],
+      ...['-c:v', 'mpeg2video', '-flags', '+ilme+ildct', '-top', '1', '-b:v', '2M'],
+      ...['-c:a', 'pcm_dvd', '-ac', '2', '-f', 'dvd', out],
+    ]),
+  // a VCD's AVSEQ01.DAT: a RIFF CDXA header, then CD-ROM XA sectors of 2352 bytes, each one
+  // 2324-byte pack between its sync, header and subheader and its error code
+  'vcd.dat': (out) => {
+    const mpg = `${out}.mpg`;
+    ffmpeg([...video('352x288'), ...audio, '-t', '1', '-target', 'pal-vcd', mpg]);
+    const packs = readFileSync(mpg);
+    unlinkSync(mpg);
+    const sectors: Buffer[] = [];
+    for (let at = 0, n = 0; at < packs.length; at += 2324, n++) {
+      const sector = Buffer.alloc(2352);
+      sector.fill(0xff, 1, 11);
+      const bcd = (v: number): number => ((v / 10) << 4) | (v % 10);
+      const lba = n + 150;
+      sector.set(
+        [bcd(Math.floor(lba / 4500)), bcd(Math.floor(lba / 75) % 60), bcd(lba % 75), 2],
+        12,
+      );
+      sector.set([1, 1, 0x62, 0x0f, 1, 1, 0x62, 0x0f], 16);
+      packs.copy(sector, 24, at, Math.min(at + 2324, packs.length));
+      sectors.push(sector);
+    }
+    const data = Buffer.concat(sectors);
+    const head = Buffer.alloc(44);
+    head.write('RIFF', 0, 'latin1');
+    head.writeUInt32LE(36 + data.length, 4);
+    head.write('CDXAfmt ', 8, 'latin1');
+    head.writeUInt32LE(16, 16);
+    head.write('data', 36, 'latin1');
+    head.writeUInt32LE(data.length, 40);
+    writeFileSync(out, Buffer.concat([head, data]));
+  },
   // an Xvid film, which no browser decodes
   'xvid.avi': (out) => ffmpeg([...video(), '-t', '0.5', '-c:v', 'mpeg4', '-vtag', 'XVID', out]),
   'h264-444.mp4': (out) =>

@@ -52,6 +52,8 @@ describe('damaged files', () => {
     'h264-aac.mp4',
     'h264-aac.ts',
     'avchd.m2ts',
+    'dvd.vob',
+    'mpeg2-mp2.mpg',
   ] as const) {
     it(`${name}: 200 damaged copies each end in frames or in a known error, none hangs`, () => {
       const outcomes = openDamaged(name, 0, 200);

@@ -4,6 +4,7 @@ import type { MediaInput } from './input-types.ts';
 import { AviInput } from './avi-input.ts';
 import { MkvInput } from './mkv-input.ts';
 import { Mp4Input } from './mp4-input.ts';
+import { MpegPsInput } from './mpeg-ps.ts';
 import { LAYOUT_BYTES, packetLayout, tsStreams } from './ts-psi.ts';
 import type { ContainerKind } from './types.ts';
 
@@ -34,6 +35,11 @@ export function sniffContainer(head: Uint8Array): ContainerKind | null {
   }
   if (packetLayout(head)) return 'mpegts';
   if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'AVI ') return 'avi';
+  // an MPEG program stream's pack header (MPEG-2 '01', MPEG-1 '0010'); a VCD's .dat file wraps
+  // its CD sectors in RIFF CDXA
+  const pack = head[0] === 0 && head[1] === 0 && head[2] === 1 && head[3] === 0xba;
+  if (pack && ((head[4]! & 0xc0) === 0x40 || (head[4]! & 0xf0) === 0x20)) return 'mpegps';
+  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'CDXA') return 'mpegps';
   return null;
 }
 
@@ -50,12 +56,14 @@ export async function openInput(blob: Blob): Promise<MediaInput> {
   if (container === null) {
     throw new UpframeError(
       'UNSUPPORTED_CONTAINER',
-      'This is not a video file Upframe can open: use MP4, MOV, M4V, WebM, MKV, AVI or MPEG-TS (.ts, .mts, .m2ts).',
+      'This is not a video file Upframe can open: use MP4, MOV, M4V, WebM, MKV, AVI, MPEG-TS (.ts, .mts, .m2ts) or MPEG-PS (.mpg, .vob).',
     );
   }
   let input: MediaInput | null;
   if (container === 'avi') {
     input = await AviInput.open(blob);
+  } else if (container === 'mpegps') {
+    input = await MpegPsInput.open(blob);
   } else if (container === 'mp4' || container === 'mov') {
     input = await Mp4Input.open(blob, container);
     // Fragmented MP4 keeps its index in many moof boxes; mediabunny walks those.

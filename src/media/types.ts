@@ -9,7 +9,7 @@ import type { OutputContainer } from './output.ts';
 import type { PacketTable } from './packet-table.ts';
 import type { FieldOrder } from '../shared/deinterlace-rows.ts';
 
-export type ContainerKind = 'mp4' | 'mov' | 'webm' | 'mkv' | 'mpegts' | 'avi';
+export type ContainerKind = 'mp4' | 'mov' | 'webm' | 'mkv' | 'mpegts' | 'avi' | 'mpegps';
 
 export type Rotation = 0 | 90 | 180 | 270;
 

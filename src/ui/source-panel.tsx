@@ -29,7 +29,23 @@ async function pickWithHandle(): Promise<void> {
         {
           description: 'Video',
           accept: {
-            'video/*': ['.mp4', '.mov', '.m4v', '.webm', '.mkv', '.ts', '.mts', '.m2ts', '.avi'],
+            'video/*': [
+              '.mp4',
+              '.mov',
+              '.m4v',
+              '.webm',
+              '.mkv',
+              '.ts',
+              '.mts',
+              '.m2ts',
+              '.avi',
+              '.mpg',
+              '.mpeg',
+              '.vob',
+              '.mod',
+              '.tod',
+              '.dat',
+            ],
           },
         },
       ],
@@ -112,7 +128,11 @@ export function SourcePanel() {
               ) : null}
               <dt>Container</dt>
               <dd>
-                {summary.container === 'mpegts' ? 'MPEG-TS' : summary.container.toUpperCase()}
+                {summary.container === 'mpegts'
+                  ? 'MPEG-TS'
+                  : summary.container === 'mpegps'
+                    ? 'MPEG-PS'
+                    : summary.container.toUpperCase()}
               </dd>
             </>
           ) : null}
@@ -169,7 +189,7 @@ export function SourcePanel() {
           }
         }}
         type="file"
-        accept="video/*,.mp4,.mov,.m4v,.webm,.mkv,.ts,.mts,.m2ts,.avi"
+        accept="video/*,.mp4,.mov,.m4v,.webm,.mkv,.ts,.mts,.m2ts,.avi,.mpg,.mpeg,.vob,.mod,.tod,.dat"
         onChange={(event) => {
           const picked = event.currentTarget.files?.[0];
           if (picked) void openSource(picked);
