@@ -13,6 +13,7 @@ import {
   enhance,
   enhanceInPage,
   ffmpeg,
+  decodedFramePts,
   framePts,
   psnr,
   srtOf,
@@ -60,6 +61,12 @@ const IDENTITY_CASES: [FixtureName, string][] = [
   ['h264-bframes.avi', 'out.mp4'],
   // MPEG-2 (a DVD rip in Matroska), which our own decoder reads, with its AC-3 copied
   ['mpeg2.mkv', 'out.mp4'],
+  // MPEG program streams: a DVD's VOB (two AC-3 tracks), an .mpg with MP2 sound (kept in MP4 as
+  // MPEG-1 audio), MPEG-1 with MP3, and a VCD's .dat
+  ['dvd.vob', 'out.mp4'],
+  ['mpeg2-mp2.mpg', 'out.mp4'],
+  ['mpeg1-mp3.mpg', 'out.mp4'],
+  ['vcd.dat', 'out.mp4'],
 ];
 
 for (const [fixture, outName] of IDENTITY_CASES) {
@@ -73,8 +80,8 @@ for (const [fixture, outName] of IDENTITY_CASES) {
     expect([out.width, out.height, out.rotation]).toEqual([src.width, src.height, src.rotation]);
     // every frame keeps its presentation time (VFR stays VFR), to the millisecond; a transport
     // stream's from its first packet, as players show it
-    const shift = /\.(ts|m2ts)$/.test(fixture) ? startTime(input) : 0;
-    const srcPts = framePts(input);
+    const shift = /\.(ts|m2ts|vob|mpg|dat)$/.test(fixture) ? startTime(input) : 0;
+    const srcPts = /\.(vob|mpg|dat)$/.test(fixture) ? decodedFramePts(input) : framePts(input);
     const outPts = framePts(output);
     expect(outPts.length).toBe(srcPts.length);
     for (let i = 0; i < srcPts.length; i++)

@@ -130,6 +130,26 @@ export function startTime(path: string): number {
   );
 }
 
+/**
+ * Presentation times (s) of the decoded frames as ffmpeg has them: an MPEG program stream holds
+ * no time for some pictures, and ffmpeg's decoder gives them theirs in order (the last one, none:
+ * one frame after the one before it).
+ */
+export function decodedFramePts(path: string): number[] {
+  const out = execFileSync('ffprobe', [
+    ...['-v', 'error', '-select_streams', 'v:0'],
+    ...['-show_entries', 'frame=best_effort_timestamp_time', '-of', 'json', path],
+  ]).toString();
+  const frames = (JSON.parse(out) as { frames: { best_effort_timestamp_time?: string }[] }).frames;
+  const times: number[] = [];
+  for (const f of frames) {
+    const t = f.best_effort_timestamp_time;
+    const n = times.length;
+    times.push(t !== undefined ? Number(t) : 2 * times[n - 1]! - times[n - 2]!);
+  }
+  return times.sort((a, b) => a - b);
+}
+
 /** Presentation times (s) of the video packets, ascending. */
 export function framePts(path: string): number[] {
   const csv = execFileSync('ffprobe', [

@@ -48,6 +48,7 @@ function matroskaCodecName(id: string): string {
 export function audioCodecName(codec: string): string {
   if (codec.startsWith('mp4a.40') || codec === 'aac') return 'AAC';
   if (codec === 'mp4a.6b' || codec === 'mp4a.69' || codec === 'mp3') return 'MP3';
+  if (codec === 'mp2') return 'MP2';
   if (codec === 'opus' || codec === 'Opus') return 'Opus';
   if (codec === 'vorbis') return 'Vorbis';
   if (codec === 'flac' || codec === 'fLaC') return 'FLAC';
@@ -81,8 +82,18 @@ const MP4_PCM = [
  */
 export const MP4_PCM_MAX_RATE = 65535;
 
+/**
+ * The audio codecs copied into an output, as mediabunny names them, and 'mp2': MPEG-1 Layer II
+ * (VCDs, DVDs, DVB television), which MP4 holds as MPEG-1 audio (object type 0x6B, the one
+ * mediabunny writes for MP3), and Matroska and WebM do not hold (their MP3 is Layer III).
+ */
 export type MuxAudioCodec =
-  'aac' | 'opus' | 'mp3' | 'vorbis' | 'flac' | 'ac3' | 'eac3' | (typeof MP4_PCM)[number];
+  'aac' | 'opus' | 'mp3' | 'mp2' | 'vorbis' | 'flac' | 'ac3' | 'eac3' | (typeof MP4_PCM)[number];
+
+/** The mediabunny codec a copied track is written as. */
+export function writtenAs(codec: MuxAudioCodec): Exclude<MuxAudioCodec, 'mp2'> {
+  return codec === 'mp2' ? 'mp3' : codec;
+}
 
 export function muxAudioCodec(codec: string, sampleRate = 0): MuxAudioCodec | null {
   if (codec.startsWith('pcm-')) {

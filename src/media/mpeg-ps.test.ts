@@ -130,9 +130,12 @@ describe('MPEG program stream reader', () => {
     expect(sniffContainer(head(cdxa))).toBe('mpegps');
   });
 
-  it('reads MPEG-2 video in an .mpg picture by picture, as ffprobe and ffmpeg do', async () => {
-    // MP2 is left out: the times start at the first picture's
-    const input = await checkVideo('mpeg2-mp2.mpg', 'mpeg2video', 24, (v) => firstTicks([v]));
+  it('reads MPEG-2 video in an .mpg picture by picture, with its MP2 sound, as ffmpeg does', async () => {
+    const path = fixturePath('mpeg2-mp2.mpg');
+    const audioProbed = probePackets(path, 'a:0');
+    const input = await checkVideo('mpeg2-mp2.mpg', 'mpeg2video', 24, (v) =>
+      firstTicks([v, audioProbed]),
+    );
     const v = input.video!;
     expect([v.codec, v.codecName, v.width, v.height, v.pixelAspect]).toEqual([
       'mpeg2',
@@ -143,11 +146,15 @@ describe('MPEG program stream reader', () => {
     ]);
     expect(v.decoderConfig.codec).toBe('mpeg2');
     // decode order: I P B B ... shown I B B P
-    expect(Array.from(v.packets.timestampUs.subarray(0, 4))).toEqual([0, 125_000, 41_667, 83_333]);
-    expect(input.audioTracks).toEqual([]);
-    expect(input.warnings.join(' ')).toContain(
-      "This file's MPEG audio (MP2) cannot be kept: Upframe cannot copy this format",
-    );
+    const t = v.packets.timestampUs;
+    [125_000, 41_667, 83_333].forEach((d, k) => expect(t[k + 1]! - t[0]!).toBeCloseTo(d, -1));
+    // MP2 is kept (into MP4 as MPEG-1 audio): whole frames, with their times and bytes
+    const a = input.audio!;
+    expect([a.codec, a.muxCodec, a.codecName]).toEqual(['mp2', 'mp2', 'MP2']);
+    expect(Array.from(a.packets.byteLength)).toEqual(audioProbed.map((p) => p.size));
+    const bytes = Buffer.concat(await readAll(input, 'audio'));
+    expect(bytes.equals(elementary(path, 'a:0', 'mp2'))).toBe(true);
+    expect(input.warnings).toEqual([]);
   });
 
   it('reads MPEG-1 video with MP3 sound: whole MP3 frames with their times', async () => {
@@ -298,9 +305,13 @@ describe('MPEG program stream reader', () => {
     kept
       .slice(1)
       .forEach((p, k) => expect(Buffer.from(p).equals(Buffer.from(all[from + 3 + k]!))).toBe(true));
-    expect(part.video!.packets.timestampUs[0]).toBe(0);
+    // the clip starts at its first packet kept: here the sound's, which the mux puts ahead
+    expect(Math.min(part.video!.packets.timestampUs[0]!, part.audio!.packets.timestampUs[0]!)).toBe(
+      0,
+    );
     // its sound starts inside an MP2 frame: no stray sync word makes it another layer
-    expect(part.warnings[0]).toMatch(/^This file's MPEG audio \(MP2\) cannot be kept/);
+    expect(part.audio?.codecName).toBe('MP2');
+    expect(part.warnings).toEqual([]);
   });
 
   it('reads a VCD’s .dat file as the program stream its sectors hold', async () => {

@@ -93,7 +93,7 @@ export class MpegPsInput implements MediaInput {
   static async open(blob: Blob): Promise<MpegPsInput> {
     const head = new Uint8Array(await blob.slice(0, 12).arrayBuffer());
     const cdxa = String.fromCharCode(...head.subarray(8, 12)) === 'CDXA';
-    const scan = await scanProgramStream(blob, cdxa ? RIFF_HEADER : 0, (layer) => layer !== 3);
+    const scan = await scanProgramStream(blob, cdxa ? RIFF_HEADER : 0, (layer) => layer === 1);
     const videoStream = scan.streams.find((s) => s.kind === 'video');
     const audioStreams = scan.streams
       .filter((s) => s.kind !== 'video')
@@ -379,10 +379,10 @@ function audioRate(s: ScannedStream): number {
 /** Why an audio stream cannot be kept, in words, or null when it is kept. */
 function leftOutAudio(s: ScannedStream): string | null {
   const layer = s.audio?.format?.layer;
-  if (s.kind === 'mpeg-audio' && layer !== 3) {
+  if (s.kind === 'mpeg-audio' && layer === 1) {
     return (
-      `This file's MPEG audio (${layer === 1 ? 'MP1' : 'MP2'}) cannot be kept: Upframe cannot ` +
-      'copy this format, and it is left out of the enhanced file.'
+      "This file's MPEG audio (MP1) cannot be kept: Upframe cannot copy this format, and it " +
+      'is left out of the enhanced file.'
     );
   }
   if (s.kind === 'lpcm' && s.dropped) {
@@ -493,14 +493,18 @@ function audioInfo(s: ScannedStream, packets: PacketTable): AudioTrackInfo {
     };
   }
   const f = s.audio!.format!;
-  const codec = s.kind === 'ac3' ? 'ac-3' : 'mp3';
+  // MP2 (VCDs, many DVDs) goes into MP4 as MPEG-1 audio; MP3 is kept as it is anywhere
+  const mp2 = s.kind !== 'ac3' && f.layer === 2;
+  const codec = s.kind === 'ac3' ? 'ac-3' : mp2 ? 'mp2' : 'mp3';
+  // WebCodecs' (and mediabunny's) id of MPEG-1 audio of any layer
+  const decoderCodec = mp2 ? 'mp4a.6b' : codec;
   return {
     ...base,
     codec,
-    muxCodec: s.kind === 'ac3' ? 'ac3' : 'mp3',
-    codecName: s.kind === 'ac3' ? 'AC-3' : 'MP3',
+    muxCodec: s.kind === 'ac3' ? 'ac3' : mp2 ? 'mp2' : 'mp3',
+    codecName: s.kind === 'ac3' ? 'AC-3' : mp2 ? 'MP2' : 'MP3',
     channels: f.channels,
     sampleRate: f.sampleRate,
-    decoderConfig: { codec, numberOfChannels: f.channels, sampleRate: f.sampleRate },
+    decoderConfig: { codec: decoderCodec, numberOfChannels: f.channels, sampleRate: f.sampleRate },
   };
 }

@@ -19,7 +19,7 @@ import {
   type Target,
 } from 'mediabunny';
 import { UpframeError } from '../shared/errors.ts';
-import { audioCodecName } from './codecs.ts';
+import { audioCodecName, writtenAs } from './codecs.ts';
 import { CODEC_NAMES, type VideoCodecChoice } from './encoder-config.ts';
 import type { MediaInput } from './input-types.ts';
 import { displayAspect } from './pixel-aspect.ts';
@@ -150,6 +150,7 @@ function unplayable(container: OutputContainer, audio: string): boolean {
 
 /** Whether a `container` file holds `audio` (a mediabunny codec id) so that players play it. */
 export function holdsAudio(container: OutputContainer, audio: string): boolean {
+  if (audio === 'mp2') return container === 'mp4';
   const codecs = makeFormat(container).getSupportedAudioCodecs() as string[];
   return codecs.includes(audio) && !unplayable(container, audio);
 }
@@ -414,10 +415,14 @@ export class MuxWriter {
     const partCodecs = part ? (makeFormat('mp4').getSupportedAudioCodecs() as string[]) : null;
     input.audioTracks.forEach((info, k) => {
       const codec = info.muxCodec;
-      if (!codec || !holdsAudio(container, codec) || (partCodecs && !partCodecs.includes(codec))) {
+      if (
+        !codec ||
+        !holdsAudio(container, codec) ||
+        (partCodecs && !partCodecs.includes(writtenAs(codec)))
+      ) {
         return;
       }
-      const source = new EncodedAudioPacketSource(codec);
+      const source = new EncodedAudioPacketSource(writtenAs(codec));
       this.output.addAudioTrack(source, audioTrackMetadata(info, this.lanes.length === 0));
       // from the window's start: a range late in a film (or a continued render) does not read
       // the hours of audio before it (in Matroska, every cluster of them)
