@@ -101,6 +101,8 @@ export type FixtureName =
   | 'h264-global.avi'
   | 'h264-bframes.avi'
   | 'mpeg2.mkv'
+  | 'mpeg2.mov'
+  | 'mpeg1.mp4'
   | 'mpeg2-mp2.mpg'
   | 'mpeg2-cut.mpg'
   | 'mpeg1-mp3.mpg'
@@ -291,6 +293,27 @@ const makers: Record<FixtureName, Maker> = {
   // standard Huffman tables a webcam uses (jpeg-decoder.browser.test.ts takes them out)
   'mjpeg.mkv': (out) =>
     ffmpeg([...video(), '-t', '1', '-c:v', 'mjpeg', '-q:v', '2', '-huffman', 'default', out]),
+  // MPEG-2 in QuickTime (sample entry 'm2v1', as editors and HDV/XDCAM cameras write it) with
+  // PCM, and MPEG-1 in MP4 ('mp4v' whose object type says MPEG-1 video) with AAC
+  'mpeg2.mov': (out) =>
+    ffmpeg([
+      ...[...video(), ...audio, '-t', '1', '-c:v', 'mpeg2video', '-bf', '2', '-g', '12'],
+      ...['-q:v', '3', '-c:a', 'pcm_s16le', out],
+    ]),
+  'mpeg1.mp4': (out) =>
+    ffmpeg([
+      ...video(),
+      ...audio,
+      '-t',
+      '1',
+      '-c:v',
+      'mpeg1video',
+      '-q:v',
+      '3',
+      '-c:a',
+      'aac',
+      out,
+    ]),
   // a DVD rip remuxed to Matroska: MPEG-2 with B-frames (180 lines: coded as 192) and AC-3
   'mpeg2.mkv': (out) =>
     ffmpeg([

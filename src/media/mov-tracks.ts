@@ -121,6 +121,38 @@ const VIDEO_NAMES: Record<string, string> = {
 };
 
 /** What a person would call video stored with this sample entry type. */
+/**
+ * MPEG-1 and MPEG-2 video sample entries (QuickTime's and camera makers' FourCCs; MP4 keeps
+ * MPEG-2 as 'mp4v' with an object type, `mpegObjectType`): our decoder reads them (4:2:0; the
+ * 4:2:2 ones, XDCAM HD422 and IMX, are refused by what their sequence header says).
+ */
+const MPEG_VIDEO_ENTRIES: Record<string, 'mpeg1' | 'mpeg2'> = {
+  m1v1: 'mpeg1',
+  'm1v ': 'mpeg1',
+  mpg1: 'mpeg1',
+  m2v1: 'mpeg2',
+  mp2v: 'mpeg2',
+  mpg2: 'mpeg2',
+  AVmp: 'mpeg2',
+  ...Object.fromEntries(
+    [
+      ...'123456789a'.split('').map((c) => `hdv${c}`),
+      ...'123456789abcdef'.split('').flatMap((c) => [`xdv${c}`, `xd5${c}`]),
+      ...['mx3p', 'mx4p', 'mx5p', 'mx3n', 'mx4n', 'mx5n'],
+    ].map((t) => [t, 'mpeg2' as const]),
+  ),
+};
+
+/** The MPEG video a sample entry holds (by its type, or an 'mp4v' entry's object type). */
+export function mpegVideoEntry(type: string, objectType?: number): 'mpeg1' | 'mpeg2' | null {
+  if (type === 'mp4v' && objectType !== undefined) {
+    // ISO/IEC 14496-1 object types: 0x60-0x65 MPEG-2 video profiles, 0x6A MPEG-1 video
+    if (objectType >= 0x60 && objectType <= 0x65) return 'mpeg2';
+    return objectType === 0x6a ? 'mpeg1' : null;
+  }
+  return MPEG_VIDEO_ENTRIES[type] ?? null;
+}
+
 export function videoEntryName(type: string): string {
   return VIDEO_NAMES[type] ?? VIDEO_NAMES[type.trim()] ?? `'${type.trim()}'`;
 }

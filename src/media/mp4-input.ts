@@ -26,8 +26,15 @@ import { decodeColorSpace } from './decode-colour.ts';
 import { fieldOrderFacts } from './h264-field-order.ts';
 import { avcCAspect, avcCFieldCoded, INTERLACED_NOTE, mayBeInterlaced } from './h264-sps.ts';
 import { pixelAspect } from './pixel-aspect.ts';
+import { mpegFields } from './mpeg-video-decoder.ts';
+import {
+  pixelAspect as mpegPixelAspect,
+  sequenceFacts,
+  sequenceHeaderBytes,
+} from './mpeg2/stream-facts.ts';
 import {
   compactConstantSampleSizes,
+  mpegVideoEntry,
   pcmName,
   pcmTrackTable,
   videoEntryName,
@@ -97,12 +104,13 @@ export class Mp4Input implements MediaInput {
     sound: SoundTracks,
   ) {
     const vt = info.videoTracks[0];
-    if (vt) {
+    if (vt && !mpegVideoOf(file, vt.id)) {
       this.video = this.videoTrack(file, vt, configs.get(vt.id), keyFrame);
       if (mayBeInterlaced(this.video.decoderConfig)) this.warnings.push(INTERLACED_NOTE);
     } else {
-      const other = info.otherTracks.find((t) => handler(file, t.id) === 'vide');
-      this.video = other ? this.unknownVideoTrack(file, other) : null;
+      const other = vt ?? info.otherTracks.find((t) => handler(file, t.id) === 'vide');
+      this.video = other ? this.unknownVideoTrack(file, other, keyFrame) : null;
+      if (this.video && mpegFields(this.video)) this.warnings.push(INTERLACED_NOTE);
     }
     this.audioTracks = sound.readable.map((t, k) =>
       sound.pcm.has(t.id)
@@ -169,12 +177,15 @@ export class Mp4Input implements MediaInput {
     let keyFrame: Uint8Array | undefined;
     const avcFields =
       vt && /^avc[13]/.test(vt.codec) && avcCFieldCoded(configs.get(vt.id) ?? new Uint8Array(0));
+    // MPEG-1/MPEG-2 video keeps its sequence header in its pictures: the first one's is read
+    const videoId = (vt ?? movie.otherTracks.find((t) => handler(file, t.id) === 'vide'))?.id;
+    const mpeg = videoId !== undefined && mpegVideoOf(file, videoId) !== null;
     const first =
-      vt && (vt.codec.startsWith('vp09') || avcFields)
-        ? file.getTrackSamplesInfo(vt.id)[0]
+      (vt && (vt.codec.startsWith('vp09') || avcFields)) || mpeg
+        ? file.getTrackSamplesInfo(videoId!)[0]
         : undefined;
     if (first && first.offset + first.size <= blob.size) {
-      const head = Math.min(first.size, avcFields ? 16384 : 64);
+      const head = Math.min(first.size, avcFields || mpeg ? 16384 : 64);
       keyFrame = new Uint8Array(await blob.slice(first.offset, first.offset + head).arrayBuffer());
     }
     return new Mp4Input(
@@ -188,20 +199,38 @@ export class Mp4Input implements MediaInput {
     );
   }
 
-  /** A video track in a codec mp4box does not know (ProRes, DV, ...): named, never decodable. */
-  private unknownVideoTrack(file: ISOFile, track: Track): VideoTrackInfo {
+  /**
+   * A video track in a codec mp4box does not know (ProRes, DV, ...): named, never decodable;
+   * or MPEG-1/MPEG-2 (HDV, XDCAM, a DVD's video in MOV or MP4), which our decoder reads, its
+   * sequence header taken from the first picture (`keyFrame`).
+   */
+  private unknownVideoTrack(file: ISOFile, track: Track, keyFrame?: Uint8Array): VideoTrackInfo {
     const type = (sampleEntry(file, track.id) as BoxLike | undefined)?.type ?? track.codec;
     const width = track.track_width;
     const height = track.track_height;
     const packets = this.table(file, track, 'video').packets;
+    const mpeg = mpegVideoOf(file, track.id);
+    const sequence = mpeg && keyFrame ? sequenceHeaderBytes(keyFrame) : null;
+    const facts = sequence && sequenceFacts(sequence);
+    const decoderConfig: VideoDecoderConfig = {
+      codec: mpeg ?? type,
+      codedWidth: facts?.width ?? width,
+      codedHeight: facts?.height ?? height,
+    };
+    if (sequence) decoderConfig.description = sequence;
+    const pasp = sampleEntry(file, track.id)?.['pasp'] as
+      { hSpacing: number; vSpacing: number } | undefined;
+    const aspect = pasp ? [pasp.hSpacing, pasp.vSpacing] : facts && mpegPixelAspect(facts);
+    const named = videoEntryName(type);
     return {
       kind: 'video',
-      codec: type,
-      codecName: videoEntryName(type),
-      decoderConfig: { codec: type, codedWidth: width, codedHeight: height },
-      width,
-      height,
-      pixelAspect: null,
+      codec: mpeg ?? type,
+      // an MPEG entry named by its format (HDV, XDCAM HD), else by the codec
+      codecName: mpeg && (type === 'mp4v' || named.startsWith("'")) ? videoCodecName(mpeg) : named,
+      decoderConfig,
+      width: facts?.width ?? width,
+      height: facts?.height ?? height,
+      pixelAspect: aspect ? pixelAspect(aspect[0]!, aspect[1]!) : null,
       rotation: rotationFromMatrix(Array.from(track.matrix as ArrayLike<number>)),
       colorSpace: null,
       packets,
@@ -533,4 +562,12 @@ export function rotationFromMatrix(m: readonly number[]): Rotation {
   const b = m[1] ?? 0;
   const deg = (Math.round((Math.atan2(b, a) * 180) / Math.PI / 90) * 90 + 360) % 360;
   return deg as Rotation;
+}
+
+/** MPEG-1/MPEG-2 video in track `id`'s sample entry, or null. */
+function mpegVideoOf(file: ISOFile, id: number): 'mpeg1' | 'mpeg2' | null {
+  const entry = sampleEntry(file, id) as
+    (BoxLike & { esds?: { esd?: { descs?: { oti?: number }[] } } }) | undefined;
+  if (!entry) return null;
+  return mpegVideoEntry(entry.type ?? '', entry.esds?.esd?.descs?.[0]?.oti);
 }

@@ -28,6 +28,21 @@ export function mpegFields(video: { readonly decoderConfig: VideoDecoderConfig }
   return seq !== null && mayHoldFields(seq);
 }
 
+/**
+ * Why our decoder cannot read this MPEG video, in words, or null when it can (or when there is no
+ * sequence header to tell): 4:2:2 and 4:4:4 (XDCAM HD422, IMX, studio masters), pictures
+ * taller than 2800 lines.
+ */
+export function mpegUnreadable(config: VideoDecoderConfig): string | null {
+  if (!isMpegVideo(config.codec) || !config.description) return null;
+  const seq = sequenceFacts(bytesOf(config.description));
+  if (!seq) return null;
+  if (seq.chromaFormat !== 1) {
+    return `its colour is ${seq.chromaFormat === 2 ? '4:2:2' : '4:4:4'} (a studio format), and Upframe reads 4:2:0 MPEG video only`;
+  }
+  return seq.height > 2800 ? `its pictures are ${seq.height} lines tall` : null;
+}
+
 /** Lets the thread take other tasks, without setTimeout's 4 ms clamp when nested. */
 function nextTask(): Promise<void> {
   return new Promise((resolve) => {

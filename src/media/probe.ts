@@ -5,7 +5,7 @@ import { isHdr } from './codecs.ts';
 import { frameTiming } from './frame-timing.ts';
 import { INTERLACED_NOTE, mayHoldFields } from './h264-sps.ts';
 import { canDecodeJpeg, isMotionJpeg } from './jpeg-decoder.ts';
-import { isMpegVideo } from './mpeg-video-decoder.ts';
+import { isMpegVideo, mpegUnreadable } from './mpeg-video-decoder.ts';
 import { openInput } from './input.ts';
 import { preferredContainer } from './output.ts';
 import { shownWidth } from './pixel-aspect.ts';
@@ -21,7 +21,9 @@ export interface ProbeOptions {
 export async function isDecodable(video: VideoTrackInfo): Promise<boolean> {
   if (isMotionJpeg(video.decoderConfig.codec)) return canDecodeJpeg();
   // our own decoder: it needs only VideoFrame
-  if (isMpegVideo(video.decoderConfig.codec)) return typeof VideoFrame !== 'undefined';
+  if (isMpegVideo(video.decoderConfig.codec)) {
+    return typeof VideoFrame !== 'undefined' && mpegUnreadable(video.decoderConfig) === null;
+  }
   if (typeof VideoDecoder === 'undefined') return false;
   try {
     const support = await VideoDecoder.isConfigSupported(video.decoderConfig);
@@ -32,6 +34,14 @@ export async function isDecodable(video: VideoTrackInfo): Promise<boolean> {
 }
 
 export function undecodableError(video: VideoTrackInfo): UpframeError {
+  const why = mpegUnreadable(video.decoderConfig);
+  if (why) {
+    return new UpframeError(
+      'UNSUPPORTED_CODEC',
+      `This ${video.codecName} video cannot be decoded: ${why}. Convert the file to H.264 ` +
+        'first (ffmpeg -i in.mov -c:v libx264 -crf 16 out.mp4).',
+    );
+  }
   return new UpframeError(
     'UNSUPPORTED_CODEC',
     `This browser cannot decode ${video.codecName} video (${video.codec}). ` +
