@@ -230,7 +230,7 @@ export class Mp4Input implements MediaInput {
       decoderConfig,
       width: facts?.width ?? width,
       height: facts?.height ?? height,
-      pixelAspect: aspect ? pixelAspect(aspect[0]!, aspect[1]!) : null,
+      pixelAspect: aspect ? pixelAspect(aspect[0], aspect[1]) : null,
       rotation: rotationFromMatrix(Array.from(track.matrix as ArrayLike<number>)),
       colorSpace: null,
       packets,
