@@ -122,6 +122,9 @@ interface Gathered extends ScannedStream {
   readonly log: TsLog;
   readonly pes: PesPayload;
   es: number;
+  /** Payloads not yet handed to the splitter (one call for many packets: fewer copies). */
+  readonly batch: Uint8Array;
+  batched: number;
   /** The current PES packet: where its payload starts in the stream (-1: none yet), its PTS. */
   pesEs: number;
   pesPts: number;
@@ -138,6 +141,8 @@ export interface TsScan {
 
 /** What the scan reads at a time: some 11 000 packets. */
 const WINDOW = 2 * 1024 * 1024;
+/** Payload bytes of one PID handed to its splitter at a time. */
+const BATCH = 64 * 1024;
 /** 2^33: where PTS values wrap (26.5 hours at 90 kHz). */
 const WRAP = 2 ** 33;
 
@@ -175,6 +180,8 @@ export async function scanTransportStream(
       log,
       pes: new PesPayload(),
       es: 0,
+      batch: new Uint8Array(BATCH),
+      batched: 0,
       pesEs: -1,
       pesPts: NaN,
     };
@@ -205,6 +212,19 @@ export async function scanTransportStream(
     }
     streams.set(pid, s);
   }
+
+  /** Hands the PID's payloads gathered so far to its splitter. */
+  const flush = (s: Gathered): void => {
+    const bytes = s.batch.subarray(0, s.batched);
+    s.batched = 0;
+    if (s.video) {
+      s.video.push(bytes);
+      s.log.prune(s.video.pendingFrom);
+    } else if (s.audio) {
+      s.audio.push(bytes);
+      s.log.prune(s.audio.pendingFrom);
+    }
+  };
 
   let window = new Uint8Array(0);
   let windowAt = 0;
@@ -237,15 +257,10 @@ export async function scanTransportStream(
       if (from < end) {
         if (s.firstAt < 0) Object.assign(s, { firstAt: windowAt + p });
         s.log.add(s.es, windowAt + p, from - p, s.pesEs, s.pesPts);
-        const payload = window.subarray(from, end);
-        s.es += payload.length;
-        if (s.video) {
-          s.video.push(payload);
-          s.log.prune(s.video.pendingFrom);
-        } else if (s.audio) {
-          s.audio.push(payload);
-          s.log.prune(s.audio.pendingFrom);
-        }
+        if (s.batched + (end - from) > BATCH) flush(s);
+        s.batch.set(window.subarray(from, end), s.batched);
+        s.batched += end - from;
+        s.es += end - from;
       }
     }
     at = windowAt + p + stride;
@@ -254,6 +269,7 @@ export async function scanTransportStream(
   let cut = at < blob.size;
   for (const s of streams.values()) {
     if (s.dropped) continue;
+    flush(s);
     // a recording cut inside a picture's bytes ends with a picture whose last rows are missing
     if (s.video?.end(!cut)) cut = true;
     s.audio?.end();
