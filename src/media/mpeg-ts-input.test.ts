@@ -252,6 +252,27 @@ describe('MPEG-2 video in transport streams', () => {
     );
   });
 
+  it('a scrambled recording (pay TV without its key) is named as such', async () => {
+    const dir = tmp();
+    const bytes = Buffer.from(readFileSync(fixturePath('mpeg2-mp2.ts')));
+    // every video packet scrambled (its payload unreadable, its scrambling bits set)
+    for (let at = 0; at + 188 <= bytes.length; at += 188) {
+      if ((((bytes[at + 1]! & 0x1f) << 8) | bytes[at + 2]!) !== 0x100) continue;
+      bytes[at + 3] = bytes[at + 3]! | 0x80;
+      for (let i = at + 4; i < at + 188; i++) bytes[i] = bytes[i]! ^ 0x5a;
+    }
+    const path = join(dir, 'scrambled.ts');
+    writeFileSync(path, bytes);
+    const error = (await openInput(await openAsBlob(path)).catch(
+      (e: unknown) => e,
+    )) as UpframeError;
+    expect([error.code, error.message]).toEqual([
+      'UNSUPPORTED_CODEC',
+      'This recording is encrypted (scrambled pay TV): only the receiver that recorded it can ' +
+        'play it, so Upframe cannot read its picture.',
+    ]);
+  });
+
   it('lost sync in the middle is passed over to the next packets', async () => {
     const dir = tmp();
     const bytes = Buffer.from(readFileSync(fixturePath('mpeg2-mp2.ts')));

@@ -104,6 +104,13 @@ export class MpegTsInput implements MediaInput {
     const scan = await scanTransportStream(blob, layout, wanted, (layer) => layer === 1);
     const byPid = new Map(scan.streams.map((s) => [s.key, s]));
     const scanned = byPid.get(videoStream.pid)!;
+    if (scan.scrambled.has(videoStream.pid)) {
+      throw new UpframeError(
+        'UNSUPPORTED_CODEC',
+        'This recording is encrypted (scrambled pay TV): only the receiver that recorded it ' +
+          'can play it, so Upframe cannot read its picture.',
+      );
+    }
     const sequence = scanned.video!.sequence;
     const description = scanned.video!.sequenceBytes;
     if (!sequence || !description || sequence.rateNum === 0 || sequence.width === 0) {
@@ -129,7 +136,10 @@ export class MpegTsInput implements MediaInput {
     const audios: { stream: ScannedStream; timed: Timed; language: string | null }[] = [];
     for (const a of audioStreams) {
       const s = byPid.get(a.pid)!;
-      const left = leftOutAudio(s) ?? aacLeftOut(s);
+      const left = scan.scrambled.has(a.pid)
+        ? `This file's ${a.name} audio is encrypted (scrambled pay TV): it is left out of the ` +
+          'enhanced file.'
+        : (leftOutAudio(s) ?? aacLeftOut(s));
       if (left) warnings.push(left);
       else if (s.packets.length > 0) {
         audios.push({ stream: s, timed: audioTimes(s), language: a.language });

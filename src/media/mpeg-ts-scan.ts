@@ -122,6 +122,9 @@ interface Gathered extends ScannedStream {
   readonly log: TsLog;
   readonly pes: PesPayload;
   es: number;
+  /** Its transport packets, and how many of them are scrambled. */
+  seen: number;
+  scrambled: number;
   /** Payloads not yet handed to the splitter (one call for many packets: fewer copies). */
   readonly batch: Uint8Array;
   batched: number;
@@ -137,6 +140,8 @@ export interface TsScan {
   readonly cut: boolean;
   /** Bytes passed over between packets (lost sync: damage). */
   readonly skipped: number;
+  /** The PIDs most of whose packets are scrambled (pay TV recorded without its key). */
+  readonly scrambled: ReadonlySet<number>;
 }
 
 /** What the scan reads at a time: some 11 000 packets. */
@@ -180,6 +185,8 @@ export async function scanTransportStream(
       log,
       pes: new PesPayload(),
       es: 0,
+      seen: 0,
+      scrambled: 0,
       batch: new Uint8Array(BATCH),
       batched: 0,
       pesEs: -1,
@@ -248,6 +255,8 @@ export async function scanTransportStream(
     skipped += p - rel;
     const s = streams.get(packetPid(window, p));
     if (s && !s.dropped) {
+      s.seen++;
+      if (window[p + 3]! & 0xc0) s.scrambled++;
       const end = p + TS_PACKET;
       const from = s.pes.feed(window, payloadAt(window, p), end, unitStart(window, p));
       if (s.pes.headerEnded) {
@@ -274,5 +283,7 @@ export async function scanTransportStream(
     if (s.video?.end(!cut)) cut = true;
     s.audio?.end();
   }
-  return { streams: [...streams.values()], cut, skipped };
+  const scrambled = new Set<number>();
+  for (const s of streams.values()) if (s.scrambled * 2 > s.seen) scrambled.add(s.key);
+  return { streams: [...streams.values()], cut, skipped, scrambled };
 }
