@@ -528,7 +528,7 @@ const makers: Record<FixtureName, Maker> = {
     ffmpeg([...video(), ...audio, ...twoSeconds, ...x264, '-ac', '6', '-c:a', 'eac3', out]),
   // transport streams: a TV recording (188-byte packets, H.264 + AAC in ADTS, its clock starting
   // at 1000 s as a channel's does; a key frame a second), an AVCHD camcorder's (192-byte packets with time codes, H.264
-  // + AC-3), SD television (MPEG-2 video, which no browser decodes) and Blu-ray LPCM audio
+  // + AC-3), SD television (MPEG-2 video, which mediabunny leaves out) and Blu-ray LPCM audio
   // (which mediabunny does not read)
   'h264-aac.ts': (out) =>
     ffmpeg([

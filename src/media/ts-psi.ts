@@ -2,8 +2,8 @@
  * The elementary streams an MPEG transport stream declares, from its program tables (PAT and PMT,
  * ISO/IEC 13818-1 2.4.4). mediabunny reads H.264, HEVC and the common audio codecs out of a
  * transport stream and leaves every other stream out without a word: a TV recording in MPEG-2
- * video would then read as "sound but no picture". The tables say what the file holds, so the
- * person is told which codec it is.
+ * video would then read as "sound but no picture". The tables say what the file holds: MPEG-1/2
+ * video is read by Upframe's own reader (mpeg-ts-input.ts), and any other codec is named.
  */
 
 /** Stream types (Table 2-34 and the registered ones in use) that carry video. */
