@@ -273,6 +273,24 @@ describe('MPEG-2 video in transport streams', () => {
     ]);
   });
 
+  it('reads 204-byte packets (16 bytes of error correction after each) as the 188-byte ones', async () => {
+    const dir = tmp();
+    const bytes = readFileSync(fixturePath('mpeg2-mp2.ts'));
+    const parts: Buffer[] = [];
+    for (let at = 0; at + 188 <= bytes.length; at += 188) {
+      parts.push(bytes.subarray(at, at + 188), Buffer.alloc(16, 0x47));
+    }
+    const path = join(dir, 'rs.ts');
+    writeFileSync(path, Buffer.concat(parts));
+    const input = await openInput(await openAsBlob(path));
+    const whole = await open('mpeg2-mp2.ts');
+    expect(input.video!.packets.timestampUs).toEqual(whole.video!.packets.timestampUs);
+    const [a, b] = [await readAll(input, 'video'), await readAll(whole, 'video')];
+    expect(Buffer.concat(a).equals(Buffer.concat(b))).toBe(true);
+    const [c, d] = [await readAll(input, 'audio'), await readAll(whole, 'audio')];
+    expect(Buffer.concat(c).equals(Buffer.concat(d))).toBe(true);
+  });
+
   it('lost sync in the middle is passed over to the next packets', async () => {
     const dir = tmp();
     const bytes = Buffer.from(readFileSync(fixturePath('mpeg2-mp2.ts')));
