@@ -55,6 +55,12 @@ export type FixtureName =
   | 'h264-aac.ts'
   | 'avchd.m2ts'
   | 'mpeg2.ts'
+  | 'mpeg2-mp2.ts'
+  | 'mpeg2-part.ts'
+  | 'mpeg2-cut.ts'
+  | 'dvb-ac3.ts'
+  | 'hdv.m2t'
+  | 'mpeg2-aac.ts'
   | 'lpcm.m2ts'
   | 'interlaced.m2ts'
   | 'interlaced-small.mp4'
@@ -545,7 +551,7 @@ const makers: Record<FixtureName, Maker> = {
     ffmpeg([...video(), ...audio, ...twoSeconds, ...x264, '-ac', '6', '-c:a', 'eac3', out]),
   // transport streams: a TV recording (188-byte packets, H.264 + AAC in ADTS, its clock starting
   // at 1000 s as a channel's does; a key frame a second), an AVCHD camcorder's (192-byte packets with time codes, H.264
-  // + AC-3), SD television (MPEG-2 video, which no browser decodes) and Blu-ray LPCM audio
+  // + AC-3), SD television (MPEG-2 video, which mediabunny leaves out) and Blu-ray LPCM audio
   // (which mediabunny does not read)
   'h264-aac.ts': (out) =>
     ffmpeg([
@@ -559,6 +565,50 @@ const makers: Record<FixtureName, Maker> = {
     ]),
   'mpeg2.ts': (out) =>
     ffmpeg([...video(), ...audio, ...['-t', '0.5', '-c:v', 'mpeg2video', '-c:a', 'mp2', out]]),
+  // MPEG-2 video in transport streams, read by Upframe's own scan (mpeg-ts-input.ts): a
+  // recording with B-pictures and MP2 sound; the same from a third of the way in (a copied part
+  // of a recording, starting inside a GOP) and cut short at two thirds (inside a picture)
+  'mpeg2-mp2.ts': (out) =>
+    ffmpeg([
+      ...[...video(), ...audio, '-t', '1.5', '-c:v', 'mpeg2video', '-bf', '2', '-g', '12'],
+      ...['-c:a', 'mp2', '-f', 'mpegts', out],
+    ]),
+  'mpeg2-part.ts': (out) => {
+    const bytes = readFileSync(fixturePath('mpeg2-mp2.ts'));
+    writeFileSync(out, bytes.subarray(188 * Math.floor(bytes.length / 188 / 3)));
+  },
+  'mpeg2-cut.ts': (out) => {
+    const bytes = readFileSync(fixturePath('mpeg2-mp2.ts'));
+    writeFileSync(out, bytes.subarray(0, 188 * Math.floor((bytes.length / 188) * (2 / 3)) + 100));
+  },
+  // DVB SD television: 720x576 interlaced (top field first) at 16:9, two AC-3 tracks in private
+  // streams with DVB's AC-3 descriptor (system B), English and German
+  'dvb-ac3.ts': (out) =>
+    ffmpeg([
+      ...['-f', 'lavfi', '-i', 'testsrc2=size=720x576:rate=50'],
+      ...['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'],
+      ...['-f', 'lavfi', '-i', 'sine=frequency=660:sample_rate=48000'],
+      ...['-map', '0', '-map', '1', '-map', '2', '-t', '1'],
+      ...['-vf', 'tinterlace=interleave_top,setfield=tff', '-c:v', 'mpeg2video'],
+      ...['-flags', '+ilme+ildct', '-bf', '2', '-aspect', '16:9', '-c:a', 'ac3', '-ac', '2'],
+      ...['-metadata:s:a:0', 'language=eng', '-metadata:s:a:1', 'language=deu'],
+      ...['-mpegts_flags', 'system_b', '-f', 'mpegts', out],
+    ]),
+  // HDV's picture (1440x1080 interlaced, pixels 4:3) in 192-byte M2TS packets with AC-3 (ffmpeg's
+  // M2TS mode writes MP2 as a private stream with no descriptor, which no camcorder does)
+  'hdv.m2t': (out) =>
+    ffmpeg([
+      ...['-f', 'lavfi', '-i', 'testsrc2=size=1440x1080:rate=50', ...audio, '-t', '0.6'],
+      ...['-vf', 'tinterlace=interleave_top,setfield=tff', '-c:v', 'mpeg2video', '-b:v', '6M'],
+      ...['-flags', '+ilme+ildct', '-bf', '2', '-g', '6', '-aspect', '16:9'],
+      ...['-c:a', 'ac3', '-ac', '2', '-mpegts_m2ts_mode', '1', '-f', 'mpegts', out],
+    ]),
+  // MPEG-2 with AAC in ADTS frames, as some DVB-T2 and IPTV recordings are
+  'mpeg2-aac.ts': (out) =>
+    ffmpeg([
+      ...[...video(), ...audio, '-t', '0.5', '-c:v', 'mpeg2video', '-c:a', 'aac'],
+      ...['-b:a', '96k', '-f', 'mpegts', out],
+    ]),
   'lpcm.m2ts': (out) =>
     ffmpeg([
       ...[...video(), ...audio, ...['-t', '0.5'], ...x264, '-c:a', 'pcm_bluray'],

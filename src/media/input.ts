@@ -5,6 +5,7 @@ import { AviInput } from './avi-input.ts';
 import { MkvInput } from './mkv-input.ts';
 import { Mp4Input } from './mp4-input.ts';
 import { MpegPsInput } from './mpeg-ps.ts';
+import { MPEG_VIDEO_TYPES, MpegTsInput } from './mpeg-ts-input.ts';
 import { LAYOUT_BYTES, packetLayout, tsStreams } from './ts-psi.ts';
 import type { ContainerKind } from './types.ts';
 
@@ -68,6 +69,15 @@ export async function openInput(blob: Blob): Promise<MediaInput> {
     input = await Mp4Input.open(blob, container);
     // Fragmented MP4 keeps its index in many moof boxes; mediabunny walks those.
     input ??= await MkvInput.open(blob, container);
+  } else if (container === 'mpegts') {
+    // mediabunny reads H.264 and HEVC transport streams and leaves MPEG-1/2 video out: the
+    // program tables say which this is
+    const streams = await tsStreams(blob);
+    const video = streams.find((s) => s.kind === 'video');
+    input =
+      video && MPEG_VIDEO_TYPES.has(video.streamType)
+        ? await MpegTsInput.open(blob, streams)
+        : await MkvInput.open(blob, container);
   } else {
     input = await MkvInput.open(blob, container);
   }

@@ -1,13 +1,14 @@
 /**
  * Audio elementary streams of MPEG program and transport streams cut into whole frames, as the
- * bytes arrive: MPEG audio (Layer I, II, III; ISO/IEC 11172-3, 13818-3) and AC-3 (ATSC A/52).
+ * bytes arrive: MPEG audio (Layer I, II, III; ISO/IEC 11172-3, 13818-3), AC-3 (ATSC A/52) and
+ * AAC in ADTS frames (transport streams).
  * A container's packets cut the stream anywhere; a muxer (mediabunny) and a decoder take one
  * frame a packet. A frame is taken where its header is valid and the next frame's sync word
  * follows it (or the stream ends), so a stream that starts inside a frame, or a damaged stretch,
  * is passed over until the frames line up again.
  */
 
-export type AudioFraming = 'mpeg-audio' | 'ac3';
+export type AudioFraming = 'mpeg-audio' | 'ac3' | 'adts';
 
 export interface AudioFrameHeader {
   /** Bytes in the frame, its header included. */
@@ -16,8 +17,15 @@ export interface AudioFrameHeader {
   readonly samples: number;
   readonly sampleRate: number;
   readonly channels: number;
-  /** MPEG audio's layer (1, 2, 3); 0 for AC-3. */
+  /** MPEG audio's layer (1, 2, 3); 0 for AC-3 and AAC. */
   readonly layer: number;
+  /** AAC in ADTS: the ADTS header's bytes, which the packet leaves out, and the header's fields. */
+  readonly adts?: {
+    readonly headerSize: number;
+    readonly profile: number;
+    readonly rateIndex: number;
+    readonly channelConfig: number;
+  };
 }
 
 const MPEG_RATES = [44100, 48000, 32000];
@@ -88,6 +96,32 @@ export function ac3Header(b: Uint8Array, at: number): AudioFrameHeader | null {
   };
 }
 
+const ADTS_RATES = [
+  96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350,
+];
+
+/**
+ * An ADTS header at `b[at]` (7 bytes, 9 with a CRC), or null: AAC as transport streams carry it
+ * (ISO/IEC 13818-7 6.2). Its channels are 0 when a program config element gives them.
+ */
+export function adtsHeader(b: Uint8Array, at: number): AudioFrameHeader | null {
+  if (at + 7 > b.length || b[at] !== 0xff || (b[at + 1]! & 0xf6) !== 0xf0) return null;
+  const headerSize = b[at + 1]! & 1 ? 7 : 9;
+  const profile = b[at + 2]! >> 6;
+  const rateIndex = (b[at + 2]! >> 2) & 15;
+  const channelConfig = ((b[at + 2]! & 1) << 2) | (b[at + 3]! >> 6);
+  const size = ((b[at + 3]! & 3) << 11) | (b[at + 4]! << 3) | (b[at + 5]! >> 5);
+  if (rateIndex >= ADTS_RATES.length || size <= headerSize) return null;
+  return {
+    size,
+    samples: 1024 * ((b[at + 6]! & 3) + 1),
+    sampleRate: ADTS_RATES[rateIndex]!,
+    channels: channelConfig === 7 ? 8 : channelConfig,
+    layer: 0,
+    adts: { headerSize, profile, rateIndex, channelConfig },
+  };
+}
+
 /** Header bytes to have at hand before reading one. */
 const HEAD = 8;
 
@@ -103,7 +137,7 @@ export class AudioFrameSplitter {
     framing: AudioFraming,
     private readonly onFrame: (start: number, header: AudioFrameHeader) => void,
   ) {
-    this.header = framing === 'ac3' ? ac3Header : mpegAudioHeader;
+    this.header = framing === 'ac3' ? ac3Header : framing === 'adts' ? adtsHeader : mpegAudioHeader;
   }
 
   /** The first frame's header, once one has been found. */

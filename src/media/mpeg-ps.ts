@@ -38,7 +38,7 @@ import type { SubtitleCopy } from './subtitle-text.ts';
 import type { AudioTrackInfo, EncodedSample, PixelAspect, VideoTrackInfo } from './types.ts';
 
 /** Where a track's packets are in the file (mpeg-ps-scan.ts PsPackets), with their table. */
-interface PsLocated {
+export interface PsLocated {
   readonly stream: StreamKey;
   readonly fileStart: Float64Array;
   readonly fileEnd: Float64Array;
@@ -47,7 +47,7 @@ interface PsLocated {
 }
 
 /** A gathered track before its times are shifted to start at 0 (90 kHz ticks). */
-interface Timed {
+export interface Timed {
   readonly located: Omit<PsLocated, 'packets'>;
   readonly ticks: Float64Array;
   readonly durationTicks: Float64Array;
@@ -253,7 +253,7 @@ async function* readPs(
  * (they need the GOP before). Key pictures are the I-pictures a sequence header precedes when
  * the stream repeats its sequence header, else every I-picture.
  */
-function videoTimes(s: ScannedStream, frameTicks: number): Timed {
+export function videoTimes(s: ScannedStream, frameTicks: number): Timed {
   const p = s.packets;
   const flags = p.flags.done();
   const order = p.order.done();
@@ -299,7 +299,7 @@ function videoTimes(s: ScannedStream, frameTicks: number): Timed {
  * another sample for sample: each takes the previous one's end unless its PTS is far from it
  * (a gap in the recording); a muxer's PTS on them may be a packet off (ffmpeg's are).
  */
-function audioTimes(s: ScannedStream): Timed {
+export function audioTimes(s: ScannedStream): Timed {
   const p = s.packets;
   const pts = p.pts.done();
   const samples = p.span.done();
@@ -360,7 +360,7 @@ function select(
 }
 
 /** The track's table in microseconds from `startTicks`. */
-function toLocated(t: Timed, startTicks: number): PsLocated {
+export function toLocated(t: Timed, startTicks: number): PsLocated {
   const us = (ticks: number): number => Math.round(((ticks - startTicks) * 100) / 9);
   const packets = new PacketTable(
     Float64Array.from(t.ticks, us),
@@ -377,7 +377,7 @@ function audioRate(s: ScannedStream): number {
 }
 
 /** Why an audio stream cannot be kept, in words, or null when it is kept. */
-function leftOutAudio(s: ScannedStream): string | null {
+export function leftOutAudio(s: ScannedStream): string | null {
   const layer = s.audio?.format?.layer;
   if (s.kind === 'mpeg-audio' && layer === 1) {
     return (
@@ -422,7 +422,7 @@ const FIELD_PROBE = 60;
  * Whether the first pictures of an interlaced sequence are interlaced frames (a film on DVD is
  * stored as progressive frames in one), and whether the first says its bottom field comes first.
  */
-function fieldsOf(flags: Uint8Array): { interlaced: boolean; bottomFirst: boolean } {
+export function fieldsOf(flags: Uint8Array): { interlaced: boolean; bottomFirst: boolean } {
   let interlaced = false;
   for (let k = 0; k < Math.min(flags.length, FIELD_PROBE); k++) {
     if ((flags[k]! & PROGRESSIVE_FRAME) === 0) interlaced = true;
@@ -430,7 +430,7 @@ function fieldsOf(flags: Uint8Array): { interlaced: boolean; bottomFirst: boolea
   return { interlaced, bottomFirst: flags.length > 0 && (flags[0]! & TOP_FIELD_FIRST) === 0 };
 }
 
-function videoInfo(
+export function videoInfo(
   seq: SequenceInfo,
   description: Uint8Array,
   packets: PacketTable,
@@ -476,7 +476,7 @@ function pixelAspectOf(seq: SequenceInfo): PixelAspect | null {
   return pixelAspect(dar[0] * h, dar[1] * w);
 }
 
-function audioInfo(s: ScannedStream, packets: PacketTable): AudioTrackInfo {
+export function audioInfo(s: ScannedStream, packets: PacketTable): AudioTrackInfo {
   const base = { kind: 'audio' as const, packets, language: null, title: null };
   if (s.kind === 'lpcm') {
     const format = s.lpcmFormat ?? 0;

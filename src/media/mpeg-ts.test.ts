@@ -136,10 +136,17 @@ describe('MPEG transport streams', () => {
     }
   });
 
-  it('MPEG-2 video is named, not taken for a file without a picture', async () => {
-    const opened = openInput(await blob('mpeg2.ts'));
-    await expect(opened).rejects.toMatchObject({ code: 'UNSUPPORTED_CODEC' });
-    await expect(opened).rejects.toThrow('This browser cannot decode MPEG-2 video');
+  it('MPEG-2 video (which mediabunny leaves out) is read by Upframe’s own scan', async () => {
+    const input = await openInput(await blob('mpeg2.ts'));
+    try {
+      expect(input.container).toBe('mpegts');
+      expect([input.video?.codec, input.video?.codecName]).toEqual(['mpeg2', 'MPEG-2']);
+      expect(input.video?.packets.length).toBe(ffprobe('mpeg2.ts', 'packet=pts', 'v:0').length);
+      expect(input.audio?.codecName).toBe('MP2');
+      expect(input.warnings).toEqual([]);
+    } finally {
+      input.close();
+    }
   });
 
   it('audio mediabunny cannot read (Blu-ray LPCM) is named in a warning', async () => {

@@ -2,8 +2,8 @@
  * The elementary streams an MPEG transport stream declares, from its program tables (PAT and PMT,
  * ISO/IEC 13818-1 2.4.4). mediabunny reads H.264, HEVC and the common audio codecs out of a
  * transport stream and leaves every other stream out without a word: a TV recording in MPEG-2
- * video would then read as "sound but no picture". The tables say what the file holds, so the
- * person is told which codec it is.
+ * video would then read as "sound but no picture". The tables say what the file holds: MPEG-1/2
+ * video is read by Upframe's own reader (mpeg-ts-input.ts), and any other codec is named.
  */
 
 /** Stream types (Table 2-34 and the registered ones in use) that carry video. */
@@ -157,18 +157,41 @@ function pmtStreams(section: Uint8Array): TsStream[] {
     const streamType = section[i]!;
     const pid = ((section[i + 1]! & 0x1f) << 8) | section[i + 2]!;
     const esInfo = ((section[i + 3]! & 0x0f) << 8) | section[i + 4]!;
+    const descriptors = section.subarray(i + 5, Math.min(end, i + 5 + esInfo));
     const video = VIDEO_TYPES[streamType];
-    const audio = AUDIO_TYPES[streamType];
+    const audio =
+      AUDIO_TYPES[streamType] ?? (streamType === 0x06 ? privateAudio(descriptors) : null);
     out.push({
       pid,
       streamType,
       kind: video ? 'video' : audio ? 'audio' : 'other',
       name: video ?? audio ?? `stream type 0x${streamType.toString(16).padStart(2, '0')}`,
-      language: languageIn(section.subarray(i + 5, Math.min(end, i + 5 + esInfo))),
+      language: languageIn(descriptors),
     });
     i += 5 + esInfo;
   }
   return out;
+}
+
+/**
+ * The audio a PES private data stream (type 0x06) carries by its descriptors, as DVB (ETSI EN
+ * 300 468 annex D) and some muxers' registration descriptors say it, or null.
+ */
+function privateAudio(descriptors: Uint8Array): string | null {
+  for (let at = 0; at + 2 <= descriptors.length;) {
+    const tag = descriptors[at]!;
+    const length = descriptors[at + 1]!;
+    if (tag === 0x6a) return 'AC-3';
+    if (tag === 0x7a) return 'E-AC-3';
+    if (tag === 0x7b) return 'DTS';
+    if (tag === 0x05 && length >= 4) {
+      const id = String.fromCharCode(...descriptors.subarray(at + 2, at + 6));
+      if (id === 'AC-3') return 'AC-3';
+      if (id === 'EAC3') return 'E-AC-3';
+    }
+    at += 2 + length;
+  }
+  return null;
 }
 
 /** ISO_639_language_descriptor (2.6.18). */
