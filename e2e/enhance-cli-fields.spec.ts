@@ -102,6 +102,38 @@ test('bottom field first, as the stream says: the bottom field is kept and the t
   expect(wrong).toBeLessThan(deinterlaced - 2);
 });
 
+test('an interlaced PAL DVD (MPEG-2, bottom field first) is deinterlaced as its pictures say', () => {
+  // 50p woven into 25i bottom field first, coded as a DVD codes it (field DCT and prediction,
+  // each picture's coding extension saying its first field): the truth for frame n is 50p 2n
+  const input = join(OUT, 'dvd-bff.vob');
+  ffmpeg([
+    ...['-f', 'lavfi', '-i', 'testsrc2=size=720x576:rate=50', '-t', '0.4'],
+    ...['-vf', 'tinterlace=interleave_bottom,setfield=bff', '-c:v', 'mpeg2video', '-q:v', '2'],
+    ...['-flags', '+ilme+ildct', '-top', '0', '-bf', '2', '-aspect', '4:3', '-f', 'vob', input],
+  ]);
+  const auto = join(OUT, 'dvd-bff.auto.mp4');
+  const r = enhance(input, auto, '--model', 'none');
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout).toContain('warning: This video may be interlaced');
+  const frames = videoFacts(input).frames;
+  expect(videoFacts(auto).frames).toBe(frames);
+  const top = join(OUT, 'dvd-bff.top.mp4');
+  expect(enhance(input, top, '--model', 'none', '--deinterlace', 'top').status).toBe(0);
+  const truth = join(OUT, 'dvd-bff.truth.mkv');
+  ffmpeg([
+    ...['-f', 'lavfi', '-i', 'testsrc2=size=720x576:rate=50'],
+    ...['-vf', "select='not(mod(n\\,2))',setpts=N/(25*TB),format=yuv420p"],
+    ...['-frames:v', String(frames), '-c:v', 'ffv1', truth],
+  ]);
+  const [deinterlaced, woven, wrong] = [psnr(auto, truth), psnr(input, truth), psnr(top, truth)];
+  test.info().annotations.push({
+    type: 'PSNR against the progressive pictures',
+    description: `deinterlaced ${deinterlaced.toFixed(2)} dB, woven ${woven.toFixed(2)} dB, taken as top field first ${wrong.toFixed(2)} dB`,
+  });
+  expect(deinterlaced).toBeGreaterThan(woven + 2);
+  expect(wrong).toBeLessThan(deinterlaced - 2);
+});
+
 test('a stream that allows fields is deinterlaced picture by picture, as it marks them: progressive pictures pass untouched', async ({
   page,
 }) => {

@@ -108,6 +108,7 @@ export type FixtureName =
   | 'h264-bframes.avi'
   | 'mpeg2.mkv'
   | 'mpeg2.mov'
+  | 'mpeg2-422.mov'
   | 'mpeg1.mp4'
   | 'mpeg2-mp2.mpg'
   | 'mpeg2-cut.mpg'
@@ -306,6 +307,9 @@ const makers: Record<FixtureName, Maker> = {
       ...[...video(), ...audio, '-t', '1', '-c:v', 'mpeg2video', '-bf', '2', '-g', '12'],
       ...['-q:v', '3', '-c:a', 'pcm_s16le', out],
     ]),
+  // XDCAM HD422 and IMX are 4:2:2 MPEG-2, which Upframe's decoder does not read
+  'mpeg2-422.mov': (out) =>
+    ffmpeg([...video(), '-t', '0.3', '-c:v', 'mpeg2video', '-pix_fmt', 'yuv422p', out]),
   'mpeg1.mp4': (out) =>
     ffmpeg([
       ...video(),

@@ -145,13 +145,19 @@ describe('probe', () => {
     // mended mediabunny; unmended it spun for good)
     expect(await codeOf(probe(await fixture('damaged.webm')))).toBe('CORRUPT_INPUT');
     expect(await codeOf(probe(await fixture('audio-only.m4a')))).toBe('NO_VIDEO_TRACK');
-    // codecs no browser decodes, in a QuickTime file and in a TV recording
+    // codecs no browser decodes, in a QuickTime file and in an AVI; MPEG-2 in a studio's 4:2:2,
+    // which our MPEG decoder does not read
     const prores = probe(await fixture('prores.mov'));
     await expect(prores).rejects.toThrow(/ProRes/);
     expect(await codeOf(prores)).toBe('UNSUPPORTED_CODEC');
-    const mpeg2 = probe(await fixture('mpeg2.ts'));
-    await expect(mpeg2).rejects.toThrow(/MPEG-2 video/);
-    expect(await codeOf(mpeg2)).toBe('UNSUPPORTED_CODEC');
+    const xvid = probe(await fixture('xvid.avi'));
+    await expect(xvid).rejects.toThrow(/MPEG-4 Part 2 \(Xvid\/DivX\)/);
+    expect(await codeOf(xvid)).toBe('UNSUPPORTED_CODEC');
+    const studio = probe(await fixture('mpeg2-422.mov'));
+    await expect(studio).rejects.toThrow(/its colour is 4:2:2/);
+    expect(await codeOf(studio)).toBe('UNSUPPORTED_CODEC');
+    // and in a TV recording, 4:2:0 MPEG-2 is decodable
+    expect((await probe(await fixture('mpeg2.ts'))).video.codecName).toBe('MPEG-2');
     const hevc = probe(await fixture('hevc.mp4'));
     await expect(hevc).rejects.toThrow(/HEVC/);
     expect(await codeOf(hevc)).toBe('UNSUPPORTED_CODEC');
