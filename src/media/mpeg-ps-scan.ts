@@ -222,19 +222,7 @@ export async function scanProgramStream(
     const s: Gathered = { key, kind, packets, firstAt: at, log, es: 0, done: 0 };
     if (kind === 'video') {
       video = key;
-      const splitter = new MpegVideoSplitter((p: CodedPicture) => {
-        log.place(packets, p.start, p.end, p.pictureAt);
-        packets.flags.push(
-          p.type |
-            (p.sequenceHeader ? AFTER_SEQUENCE_HEADER : 0) |
-            (p.gop ? AFTER_GOP : 0) |
-            (p.closedGop ? CLOSED_GOP : 0) |
-            (p.progressiveFrame ? PROGRESSIVE_FRAME : 0) |
-            (p.topFieldFirst ? TOP_FIELD_FIRST : 0),
-        );
-        packets.order.push(p.temporalReference);
-        packets.span.push(p.fields);
-      });
+      const splitter = new MpegVideoSplitter(recordPicture(log, packets));
       Object.assign(s, { video: splitter });
     } else if (kind !== 'lpcm') {
       const splitter = new AudioFrameSplitter(kind, (start, h) => {
@@ -364,4 +352,24 @@ export function lpcmBits(format: number): number {
 /** Bytes of one 16-bit LPCM sample frame (every channel's sample). */
 export function lpcmFrameBytes(format: number): number {
   return 2 * (1 + (format & 7));
+}
+
+/** Keeps each picture the splitter finds: where it is, its type and flags, order and fields. */
+export function recordPicture(
+  log: { place(into: PsPackets, start: number, end: number, unitAt: number): void },
+  packets: PsPackets,
+): (p: CodedPicture) => void {
+  return (p) => {
+    log.place(packets, p.start, p.end, p.pictureAt);
+    packets.flags.push(
+      p.type |
+        (p.sequenceHeader ? AFTER_SEQUENCE_HEADER : 0) |
+        (p.gop ? AFTER_GOP : 0) |
+        (p.closedGop ? CLOSED_GOP : 0) |
+        (p.progressiveFrame ? PROGRESSIVE_FRAME : 0) |
+        (p.topFieldFirst ? TOP_FIELD_FIRST : 0),
+    );
+    packets.order.push(p.temporalReference);
+    packets.span.push(p.fields);
+  };
 }

@@ -190,7 +190,16 @@ export class MpegPsInput implements MediaInput {
     const table = this.located.get(kind === 'video' ? 'video' : audioTrack);
     if (!table) return;
     const total = table.packets.length;
-    yield* readPs(this.blob, table, range?.from ?? 0, Math.min(range?.to ?? total, total));
+    const to = Math.min(range?.to ?? total, total);
+    const { stream, skip, packets } = table;
+    yield* readStretches(
+      this.blob,
+      table,
+      range?.from ?? 0,
+      to,
+      (bytes, at, k) => extract(bytes, at, stream, skip[k]!, packets.byteLength[k]!, true),
+      'this MPEG file',
+    );
   }
 
   close(): void {}
@@ -203,15 +212,18 @@ function logicalNumber(s: ScannedStream): number {
 
 /**
  * Packets [from, to) with their bytes: neighbouring ones from one read of the file, each one's
- * payloads taken out of the PES packets of its stream in that stretch.
+ * payloads taken out of that stretch by `extract` (bytes, where the packet starts in them, its
+ * number), null when they are no longer there. `what` names the file in the error then.
  */
-async function* readPs(
+export async function* readStretches(
   blob: Blob,
   t: PsLocated,
   from: number,
   to: number,
+  extract: (bytes: Uint8Array, at: number, k: number) => Uint8Array<ArrayBuffer> | null,
+  what: string,
 ): AsyncGenerator<EncodedSample> {
-  const { fileStart, fileEnd, skip, packets } = t;
+  const { fileStart, fileEnd, packets } = t;
   let i = from;
   while (i < to) {
     const start = fileStart[i]!;
@@ -225,20 +237,19 @@ async function* readPs(
     }
     const bytes = new Uint8Array(await blob.slice(start, end).arrayBuffer());
     for (let k = i; k < j; k++) {
-      const size = packets.byteLength[k]!;
-      const data = extract(bytes, fileStart[k]! - start, t.stream, skip[k]!, size, true);
+      const data = extract(bytes, fileStart[k]! - start, k);
       if (!data) {
         throw new UpframeError(
           'SOURCE_UNAVAILABLE',
-          `Packet ${k + 1} of this MPEG file could not be read again: the file changed since it ` +
-            'was opened.',
+          `Packet ${k + 1} of ${what} could not be read again: the file changed since it was ` +
+            'opened.',
         );
       }
       yield {
         timestampUs: packets.timestampUs[k]!,
         durationUs: packets.durationUs[k]!,
         key: packets.key[k] === 1,
-        byteLength: size,
+        byteLength: packets.byteLength[k]!,
         index: k,
         data,
       };

@@ -28,6 +28,7 @@ import {
   audioTimes,
   fieldsOf,
   leftOutAudio,
+  readStretches,
   toLocated,
   videoInfo,
   videoTimes,
@@ -43,9 +44,6 @@ import type { AudioTrackInfo, EncodedSample, VideoTrackInfo } from './types.ts';
 
 /** Transport-stream video types read here: MPEG-1 and MPEG-2 video. */
 export const MPEG_VIDEO_TYPES: ReadonlySet<number> = new Set([0x01, 0x02]);
-
-/** The most one read of neighbouring packets spans. */
-const READ_SPAN = 4 * 1024 * 1024;
 
 /** How an audio stream of the PMT is gathered, or null when it is left out. */
 function audioKind(s: TsStream): StreamKind | null {
@@ -203,57 +201,19 @@ export class MpegTsInput implements MediaInput {
     const total = table.packets.length;
     const from = range?.from ?? 0;
     const to = Math.min(range?.to ?? total, total);
-    yield* readTs(this.blob, this.stride, table, from, to);
+    const { stream, skip, packets } = table;
+    const stride = this.stride;
+    yield* readStretches(
+      this.blob,
+      table,
+      from,
+      to,
+      (bytes, at, k) => extractTs(bytes, at, stream, skip[k]!, packets.byteLength[k]!, stride),
+      'this transport stream',
+    );
   }
 
   close(): void {}
-}
-
-/**
- * Packets [from, to) with their bytes: neighbouring ones from one read of the file, each one's
- * payload taken out of the transport packets of its PID in that stretch.
- */
-async function* readTs(
-  blob: Blob,
-  stride: number,
-  t: PsLocated,
-  from: number,
-  to: number,
-): AsyncGenerator<EncodedSample> {
-  const { fileStart, fileEnd, skip, packets } = t;
-  let i = from;
-  while (i < to) {
-    const start = fileStart[i]!;
-    let end = fileEnd[i]!;
-    let j = i + 1;
-    while (j < to) {
-      const e = Math.max(end, fileEnd[j]!);
-      if (fileStart[j]! < start || e - start > READ_SPAN) break;
-      end = e;
-      j++;
-    }
-    const bytes = new Uint8Array(await blob.slice(start, end).arrayBuffer());
-    for (let k = i; k < j; k++) {
-      const size = packets.byteLength[k]!;
-      const data = extractTs(bytes, fileStart[k]! - start, t.stream, skip[k]!, size, stride);
-      if (!data) {
-        throw new UpframeError(
-          'SOURCE_UNAVAILABLE',
-          `Packet ${k + 1} of this transport stream could not be read again: the file changed ` +
-            'since it was opened.',
-        );
-      }
-      yield {
-        timestampUs: packets.timestampUs[k]!,
-        durationUs: packets.durationUs[k]!,
-        key: packets.key[k] === 1,
-        byteLength: size,
-        index: k,
-        data,
-      };
-    }
-    i = j;
-  }
 }
 
 /** Why an AAC stream cannot be kept, or null: its channels must be in its ADTS header. */

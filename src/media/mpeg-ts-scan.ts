@@ -9,16 +9,7 @@
  * or PES packet beyond the few a picture spans while it is being gathered.
  */
 import { AudioFrameSplitter } from './mpeg-audio-es.ts';
-import {
-  AFTER_GOP,
-  AFTER_SEQUENCE_HEADER,
-  CLOSED_GOP,
-  PROGRESSIVE_FRAME,
-  PsPackets,
-  TOP_FIELD_FIRST,
-  type ScannedStream,
-  type StreamKind,
-} from './mpeg-ps-scan.ts';
+import { PsPackets, recordPicture, type ScannedStream, type StreamKind } from './mpeg-ps-scan.ts';
 import {
   nextPacket,
   packetPid,
@@ -27,7 +18,7 @@ import {
   TS_PACKET,
   unitStart,
 } from './mpeg-ts-packets.ts';
-import { MpegVideoSplitter, type CodedPicture } from './mpeg-video-es.ts';
+import { MpegVideoSplitter } from './mpeg-video-es.ts';
 
 /**
  * The recent transport packets of one PID that carried elementary-stream bytes: where each one's
@@ -193,19 +184,7 @@ export async function scanTransportStream(
       pesPts: NaN,
     };
     if (kind === 'video') {
-      const splitter = new MpegVideoSplitter((p: CodedPicture) => {
-        log.place(packets, p.start, p.end, p.pictureAt);
-        packets.flags.push(
-          p.type |
-            (p.sequenceHeader ? AFTER_SEQUENCE_HEADER : 0) |
-            (p.gop ? AFTER_GOP : 0) |
-            (p.closedGop ? CLOSED_GOP : 0) |
-            (p.progressiveFrame ? PROGRESSIVE_FRAME : 0) |
-            (p.topFieldFirst ? TOP_FIELD_FIRST : 0),
-        );
-        packets.order.push(p.temporalReference);
-        packets.span.push(p.fields);
-      });
+      const splitter = new MpegVideoSplitter(recordPicture(log, packets));
       Object.assign(s, { video: splitter });
     } else if (kind !== 'lpcm') {
       const splitter = new AudioFrameSplitter(kind, (start, h) => {

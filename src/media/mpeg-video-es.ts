@@ -10,6 +10,7 @@
  * reference and how many fields it shows (repeat_first_field), and the first sequence header
  * (size, frame rate, aspect, colour) with its bytes, which the decoder takes as its description.
  */
+import { FRAME_RATES } from './mpeg2/headers.ts';
 
 /** What the first sequence header (and its extensions) says of the stream. */
 export interface SequenceInfo {
@@ -60,19 +61,6 @@ const SEQUENCE_END = 0xb7;
 const GOP = 0xb8;
 const PICTURE = 0x00;
 const EXTENSION = 0xb5;
-
-/** frame_rate_code 1-8 as fractions. */
-const FRAME_RATES: readonly (readonly [number, number])[] = [
-  [0, 1],
-  [24000, 1001],
-  [24, 1],
-  [25, 1],
-  [30000, 1001],
-  [30, 1],
-  [50, 1],
-  [60000, 1001],
-  [60, 1],
-];
 
 /** Bytes after a start code that must be at hand to read its header. */
 function headerBytes(code: number): number {

@@ -27,7 +27,7 @@ const DEFAULT_INTRA = Uint8Array.from([
 ]);
 
 /** Frames a second of each frame_rate_code (13818-2 table 6-4), as [numerator, denominator]. */
-const FRAME_RATES: readonly (readonly [number, number])[] = [
+export const FRAME_RATES: readonly (readonly [number, number])[] = [
   [0, 1],
   [24000, 1001],
   [24, 1],
