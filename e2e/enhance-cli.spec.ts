@@ -62,6 +62,7 @@ const IDENTITY_CASES: [FixtureName, string][] = [
   // MPEG-2 (a DVD rip in Matroska), which our own decoder reads, with its AC-3 copied
   ['mpeg2.mkv', 'out.mp4'],
   ['mpeg2.mov', 'out.mp4'],
+  ['mpeg2.avi', 'out.mp4'],
   ['mpeg1.mp4', 'out.mp4'],
   // MPEG program streams: a DVD's VOB (two AC-3 tracks), an .mpg with MP2 sound (kept in MP4 as
   // MPEG-1 audio), MPEG-1 with MP3, and a VCD's .dat

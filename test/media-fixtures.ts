@@ -108,6 +108,7 @@ export type FixtureName =
   | 'h264-bframes.avi'
   | 'mpeg2.mkv'
   | 'mpeg2.mov'
+  | 'mpeg2.avi'
   | 'mpeg2-422.mov'
   | 'mpeg1.mp4'
   | 'mpeg2-mp2.mpg'
@@ -303,6 +304,13 @@ const makers: Record<FixtureName, Maker> = {
   // MPEG-2 in QuickTime (sample entry 'm2v1', as editors and HDV/XDCAM cameras write it) with
   // PCM, and MPEG-1 in MP4 ('mp4v' whose object type says MPEG-1 video) with AAC
   'mpeg2.mov': (out) =>
+    ffmpeg([
+      ...[...video(), ...audio, '-t', '1', '-c:v', 'mpeg2video', '-bf', '2', '-g', '12'],
+      ...['-q:v', '3', '-c:a', 'pcm_s16le', out],
+    ]),
+  // MPEG-2 with B-frames in AVI (a capture card's, or ffmpeg's 'mpg2'), which keeps no display
+  // order: each picture's place comes from its temporal reference
+  'mpeg2.avi': (out) =>
     ffmpeg([
       ...[...video(), ...audio, '-t', '1', '-c:v', 'mpeg2video', '-bf', '2', '-g', '12'],
       ...['-q:v', '3', '-c:a', 'pcm_s16le', out],

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureMediaFixtures, fixturePath } from '../../test/media-fixtures.ts';
 import type { UpframeError } from '../shared/errors.ts';
 import { AviInput } from './avi-input.ts';
+import { Mpeg2Decoder } from './mpeg2/decoder.ts';
 import { openInput, sniffContainer } from './input.ts';
 
 // AVI parsing runs in Node; ffmpeg made the files and ffprobe says what is in them.
@@ -448,5 +449,24 @@ describe('AVI reader', () => {
       compared++;
     }
     expect(compared).toBe(byOffset.size);
+  });
+
+  it('gives MPEG-2 with B-frames in AVI its display order from each picture’s temporal reference', async () => {
+    const input = await openInput(await openAsBlob(fixturePath('mpeg2.avi')));
+    const v = input.video!;
+    expect([v.codec, v.codecName, v.width, v.height]).toEqual(['mpeg2', 'MPEG-2', 320, 180]);
+    expect(v.decoderConfig.description).toBeDefined();
+    // decode order I P B B ...: the P picture shows after the two B pictures
+    const t = Array.from(v.packets.timestampUs.subarray(0, 4), (x) => Math.round(x / 1000));
+    expect(t).toEqual([0, 125, 42, 83]);
+    expect(Array.from(v.packets.key.subarray(0, 4))).toEqual([1, 0, 0, 0]);
+    // our decoder, fed in the stored order, gives every frame, in time order
+    const shown: number[] = [];
+    const decoder = new Mpeg2Decoder((f) => shown.push(f.timestamp));
+    decoder.configure();
+    for await (const s of input.read('video')) decoder.decode(s.data, s.timestampUs, s.durationUs);
+    decoder.flush();
+    expect(shown).toEqual([...v.packets.timestampUs].sort((a, b) => a - b));
+    input.close();
   });
 });

@@ -30,7 +30,10 @@ import {
   pictureKind,
   type AviH264,
 } from './avi-h264.ts';
+import { aviMpeg } from './avi-mpeg.ts';
 import { audioCodecName, muxAudioCodec } from './codecs.ts';
+import { INTERLACED_NOTE } from './h264-sps.ts';
+import { mpegFields } from './mpeg-video-decoder.ts';
 import type { MediaInput, ReadRange } from './input-types.ts';
 import { cutShortNote } from './mkv-input.ts';
 import { MJPEG_FOURCCS } from './mkv-tracks.ts';
@@ -144,7 +147,9 @@ export class AviInput implements MediaInput {
     const chunks = found.chunks;
     const warnings: string[] = [];
     const located = new Map<'video' | number, Located>();
-    const h264 = await h264Of(blob, videoStream, chunks);
+    const h264 =
+      (await h264Of(blob, videoStream, chunks)) ??
+      (await aviMpeg(blob, videoStream, chunks, bitmapInfo(videoStream)));
     const video = videoTrack(videoStream, chunks[videoStream.number]!, blob.size, h264);
     located.set('video', video.located);
     if (video.info.packets.length === 0) throw damaged('none of its frames can be read');
@@ -166,6 +171,7 @@ export class AviInput implements MediaInput {
           'Upframe enhances what is there.'
         : null);
     if (note) warnings.push(note);
+    if (mpegFields(video.info)) warnings.push(INTERLACED_NOTE);
     if (streams.some((s) => s.type !== 'vids' && s.type !== 'auds')) {
       warnings.push('Left out of the enhanced file: a text or data track of this AVI file.');
     }

@@ -11,6 +11,9 @@
  * encoder side treats them as it treats any RGB frame.
  */
 import { isMpegVideo, MpegVideoDecoder } from './mpeg-video-decoder.ts';
+import { QueuedDecoder, type FrameDecoder } from './queued-decoder.ts';
+
+export type { FrameDecoder };
 
 /**
  * The codec ids a Motion JPEG track has here: MOV sample entries 'jpeg' and 'mjpa' (MJPEG-A, a
@@ -27,16 +30,6 @@ export async function canDecodeJpeg(): Promise<boolean> {
   return ImageDecoder.isTypeSupported('image/jpeg').catch(() => false);
 }
 
-/** The VideoDecoder members VideoFrameSink uses. */
-export interface FrameDecoder extends EventTarget {
-  readonly state: CodecState;
-  readonly decodeQueueSize: number;
-  configure(config: VideoDecoderConfig): void;
-  decode(chunk: EncodedVideoChunk): void;
-  flush(): Promise<void>;
-  close(): void;
-}
-
 /** A VideoDecoder, or our own for Motion JPEG and MPEG-1/MPEG-2 video. */
 export function frameDecoder(codec: string, init: VideoDecoderInit): FrameDecoder {
   if (isMotionJpeg(codec)) return new JpegFrameDecoder(init);
@@ -44,88 +37,25 @@ export function frameDecoder(codec: string, init: VideoDecoderInit): FrameDecode
   return new VideoDecoder(init);
 }
 
-export class JpegFrameDecoder extends EventTarget implements FrameDecoder {
-  private current: CodecState = 'unconfigured';
-  private queued = 0;
-  /** The pictures decode one after another, in the order they came in. */
-  private chain: Promise<void> = Promise.resolve();
+export class JpegFrameDecoder extends QueuedDecoder {
   private size: { readonly width: number; readonly height: number } | null = null;
-  private failure: DOMException | null = null;
   /** The image decoder at work, which close() closes (that ends its decode). */
   private working: ImageDecoder | null = null;
   /** The last picture (a reference, not a copy), shown again for an empty packet. */
   private last: VideoFrame | null = null;
-  /** The flushes waiting, which close() rejects at once as VideoDecoder's close does. */
-  private readonly flushes = new Set<(reason: DOMException) => void>();
 
-  constructor(private readonly init: VideoDecoderInit) {
-    super();
-  }
-
-  get state(): CodecState {
-    return this.current;
-  }
-
-  get decodeQueueSize(): number {
-    return this.queued;
-  }
-
-  configure(config: VideoDecoderConfig): void {
-    if (this.current === 'closed') {
-      throw new DOMException('The decoder is closed.', 'InvalidStateError');
-    }
+  protected setUp(config: VideoDecoderConfig): void {
     const { codedWidth: width, codedHeight: height } = config;
     this.size = width && height ? { width, height } : null;
-    this.current = 'configured';
   }
 
-  decode(chunk: EncodedVideoChunk): void {
-    if (this.current !== 'configured') {
-      throw new DOMException(`The decoder is ${this.current}.`, 'InvalidStateError');
-    }
-    const data = new Uint8Array(chunk.byteLength);
-    chunk.copyTo(data);
-    const { timestamp } = chunk;
-    const duration = chunk.duration ?? undefined;
-    this.queued++;
-    this.chain = this.chain.then(() => this.picture(data, timestamp, duration));
-  }
-
-  flush(): Promise<void> {
-    if (this.current !== 'configured') {
-      return Promise.reject(
-        new DOMException(`The decoder is ${this.current}.`, 'InvalidStateError'),
-      );
-    }
-    return new Promise<void>((resolve, reject) => {
-      this.flushes.add(reject);
-      void this.chain.then(() => {
-        this.flushes.delete(reject);
-        if (this.failure) reject(this.failure);
-        else if (this.current === 'closed') {
-          reject(new DOMException('The decoder was closed.', 'AbortError'));
-        } else resolve();
-      });
-    });
-  }
-
-  close(): void {
-    this.shut(new DOMException('The decoder was closed.', 'AbortError'));
-  }
-
-  /** Closes the decoder, rejecting the flushes waiting with `reason`. */
-  private shut(reason: DOMException): void {
-    if (this.current === 'closed') return;
-    this.current = 'closed';
-    this.queued = 0;
+  protected override released(): void {
     this.working?.close();
     this.last?.close();
     this.last = null;
-    for (const reject of this.flushes) reject(reason);
-    this.flushes.clear();
   }
 
-  private async picture(
+  protected async packet(
     data: Uint8Array<ArrayBuffer>,
     timestamp: number,
     duration?: number,
@@ -133,7 +63,6 @@ export class JpegFrameDecoder extends EventTarget implements FrameDecoder {
     let decoder: ImageDecoder | null = null;
     let image: VideoFrame | null = null;
     try {
-      if (this.current !== 'configured') return;
       if (data.length === 0) {
         // an empty packet is a dropped frame: the picture before it stays on screen
         if (!this.last) throw new Error('the first picture is empty');
@@ -147,7 +76,7 @@ export class JpegFrameDecoder extends EventTarget implements FrameDecoder {
       });
       this.working = decoder;
       image = (await decoder.decode()).image;
-      if (this.current !== 'configured') return;
+      if (!this.open) return;
       const { displayWidth: width, displayHeight: height } = image;
       if (this.size && (width !== this.size.width || height !== this.size.height)) {
         // MJPEG-A keeps the two fields of an interlaced frame as two pictures in one packet
@@ -161,20 +90,10 @@ export class JpegFrameDecoder extends EventTarget implements FrameDecoder {
       this.last?.close();
       this.last = new VideoFrame(image, { timestamp, duration });
       this.init.output(new VideoFrame(this.last, { timestamp, duration }));
-    } catch (err) {
-      if (this.current === 'configured') {
-        const message = err instanceof Error ? err.message : String(err);
-        this.failure = new DOMException(message, 'EncodingError');
-        // as VideoDecoder: the error callback first, then the flushes waiting fail with it
-        this.init.error(this.failure);
-        this.shut(this.failure);
-      }
     } finally {
       image?.close();
       decoder?.close();
       if (this.working === decoder) this.working = null;
-      if (this.queued > 0) this.queued--;
-      this.dispatchEvent(new Event('dequeue'));
     }
   }
 }

@@ -8,7 +8,7 @@
  * Decoding is synchronous work on the calling thread (a worker during a render), one picture a
  * task: between pictures the thread takes its other work, and `dequeue` fires after each.
  */
-import type { FrameDecoder } from './jpeg-decoder.ts';
+import { QueuedDecoder } from './queued-decoder.ts';
 import { Mpeg2Decoder, UnsupportedStream } from './mpeg2/decoder.ts';
 import type { FrameBuffer } from './mpeg2/slice.ts';
 import { colorSpaceFromCodes } from './codecs.ts';
@@ -61,113 +61,33 @@ function bytesOf(d: AllowSharedBufferSource): Uint8Array {
     : new Uint8Array(d);
 }
 
-export class MpegVideoDecoder extends EventTarget implements FrameDecoder {
-  private current: CodecState = 'unconfigured';
-  private queued = 0;
-  private chain: Promise<void> = Promise.resolve();
-  private readonly core: Mpeg2Decoder;
+export class MpegVideoDecoder extends QueuedDecoder {
+  private readonly core = new Mpeg2Decoder((frame) => this.output(frame));
   private colour: VideoColorSpaceInit | null = null;
-  private failure: DOMException | null = null;
-  private readonly flushes = new Set<(reason: DOMException) => void>();
 
-  constructor(private readonly init: VideoDecoderInit) {
-    super();
-    this.core = new Mpeg2Decoder((frame) => this.output(frame));
-  }
-
-  get state(): CodecState {
-    return this.current;
-  }
-
-  get decodeQueueSize(): number {
-    return this.queued;
-  }
-
-  configure(config: VideoDecoderConfig): void {
-    if (this.current === 'closed') {
-      throw new DOMException('The decoder is closed.', 'InvalidStateError');
-    }
+  protected setUp(config: VideoDecoderConfig): void {
     this.colour = config.colorSpace ?? null;
     this.core.configure(config.description ? bytesOf(config.description) : undefined);
-    this.current = 'configured';
   }
 
-  decode(chunk: EncodedVideoChunk): void {
-    if (this.current !== 'configured') {
-      throw new DOMException(`The decoder is ${this.current}.`, 'InvalidStateError');
-    }
-    const data = new Uint8Array(chunk.byteLength);
-    chunk.copyTo(data);
-    const { timestamp } = chunk;
-    const duration = chunk.duration ?? 0;
-    this.queued++;
-    this.chain = this.chain.then(() => this.picture(data, timestamp, duration));
-  }
-
-  flush(): Promise<void> {
-    if (this.current !== 'configured') {
-      return Promise.reject(
-        new DOMException(`The decoder is ${this.current}.`, 'InvalidStateError'),
-      );
-    }
-    return new Promise<void>((resolve, reject) => {
-      this.flushes.add(reject);
-      this.chain = this.chain.then(() => {
-        this.flushes.delete(reject);
-        if (this.current === 'configured' && !this.failure) {
-          this.attempt(() => this.core.flush());
-        }
-        if (this.failure) reject(this.failure);
-        else if (this.current === 'closed') {
-          reject(new DOMException('The decoder was closed.', 'AbortError'));
-        } else resolve();
-      });
-    });
-  }
-
-  close(): void {
-    this.shut(new DOMException('The decoder was closed.', 'AbortError'));
-  }
-
-  private shut(reason: DOMException): void {
-    if (this.current === 'closed') return;
-    this.current = 'closed';
-    this.queued = 0;
-    for (const reject of this.flushes) reject(reason);
-    this.flushes.clear();
-  }
-
-  private async picture(data: Uint8Array, timestamp: number, duration: number): Promise<void> {
+  protected async packet(data: Uint8Array, timestamp: number, duration?: number): Promise<void> {
+    // one picture a task: between pictures the thread takes its other work
     await nextTask();
-    try {
-      if (this.current === 'configured')
-        this.attempt(() => this.core.decode(data, timestamp, duration));
-    } finally {
-      if (this.queued > 0) this.queued--;
-      this.dispatchEvent(new Event('dequeue'));
-    }
+    if (this.open) this.core.decode(data, timestamp, duration ?? 0);
   }
 
-  /** Runs decoder work; a failure is the decoder's error, as VideoDecoder reports one. */
-  private attempt(work: () => void): void {
-    try {
-      work();
-    } catch (err) {
-      if (this.current !== 'configured') return;
-      const message =
-        err instanceof UnsupportedStream
-          ? `this stream uses ${err.message}, which Upframe's MPEG decoder does not read`
-          : err instanceof Error
-            ? err.message
-            : String(err);
-      this.failure = new DOMException(message, 'EncodingError');
-      this.init.error(this.failure);
-      this.shut(this.failure);
-    }
+  protected override drain(): void {
+    this.core.flush();
+  }
+
+  protected override describe(err: unknown): string {
+    return err instanceof UnsupportedStream
+      ? `this stream uses ${err.message}, which Upframe's MPEG decoder does not read`
+      : super.describe(err);
   }
 
   private output(frame: FrameBuffer): void {
-    if (this.current !== 'configured') return;
+    if (!this.open) return;
     const { visibleWidth: width, visibleHeight: height } = frame;
     const stated = this.core.colour;
     const colorSpace =
