@@ -233,7 +233,9 @@ export class Mpeg2Decoder {
       current.progressive = pic.progressiveFrame;
       current.topFieldFirst = field ? pic.structure === TOP_FIELD : pic.topFieldFirst;
     } else {
-      forward = this.refs!.forward;
+      // the second field of an I/P frame with nothing before it predicts from its first field
+      // (slice.ts picks it) or, for the same parity, grey
+      forward = this.refs!.forward ?? (pic.type === P_PICTURE ? this.grey() : null);
       backward = this.refs!.backward;
     }
     this.refs = {
