@@ -205,7 +205,14 @@ export class Mpeg2Decoder {
   private beginSlices(): void {
     const pic = this.pic!;
     const field = pic.structure !== FRAME_PICTURE;
-    const second = field && this.firstField !== null && this.firstField.structure !== pic.structure;
+    // the second field of a frame: the other parity, and a B field after a B field (a reference
+    // frame's two fields are I or P); anything else starts a new frame (its first field lost)
+    const first = this.firstField;
+    const second =
+      field &&
+      first !== null &&
+      first.structure !== pic.structure &&
+      (first.type === B_PICTURE) === (pic.type === B_PICTURE);
     let forward = this.past;
     let backward = this.future;
     if (!second) {

@@ -125,4 +125,28 @@ describe('MPEG-2 field pictures', () => {
       expect(Math.min(...compare(`b16x8-${seed}`, 80, 96, seed, pics))).toBeGreaterThan(60);
     }
   });
+
+  it('a lost second field leaves its frame with one field, not paired with the next picture', () => {
+    // I frame, then a P field whose other field was lost, then a B field pair starting with the
+    // other parity: the B field is not taken for the P frame's second field
+    const es = makeStream({
+      width: 80,
+      height: 96,
+      seed: 5,
+      pictures: [
+        { type: 1, structure: 1, tr: 0 },
+        { type: 1, structure: 2, tr: 0 },
+        { type: 2, structure: 1, tr: 2 },
+        { type: 3, structure: 2, tr: 1 },
+        { type: 3, structure: 1, tr: 1 },
+      ],
+    });
+    const shown: number[] = [];
+    const decoder = new Mpeg2Decoder((f) => shown.push(f.timestamp));
+    decoder.configure();
+    pictures(es).forEach((p, k) => decoder.decode(p, k * 20_000, 20_000));
+    decoder.flush();
+    // packets: I top (0), I bottom, P top (40 ms), B bottom (60 ms), B top: shown I, B, P
+    expect(shown).toEqual([0, 60_000, 40_000]);
+  });
 });
