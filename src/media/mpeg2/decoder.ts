@@ -33,7 +33,6 @@ export { UnsupportedStream };
 
 const SEQUENCE_HEADER = 0xb3;
 const EXTENSION = 0xb5;
-const GROUP = 0xb8;
 const SEQUENCE_DISPLAY_EXTENSION = 2;
 
 /** The colour a sequence display extension states, as its code points (ITU-T H.273). */
@@ -119,10 +118,9 @@ export class Mpeg2Decoder {
         this.sequence(readSequenceHeader(bits));
       } else if (code === EXTENSION) {
         this.extension(inPicture);
-      } else if (code === GROUP) {
-        // time_code, closed_gop, broken_link: B pictures whose reference is missing are skipped
-        // whatever the flags say
       }
+      // (a GOP header's time code and flags are not needed: a B picture whose forward reference
+      // is missing predicts from the I picture after it, whatever broken_link says)
     }
     if (inPicture) this.endPicture();
     else if (pictures && data.length > 0) throw new VlcError('a packet without a picture');
