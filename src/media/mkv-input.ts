@@ -466,11 +466,28 @@ async function audioInfo(track: InputAudioTrack, fragments: boolean): Promise<Au
   const codec = (await track.getCodecParameterString()) ?? (await track.getCodec()) ?? 'unknown';
   const channels = await track.getNumberOfChannels();
   const sampleRate = await track.getSampleRate();
+  const mediabunnyCodec = (await track.getCodec()) ?? codec;
+  if (mediabunnyCodec === 'mp3' && (await mpegAudioLayer(track)) === 2) {
+    // mediabunny 1.61 calls every MPEG audio layer MP3: MP2 (DVB television, with H.264 too) is
+    // kept as MP2, which only MP4 holds
+    return {
+      kind: 'audio',
+      codec: 'mp2',
+      muxCodec: 'mp2',
+      codecName: 'MP2',
+      channels,
+      sampleRate,
+      decoderConfig: { codec: 'mp4a.6b', numberOfChannels: channels, sampleRate },
+      packets: (await packetTable(track, fragments)).packets,
+      language: trackLanguage(track.languageCode),
+      title: track.name || null,
+    };
+  }
   return {
     kind: 'audio',
     codec,
-    muxCodec: muxAudioCodec((await track.getCodec()) ?? codec, sampleRate),
-    codecName: audioCodecName((await track.getCodec()) ?? codec),
+    muxCodec: muxAudioCodec(mediabunnyCodec, sampleRate),
+    codecName: audioCodecName(mediabunnyCodec),
     channels,
     sampleRate,
     decoderConfig: config ?? { codec, numberOfChannels: channels, sampleRate },
@@ -478,4 +495,13 @@ async function audioInfo(track: InputAudioTrack, fragments: boolean): Promise<Au
     language: trackLanguage(track.languageCode),
     title: track.name || null,
   };
+}
+
+/** The layer (1-3) of an MPEG audio track's first frame header, or null when it has none. */
+async function mpegAudioLayer(track: InputAudioTrack): Promise<number | null> {
+  const first = await new EncodedPacketSink(track).getFirstPacket().catch(() => null);
+  const b = first?.data;
+  if (!b || b.length < 2 || b[0] !== 0xff || (b[1]! & 0xe0) !== 0xe0) return null;
+  const layer = 4 - ((b[1]! >> 1) & 3);
+  return layer >= 1 && layer <= 3 ? layer : null;
 }
