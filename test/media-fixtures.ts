@@ -108,6 +108,7 @@ export type FixtureName =
   | 'h264-bframes.avi'
   | 'mpeg2.mkv'
   | 'mpeg2.mov'
+  | 'h264-mp2.mkv'
   | 'mpeg2.avi'
   | 'mpeg2-422.mov'
   | 'mpeg1.mp4'
@@ -315,6 +316,9 @@ const makers: Record<FixtureName, Maker> = {
       ...[...video(), ...audio, '-t', '1', '-c:v', 'mpeg2video', '-bf', '2', '-g', '12'],
       ...['-q:v', '3', '-c:a', 'pcm_s16le', out],
     ]),
+  // a PAL DVD rip in Matroska with its MP2 sound (A_MPEG/L2), kept into MP4 as MPEG-1 audio
+  'h264-mp2.mkv': (out) =>
+    ffmpeg([...video(), ...audio, '-t', '1', ...x264, '-ac', '2', '-c:a', 'mp2', out]),
   // XDCAM HD422 and IMX are 4:2:2 MPEG-2, which Upframe's decoder does not read
   'mpeg2-422.mov': (out) =>
     ffmpeg([...video(), '-t', '0.3', '-c:v', 'mpeg2video', '-pix_fmt', 'yuv422p', out]),

@@ -467,7 +467,7 @@ async function audioInfo(track: InputAudioTrack, fragments: boolean): Promise<Au
   const channels = await track.getNumberOfChannels();
   const sampleRate = await track.getSampleRate();
   const mediabunnyCodec = (await track.getCodec()) ?? codec;
-  if (mediabunnyCodec === 'mp3' && (await mpegAudioLayer(track)) === 2) {
+  if ((mediabunnyCodec === 'mp3' || codec === 'unknown') && (await mpegAudioLayer(track)) === 2) {
     // mediabunny 1.61 calls every MPEG audio layer MP3: MP2 (DVB television, with H.264 too) is
     // kept as MP2, which only MP4 holds
     return {
