@@ -7,6 +7,8 @@
  */
 import type { AviH264 } from './avi-h264.ts';
 import { bytesAt, type Chunk, type Stream } from './avi-riff.ts';
+import { BitReader } from './mpeg2/bits.ts';
+import { readPictureHeader } from './mpeg2/headers.ts';
 import { sequenceFacts, sequenceHeaderBytes } from './mpeg2/stream-facts.ts';
 
 /** FourCCs of MPEG-1/MPEG-2 video in AVI (upper case). */
@@ -32,16 +34,21 @@ interface PictureHead {
   readonly type: number;
 }
 
+/** One reader for every chunk's head (it keeps its buffer). */
+const headReader = new BitReader();
+
 /** The picture header in a chunk's first bytes, or null when they do not reach it. */
 export function pictureHead(bytes: Uint8Array): PictureHead | null {
+  const bits = headReader;
+  bits.load(bytes);
   let gop = false;
-  for (let p = 0; p + 5 < bytes.length; p++) {
-    if (bytes[p] !== 0 || bytes[p + 1] !== 0 || bytes[p + 2] !== 1) continue;
-    const code = bytes[p + 3]!;
+  for (let code = bits.nextStartCode(); code >= 0; code = bits.nextStartCode()) {
     if (code === 0xb8) gop = true;
     else if (code === 0) {
-      const temporalReference = (bytes[p + 4]! << 2) | (bytes[p + 5]! >> 6);
-      return { gop, temporalReference, type: (bytes[p + 5]! >> 3) & 7 };
+      // the 13 bits that say the picture's place and type (a header cut shorter reads zeros)
+      if (bits.pos + 13 > bits.length * 8) return null;
+      const { temporalReference, type } = readPictureHeader(bits);
+      return { gop, temporalReference, type };
     }
   }
   return null;

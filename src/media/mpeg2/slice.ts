@@ -58,6 +58,9 @@ export class FrameBuffer {
   duration = 0;
   progressive = true;
   topFieldFirst = true;
+  /** Every plane's views (whole, top field, bottom field), made once: prediction asks for them
+   * at every macroblock. */
+  private readonly views: readonly PlaneView[];
 
   constructor(
     readonly width: number,
@@ -66,16 +69,23 @@ export class FrameBuffer {
     this.chromaAt = width * height;
     this.crAt = this.chromaAt + (width * height) / 4;
     this.data = new Uint8Array((width * height * 3) / 2);
+    this.views = [0, 1, 2].flatMap((plane) => {
+      const w = plane === 0 ? width : width / 2;
+      const h = plane === 0 ? height : height / 2;
+      const base = plane === 0 ? 0 : plane === 1 ? this.chromaAt : this.crAt;
+      const fields = [0, 1].map((f) => ({
+        base: base + f * w,
+        step: w * 2,
+        width: w,
+        height: h / 2,
+      }));
+      return [{ base, step: w, width: w, height: h }, ...fields];
+    });
   }
 
   /** The luma (plane 0) or a chroma plane, whole (`field` -1) or one field (0 top, 1 bottom). */
   view(plane: number, field: number): PlaneView {
-    const width = plane === 0 ? this.width : this.width / 2;
-    const height = plane === 0 ? this.height : this.height / 2;
-    const base = plane === 0 ? 0 : plane === 1 ? this.chromaAt : this.crAt;
-    return field < 0
-      ? { base, step: width, width, height }
-      : { base: base + field * width, step: width * 2, width, height: height / 2 };
+    return this.views[plane * 3 + field + 1]!;
   }
 }
 
